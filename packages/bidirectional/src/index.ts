@@ -1,0 +1,2 @@
+// @rxrnn/bidirectional public API.
+export const PACKAGE_NAME = '@rxrnn/bidirectional';

@@ -1,0 +1,2 @@
+// @rxrnn/cells public API.
+export const PACKAGE_NAME = '@rxrnn/cells';

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { conditions: ['@rxrnn/source'] },
+  test: {
+    name: '@rxrnn/cells',
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    environment: 'node',
+    passWithNoTests: false,
+  },
+});

@@ -1,0 +1,2 @@
+// @rxrnn/clipping public API.
+export const PACKAGE_NAME = '@rxrnn/clipping';

@@ -1,0 +1,2 @@
+// @rxrnn/kernels public API.
+export const PACKAGE_NAME = '@rxrnn/kernels';

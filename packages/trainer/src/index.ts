@@ -1,0 +1,2 @@
+// @rxrnn/trainer public API.
+export const PACKAGE_NAME = '@rxrnn/trainer';

@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+// Placeholder until the kernels' WASM build lands: nothing to build yet.
