@@ -1,0 +1,2 @@
+import { PACKAGE_NAME } from '@rxrnn/kernels';
+console.log(PACKAGE_NAME);
