@@ -1,0 +1,2 @@
+// The cells' RxJS operators, re-exported by the package index.
+export {};
