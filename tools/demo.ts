@@ -1,2 +1,0 @@
-import { PACKAGE_NAME } from '@rxrnn/kernels';
-console.log(PACKAGE_NAME);
