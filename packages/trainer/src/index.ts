@@ -8,3 +8,16 @@ export { Adagrad, type AdagradOptions } from './optim/adagrad.js';
 export { Rmsprop, type RmspropOptions } from './optim/rmsprop.js';
 export { createOptimizer, type OptimizerConfig } from './optim/create-optimizer.js';
 export { learningRate, validateSchedule, type LrSchedule, type DecaySchedule } from './optim/schedule.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  saveCheckpoint,
+  loadCheckpoint,
+  type Checkpoint,
+  type CheckpointExpectations,
+  type CheckpointIo,
+  type HistoryEntry,
+} from './checkpoint.js';

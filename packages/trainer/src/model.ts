@@ -1,0 +1,22 @@
+// What the trainer needs from a model (the @rxrnn/cells CharModel contract in docs/contracts.md):
+// flat params/grads of one layout, flat states [B×stateSize], a fused loss+BPTT over [T×B] windows.
+import { CharModel, type CharModelConfig } from '@rxrnn/cells';
+
+export type { CharModelConfig };
+
+/** The slice of CharModel the training loops drive. */
+export interface TrainableModel {
+  readonly config: CharModelConfig;
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  zeroGrads(): void;
+  createState(B: number): Float32Array;
+  lossAndGrad(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): { lossSum: number; count: number };
+  evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): { lossSum: number; count: number };
+  step(tokens: Int32Array, state: Float32Array): Float32Array;
+}
+
+/** Builds a fresh CharModel (initialised from config.seed) for a config. */
+export function createCharModel(config: CharModelConfig): CharModel {
+  return new CharModel(config);
+}

@@ -1,0 +1,175 @@
+// Checkpoint format and IO: round trip of typed arrays, atomic saves under injected write
+// failures, and clear CheckpointErrors for every kind of bad file.
+import * as fs from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointIo } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rxrnn-ckpt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sample(fill = 0.25): Checkpoint {
+  const n = 50;
+  const params = Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i) * fill));
+  return {
+    model: { cell: 'lstm', vocab: ['\n', ' ', 'a', 'b'], input: 'embedding', embeddingDim: 3, hidden: 4, layers: 1, seed: 1 } as Checkpoint['model'],
+    params,
+    training: { batch: 2, bptt: 8 },
+    optimizer: { kind: 'adam', options: { beta1: 0.9 }, step: 3, buffers: { m: new Float32Array(n).fill(0.5), v: new Float32Array(n).fill(1e-30) } },
+    rng: Uint32Array.of(1, 2, 3, 0xffffffff),
+    cursor: { position: 16, epoch: 0, shift: 3, state: Float32Array.of(0.1, -0.2, 3e-39) },
+    counters: { step: 3, tokens: 48, seconds: 0.5 },
+    history: [{ step: 3, tokens: 48, seconds: 0.5, lr: 0.002, trainLoss: 1.3, valLoss: 1.4 }],
+    best: { valLoss: 1.4, step: 3, params: params.slice() },
+  };
+}
+
+describe('checkpoint encoding', () => {
+  it('round-trips Float32Array and Uint32Array as themselves, bit for bit', () => {
+    const c = sample();
+    const back = decodeCheckpoint(encodeCheckpoint(c));
+    expect(back.params).toBeInstanceOf(Float32Array);
+    expect(back.rng).toBeInstanceOf(Uint32Array);
+    expect(Buffer.from(back.params.buffer, back.params.byteOffset, back.params.byteLength).equals(Buffer.from(c.params.buffer))).toBe(true);
+    expect(Array.from(back.cursor.state)).toEqual(Array.from(c.cursor.state)); // includes a subnormal
+    expect(back.optimizer.buffers.v[7]).toBe(Math.fround(1e-30));
+    expect(back).toEqual(c);
+  });
+
+  it('decoded buffers do not alias the input bytes', () => {
+    const bytes = encodeCheckpoint(sample());
+    const back = decodeCheckpoint(bytes);
+    const p1 = back.params[1];
+    bytes.fill(0);
+    expect(back.params[1]).toBe(p1);
+  });
+
+  it('refuses to encode a malformed checkpoint (no file gets written)', () => {
+    const c = sample();
+    c.params[3] = NaN;
+    expect(() => encodeCheckpoint(c)).toThrow(/params\[3\] is NaN/);
+  });
+});
+
+describe('atomic save', () => {
+  it('writes, reloads and replaces', () => {
+    const path = join(dir, 'a.ckpt');
+    saveCheckpoint(path, sample(0.25));
+    saveCheckpoint(path, sample(0.5));
+    expect(loadCheckpoint(path).params[1]).toBe(Math.fround(Math.sin(1) * 0.5));
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it.each(['write', 'fsync', 'rename'])('a failing %s leaves the previous checkpoint intact and no temp file', (where) => {
+    const path = join(dir, `fail-${where}.ckpt`);
+    saveCheckpoint(path, sample(0.25));
+    const before = readFileSync(path);
+    const io: CheckpointIo = {
+      ...fs,
+      writeSync: (fd, data, off, len) => {
+        if (where !== 'write') return fs.writeSync(fd, data, off, len);
+        // Half the bytes land, then the disk "fills up".
+        fs.writeSync(fd, data, off, len >> 1);
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+      fsyncSync: (fd) => {
+        if (where === 'fsync') throw new Error('EIO: i/o error');
+        fs.fsyncSync(fd);
+      },
+      renameSync: (a, b) => {
+        if (where === 'rename') throw new Error('EXDEV');
+        fs.renameSync(a, b);
+      },
+    };
+    expect(() => saveCheckpoint(path, sample(0.5), io)).toThrow();
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(loadCheckpoint(path).params[1]).toBe(Math.fround(Math.sin(1) * 0.25));
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+});
+
+describe('loading bad files throws CheckpointError', () => {
+  const good = encodeCheckpoint(sample());
+  const expectBad = (bytes: Uint8Array, msg: RegExp) => {
+    const path = join(dir, `bad-${Math.random().toString(36).slice(2)}.ckpt`);
+    writeFileSync(path, bytes);
+    let err: unknown;
+    try {
+      loadCheckpoint(path);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toMatch(msg);
+    expect((err as Error).message).toContain(path);
+  };
+
+  it('missing file', () => expectBad(new Uint8Array(0), /empty file/));
+
+  it.each([1, 10, 100, good.length >> 1, good.length - 1])('truncated to %i bytes', (n) => {
+    expectBad(good.subarray(0, n), /truncated or corrupt|not an rxrnn checkpoint|checksum|envelope/);
+  });
+
+  it('every single bit flip in a sampled set of positions is caught', () => {
+    // Flip one bit at a spread of positions, covering envelope, body header and float data.
+    for (let pos = 0; pos < good.length; pos += 37) {
+      const bad = good.slice();
+      bad[pos] ^= 1 << (pos % 8);
+      expect(() => decodeCheckpoint(bad), `flip at byte ${pos}`).toThrow(CheckpointError);
+    }
+  });
+
+  it('random bytes', () => {
+    const rnd = Uint8Array.from({ length: 4096 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff);
+    expectBad(rnd, /.+/);
+  });
+
+  it('a msgpack of the wrong shape, a foreign tag, a newer version', () => {
+    const p = new Packr({ moreTypes: true, useRecords: false });
+    expectBad(p.pack([1, 2, 3]), /not an rxrnn checkpoint/);
+    expectBad(p.pack({ format: 'safetensors', version: 1 }), /format tag "safetensors"/);
+    expectBad(p.pack({ format: 'rxrnn-checkpoint', version: 2, crc32: 0, body: new Uint8Array(1) }), /format version 2, this build reads version 1/);
+  });
+
+  it('a well-formed envelope around a body of the wrong shape', () => {
+    // Build the envelope by hand so the checksum is valid and only the body is wrong.
+    const p = new Packr({ moreTypes: true, useRecords: false });
+    const c = sample() as unknown as Record<string, unknown>;
+    c.params = Array.from(c.params as Float32Array); // plain array instead of Float32Array
+    const body = p.pack(c);
+    const env = decodeEnvelope(good);
+    const bytes = p.pack({ ...env, body, crc32: crc(body) });
+    expect(() => decodeCheckpoint(bytes)).toThrow(/params must be a Float32Array/);
+    const c2 = { ...sample(), optimizer: { ...sample().optimizer, buffers: { m: new Float32Array(3) } } };
+    const body2 = p.pack(c2);
+    expect(() => decodeCheckpoint(p.pack({ ...env, body: body2, crc32: crc(body2) }))).toThrow(/optimizer.buffers.m length 3, expected 50/);
+  });
+
+  it('a config or size mismatch with what the caller expects', () => {
+    expect(() => decodeCheckpoint(good, { model: { hidden: 8 } })).toThrow(/model hidden is 4, expected 8/);
+    expect(() => decodeCheckpoint(good, { model: { vocab: ['a', 'b'] } })).toThrow(/model vocab/);
+    expect(() => decodeCheckpoint(good, { paramCount: 51 })).toThrow(/50 parameters, the model has 51/);
+    expect(decodeCheckpoint(good, { model: { hidden: 4, cell: 'lstm' }, paramCount: 50 }).counters.step).toBe(3);
+  });
+
+  it('a file that does not exist', () => {
+    expect(() => loadCheckpoint(join(dir, 'nope.ckpt'))).toThrow(CheckpointError);
+  });
+});
+
+function decodeEnvelope(bytes: Uint8Array): Record<string, unknown> {
+  return new Packr({ moreTypes: true, useRecords: false }).unpack(bytes) as Record<string, unknown>;
+}
+
+// Independent CRC-32 (bitwise, no table) so the test does not reuse the code under test.
+function crc(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
