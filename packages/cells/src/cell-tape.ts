@@ -1,0 +1,131 @@
+// CellTape: everything one cell's forward over a window [T, B] keeps for backward, plus the
+// backward's scratch. Buffers come from allocF32 once per (T, B); per-step views are cut once
+// here so that the step loops allocate nothing. The tape owns its buffers; the cell reads them.
+import { allocF32 } from '@rxrnn/kernels';
+import type { CellKind, GruVariant } from './types.js';
+
+/** `count` consecutive views of `rows`-sized blocks of `buf`. */
+function blocks(buf: Float32Array, count: number, rows: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let t = 0; t < count; t++) out.push(buf.subarray(t * rows, (t + 1) * rows));
+  return out;
+}
+
+export class CellTape {
+  /** Timesteps and batch rows this tape was cut for. */
+  readonly T: number;
+  readonly B: number;
+  /** Input pre-activations X·W_ihᵀ + b, [T·B × G·H]; for rnn/lstm the W_hh·h term is added in place. */
+  readonly xPre: Float32Array;
+  readonly xPreT: Float32Array[];
+  /** Hidden states [(T+1)·B × H]: rows 0..B are the initial state, rows (t+1)·B.. the output at t. */
+  readonly hs: Float32Array;
+  readonly hsT: Float32Array[];
+  /** h_{t-1} for every t, [T·B × H] (the W_hh gradient's right operand). */
+  readonly hPrev: Float32Array;
+  /** The window's outputs h_0..h_{T-1}, [T·B × H]. */
+  readonly out: Float32Array;
+  /** LSTM cell states, same layout as hs (empty otherwise). */
+  readonly cs: Float32Array;
+  readonly csT: Float32Array[];
+  /** Activated gates [T·B × G·H] (lstm, gru). */
+  readonly act: Float32Array;
+  readonly actT: Float32Array[];
+  /** GRU reset-after: W_hh·h + b_hh per step, [T·B × 3H]. */
+  readonly hPre: Float32Array;
+  readonly hPreT: Float32Array[];
+  /** GRU reset-before: W_h{r,z}·h [T·B × 2H], r⊙h and W_hn·(r⊙h) [T·B × H]. */
+  readonly hPreRzT: Float32Array[];
+  readonly rh: Float32Array;
+  readonly rhT: Float32Array[];
+  readonly hnT: Float32Array[];
+
+  /** Set by the forward: the window's input (dense rows or one-hot ids). */
+  input: Float32Array | null = null;
+  ids: Int32Array | null = null;
+  /** True once a forward filled the tape (backward refuses an empty tape). */
+  filled = false;
+
+  // Backward buffers, cut on the first backward (inference never pays for them).
+  dXPre: Float32Array = new Float32Array(0);
+  dXPreT: Float32Array[] = [];
+  dHPre: Float32Array = new Float32Array(0);
+  dHPreT: Float32Array[] = [];
+  dHPreRz: Float32Array = new Float32Array(0);
+  dHPreRzT: Float32Array[] = [];
+  dHn: Float32Array = new Float32Array(0);
+  dHnT: Float32Array[] = [];
+  /** Per-step gradient carriers [B × H] (two each: current and previous). */
+  dh: Float32Array = new Float32Array(0);
+  dh2: Float32Array = new Float32Array(0);
+  dc: Float32Array = new Float32Array(0);
+  dc2: Float32Array = new Float32Array(0);
+  drh: Float32Array = new Float32Array(0);
+  /** T·B ones: bias gradients are column sums, one gemvT over the window. */
+  ones: Float32Array = new Float32Array(0);
+  /** [G·H] scratch for column sums that are split between two bias vectors. */
+  colSums: Float32Array = new Float32Array(0);
+
+  private readonly kind: CellKind;
+  private readonly variant: GruVariant;
+  private readonly G: number;
+  private readonly H: number;
+
+  constructor(kind: CellKind, variant: GruVariant, G: number, H: number, T: number, B: number) {
+    this.kind = kind;
+    this.variant = variant;
+    this.G = G;
+    this.H = H;
+    this.T = T;
+    this.B = B;
+    const GH = G * H, rows = T * B;
+    this.xPre = allocF32(rows * GH);
+    this.xPreT = blocks(this.xPre, T, B * GH);
+    this.hs = allocF32((T + 1) * B * H);
+    this.hsT = blocks(this.hs, T + 1, B * H);
+    this.hPrev = this.hs.subarray(0, rows * H);
+    this.out = this.hs.subarray(B * H);
+    const lstm = kind === 'lstm';
+    this.cs = lstm ? allocF32((T + 1) * B * H) : new Float32Array(0);
+    this.csT = lstm ? blocks(this.cs, T + 1, B * H) : [];
+    this.act = kind === 'rnn' ? new Float32Array(0) : allocF32(rows * GH);
+    this.actT = kind === 'rnn' ? [] : blocks(this.act, T, B * GH);
+    const after = kind === 'gru' && variant === 'reset-after';
+    const before = kind === 'gru' && variant === 'reset-before';
+    this.hPre = after ? allocF32(rows * GH) : new Float32Array(0);
+    this.hPreT = after ? blocks(this.hPre, T, B * GH) : [];
+    this.hPreRzT = before ? blocks(allocF32(rows * 2 * H), T, B * 2 * H) : [];
+    this.rh = before ? allocF32(rows * H) : new Float32Array(0);
+    this.rhT = before ? blocks(this.rh, T, B * H) : [];
+    this.hnT = before ? blocks(allocF32(rows * H), T, B * H) : [];
+  }
+
+  /** Cuts the backward buffers once. */
+  ensureBackward(): void {
+    if (this.dh.length > 0) return;
+    const { T, B, H, G } = this;
+    const rows = T * B, GH = G * H;
+    this.dXPre = allocF32(rows * GH);
+    this.dXPreT = blocks(this.dXPre, T, B * GH);
+    if (this.kind === 'gru' && this.variant === 'reset-after') {
+      this.dHPre = allocF32(rows * GH);
+      this.dHPreT = blocks(this.dHPre, T, B * GH);
+    }
+    if (this.kind === 'gru' && this.variant === 'reset-before') {
+      this.dHPreRz = allocF32(rows * 2 * H);
+      this.dHPreRzT = blocks(this.dHPreRz, T, B * 2 * H);
+      this.dHn = allocF32(rows * H);
+      this.dHnT = blocks(this.dHn, T, B * H);
+      this.drh = allocF32(B * H);
+    }
+    this.dh = allocF32(B * H);
+    this.dh2 = allocF32(B * H);
+    if (this.kind === 'lstm') {
+      this.dc = allocF32(B * H);
+      this.dc2 = allocF32(B * H);
+    }
+    this.ones = allocF32(rows);
+    this.ones.fill(1);
+    this.colSums = allocF32(GH);
+  }
+}

@@ -1,0 +1,399 @@
+// The recurrent-cell core shared by RnnCell, GruCell and LstmCell: parameter layout
+// [weight_ih G·H×n_x | weight_hh G·H×H | bias G·H (| bias_hn H)], streaming step, BPTT over a
+// CellTape, PyTorch import/export. Params/grads are allocF32 buffers or a model's views of its own.
+import {
+  addBias, allocF32, gemmAB, gemmABt, gemmAtB, gemv, gemvT, initGlorotUniform, initOrthogonal, Rng,
+} from '@rxrnn/kernels';
+import { CellTape } from './cell-tape.js';
+import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
+import { LayoutBuilder, slice } from './internal/layout.js';
+import { makeTensor, readTensor } from './internal/torch-tensor.js';
+import type { CellConfig, CellKind, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
+
+const GATES: Record<CellKind, number> = { rnn: 1, gru: 3, lstm: 4 };
+
+/** Where a cell keeps its numbers when a model owns them: views of exactly paramCount() floats. */
+export interface CellStorage {
+  params: Float32Array;
+  grads: Float32Array;
+}
+
+/** Maps a PyTorch base name ('weight_ih', 'bias_hh', ...) to the key in a state_dict. */
+export type TorchNamer = (base: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh') => string;
+
+/** The public face of every cell (docs/contracts.md), plus the window API stacks build on. */
+export interface Cell {
+  readonly kind: CellKind;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  /** Floats of state per batch row: H (rnn, gru) or 2H (lstm: [h | c]). */
+  readonly stateSize: number;
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  paramCount(): number;
+  views(): ParamView[];
+  createState(B: number): Float32Array;
+  step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array;
+  /** A fresh tape for a window of T steps over B rows. */
+  createTape(T: number, B: number): CellTape;
+  /** The cell's own tape for (T, B), reused while the dims stay the same. */
+  tape(T: number, B: number): CellTape;
+  forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array): Float32Array;
+  finalState(tape: CellTape, out: Float32Array): void;
+  backwardSequence(tape: CellTape, dOut: Float32Array | null, dState: Float32Array | null,
+    dx: Float32Array | null, dState0: Float32Array | null): void;
+  initialize(rng: Rng): void;
+  fromTorch(dict: TorchStateDict, name?: TorchNamer): void;
+  toTorch(which?: 'params' | 'grads', name?: TorchNamer): Record<string, TorchTensorF32>;
+}
+
+/** Validated config with defaults filled in. */
+export interface ResolvedCellConfig {
+  kind: CellKind;
+  inputSize: number;
+  hiddenSize: number;
+  gruVariant: GruVariant;
+  seed: number;
+}
+
+export function resolveCellConfig(where: string, config: CellConfig): ResolvedCellConfig {
+  if (config === null || typeof config !== 'object') {
+    throw new TypeError(`${where}: config must be an object, got ${String(config)}`);
+  }
+  if (!(config.kind in GATES)) {
+    throw new RangeError(`${where}: kind must be 'rnn', 'gru' or 'lstm', got ${JSON.stringify(config.kind)}`);
+  }
+  const gruVariant = config.gruVariant ?? 'reset-after';
+  if (gruVariant !== 'reset-after' && gruVariant !== 'reset-before') {
+    throw new RangeError(`${where}: gruVariant must be 'reset-after' or 'reset-before', got ${JSON.stringify(config.gruVariant)}`);
+  }
+  const seed = config.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`${where}: seed must be an integer, got ${String(seed)}`);
+  return {
+    kind: config.kind,
+    inputSize: checkPositiveInt(where, 'inputSize', config.inputSize),
+    hiddenSize: checkPositiveInt(where, 'hiddenSize', config.hiddenSize),
+    gruVariant,
+    seed,
+  };
+}
+
+/** The named tensors of one cell, offsets relative to the cell's own params. */
+export function cellLayout(c: ResolvedCellConfig): LayoutBuilder {
+  const GH = GATES[c.kind] * c.hiddenSize;
+  const l = new LayoutBuilder();
+  l.add('weight_ih', [GH, c.inputSize]);
+  l.add('weight_hh', [GH, c.hiddenSize]);
+  l.add('bias', [GH]);
+  // Porting note: PyTorch keeps bias_ih and bias_hh; their sum is one vector everywhere except
+  // reset-after GRU's n block, where b_hn sits inside r ⊙ (W_hn h + b_hn) and cannot be folded.
+  if (c.kind === 'gru' && c.gruVariant === 'reset-after') l.add('bias_hn', [c.hiddenSize]);
+  return l;
+}
+
+const defaultNamer: TorchNamer = (base) => base;
+
+/** rows×cols product for a batch: gemv when one row (the streaming case), else one GEMM. */
+function linear(out: Float32Array, X: Float32Array, W: Float32Array, rows: number, outCols: number, inCols: number, acc: boolean): void {
+  if (rows === 1) gemv(out, W, X, outCols, inCols, acc);
+  else gemmABt(out, X, W, rows, outCols, inCols, acc);
+}
+
+export abstract class RecurrentCell implements Cell {
+  readonly kind: CellKind;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly stateSize: number;
+  readonly gruVariant: GruVariant;
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  /** Gate blocks G. */
+  protected readonly G: number;
+  protected readonly wIh: Float32Array;
+  protected readonly wHh: Float32Array;
+  protected readonly b: Float32Array;
+  protected readonly gWIh: Float32Array;
+  protected readonly gWHh: Float32Array;
+  protected readonly gB: Float32Array;
+  private readonly layout: ParamView[];
+  private stepTape: CellTape | null = null;
+  private stepState: Float32Array | null = null;
+  private stepH: Float32Array = new Float32Array(0);
+  private trainTape: CellTape | null = null;
+
+  constructor(config: CellConfig, storage?: CellStorage) {
+    const where = `${config?.kind ?? 'cell'} cell`;
+    const c = resolveCellConfig(where, config);
+    this.kind = c.kind;
+    this.inputSize = c.inputSize;
+    this.hiddenSize = c.hiddenSize;
+    this.gruVariant = c.gruVariant;
+    this.G = GATES[c.kind];
+    this.stateSize = c.kind === 'lstm' ? 2 * c.hiddenSize : c.hiddenSize;
+    const layout = cellLayout(c);
+    this.layout = layout.views;
+    if (storage) {
+      this.params = checkF32(where, 'storage.params', storage.params, layout.size, 'paramCount');
+      this.grads = checkF32(where, 'storage.grads', storage.grads, layout.size, 'paramCount');
+    } else {
+      this.params = allocF32(layout.size);
+      this.grads = allocF32(layout.size);
+    }
+    const [ih, hh, bias] = this.layout as [ParamView, ParamView, ParamView];
+    this.wIh = slice(this.params, ih);
+    this.wHh = slice(this.params, hh);
+    this.b = slice(this.params, bias);
+    this.gWIh = slice(this.grads, ih);
+    this.gWHh = slice(this.grads, hh);
+    this.gB = slice(this.grads, bias);
+    // A model that hands in storage initializes all its parts from one Rng itself.
+    if (!storage) this.initialize(new Rng(c.seed));
+  }
+
+  paramCount(): number {
+    return this.params.length;
+  }
+
+  views(): ParamView[] {
+    return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
+  }
+
+  /**
+   * Default init: Glorot-uniform W_ih (fan_in n_x, fan_out H: each gate block is its own layer),
+   * orthogonal H×H W_hh blocks (keeps early gradients from exploding or vanishing through time),
+   * zero biases, and an LSTM forget-gate bias of 1 (remember by default, Jozefowicz et al. 2015).
+   */
+  initialize(rng: Rng): void {
+    const H = this.hiddenSize;
+    initGlorotUniform(this.wIh, rng, this.inputSize, H);
+    for (let g = 0; g < this.G; g++) initOrthogonal(this.wHh.subarray(g * H * H, (g + 1) * H * H), rng, H, H);
+    this.params.fill(0, this.layout[2]!.offset);
+    if (this.kind === 'lstm') this.b.fill(1, H, 2 * H);
+  }
+
+  createState(B: number): Float32Array {
+    checkPositiveInt(`${this.kind}.createState`, 'B', B);
+    return allocF32(B * this.stateSize);
+  }
+
+  createTape(T: number, B: number): CellTape {
+    checkPositiveInt(`${this.kind}.createTape`, 'T', T);
+    checkPositiveInt(`${this.kind}.createTape`, 'B', B);
+    return new CellTape(this.kind, this.gruVariant, this.G, this.hiddenSize, T, B);
+  }
+
+  /** A tape for (T, B) owned by this cell, reused while the dims stay the same. */
+  tape(T: number, B: number): CellTape {
+    if (this.trainTape === null || this.trainTape.T !== T || this.trainTape.B !== B) this.trainTape = this.createTape(T, B);
+    return this.trainTape;
+  }
+
+  /**
+   * One streaming step: advances `state` [B × stateSize] in place from x [B × n_x] (or, for a
+   * one-hot input, x = B token ids < n_x). Returns h [B × H], a view of `state`.
+   */
+  step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array {
+    const where = `${this.kind}.step`;
+    if (this.stepTape === null || this.stepTape.B !== B) {
+      checkPositiveInt(where, 'B', B);
+      this.stepTape = this.createTape(1, B);
+      this.stepState = null;
+    }
+    if (state !== this.stepState) {
+      checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
+      this.stepState = state;
+      this.stepH = state.subarray(0, B * this.hiddenSize);
+    }
+    const tape = this.stepTape;
+    this.project(where, tape, x);
+    const n = B * this.hiddenSize;
+    const h0 = tape.hsT[0]!, h1 = tape.hsT[1]!;
+    for (let i = 0; i < n; i++) h0[i] = state[i]!;
+    if (this.kind === 'lstm') {
+      const c0 = tape.csT[0]!;
+      for (let i = 0; i < n; i++) c0[i] = state[n + i]!;
+    }
+    this.prepare();
+    this.advance(tape, 0);
+    for (let i = 0; i < n; i++) state[i] = h1[i]!;
+    if (this.kind === 'lstm') {
+      const c1 = tape.csT[1]!;
+      for (let i = 0; i < n; i++) state[n + i] = c1[i]!;
+    }
+    return this.stepH;
+  }
+
+  /**
+   * Training forward over a window: x [T·B × n_x] rows (t, b) at t·B + b (or T·B one-hot ids),
+   * from state0 [B × stateSize]. Keeps what backward needs in `tape`; returns the outputs
+   * [T·B × H], a view into the tape.
+   */
+  forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array): Float32Array {
+    const where = `${this.kind}.forwardSequence`;
+    const { T, B } = tape;
+    checkF32(where, 'state0', state0, B * this.stateSize, 'B*stateSize');
+    this.project(where, tape, x);
+    const n = B * this.hiddenSize;
+    const h0 = tape.hsT[0]!;
+    for (let i = 0; i < n; i++) h0[i] = state0[i]!;
+    if (this.kind === 'lstm') {
+      const c0 = tape.csT[0]!;
+      for (let i = 0; i < n; i++) c0[i] = state0[n + i]!;
+    }
+    this.prepare();
+    for (let t = 0; t < T; t++) this.advance(tape, t);
+    tape.filled = true;
+    return tape.out;
+  }
+
+  /** Copies the window's final state into out [B × stateSize]. */
+  finalState(tape: CellTape, out: Float32Array): void {
+    const n = tape.B * this.hiddenSize;
+    checkF32(`${this.kind}.finalState`, 'out', out, tape.B * this.stateSize, 'B*stateSize');
+    const h = tape.hsT[tape.T]!;
+    for (let i = 0; i < n; i++) out[i] = h[i]!;
+    if (this.kind === 'lstm') {
+      const c = tape.csT[tape.T]!;
+      for (let i = 0; i < n; i++) out[n + i] = c[i]!;
+    }
+  }
+
+  /**
+   * Backward through time over the tape's window. dOut [T·B × H]: loss gradient w.r.t. every
+   * output (null = zeros); dState [B × stateSize] w.r.t. the final state (null = zeros, the
+   * truncated-BPTT case). Accumulates parameter gradients into `grads`; writes the input gradient
+   * into dx [T·B × n_x] and the initial state's into dState0 when they are given.
+   */
+  backwardSequence(tape: CellTape, dOut: Float32Array | null, dState: Float32Array | null,
+    dx: Float32Array | null, dState0: Float32Array | null): void {
+    const where = `${this.kind}.backwardSequence`;
+    if (!tape.filled) throw new RangeError(`${where}: the tape holds no forward pass; run forwardSequence first`);
+    const { T, B } = tape, H = this.hiddenSize, n = B * H, rows = T * B;
+    if (dOut !== null) checkF32(where, 'dOut', dOut, rows * H, 'T*B*H');
+    if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
+    if (dx !== null && tape.ids === null) checkF32(where, 'dx', dx, rows * this.inputSize, 'T*B*n_x');
+    if (dState0 !== null) checkF32(where, 'dState0', dState0, B * this.stateSize, 'B*stateSize');
+    tape.ensureBackward();
+    const lstm = this.kind === 'lstm';
+    for (let i = 0; i < n; i++) tape.dh[i] = dState === null ? 0 : dState[i]!;
+    if (lstm) for (let i = 0; i < n; i++) tape.dc[i] = dState === null ? 0 : dState[n + i]!;
+    for (let t = T - 1; t >= 0; t--) {
+      // The output at t feeds the loss directly as well as the next step.
+      if (dOut !== null) {
+        const dh = tape.dh, o = t * n;
+        for (let i = 0; i < n; i++) dh[i] = dh[i]! + dOut[o + i]!;
+      }
+      this.retreat(tape, t);
+    }
+    if (dState0 !== null) {
+      for (let i = 0; i < n; i++) dState0[i] = tape.dh[i]!;
+      if (lstm) for (let i = 0; i < n; i++) dState0[n + i] = tape.dc[i]!;
+    }
+    // Whole-window weight gradients: one GEMM each over all T·B rows instead of T small ones.
+    const GH = this.G * H;
+    if (tape.ids !== null) {
+      this.scatterOneHot(tape.ids, tape.dXPre, rows);
+    } else {
+      gemmAtB(this.gWIh, tape.dXPre, tape.input!, GH, this.inputSize, rows, true);
+      if (dx !== null) gemmAB(dx, tape.dXPre, this.wIh, rows, this.inputSize, GH, false);
+    }
+    gemvT(this.gB, tape.dXPre, tape.ones, rows, GH, true);
+    this.recurrentWeightGrads(tape);
+  }
+
+  /** xPre = X·W_ihᵀ + b over all of the tape's rows (a one-hot id gathers W_ih's column instead). */
+  private project(where: string, tape: CellTape, x: Float32Array | Int32Array): void {
+    const rows = tape.T * tape.B, GH = this.G * this.hiddenSize, n_x = this.inputSize;
+    if (x instanceof Int32Array) {
+      checkIds(where, 'x (one-hot ids)', x, rows, n_x);
+      const xPre = tape.xPre, W = this.wIh, b = this.b;
+      for (let r = 0; r < rows; r++) {
+        const id = x[r]!, o = r * GH;
+        for (let j = 0; j < GH; j++) xPre[o + j] = W[j * n_x + id]! + b[j]!;
+      }
+      tape.ids = x;
+      tape.input = null;
+    } else {
+      checkF32(where, 'x', x, rows * n_x, tape.T === 1 ? 'B*n_x' : 'T*B*n_x');
+      linear(tape.xPre, x, this.wIh, rows, GH, n_x, false);
+      addBias(tape.xPre, this.b, rows, GH);
+      tape.input = x;
+      tape.ids = null;
+    }
+  }
+
+  /** dW_ih[:, id] += dxPre row: the one-hot input's gradient lands in one column per row. */
+  private scatterOneHot(ids: Int32Array, dXPre: Float32Array, rows: number): void {
+    const GH = this.G * this.hiddenSize, n_x = this.inputSize, g = this.gWIh;
+    for (let r = 0; r < rows; r++) {
+      const id = ids[r]!, o = r * GH;
+      for (let j = 0; j < GH; j++) g[j * n_x + id] = g[j * n_x + id]! + dXPre[o + j]!;
+    }
+  }
+
+  /** Per-forward preparation of derived buffers (e.g. GRU's [0 | 0 | b_hn] bias). */
+  protected prepare(): void {}
+
+  /** Step t of the forward: reads tape.xPreT[t], hsT[t] (csT[t]); writes hsT[t+1] (csT[t+1]). */
+  protected abstract advance(tape: CellTape, t: number): void;
+
+  /**
+   * Step t of the backward: tape.dh (tape.dc) hold dL/dh_t (dL/dc_t) on entry and dL/dh_{t-1}
+   * (dL/dc_{t-1}) on exit; writes tape.dXPreT[t] and the kind's other per-step gradients.
+   */
+  protected abstract retreat(tape: CellTape, t: number): void;
+
+  /** Accumulates dW_hh (and any recurrent bias) over the whole window. */
+  protected abstract recurrentWeightGrads(tape: CellTape): void;
+
+  /** Plain rows×cols product helper for subclasses. */
+  protected linear(out: Float32Array, X: Float32Array, W: Float32Array, rows: number, outCols: number, inCols: number, acc: boolean): void {
+    linear(out, X, W, rows, outCols, inCols, acc);
+  }
+
+  /**
+   * Imports PyTorch weights (weight_ih, weight_hh, bias_ih, bias_hh named through `name`).
+   * The single bias becomes bias_ih + bias_hh (summed in float64, stored float32).
+   */
+  fromTorch(dict: TorchStateDict, name: TorchNamer = defaultNamer): void {
+    const where = `${this.kind}.fromTorch`;
+    const H = this.hiddenSize, GH = this.G * H;
+    const wIh = readTensor(where, dict, name('weight_ih'), [GH, this.inputSize]);
+    const wHh = readTensor(where, dict, name('weight_hh'), [GH, H]);
+    const bIh = readTensor(where, dict, name('bias_ih'), [GH]);
+    const bHh = readTensor(where, dict, name('bias_hh'), [GH]);
+    this.checkTorchCompatible(where);
+    this.wIh.set(wIh);
+    this.wHh.set(wHh);
+    for (let j = 0; j < GH; j++) this.b[j] = bIh[j]! + bHh[j]!;
+    this.importSplitBias(bIh, bHh);
+  }
+
+  /**
+   * Exports to PyTorch layout. 'params': bias_ih holds the single bias and bias_hh zeros (GRU
+   * reset-after: the n block keeps b_in in bias_ih and b_hn in bias_hh). 'grads': both bias
+   * tensors carry dL/db, as PyTorch's two summed biases would.
+   */
+  toTorch(which: 'params' | 'grads' = 'params', name: TorchNamer = defaultNamer): Record<string, TorchTensorF32> {
+    this.checkTorchCompatible(`${this.kind}.toTorch`);
+    const H = this.hiddenSize, GH = this.G * H;
+    const grads = which === 'grads';
+    const bIh = makeTensor([GH], grads ? this.gB : this.b);
+    const bHh = grads ? makeTensor([GH], this.gB) : makeTensor([GH], new Float32Array(GH));
+    this.exportSplitBias(which, bIh.data, bHh.data);
+    return {
+      [name('weight_ih')]: makeTensor([GH, this.inputSize], grads ? this.gWIh : this.wIh),
+      [name('weight_hh')]: makeTensor([GH, H], grads ? this.gWHh : this.wHh),
+      [name('bias_ih')]: bIh,
+      [name('bias_hh')]: bHh,
+    };
+  }
+
+  /** Throws when this cell computes a function PyTorch has no module for. */
+  protected checkTorchCompatible(_where: string): void {}
+
+  /** GRU reset-after overrides: its n block keeps bias_ih and bias_hh apart. */
+  protected importSplitBias(_bIh: ArrayLike<number>, _bHh: ArrayLike<number>): void {}
+
+  protected exportSplitBias(_which: 'params' | 'grads', _bIh: Float32Array, _bHh: Float32Array): void {}
+}

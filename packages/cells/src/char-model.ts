@@ -1,0 +1,265 @@
+// CharModel: tokens → embedding (or one-hot) → stacked cells → dense logits, softmax cross-entropy,
+// BPTT. Params [embedding.weight | rnn.* | linear.*] and grads: one allocF32 buffer each; windows
+// [T, B] are time-major (token (t, b) at t·B + b); scratch is allocated per (T, B) and reused.
+import { allocF32, Rng, scale, softmaxCrossEntropy } from '@rxrnn/kernels';
+import { Dense } from './dense.js';
+import { Embedding } from './embedding.js';
+import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
+import { sizeOf } from './internal/layout.js';
+import { readTensor } from './internal/torch-tensor.js';
+import { RnnStack } from './rnn-stack.js';
+import type { CellKind, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
+import { Vocabulary } from './vocabulary.js';
+
+export interface CharModelConfig {
+  /** Cell kind of every layer. */
+  cell: CellKind;
+  /** GRU only; default 'reset-after' (PyTorch-exact, see GruVariant). */
+  gruVariant?: GruVariant;
+  /** The characters in id order; V = vocab.length. */
+  vocab: string[];
+  /** 'embedding' (default): a learned [V × E] table; 'onehot': layer 0 reads W_ih's column of the id. */
+  input?: 'embedding' | 'onehot';
+  /** E, default 32 (ignored for one-hot input). */
+  embeddingDim?: number;
+  /** H of every layer. */
+  hidden: number;
+  /** L, default 1. */
+  layers?: number;
+  /** Seed of the initializer's Rng; default 0. */
+  seed?: number;
+}
+
+/** The config with every default filled in: what a checkpoint stores. */
+export type ResolvedCharModelConfig = Required<CharModelConfig>;
+
+export interface LossResult {
+  /** Sum of the per-position cross-entropies, nats (accumulated in float64). */
+  lossSum: number;
+  /** Number of positions, T·B. */
+  count: number;
+}
+
+export interface CharModelTorchOptions {
+  /** Name of the recurrent module in the state_dict: default 'rnn' (the fixture's char model uses 'lstm'). */
+  prefix?: string;
+}
+
+export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharModelConfig {
+  if (config === null || typeof config !== 'object') throw new TypeError(`CharModel: config must be an object, got ${String(config)}`);
+  const input = config.input ?? 'embedding';
+  if (input !== 'embedding' && input !== 'onehot') {
+    throw new RangeError(`CharModel: input must be 'embedding' or 'onehot', got ${JSON.stringify(config.input)}`);
+  }
+  const vocab = new Vocabulary(config.vocab).chars;
+  return {
+    cell: config.cell,
+    gruVariant: config.gruVariant ?? 'reset-after',
+    vocab,
+    input,
+    embeddingDim: input === 'embedding' ? checkPositiveInt('CharModel', 'embeddingDim', config.embeddingDim ?? 32) : 0,
+    hidden: checkPositiveInt('CharModel', 'hidden', config.hidden),
+    layers: checkPositiveInt('CharModel', 'layers', config.layers ?? 1),
+    seed: config.seed ?? 0,
+  };
+}
+
+interface WindowScratch {
+  T: number;
+  B: number;
+  emb: Float32Array;
+  dEmb: Float32Array;
+  logits: Float32Array;
+  dLogits: Float32Array;
+  lossPerRow: Float32Array;
+  dH: Float32Array;
+}
+
+export class CharModel {
+  readonly config: ResolvedCharModelConfig;
+  readonly vocab: Vocabulary;
+  /** V. */
+  readonly vocabSize: number;
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly embedding: Embedding | null;
+  readonly rnn: RnnStack;
+  readonly linear: Dense;
+  private readonly layout: ParamView[] = [];
+  private stepB = 0;
+  private stepEmb: Float32Array = new Float32Array(0);
+  private stepLogits: Float32Array = new Float32Array(0);
+  private win: WindowScratch | null = null;
+
+  constructor(config: CharModelConfig) {
+    const c = resolveCharModelConfig(config);
+    this.config = c;
+    this.vocab = new Vocabulary(c.vocab);
+    const V = (this.vocabSize = c.vocab.length);
+    const E = c.embeddingDim, H = c.hidden;
+    const nEmb = c.input === 'embedding' ? V * E : 0;
+    const stackConfig = { kind: c.cell, inputSize: c.input === 'embedding' ? E : V, hiddenSize: H, layers: c.layers, gruVariant: c.gruVariant };
+    const stackLayout = RnnStack.layoutOf(stackConfig);
+    const nRnn = stackLayout.size;
+    const nLin = V * H + V;
+    const total = nEmb + nRnn + nLin;
+    this.params = allocF32(total);
+    this.grads = allocF32(total);
+    const part = (off: number, n: number) => ({ params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) });
+    if (nEmb > 0) this.layout.push({ name: 'embedding.weight', offset: 0, shape: [V, E] });
+    for (const v of stackLayout.views) this.layout.push({ ...v, name: `rnn.${v.name}`, offset: nEmb + v.offset });
+    this.layout.push({ name: 'linear.weight', offset: nEmb + nRnn, shape: [V, H] });
+    this.layout.push({ name: 'linear.bias', offset: nEmb + nRnn + V * H, shape: [V] });
+    this.embedding = nEmb > 0 ? new Embedding({ vocabSize: V, dim: E }, part(0, nEmb)) : null;
+    this.rnn = new RnnStack(stackConfig, part(nEmb, nRnn));
+    this.linear = new Dense({ inSize: H, outSize: V }, part(nEmb + nRnn, nLin));
+    // One Rng in layout order, so the config's seed alone fixes every initial weight.
+    const rng = new Rng(c.seed);
+    this.embedding?.initialize(rng);
+    this.rnn.initialize(rng);
+    this.linear.initialize(rng);
+  }
+
+  paramCount(): number {
+    return this.params.length;
+  }
+
+  /** Named tensors of params (and grads, same offsets). */
+  views(): ParamView[] {
+    return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
+  }
+
+  zeroGrads(): void {
+    this.grads.fill(0);
+  }
+
+  /** Zeros for every layer, B rows (see RnnStack.createState). */
+  createState(B: number): Float32Array {
+    return this.rnn.createState(B);
+  }
+
+  /** Floats of state per batch row, all layers. */
+  get stateSize(): number {
+    return this.rnn.stateSize;
+  }
+
+  /**
+   * One streaming step: tokens [B] advance `state` in place; returns logits [B × V], a view into
+   * the model's scratch valid until the next call. No allocation while B stays the same.
+   */
+  step(tokens: Int32Array, state: Float32Array): Float32Array {
+    const B = tokens.length;
+    if (B !== this.stepB) {
+      checkPositiveInt('CharModel.step', 'tokens.length', B);
+      this.stepB = B;
+      this.stepEmb = this.embedding ? allocF32(B * this.config.embeddingDim) : this.stepEmb;
+      this.stepLogits = allocF32(B * this.vocabSize);
+    }
+    let x: Float32Array | Int32Array = tokens;
+    if (this.embedding) {
+      this.embedding.lookup(this.stepEmb, tokens, B);
+      x = this.stepEmb;
+    }
+    const h = this.rnn.step(state, x, B);
+    this.linear.forward(this.stepLogits, h, B);
+    return this.stepLogits;
+  }
+
+  /**
+   * Forward over a window, softmax cross-entropy at every position, backward through time.
+   * Gradients of the MEAN loss (lossSum / count, as PyTorch's CrossEntropyLoss) are ACCUMULATED
+   * into `grads`. `state` [B × stateSize] is advanced in place to the window's final state; the
+   * backward stops at the window start (truncated BPTT).
+   */
+  lossAndGrad(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): LossResult {
+    const w = this.forwardWindow('CharModel.lossAndGrad', inputs, T, B, state);
+    const rows = T * B;
+    checkIds('CharModel.lossAndGrad', 'targets', targets, rows, this.vocabSize);
+    const lossSum = softmaxCrossEntropy(w.dLogits, w.lossPerRow, w.logits, targets, rows, this.vocabSize);
+    scale(w.dLogits, 1 / rows, rows * this.vocabSize);
+    this.linear.backward(w.dLogits, this.rnn.lastOutput(), rows, w.dH);
+    this.rnn.backward(w.dH, null, this.embedding ? w.dEmb : null, null);
+    if (this.embedding) this.embedding.backward(w.dEmb, inputs, rows);
+    return { lossSum, count: rows };
+  }
+
+  /** The same forward and loss as lossAndGrad, without gradients; `state` advances likewise. */
+  evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): LossResult {
+    const w = this.forwardWindow('CharModel.evaluate', inputs, T, B, state);
+    const rows = T * B;
+    checkIds('CharModel.evaluate', 'targets', targets, rows, this.vocabSize);
+    const lossSum = softmaxCrossEntropy(w.dLogits, w.lossPerRow, w.logits, targets, rows, this.vocabSize);
+    return { lossSum, count: rows };
+  }
+
+  /**
+   * Logits [T·B × V] of a window from `state` (advanced in place): a view into the model's
+   * scratch, valid until the next window call.
+   */
+  logits(inputs: Int32Array, T: number, B: number, state: Float32Array): Float32Array {
+    return this.forwardWindow('CharModel.logits', inputs, T, B, state).logits;
+  }
+
+  private forwardWindow(where: string, inputs: Int32Array, T: number, B: number, state: Float32Array): WindowScratch {
+    checkPositiveInt(where, 'T', T);
+    checkPositiveInt(where, 'B', B);
+    const rows = T * B;
+    checkIds(where, 'inputs', inputs, rows, this.vocabSize);
+    checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
+    const w = this.window(T, B);
+    let x: Float32Array | Int32Array = inputs;
+    if (this.embedding) {
+      this.embedding.lookup(w.emb, inputs, rows);
+      x = w.emb;
+    }
+    const out = this.rnn.forward(x, T, B, state);
+    this.linear.forward(w.logits, out, rows);
+    return w;
+  }
+
+  private window(T: number, B: number): WindowScratch {
+    if (this.win && this.win.T === T && this.win.B === B) return this.win;
+    const rows = T * B, V = this.vocabSize, E = this.config.embeddingDim;
+    this.win = {
+      T, B,
+      emb: this.embedding ? allocF32(rows * E) : new Float32Array(0),
+      dEmb: this.embedding ? allocF32(rows * E) : new Float32Array(0),
+      logits: allocF32(rows * V),
+      dLogits: allocF32(rows * V),
+      lossPerRow: allocF32(rows),
+      dH: allocF32(rows * this.config.hidden),
+    };
+    return this.win;
+  }
+
+  /**
+   * Exports params (default) or grads as a PyTorch state_dict: embedding.weight, `${prefix}.*`
+   * (see Cell.toTorch for the bias convention), linear.weight, linear.bias.
+   */
+  toTorchStateDict(options: CharModelTorchOptions & { which?: 'params' | 'grads' } = {}): Record<string, TorchTensorF32> {
+    const which = options.which ?? 'params';
+    const buf = which === 'grads' ? this.grads : this.params;
+    const out: Record<string, TorchTensorF32> = {};
+    const copy = (name: string) => {
+      const v = this.layout.find((l) => l.name === name)!;
+      out[name] = { shape: [...v.shape], data: buf.slice(v.offset, v.offset + sizeOf(v.shape)) };
+    };
+    if (this.embedding) copy('embedding.weight');
+    Object.assign(out, this.rnn.toTorch(which, { prefix: `${options.prefix ?? 'rnn'}.` }));
+    copy('linear.weight');
+    copy('linear.bias');
+    return out;
+  }
+
+  /** A model described by `config` with the weights of a PyTorch state_dict. */
+  static fromTorchStateDict(config: CharModelConfig, dict: TorchStateDict, options: CharModelTorchOptions = {}): CharModel {
+    const model = new CharModel(config);
+    const where = 'CharModel.fromTorchStateDict';
+    const V = model.vocabSize, H = model.config.hidden;
+    if (model.embedding) model.embedding.weight.set(readTensor(where, dict, 'embedding.weight', [V, model.config.embeddingDim]));
+    model.rnn.fromTorch(dict, { prefix: `${options.prefix ?? 'rnn'}.` });
+    model.linear.weight.set(readTensor(where, dict, 'linear.weight', [V, H]));
+    model.linear.bias.set(readTensor(where, dict, 'linear.bias', [V]));
+    return model;
+  }
+}

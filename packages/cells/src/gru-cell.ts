@@ -1,0 +1,113 @@
+// GruCell: gate rows [r, z, n] (PyTorch), h' = (1 − z)⊙n + z⊙h, in two variants (GruVariant):
+// reset-after keeps b_hn apart (H extra params) and imports PyTorch exactly; reset-before applies r
+// to h before W_hn (Cho et al., the course notes). Shapes: x [B × n_x], h [B × H]; buffers in the tape.
+import {
+  gemmAB, gemmAtB, gemvT, gruBackward, gruForward, gruNBackward, gruNForward, gruRzBackward, gruRzForward,
+} from '@rxrnn/kernels';
+import { RecurrentCell, type CellStorage } from './cell.js';
+import type { CellTape } from './cell-tape.js';
+import { slice } from './internal/layout.js';
+import type { CellConfig } from './types.js';
+
+export class GruCell extends RecurrentCell {
+  /** reset-after: b_hn [H] and its gradient; [0 | 0 | b_hn] is the bias of W_hh·h. */
+  private readonly bHn: Float32Array;
+  private readonly gBHn: Float32Array;
+  private readonly hBias: Float32Array;
+  /** reset-before: W_h{r,z} [2H × H] and W_hn [H × H], views of weight_hh. */
+  private readonly wHhRz: Float32Array;
+  private readonly wHn: Float32Array;
+  private readonly gWHhRz: Float32Array;
+  private readonly gWHn: Float32Array;
+
+  constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'gru' }, storage?: CellStorage) {
+    super({ ...config, kind: 'gru' }, storage);
+    const H = this.hiddenSize;
+    const hn = this.views().find((v) => v.name === 'bias_hn');
+    this.bHn = hn ? slice(this.params, hn) : new Float32Array(0);
+    this.gBHn = hn ? slice(this.grads, hn) : new Float32Array(0);
+    this.hBias = new Float32Array(hn ? 3 * H : 0);
+    this.wHhRz = this.wHh.subarray(0, 2 * H * H);
+    this.wHn = this.wHh.subarray(2 * H * H);
+    this.gWHhRz = this.gWHh.subarray(0, 2 * H * H);
+    this.gWHn = this.gWHh.subarray(2 * H * H);
+  }
+
+  private get after(): boolean {
+    return this.gruVariant === 'reset-after';
+  }
+
+  protected override prepare(): void {
+    if (this.after) this.hBias.set(this.bHn, 2 * this.hiddenSize);
+  }
+
+  protected advance(tape: CellTape, t: number): void {
+    const H = this.hiddenSize, B = tape.B, xPre = tape.xPreT[t]!, hPrev = tape.hsT[t]!;
+    if (this.after) {
+      const hPre = tape.hPreT[t]!;
+      // hPre = W_hh·h + [0 | 0 | b_hn]: seeded with the bias, then the product accumulates.
+      for (let b = 0; b < B; b++) hPre.set(this.hBias, b * 3 * H);
+      this.linear(hPre, hPrev, this.wHh, B, 3 * H, H, true);
+      gruForward(tape.hsT[t + 1]!, tape.actT[t]!, xPre, hPre, hPrev, B, H);
+    } else {
+      const hPreRz = tape.hPreRzT[t]!, rh = tape.rhT[t]!, hn = tape.hnT[t]!, act = tape.actT[t]!;
+      this.linear(hPreRz, hPrev, this.wHhRz, B, 2 * H, H, false);
+      gruRzForward(act, rh, xPre, hPreRz, hPrev, B, H);
+      this.linear(hn, rh, this.wHn, B, H, H, false);
+      gruNForward(tape.hsT[t + 1]!, act, xPre, hn, hPrev, B, H);
+    }
+  }
+
+  protected retreat(tape: CellTape, t: number): void {
+    const H = this.hiddenSize, B = tape.B, dxPre = tape.dXPreT[t]!, hPrev = tape.hsT[t]!, act = tape.actT[t]!;
+    if (this.after) {
+      const dhPre = tape.dHPreT[t]!;
+      gruBackward(dxPre, dhPre, tape.dh2, tape.dh, act, tape.hPreT[t]!, hPrev, B, H);
+      gemmAB(tape.dh2, dhPre, this.wHh, B, H, 3 * H, true);
+    } else {
+      const dhn = tape.dHnT[t]!, dhPreRz = tape.dHPreRzT[t]!;
+      gruNBackward(dxPre, dhn, tape.dh2, tape.dh, act, hPrev, B, H);
+      gemmAB(tape.drh, dhn, this.wHn, B, H, H, false);
+      gruRzBackward(dxPre, dhPreRz, tape.dh2, tape.drh, act, hPrev, B, H);
+      gemmAB(tape.dh2, dhPreRz, this.wHhRz, B, H, 2 * H, true);
+    }
+    // dh2 now holds dL/dh_{t-1}: swap so that tape.dh always names the current carrier.
+    const dh = tape.dh;
+    tape.dh = tape.dh2;
+    tape.dh2 = dh;
+  }
+
+  protected recurrentWeightGrads(tape: CellTape): void {
+    const H = this.hiddenSize, rows = tape.T * tape.B;
+    if (this.after) {
+      gemmAtB(this.gWHh, tape.dHPre, tape.hPrev, 3 * H, H, rows, true);
+      // b_hn's gradient is the n block of dhPre's column sums.
+      gemvT(tape.colSums, tape.dHPre, tape.ones, rows, 3 * H, false);
+      const g = this.gBHn, s = tape.colSums;
+      for (let j = 0; j < H; j++) g[j] = g[j]! + s[2 * H + j]!;
+    } else {
+      gemmAtB(this.gWHhRz, tape.dHPreRz, tape.hPrev, 2 * H, H, rows, true);
+      gemmAtB(this.gWHn, tape.dHn, tape.rh, H, H, rows, true);
+    }
+  }
+
+  protected override checkTorchCompatible(where: string): void {
+    if (!this.after) {
+      throw new TypeError(`${where}: PyTorch's GRU is reset-after; a gruVariant 'reset-before' cell computes a different function, so its weights cannot move to or from PyTorch unchanged (use gruVariant 'reset-after')`);
+    }
+  }
+
+  protected override importSplitBias(bIh: ArrayLike<number>, bHh: ArrayLike<number>): void {
+    const H = this.hiddenSize;
+    for (let j = 0; j < H; j++) {
+      this.b[2 * H + j] = bIh[2 * H + j]!;
+      this.bHn[j] = bHh[2 * H + j]!;
+    }
+  }
+
+  protected override exportSplitBias(which: 'params' | 'grads', _bIh: Float32Array, bHh: Float32Array): void {
+    // The n block's bias_ih already holds b_in (or its gradient) from the single bias vector;
+    // bias_hh's n block is b_hn itself.
+    bHh.set(which === 'grads' ? this.gBHn : this.bHn, 2 * this.hiddenSize);
+  }
+}

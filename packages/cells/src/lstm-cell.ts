@@ -1,0 +1,33 @@
+// LstmCell: gate rows [i, f, g, o] (PyTorch), c' = f⊙c + i⊙g, h' = o⊙tanh(c'); G = 4.
+// State per batch row is [h | c]; the tape keeps activated gates and every c for backward.
+import { gemmAB, gemmAtB, lstmBackward, lstmForward } from '@rxrnn/kernels';
+import { RecurrentCell, type CellStorage } from './cell.js';
+import type { CellTape } from './cell-tape.js';
+import type { CellConfig } from './types.js';
+
+export class LstmCell extends RecurrentCell {
+  constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'lstm' }, storage?: CellStorage) {
+    super({ ...config, kind: 'lstm' }, storage);
+  }
+
+  protected advance(tape: CellTape, t: number): void {
+    const H = this.hiddenSize, B = tape.B, pre = tape.xPreT[t]!;
+    this.linear(pre, tape.hsT[t]!, this.wHh, B, 4 * H, H, true);
+    lstmForward(tape.hsT[t + 1]!, tape.csT[t + 1]!, tape.actT[t]!, pre, tape.csT[t]!, B, H);
+  }
+
+  protected retreat(tape: CellTape, t: number): void {
+    const H = this.hiddenSize, B = tape.B, dPre = tape.dXPreT[t]!;
+    lstmBackward(dPre, tape.dc2, tape.dh, tape.dc, tape.actT[t]!, tape.csT[t]!, tape.csT[t + 1]!, B, H);
+    // dc2 now holds dL/dc_{t-1}: swap so that tape.dc always names the current carrier.
+    const dc = tape.dc;
+    tape.dc = tape.dc2;
+    tape.dc2 = dc;
+    gemmAB(tape.dh, dPre, this.wHh, B, H, 4 * H, false);
+  }
+
+  protected recurrentWeightGrads(tape: CellTape): void {
+    const H = this.hiddenSize;
+    gemmAtB(this.gWHh, tape.dXPre, tape.hPrev, 4 * H, H, tape.T * tape.B, true);
+  }
+}

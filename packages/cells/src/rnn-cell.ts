@@ -1,0 +1,29 @@
+// RnnCell: the tanh RNN, h' = tanh(W_ih x + W_hh h + b); one gate block (G = 1).
+// Shapes: x [B × n_x], h [B × H]; the per-step buffers live in the CellTape.
+import { gemmAB, gemmAtB, rnnBackward, rnnForward } from '@rxrnn/kernels';
+import { RecurrentCell, type CellStorage } from './cell.js';
+import type { CellTape } from './cell-tape.js';
+import type { CellConfig } from './types.js';
+
+export class RnnCell extends RecurrentCell {
+  constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'rnn' }, storage?: CellStorage) {
+    super({ ...config, kind: 'rnn' }, storage);
+  }
+
+  protected advance(tape: CellTape, t: number): void {
+    const H = this.hiddenSize, B = tape.B, pre = tape.xPreT[t]!;
+    this.linear(pre, tape.hsT[t]!, this.wHh, B, H, H, true);
+    rnnForward(tape.hsT[t + 1]!, pre, B, H);
+  }
+
+  protected retreat(tape: CellTape, t: number): void {
+    const H = this.hiddenSize, B = tape.B, dPre = tape.dXPreT[t]!;
+    rnnBackward(dPre, tape.dh, tape.hsT[t + 1]!, B, H);
+    gemmAB(tape.dh, dPre, this.wHh, B, H, H, false);
+  }
+
+  protected recurrentWeightGrads(tape: CellTape): void {
+    const H = this.hiddenSize;
+    gemmAtB(this.gWHh, tape.dXPre, tape.hPrev, H, H, tape.T * tape.B, true);
+  }
+}

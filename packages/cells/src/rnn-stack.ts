@@ -1,0 +1,246 @@
+// RnnStack: L cells of one kind, layer k > 0 reading layer k−1's output — the nn.RNN/GRU/LSTM
+// module shape. Input [T·B × n_x] time-major, output [T·B × H]; state = the layers' states
+// concatenated (layer 0 first). Params/grads: one allocF32 buffer each, or a model's views.
+import { allocF32, Rng } from '@rxrnn/kernels';
+import type { Cell, TorchNamer } from './cell.js';
+import { cellLayout, resolveCellConfig } from './cell.js';
+import { createCell } from './create-cell.js';
+import { checkF32, checkPositiveInt } from './internal/checks.js';
+import type { CellKind, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
+
+export interface RnnStackConfig {
+  /** 'rnn' (tanh), 'gru' or 'lstm'. */
+  kind: CellKind;
+  /** n_x of layer 0. */
+  inputSize: number;
+  /** H of every layer. */
+  hiddenSize: number;
+  /** L, default 1. */
+  layers?: number;
+  /** GRU only; default 'reset-after' (see GruVariant). */
+  gruVariant?: GruVariant;
+  /** Seed of the initializer's Rng; default 0. */
+  seed?: number;
+}
+
+/** Naming of the PyTorch tensors: `${prefix}weight_ih_l${k}${suffix}`. */
+export interface TorchNameOptions {
+  /** Prepended to every name, e.g. 'rnn.' (default ''). */
+  prefix?: string;
+  /** Appended to every name, e.g. '_reverse' (default ''). */
+  suffix?: string;
+}
+
+export class RnnStack {
+  readonly kind: CellKind;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly layers: number;
+  readonly gruVariant: GruVariant;
+  /** Floats of state per batch row over all layers: L·H (rnn, gru) or 2·L·H (lstm). */
+  readonly stateSize: number;
+  readonly cells: Cell[];
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  private readonly layout: ParamView[];
+  private stepState: Float32Array | null = null;
+  private stepB = 0;
+  private stepViews: Float32Array[] = [];
+  private winT = 0;
+  private winB = 0;
+  private dBufA: Float32Array = new Float32Array(0);
+  private dBufB: Float32Array = new Float32Array(0);
+
+  constructor(config: RnnStackConfig, storage?: { params: Float32Array; grads: Float32Array }) {
+    const where = 'RnnStack';
+    const c = resolveCellConfig(where, config);
+    const L = checkPositiveInt(where, 'layers', config.layers ?? 1);
+    this.kind = c.kind;
+    this.inputSize = c.inputSize;
+    this.hiddenSize = c.hiddenSize;
+    this.layers = L;
+    this.gruVariant = c.gruVariant;
+    const { views, sizes, size: total } = RnnStack.layoutOf(config);
+    this.layout = views;
+    if (storage) {
+      this.params = checkF32(where, 'storage.params', storage.params, total, 'paramCount');
+      this.grads = checkF32(where, 'storage.grads', storage.grads, total, 'paramCount');
+    } else {
+      this.params = allocF32(total);
+      this.grads = allocF32(total);
+    }
+    this.cells = [];
+    let off = 0;
+    for (let k = 0; k < L; k++) {
+      const n = sizes[k]!;
+      this.cells.push(createCell(
+        { kind: c.kind, inputSize: k === 0 ? c.inputSize : c.hiddenSize, hiddenSize: c.hiddenSize, gruVariant: c.gruVariant },
+        { params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) },
+      ));
+      off += n;
+    }
+    this.stateSize = L * this.cells[0]!.stateSize;
+    if (!storage) this.initialize(new Rng(c.seed));
+  }
+
+  /** The named tensors and total size of a stack with this config, without building it. */
+  static layoutOf(config: RnnStackConfig): { views: ParamView[]; sizes: number[]; size: number } {
+    const c = resolveCellConfig('RnnStack', config);
+    const L = checkPositiveInt('RnnStack', 'layers', config.layers ?? 1);
+    const views: ParamView[] = [], sizes: number[] = [];
+    let size = 0;
+    for (let k = 0; k < L; k++) {
+      const layer = cellLayout({ ...c, inputSize: k === 0 ? c.inputSize : c.hiddenSize });
+      for (const v of layer.views) views.push({ name: `${v.name}_l${k}`, offset: size + v.offset, shape: v.shape });
+      sizes.push(layer.size);
+      size += layer.size;
+    }
+    return { views, sizes, size };
+  }
+
+  /** The top layer's outputs [T·B × H] of the last forward (a view into its tape). */
+  lastOutput(): Float32Array {
+    if (this.winT === 0) throw new RangeError('RnnStack.lastOutput: no forward pass yet');
+    return this.cells[this.layers - 1]!.tape(this.winT, this.winB).out;
+  }
+
+  /** Initializes every layer in order from one Rng (see RecurrentCell.initialize). */
+  initialize(rng: Rng): void {
+    for (const cell of this.cells) cell.initialize(rng);
+  }
+
+  paramCount(): number {
+    return this.params.length;
+  }
+
+  /** Named tensors: weight_ih_l{k}, weight_hh_l{k}, bias_l{k} (+ bias_hn_l{k} for reset-after GRU). */
+  views(): ParamView[] {
+    return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
+  }
+
+  zeroGrads(): void {
+    this.grads.fill(0);
+  }
+
+  /** Zeros, B × stateSize: [layer 0 | layer 1 | ...], each layer [h (B×H) | c (B×H)]. */
+  createState(B: number): Float32Array {
+    checkPositiveInt('RnnStack.createState', 'B', B);
+    return allocF32(B * this.stateSize);
+  }
+
+  /** Layer k's slice of a stack state for B rows (a view). */
+  layerState(state: Float32Array, k: number, B: number): Float32Array {
+    const n = B * this.cells[0]!.stateSize;
+    return state.subarray(k * n, (k + 1) * n);
+  }
+
+  /**
+   * One streaming step through all layers: x [B × n_x] (or B one-hot ids), state advanced in
+   * place. Returns the top layer's h [B × H], a view of `state`.
+   */
+  step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array {
+    if (state !== this.stepState || B !== this.stepB) {
+      checkPositiveInt('RnnStack.step', 'B', B);
+      checkF32('RnnStack.step', 'state', state, B * this.stateSize, 'B*stateSize');
+      this.stepViews = this.cells.map((_, k) => this.layerState(state, k, B));
+      this.stepState = state;
+      this.stepB = B;
+    }
+    let input: Float32Array | Int32Array = x;
+    for (let k = 0; k < this.layers; k++) input = this.cells[k]!.step(this.stepViews[k]!, input, B);
+    return input as Float32Array;
+  }
+
+  /**
+   * Training forward over a window: input [T·B × n_x] (or T·B one-hot ids) from `state`, which
+   * is advanced in place to the final state. Returns the top layer's outputs [T·B × H], a view
+   * valid until the next forward. Each layer keeps its tape for backward().
+   */
+  forward(input: Float32Array | Int32Array, T: number, B: number, state: Float32Array): Float32Array {
+    checkPositiveInt('RnnStack.forward', 'T', T);
+    checkPositiveInt('RnnStack.forward', 'B', B);
+    checkF32('RnnStack.forward', 'state', state, B * this.stateSize, 'B*stateSize');
+    let x: Float32Array | Int32Array = input;
+    for (let k = 0; k < this.layers; k++) {
+      const cell = this.cells[k]!;
+      const tape = cell.tape(T, B);
+      const s = this.layerState(state, k, B);
+      x = cell.forwardSequence(tape, x, s);
+      cell.finalState(tape, s);
+    }
+    this.winT = T;
+    this.winB = B;
+    return x as Float32Array;
+  }
+
+  /**
+   * Backward through the last forward's window. dOutput [T·B × H] (null = zeros), dState
+   * [B × stateSize] w.r.t. the final state (null = zeros). Accumulates into `grads`; writes
+   * dInput [T·B × n_x] (dense input only) and dState0 [B × stateSize] when given.
+   */
+  backward(dOutput: Float32Array | null, dState: Float32Array | null, dInput: Float32Array | null, dState0: Float32Array | null): void {
+    const where = 'RnnStack.backward';
+    const T = this.winT, B = this.winB, H = this.hiddenSize;
+    if (T === 0) throw new RangeError(`${where}: no forward pass to differentiate; call forward first`);
+    if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
+    if (dState0 !== null) checkF32(where, 'dState0', dState0, B * this.stateSize, 'B*stateSize');
+    if (this.layers > 1 && this.dBufA.length !== T * B * H) {
+      this.dBufA = allocF32(T * B * H);
+      this.dBufB = allocF32(T * B * H);
+    }
+    let dOut = dOutput;
+    for (let k = this.layers - 1; k >= 0; k--) {
+      const cell = this.cells[k]!;
+      const tape = cell.tape(T, B);
+      // Layer k's input gradient is layer k−1's output gradient: ping-pong two buffers.
+      const dx = k === 0 ? dInput : (dOut === this.dBufA ? this.dBufB : this.dBufA);
+      cell.backwardSequence(tape, dOut, dState === null ? null : this.layerState(dState, k, B), dx,
+        dState0 === null ? null : this.layerState(dState0, k, B));
+      dOut = dx;
+    }
+  }
+
+  /** Packs PyTorch-layout h0 [L, B, H] (and c0 for LSTM) into a stack state. */
+  packState(B: number, h: ArrayLike<number>, c?: ArrayLike<number>, out: Float32Array = this.createState(B)): Float32Array {
+    const n = B * this.hiddenSize, lstm = this.kind === 'lstm';
+    checkF32('RnnStack.packState', 'out', out, B * this.stateSize, 'B*stateSize');
+    if (h.length !== this.layers * n) throw new RangeError(`RnnStack.packState: h length ${h.length}, expected L*B*H = ${this.layers * n}`);
+    if (lstm && (c === undefined || c.length !== this.layers * n)) {
+      throw new RangeError(`RnnStack.packState: c length ${String(c?.length)}, expected L*B*H = ${this.layers * n}`);
+    }
+    const per = lstm ? 2 * n : n;
+    for (let k = 0; k < this.layers; k++) {
+      for (let i = 0; i < n; i++) out[k * per + i] = h[k * n + i]!;
+      if (lstm) for (let i = 0; i < n; i++) out[k * per + n + i] = c![k * n + i]!;
+    }
+    return out;
+  }
+
+  /** Splits a stack state into PyTorch-layout h [L, B, H] (and c for LSTM), fresh arrays. */
+  unpackState(B: number, state: Float32Array): { h: Float32Array; c?: Float32Array } {
+    checkF32('RnnStack.unpackState', 'state', state, B * this.stateSize, 'B*stateSize');
+    const n = B * this.hiddenSize, lstm = this.kind === 'lstm', per = lstm ? 2 * n : n;
+    const h = new Float32Array(this.layers * n), c = lstm ? new Float32Array(this.layers * n) : undefined;
+    for (let k = 0; k < this.layers; k++) {
+      h.set(state.subarray(k * per, k * per + n), k * n);
+      if (c) c.set(state.subarray(k * per + n, (k + 1) * per), k * n);
+    }
+    return c ? { h, c } : { h };
+  }
+
+  /** Imports `${prefix}{weight,bias}_{ih,hh}_l{k}${suffix}` for every layer (see Cell.fromTorch). */
+  fromTorch(dict: TorchStateDict, options: TorchNameOptions = {}): void {
+    this.cells.forEach((cell, k) => cell.fromTorch(dict, this.namer(k, options)));
+  }
+
+  /** Exports params or grads in PyTorch layout (see Cell.toTorch for the bias convention). */
+  toTorch(which: 'params' | 'grads' = 'params', options: TorchNameOptions = {}): Record<string, TorchTensorF32> {
+    const out: Record<string, TorchTensorF32> = {};
+    this.cells.forEach((cell, k) => Object.assign(out, cell.toTorch(which, this.namer(k, options))));
+    return out;
+  }
+
+  private namer(k: number, { prefix = '', suffix = '' }: TorchNameOptions): TorchNamer {
+    return (base) => `${prefix}${base}_l${k}${suffix}`;
+  }
+}

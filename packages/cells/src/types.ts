@@ -1,0 +1,47 @@
+// Shared types of @rxrnn/cells: cell kinds and configs, named parameter views, PyTorch tensors.
+// Glossary: n_x input size, H (= n_a) hidden size, n_y/V output or vocabulary size, B batch,
+// T timesteps, G gate blocks (rnn 1, gru 3, lstm 4), E embedding size, L layers.
+
+export type CellKind = 'rnn' | 'gru' | 'lstm';
+
+/**
+ * GRU candidate form. 'reset-after' (default): n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), the
+ * PyTorch/cuDNN/Keras form, so PyTorch GRU weights import exactly; costs H extra parameters (b_hn).
+ * 'reset-before': n = tanh(W_in x + b_n + W_hn (r ⊙ h)), Cho et al. and the course notes.
+ */
+export type GruVariant = 'reset-after' | 'reset-before';
+
+export interface CellConfig {
+  /** 'rnn' (tanh), 'gru' or 'lstm'. */
+  kind: CellKind;
+  /** n_x, a positive integer. */
+  inputSize: number;
+  /** H (n_a), a positive integer. */
+  hiddenSize: number;
+  /** GRU only; default 'reset-after' (PyTorch-exact import, see GruVariant). */
+  gruVariant?: GruVariant;
+  /** Seed of the initializer's Rng; default 0. */
+  seed?: number;
+}
+
+/** A named slice of a flat parameter buffer: `buffer.subarray(offset, offset + size(shape))`. */
+export interface ParamView {
+  name: string;
+  offset: number;
+  shape: number[];
+}
+
+/** A PyTorch tensor as JSON or in memory: row-major `data`, `shape` its dims. */
+export interface TorchTensor {
+  shape: number[];
+  data: ArrayLike<number>;
+}
+
+/** A PyTorch state_dict: tensor name → tensor. */
+export type TorchStateDict = Record<string, TorchTensor>;
+
+/** A tensor this package produced: always a fresh Float32Array. */
+export interface TorchTensorF32 {
+  shape: number[];
+  data: Float32Array;
+}
