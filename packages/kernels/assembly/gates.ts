@@ -1,0 +1,157 @@
+// Fused gate kernels in WASM: the same float64 formulas as the reference twin (src/reference/
+// gates.ts), one pass over [B×G·H] pre-activations, gate order LSTM [i, f, g, o], GRU [r, z, n].
+// Pointers are byte offsets of caller-owned float32 buffers; nothing here allocates.
+
+@inline function ld(p: usize, i: i32): f64 {
+  return <f64>load<f32>(p + (<usize>i << 2));
+}
+
+@inline function st(p: usize, i: i32, v: f64): void {
+  store<f32>(p + (<usize>i << 2), <f32>v);
+}
+
+// exp-based sigmoid in float64: exp(−v) overflows to +inf for v < −709, giving exactly 0.
+@inline function sigm(v: f64): f64 {
+  return 1.0 / (1.0 + Math.exp(-v));
+}
+
+export function rnnForward(h: usize, pre: usize, B: i32, H: i32): void {
+  const n = B * H;
+  for (let i = 0; i < n; i++) st(h, i, Math.tanh(ld(pre, i)));
+}
+
+export function rnnBackward(dPre: usize, dh: usize, h: usize, B: i32, H: i32): void {
+  const n = B * H;
+  for (let i = 0; i < n; i++) {
+    const y = ld(h, i);
+    st(dPre, i, ld(dh, i) * (1.0 - y * y));
+  }
+}
+
+export function lstmForward(h: usize, c: usize, act: usize, pre: usize, cPrev: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 4 * H;
+    for (let j = 0; j < H; j++) {
+      const ig = sigm(ld(pre, g0 + j));
+      const fg = sigm(ld(pre, g0 + H + j));
+      const gg = Math.tanh(ld(pre, g0 + 2 * H + j));
+      const og = sigm(ld(pre, g0 + 3 * H + j));
+      st(act, g0 + j, ig);
+      st(act, g0 + H + j, fg);
+      st(act, g0 + 2 * H + j, gg);
+      st(act, g0 + 3 * H + j, og);
+      const cv = fg * ld(cPrev, b * H + j) + ig * gg;
+      st(c, b * H + j, cv);
+      st(h, b * H + j, og * Math.tanh(cv));
+    }
+  }
+}
+
+export function lstmBackward(dPre: usize, dcPrev: usize, dh: usize, dc: usize, act: usize, cPrev: usize, c: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 4 * H;
+    for (let j = 0; j < H; j++) {
+      const s = b * H + j;
+      const ig = ld(act, g0 + j), fg = ld(act, g0 + H + j), gg = ld(act, g0 + 2 * H + j), og = ld(act, g0 + 3 * H + j);
+      const tc = Math.tanh(ld(c, s));
+      const dhv = ld(dh, s);
+      const dct = ld(dc, s) + dhv * og * (1.0 - tc * tc);
+      st(dPre, g0 + j, dct * gg * ig * (1.0 - ig));
+      st(dPre, g0 + H + j, dct * ld(cPrev, s) * fg * (1.0 - fg));
+      st(dPre, g0 + 2 * H + j, dct * ig * (1.0 - gg * gg));
+      st(dPre, g0 + 3 * H + j, dhv * tc * og * (1.0 - og));
+      st(dcPrev, s, dct * fg);
+    }
+  }
+}
+
+export function gruForward(h: usize, act: usize, xPre: usize, hPre: usize, hPrev: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 3 * H;
+    for (let j = 0; j < H; j++) {
+      const r = sigm(ld(xPre, g0 + j) + ld(hPre, g0 + j));
+      const z = sigm(ld(xPre, g0 + H + j) + ld(hPre, g0 + H + j));
+      const n = Math.tanh(ld(xPre, g0 + 2 * H + j) + r * ld(hPre, g0 + 2 * H + j));
+      st(act, g0 + j, r);
+      st(act, g0 + H + j, z);
+      st(act, g0 + 2 * H + j, n);
+      st(h, b * H + j, (1.0 - z) * n + z * ld(hPrev, b * H + j));
+    }
+  }
+}
+
+export function gruBackward(dxPre: usize, dhPre: usize, dhPrev: usize, dh: usize, act: usize, hPre: usize, hPrev: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 3 * H;
+    for (let j = 0; j < H; j++) {
+      const s = b * H + j;
+      const r = ld(act, g0 + j), z = ld(act, g0 + H + j), n = ld(act, g0 + 2 * H + j);
+      const dhv = ld(dh, s);
+      const dnPre = dhv * (1.0 - z) * (1.0 - n * n);
+      const dzPre = dhv * (ld(hPrev, s) - n) * z * (1.0 - z);
+      const drPre = dnPre * ld(hPre, g0 + 2 * H + j) * r * (1.0 - r);
+      st(dxPre, g0 + j, drPre);
+      st(dxPre, g0 + H + j, dzPre);
+      st(dxPre, g0 + 2 * H + j, dnPre);
+      st(dhPre, g0 + j, drPre);
+      st(dhPre, g0 + H + j, dzPre);
+      st(dhPre, g0 + 2 * H + j, dnPre * r);
+      st(dhPrev, s, dhv * z);
+    }
+  }
+}
+
+export function gruRzForward(act: usize, rh: usize, xPre: usize, hPreRz: usize, hPrev: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 3 * H, h0 = b * 2 * H;
+    for (let j = 0; j < H; j++) {
+      const r = sigm(ld(xPre, g0 + j) + ld(hPreRz, h0 + j));
+      st(act, g0 + j, r);
+      st(act, g0 + H + j, sigm(ld(xPre, g0 + H + j) + ld(hPreRz, h0 + H + j)));
+      st(rh, b * H + j, r * ld(hPrev, b * H + j));
+    }
+  }
+}
+
+export function gruNForward(h: usize, act: usize, xPre: usize, hn: usize, hPrev: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 3 * H;
+    for (let j = 0; j < H; j++) {
+      const n = Math.tanh(ld(xPre, g0 + 2 * H + j) + ld(hn, b * H + j));
+      st(act, g0 + 2 * H + j, n);
+      const z = ld(act, g0 + H + j);
+      st(h, b * H + j, (1.0 - z) * n + z * ld(hPrev, b * H + j));
+    }
+  }
+}
+
+export function gruNBackward(dxPre: usize, dhn: usize, dhPrev: usize, dh: usize, act: usize, hPrev: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 3 * H;
+    for (let j = 0; j < H; j++) {
+      const s = b * H + j;
+      const z = ld(act, g0 + H + j), n = ld(act, g0 + 2 * H + j);
+      const dhv = ld(dh, s);
+      const dnPre = dhv * (1.0 - z) * (1.0 - n * n);
+      st(dxPre, g0 + H + j, dhv * (ld(hPrev, s) - n) * z * (1.0 - z));
+      st(dxPre, g0 + 2 * H + j, dnPre);
+      st(dhn, s, dnPre);
+      st(dhPrev, s, dhv * z);
+    }
+  }
+}
+
+export function gruRzBackward(dxPre: usize, dhPreRz: usize, dhPrev: usize, drh: usize, act: usize, hPrev: usize, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = b * 3 * H, h0 = b * 2 * H;
+    for (let j = 0; j < H; j++) {
+      const s = b * H + j;
+      const r = ld(act, g0 + j);
+      const drPre = ld(drh, s) * ld(hPrev, s) * r * (1.0 - r);
+      st(dxPre, g0 + j, drPre);
+      st(dhPreRz, h0 + j, drPre);
+      st(dhPreRz, h0 + H + j, ld(dxPre, g0 + H + j));
+      st(dhPrev, s, ld(dhPrev, s) + ld(drh, s) * r);
+    }
+  }
+}

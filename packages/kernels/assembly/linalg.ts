@@ -1,0 +1,341 @@
+// WASM SIMD128 linear algebra on float32 data in linear memory. Pointers are byte offsets into
+// the imported memory, dims are element counts, layouts as in docs/contracts.md. Buffers belong
+// to the JS side (allocF32 or the scratch region); nothing here allocates.
+
+@inline function hsum(v: v128): f32 {
+  // Pairwise: (l0 + l2) + (l1 + l3).
+  const s = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
+}
+
+@inline function ldf(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+
+@inline function stf(p: usize, i: i32, v: f32): void {
+  store<f32>(p + (<usize>i << 2), v);
+}
+
+/** y[rows] = W[rows×cols]·x (+ y when acc). Four rows at a time share each loaded x vector. */
+export function gemv(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i32): void {
+  const rb = <usize>cols << 2;
+  const c8 = cols & ~7;
+  const c4 = cols & ~3;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const w0 = W + <usize>r * rb;
+    const w1 = w0 + rb;
+    const w2 = w1 + rb;
+    const w3 = w2 + rb;
+    // Two accumulators per row (columns c and c+4) hide the add latency.
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let c = 0;
+    for (; c < c8; c += 8) {
+      const o = <usize>c << 2;
+      const x0 = v128.load(x + o);
+      const x1 = v128.load(x + o, 16);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), x0));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load(w0 + o, 16), x1));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), x0));
+      b1 = f32x4.add(b1, f32x4.mul(v128.load(w1 + o, 16), x1));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), x0));
+      b2 = f32x4.add(b2, f32x4.mul(v128.load(w2 + o, 16), x1));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), x0));
+      b3 = f32x4.add(b3, f32x4.mul(v128.load(w3 + o, 16), x1));
+    }
+    for (; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      const x0 = v128.load(x + o);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), x0));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), x0));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), x0));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), x0));
+    }
+    let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1));
+    let s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
+    for (; c < cols; c++) {
+      const xv = ldf(x, c);
+      s0 += ldf(w0, c) * xv;
+      s1 += ldf(w1, c) * xv;
+      s2 += ldf(w2, c) * xv;
+      s3 += ldf(w3, c) * xv;
+    }
+    if (acc) {
+      s0 += ldf(y, r);
+      s1 += ldf(y, r + 1);
+      s2 += ldf(y, r + 2);
+      s3 += ldf(y, r + 3);
+    }
+    stf(y, r, s0);
+    stf(y, r + 1, s1);
+    stf(y, r + 2, s2);
+    stf(y, r + 3, s3);
+  }
+  for (; r < rows; r++) {
+    const w0 = W + <usize>r * rb;
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+    let c = 0;
+    for (; c < c8; c += 8) {
+      const o = <usize>c << 2;
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), v128.load(x + o)));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load(w0 + o, 16), v128.load(x + o, 16)));
+    }
+    for (; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), v128.load(x + o)));
+    }
+    let s0 = hsum(f32x4.add(a0, b0));
+    for (; c < cols; c++) s0 += ldf(w0, c) * ldf(x, c);
+    if (acc) s0 += ldf(y, r);
+    stf(y, r, s0);
+  }
+}
+
+/** y[cols] = W[rows×cols]ᵀ·x (+ y when acc): axpy of four rows at a time into y. */
+export function gemvT(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i32): void {
+  if (!acc) memory.fill(y, 0, <usize>cols << 2);
+  const rb = <usize>cols << 2;
+  const c4 = cols & ~3;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const w0 = W + <usize>r * rb;
+    const w1 = w0 + rb;
+    const w2 = w1 + rb;
+    const w3 = w2 + rb;
+    const s0 = ldf(x, r), s1 = ldf(x, r + 1), s2 = ldf(x, r + 2), s3 = ldf(x, r + 3);
+    const x0 = f32x4.splat(s0), x1 = f32x4.splat(s1), x2 = f32x4.splat(s2), x3 = f32x4.splat(s3);
+    let c = 0;
+    for (; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      // Sum the four rows' contributions first so y is loaded and stored once per 4 rows.
+      const t = f32x4.add(
+        f32x4.add(f32x4.mul(v128.load(w0 + o), x0), f32x4.mul(v128.load(w1 + o), x1)),
+        f32x4.add(f32x4.mul(v128.load(w2 + o), x2), f32x4.mul(v128.load(w3 + o), x3)),
+      );
+      v128.store(y + o, f32x4.add(v128.load(y + o), t));
+    }
+    for (; c < cols; c++) {
+      stf(y, c, ldf(y, c) + ((ldf(w0, c) * s0 + ldf(w1, c) * s1) + (ldf(w2, c) * s2 + ldf(w3, c) * s3)));
+    }
+  }
+  for (; r < rows; r++) {
+    const w0 = W + <usize>r * rb;
+    const s0 = ldf(x, r);
+    const x0 = f32x4.splat(s0);
+    let c = 0;
+    for (; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(v128.load(w0 + o), x0)));
+    }
+    for (; c < cols; c++) stf(y, c, ldf(y, c) + ldf(w0, c) * s0);
+  }
+}
+
+/**
+ * C[M×N] = A[M×K]·Bm[N×K]ᵀ (+ C when acc). Dot-product form with a 4×2 register block: each
+ * k-step loads 4 vectors of A and 2 of Bm and feeds 8 accumulators (6 loads per 8 mul-adds
+ * instead of 2 per 1), which is what lifts GEMM above GEMV speed.
+ */
+export function gemmABt(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32): void {
+  const kb = <usize>K << 2;
+  const k4 = K & ~3;
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const a0 = A + <usize>i * kb;
+    const a1 = a0 + kb;
+    const a2 = a1 + kb;
+    const a3 = a2 + kb;
+    let j = 0;
+    for (; j + 2 <= N; j += 2) {
+      const p0 = Bm + <usize>j * kb;
+      const p1 = p0 + kb;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let k = 0;
+      for (; k < k4; k += 4) {
+        const o = <usize>k << 2;
+        const b0 = v128.load(p0 + o);
+        const b1 = v128.load(p1 + o);
+        const v0 = v128.load(a0 + o);
+        c00 = f32x4.add(c00, f32x4.mul(v0, b0));
+        c01 = f32x4.add(c01, f32x4.mul(v0, b1));
+        const v1 = v128.load(a1 + o);
+        c10 = f32x4.add(c10, f32x4.mul(v1, b0));
+        c11 = f32x4.add(c11, f32x4.mul(v1, b1));
+        const v2 = v128.load(a2 + o);
+        c20 = f32x4.add(c20, f32x4.mul(v2, b0));
+        c21 = f32x4.add(c21, f32x4.mul(v2, b1));
+        const v3 = v128.load(a3 + o);
+        c30 = f32x4.add(c30, f32x4.mul(v3, b0));
+        c31 = f32x4.add(c31, f32x4.mul(v3, b1));
+      }
+      let s00 = hsum(c00), s01 = hsum(c01), s10 = hsum(c10), s11 = hsum(c11);
+      let s20 = hsum(c20), s21 = hsum(c21), s30 = hsum(c30), s31 = hsum(c31);
+      for (; k < K; k++) {
+        const q0 = ldf(p0, k), q1 = ldf(p1, k);
+        const e0 = ldf(a0, k), e1 = ldf(a1, k), e2 = ldf(a2, k), e3 = ldf(a3, k);
+        s00 += e0 * q0; s01 += e0 * q1;
+        s10 += e1 * q0; s11 += e1 * q1;
+        s20 += e2 * q0; s21 += e2 * q1;
+        s30 += e3 * q0; s31 += e3 * q1;
+      }
+      const c0 = C + ((<usize>i * <usize>N + <usize>j) << 2);
+      const rs = <usize>N << 2;
+      if (acc) {
+        s00 += load<f32>(c0); s01 += load<f32>(c0, 4);
+        s10 += load<f32>(c0 + rs); s11 += load<f32>(c0 + rs, 4);
+        s20 += load<f32>(c0 + 2 * rs); s21 += load<f32>(c0 + 2 * rs, 4);
+        s30 += load<f32>(c0 + 3 * rs); s31 += load<f32>(c0 + 3 * rs, 4);
+      }
+      store<f32>(c0, s00); store<f32>(c0, s01, 4);
+      store<f32>(c0 + rs, s10); store<f32>(c0 + rs, s11, 4);
+      store<f32>(c0 + 2 * rs, s20); store<f32>(c0 + 2 * rs, s21, 4);
+      store<f32>(c0 + 3 * rs, s30); store<f32>(c0 + 3 * rs, s31, 4);
+    }
+    for (; j < N; j++) {
+      for (let ii = 0; ii < 4; ii++) dotInto(C, i + ii, j, N, A + <usize>(i + ii) * kb, Bm + <usize>j * kb, K, acc);
+    }
+  }
+  for (; i < M; i++) {
+    for (let j = 0; j < N; j++) dotInto(C, i, j, N, A + <usize>i * kb, Bm + <usize>j * kb, K, acc);
+  }
+}
+
+/** C[i, j] = (C[i, j] if acc) + a[0..K)·b[0..K): the edge case of gemmABt. */
+function dotInto(C: usize, i: i32, j: i32, N: i32, a: usize, b: usize, K: i32, acc: i32): void {
+  const k4 = K & ~3;
+  let v = f32x4.splat(0);
+  let k = 0;
+  for (; k < k4; k += 4) {
+    const o = <usize>k << 2;
+    v = f32x4.add(v, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  let s = hsum(v);
+  for (; k < K; k++) s += ldf(a, k) * ldf(b, k);
+  const p = C + ((<usize>i * <usize>N + <usize>j) << 2);
+  if (acc) s += load<f32>(p);
+  store<f32>(p, s);
+}
+
+/**
+ * Shared core of C = AᵀB and C = AB: C[i, j..] += a(i, k)·Bm[k, j..] with a(i, k) at element
+ * i·ai + k·ak of A. Panels of 16 columns × 2 rows (8 accumulators, a full cache line of Bm per
+ * k) are kept in registers for the whole k loop, so C is read and written once.
+ */
+function gemmBroadcast(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32, ai: i32, ak: i32): void {
+  const nb = <usize>N << 2;
+  const aib = <usize>ai << 2;
+  const akb = <usize>ak << 2;
+  let j = 0;
+  for (; j + 16 <= N; j += 16) {
+    const bj = Bm + (<usize>j << 2);
+    let i = 0;
+    for (; i + 2 <= M; i += 2) {
+      const r0 = C + <usize>i * nb + (<usize>j << 2);
+      const r1 = r0 + nb;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+      if (acc) {
+        c00 = v128.load(r0); c01 = v128.load(r0, 16); c02 = v128.load(r0, 32); c03 = v128.load(r0, 48);
+        c10 = v128.load(r1); c11 = v128.load(r1, 16); c12 = v128.load(r1, 32); c13 = v128.load(r1, 48);
+      }
+      let pa0 = A + <usize>i * aib;
+      let pa1 = pa0 + aib;
+      let pb = bj;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+        const x0 = f32x4.splat(load<f32>(pa0));
+        const x1 = f32x4.splat(load<f32>(pa1));
+        c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+        c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+        c02 = f32x4.add(c02, f32x4.mul(x0, b2));
+        c03 = f32x4.add(c03, f32x4.mul(x0, b3));
+        c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+        c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+        c12 = f32x4.add(c12, f32x4.mul(x1, b2));
+        c13 = f32x4.add(c13, f32x4.mul(x1, b3));
+        pa0 += akb;
+        pa1 += akb;
+        pb += nb;
+      }
+      v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
+      v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); v128.store(r1, c13, 48);
+    }
+    for (; i < M; i++) {
+      const r0 = C + <usize>i * nb + (<usize>j << 2);
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+      if (acc) {
+        c00 = v128.load(r0); c01 = v128.load(r0, 16); c02 = v128.load(r0, 32); c03 = v128.load(r0, 48);
+      }
+      let pa0 = A + <usize>i * aib;
+      let pb = bj;
+      for (let k = 0; k < K; k++) {
+        const x0 = f32x4.splat(load<f32>(pa0));
+        c00 = f32x4.add(c00, f32x4.mul(x0, v128.load(pb)));
+        c01 = f32x4.add(c01, f32x4.mul(x0, v128.load(pb, 16)));
+        c02 = f32x4.add(c02, f32x4.mul(x0, v128.load(pb, 32)));
+        c03 = f32x4.add(c03, f32x4.mul(x0, v128.load(pb, 48)));
+        pa0 += akb;
+        pb += nb;
+      }
+      v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
+    }
+  }
+  // Remaining columns: 4-wide vectors, then scalars, one row at a time.
+  for (; j + 4 <= N; j += 4) {
+    for (let i = 0; i < M; i++) {
+      const r0 = C + <usize>i * nb + (<usize>j << 2);
+      let c0 = acc ? v128.load(r0) : f32x4.splat(0);
+      let pa0 = A + <usize>i * aib;
+      let pb = Bm + (<usize>j << 2);
+      for (let k = 0; k < K; k++) {
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa0)), v128.load(pb)));
+        pa0 += akb;
+        pb += nb;
+      }
+      v128.store(r0, c0);
+    }
+  }
+  for (; j < N; j++) {
+    for (let i = 0; i < M; i++) {
+      const r0 = C + <usize>i * nb + (<usize>j << 2);
+      let s: f32 = acc ? load<f32>(r0) : 0;
+      let pa0 = A + <usize>i * aib;
+      let pb = Bm + (<usize>j << 2);
+      for (let k = 0; k < K; k++) {
+        s += load<f32>(pa0) * load<f32>(pb);
+        pa0 += akb;
+        pb += nb;
+      }
+      store<f32>(r0, s);
+    }
+  }
+}
+
+/** C[M×N] = A[K×M]ᵀ·Bm[K×N] (+ C when acc). */
+export function gemmAtB(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32): void {
+  gemmBroadcast(C, A, Bm, M, N, K, acc, 1, M);
+}
+
+/** C[M×N] = A[M×K]·Bm[K×N] (+ C when acc). */
+export function gemmAB(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32): void {
+  gemmBroadcast(C, A, Bm, M, N, K, acc, K, 1);
+}
+
+/** A[rows×cols] += alpha·x yᵀ. */
+export function ger(A: usize, x: usize, y: usize, rows: i32, cols: i32, alpha: f32): void {
+  const rb = <usize>cols << 2;
+  const c4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const a = A + <usize>r * rb;
+    const s = alpha * ldf(x, r);
+    const v = f32x4.splat(s);
+    let c = 0;
+    for (; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(a + o, f32x4.add(v128.load(a + o), f32x4.mul(v, v128.load(y + o))));
+    }
+    for (; c < cols; c++) stf(a, c, ldf(a, c) + s * ldf(y, c));
+  }
+}

@@ -1,0 +1,191 @@
+// Public linear-algebra and gate kernels: validate once, then run on the active backend. On wasm,
+// arrays from allocF32 are passed by pointer (zero copy); other arrays go through the scratch
+// copy in backend.ts (correct, slower). Shapes as in docs/contracts.md; callers own all buffers.
+import { active, ptr, viaScratch } from './backend.js';
+import * as G from './reference/gates.js';
+import * as L from './reference/linalg.js';
+import { checkGemm, checkGemv, checkGer } from './validate.js';
+
+// Mode bits for viaScratch: 1 = copy in, 2 = copy out.
+const IN = 1, OUT = 2, INOUT = 3;
+
+/** y[rows] = W[rows×cols] · x[cols]; acc (default false) adds into y. */
+export function gemv(y: Float32Array, W: Float32Array, x: Float32Array, rows: number, cols: number, acc = false): void {
+  const w = active();
+  if (!w) return L.gemv(y, W, x, rows, cols, acc);
+  checkGemv('gemv', y, W, x, rows, cols, acc, false);
+  const py = ptr(y), pW = ptr(W), px = ptr(x);
+  if ((py | pW | px) >= 0) return w.gemv(py, pW, px, rows, cols, acc ? 1 : 0);
+  if (!viaScratch([y, W, x], [acc ? INOUT : OUT, IN, IN], (p) => w.gemv(p[0]!, p[1]!, p[2]!, rows, cols, acc ? 1 : 0))) {
+    L.gemv(y, W, x, rows, cols, acc);
+  }
+}
+
+/** y[cols] = W[rows×cols]ᵀ · x[rows]; acc (default false) adds into y. */
+export function gemvT(y: Float32Array, W: Float32Array, x: Float32Array, rows: number, cols: number, acc = false): void {
+  const w = active();
+  if (!w) return L.gemvT(y, W, x, rows, cols, acc);
+  checkGemv('gemvT', y, W, x, rows, cols, acc, true);
+  const py = ptr(y), pW = ptr(W), px = ptr(x);
+  if ((py | pW | px) >= 0) return w.gemvT(py, pW, px, rows, cols, acc ? 1 : 0);
+  if (!viaScratch([y, W, x], [acc ? INOUT : OUT, IN, IN], (p) => w.gemvT(p[0]!, p[1]!, p[2]!, rows, cols, acc ? 1 : 0))) {
+    L.gemvT(y, W, x, rows, cols, acc);
+  }
+}
+
+type GemmName = 'gemmABt' | 'gemmAtB' | 'gemmAB';
+
+function gemm(name: GemmName, C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc: boolean): void {
+  const w = active();
+  if (!w) return L[name](C, A, Bm, M, N, K, acc);
+  checkGemm(name, C, A, Bm, M, N, K, acc);
+  const pC = ptr(C), pA = ptr(A), pB = ptr(Bm);
+  if ((pC | pA | pB) >= 0) return w[name](pC, pA, pB, M, N, K, acc ? 1 : 0);
+  if (!viaScratch([C, A, Bm], [acc ? INOUT : OUT, IN, IN], (p) => w[name](p[0]!, p[1]!, p[2]!, M, N, K, acc ? 1 : 0))) {
+    L[name](C, A, Bm, M, N, K, acc);
+  }
+}
+
+/** C[M×N] = A[M×K] · Bm[N×K]ᵀ (batched forward X·Wᵀ); acc (default false) adds into C. */
+export function gemmABt(C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc = false): void {
+  gemm('gemmABt', C, A, Bm, M, N, K, acc);
+}
+
+/** C[M×N] = A[K×M]ᵀ · Bm[K×N] (weight gradients dGᵀ·X); acc (default false) adds into C. */
+export function gemmAtB(C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc = false): void {
+  gemm('gemmAtB', C, A, Bm, M, N, K, acc);
+}
+
+/** C[M×N] = A[M×K] · Bm[K×N] (input gradients dG·W); acc (default false) adds into C. */
+export function gemmAB(C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc = false): void {
+  gemm('gemmAB', C, A, Bm, M, N, K, acc);
+}
+
+/** A[rows×cols] += alpha · x[rows] y[cols]ᵀ; alpha defaults to 1. */
+export function ger(A: Float32Array, x: Float32Array, y: Float32Array, rows: number, cols: number, alpha = 1): void {
+  const w = active();
+  if (!w) return L.ger(A, x, y, rows, cols, alpha);
+  checkGer('ger', A, x, y, rows, cols, alpha);
+  const pA = ptr(A), px = ptr(x), py = ptr(y);
+  if ((pA | px | py) >= 0) return w.ger(pA, px, py, rows, cols, alpha);
+  if (!viaScratch([A, x, y], [INOUT, IN, IN], (p) => w.ger(p[0]!, p[1]!, p[2]!, rows, cols, alpha))) {
+    L.ger(A, x, y, rows, cols, alpha);
+  }
+}
+
+/** h[B×H] = tanh(pre[B×H]). */
+export function rnnForward(h: Float32Array, pre: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.rnnForward(h, pre, B, H);
+  G.rnnForwardCheck(h, pre, B, H);
+  const a = ptr(h), b = ptr(pre);
+  if ((a | b) >= 0) return w.rnnForward(a, b, B, H);
+  if (!viaScratch([h, pre], [OUT, IN], (p) => w.rnnForward(p[0]!, p[1]!, B, H))) G.rnnForwardCore(h, pre, B, H);
+}
+
+/** dPre[B×H] = dh·(1 − h²) from the saved output h. */
+export function rnnBackward(dPre: Float32Array, dh: Float32Array, h: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.rnnBackward(dPre, dh, h, B, H);
+  G.rnnBackwardCheck(dPre, dh, h, B, H);
+  const a = ptr(dPre), b = ptr(dh), c = ptr(h);
+  if ((a | b | c) >= 0) return w.rnnBackward(a, b, c, B, H);
+  if (!viaScratch([dPre, dh, h], [OUT, IN, IN], (p) => w.rnnBackward(p[0]!, p[1]!, p[2]!, B, H))) G.rnnBackwardCore(dPre, dh, h, B, H);
+}
+
+/** LSTM step over pre [B×4H] rows [i, f, g, o]: writes h, c [B×H] and act [B×4H]. */
+export function lstmForward(h: Float32Array, c: Float32Array, act: Float32Array, pre: Float32Array, cPrev: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.lstmForward(h, c, act, pre, cPrev, B, H);
+  G.lstmForwardCheck(h, c, act, pre, cPrev, B, H);
+  const p0 = ptr(h), p1 = ptr(c), p2 = ptr(act), p3 = ptr(pre), p4 = ptr(cPrev);
+  if ((p0 | p1 | p2 | p3 | p4) >= 0) return w.lstmForward(p0, p1, p2, p3, p4, B, H);
+  if (!viaScratch([h, c, act, pre, cPrev], [OUT, OUT, OUT, IN, IN], (p) => w.lstmForward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, B, H))) {
+    G.lstmForwardCore(h, c, act, pre, cPrev, B, H);
+  }
+}
+
+/** LSTM step backward: writes dPre [B×4H] and dcPrev [B×H] from upstream dh, dc and saved act, cPrev, c. */
+export function lstmBackward(dPre: Float32Array, dcPrev: Float32Array, dh: Float32Array, dc: Float32Array, act: Float32Array, cPrev: Float32Array, c: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.lstmBackward(dPre, dcPrev, dh, dc, act, cPrev, c, B, H);
+  G.lstmBackwardCheck(dPre, dcPrev, dh, dc, act, cPrev, c, B, H);
+  const p0 = ptr(dPre), p1 = ptr(dcPrev), p2 = ptr(dh), p3 = ptr(dc), p4 = ptr(act), p5 = ptr(cPrev), p6 = ptr(c);
+  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6) >= 0) return w.lstmBackward(p0, p1, p2, p3, p4, p5, p6, B, H);
+  if (!viaScratch([dPre, dcPrev, dh, dc, act, cPrev, c], [OUT, OUT, IN, IN, IN, IN, IN], (p) => w.lstmBackward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, B, H))) {
+    G.lstmBackwardCore(dPre, dcPrev, dh, dc, act, cPrev, c, B, H);
+  }
+}
+
+/** GRU reset-after step: writes h [B×H] and act [B×3H] from xPre, hPre [B×3H] rows [r, z, n]. */
+export function gruForward(h: Float32Array, act: Float32Array, xPre: Float32Array, hPre: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.gruForward(h, act, xPre, hPre, hPrev, B, H);
+  G.gruForwardCheck(h, act, xPre, hPre, hPrev, B, H);
+  const p0 = ptr(h), p1 = ptr(act), p2 = ptr(xPre), p3 = ptr(hPre), p4 = ptr(hPrev);
+  if ((p0 | p1 | p2 | p3 | p4) >= 0) return w.gruForward(p0, p1, p2, p3, p4, B, H);
+  if (!viaScratch([h, act, xPre, hPre, hPrev], [OUT, OUT, IN, IN, IN], (p) => w.gruForward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, B, H))) {
+    G.gruForwardCore(h, act, xPre, hPre, hPrev, B, H);
+  }
+}
+
+/** GRU reset-after backward: writes dxPre, dhPre [B×3H] and dhPrev = z·dh (caller adds dhPre·W_hh). */
+export function gruBackward(dxPre: Float32Array, dhPre: Float32Array, dhPrev: Float32Array, dh: Float32Array, act: Float32Array, hPre: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.gruBackward(dxPre, dhPre, dhPrev, dh, act, hPre, hPrev, B, H);
+  G.gruBackwardCheck(dxPre, dhPre, dhPrev, dh, act, hPre, hPrev, B, H);
+  const p0 = ptr(dxPre), p1 = ptr(dhPre), p2 = ptr(dhPrev), p3 = ptr(dh), p4 = ptr(act), p5 = ptr(hPre), p6 = ptr(hPrev);
+  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6) >= 0) return w.gruBackward(p0, p1, p2, p3, p4, p5, p6, B, H);
+  if (!viaScratch([dxPre, dhPre, dhPrev, dh, act, hPre, hPrev], [OUT, OUT, OUT, IN, IN, IN, IN], (p) => w.gruBackward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, B, H))) {
+    G.gruBackwardCore(dxPre, dhPre, dhPrev, dh, act, hPre, hPrev, B, H);
+  }
+}
+
+/** GRU reset-before stage 1: r, z into act [B×3H], rh = r·hPrev [B×H]; hPreRz is [B×2H] rows [r, z]. */
+export function gruRzForward(act: Float32Array, rh: Float32Array, xPre: Float32Array, hPreRz: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.gruRzForward(act, rh, xPre, hPreRz, hPrev, B, H);
+  G.gruRzForwardCheck(act, rh, xPre, hPreRz, hPrev, B, H);
+  const p0 = ptr(act), p1 = ptr(rh), p2 = ptr(xPre), p3 = ptr(hPreRz), p4 = ptr(hPrev);
+  if ((p0 | p1 | p2 | p3 | p4) >= 0) return w.gruRzForward(p0, p1, p2, p3, p4, B, H);
+  // act is INOUT: only its r and z blocks are written, the n block must survive the copy-out.
+  if (!viaScratch([act, rh, xPre, hPreRz, hPrev], [INOUT, OUT, IN, IN, IN], (p) => w.gruRzForward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, B, H))) {
+    G.gruRzForwardCore(act, rh, xPre, hPreRz, hPrev, B, H);
+  }
+}
+
+/** GRU reset-before stage 2: n = tanh(xn + hn) into act, h = (1 − z)·n + z·hPrev. */
+export function gruNForward(h: Float32Array, act: Float32Array, xPre: Float32Array, hn: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.gruNForward(h, act, xPre, hn, hPrev, B, H);
+  G.gruNForwardCheck(h, act, xPre, hn, hPrev, B, H);
+  const p0 = ptr(h), p1 = ptr(act), p2 = ptr(xPre), p3 = ptr(hn), p4 = ptr(hPrev);
+  if ((p0 | p1 | p2 | p3 | p4) >= 0) return w.gruNForward(p0, p1, p2, p3, p4, B, H);
+  if (!viaScratch([h, act, xPre, hn, hPrev], [OUT, INOUT, IN, IN, IN], (p) => w.gruNForward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, B, H))) {
+    G.gruNForwardCore(h, act, xPre, hn, hPrev, B, H);
+  }
+}
+
+/** GRU reset-before backward of stage 2 (first): dxPre's z and n blocks, dhn [B×H], dhPrev = z·dh. */
+export function gruNBackward(dxPre: Float32Array, dhn: Float32Array, dhPrev: Float32Array, dh: Float32Array, act: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.gruNBackward(dxPre, dhn, dhPrev, dh, act, hPrev, B, H);
+  G.gruNBackwardCheck(dxPre, dhn, dhPrev, dh, act, hPrev, B, H);
+  const p0 = ptr(dxPre), p1 = ptr(dhn), p2 = ptr(dhPrev), p3 = ptr(dh), p4 = ptr(act), p5 = ptr(hPrev);
+  if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) return w.gruNBackward(p0, p1, p2, p3, p4, p5, B, H);
+  if (!viaScratch([dxPre, dhn, dhPrev, dh, act, hPrev], [INOUT, OUT, OUT, IN, IN, IN], (p) => w.gruNBackward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, B, H))) {
+    G.gruNBackwardCore(dxPre, dhn, dhPrev, dh, act, hPrev, B, H);
+  }
+}
+
+/** GRU reset-before backward of stage 1 (second): dxPre's r block, dhPreRz [B×2H], dhPrev += r·drh. */
+export function gruRzBackward(dxPre: Float32Array, dhPreRz: Float32Array, dhPrev: Float32Array, drh: Float32Array, act: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+  const w = active();
+  if (!w) return G.gruRzBackward(dxPre, dhPreRz, dhPrev, drh, act, hPrev, B, H);
+  G.gruRzBackwardCheck(dxPre, dhPreRz, dhPrev, drh, act, hPrev, B, H);
+  const p0 = ptr(dxPre), p1 = ptr(dhPreRz), p2 = ptr(dhPrev), p3 = ptr(drh), p4 = ptr(act), p5 = ptr(hPrev);
+  if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) return w.gruRzBackward(p0, p1, p2, p3, p4, p5, B, H);
+  if (!viaScratch([dxPre, dhPreRz, dhPrev, drh, act, hPrev], [INOUT, OUT, INOUT, IN, IN, IN], (p) => w.gruRzBackward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, B, H))) {
+    G.gruRzBackwardCore(dxPre, dhPreRz, dhPrev, drh, act, hPrev, B, H);
+  }
+}
