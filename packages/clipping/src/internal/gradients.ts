@@ -1,0 +1,111 @@
+// Shared machinery for every clipping function and operator: a gradient set is one Float32Array
+// or a list of views (tensors); these helpers read them (norms, first bad element) or zero them.
+// The caller owns the buffers; nothing here allocates per call except error messages.
+import { maxAbs, sumSquares } from '@rxrnn/kernels';
+
+/** One flat gradient buffer, or a list of tensors (usually views into one flat buffer). */
+export type Gradients = Float32Array | readonly Float32Array[];
+
+/**
+ * 2 or Infinity: the norms of global-norm clipping and monitoring (PyTorch's `norm_type` 2 and
+ * inf). TypeScript has no literal type for Infinity, so other numbers are rejected at run time.
+ */
+export type NormType = number;
+
+/** Where the first non-finite gradient element sits. */
+export interface NonFiniteLocation {
+  /** Tensor index in the list (0 for a single Float32Array). */
+  readonly tensor: number;
+  /** Element index inside that tensor. */
+  readonly index: number;
+  /** The element: NaN, Infinity or -Infinity. */
+  readonly value: number;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  if (typeof value === 'number') return `the number ${value}`;
+  return typeof value;
+}
+
+/** Checks the shape of a gradient set once, so the loops below can trust it. */
+export function checkGradients(who: string, grads: unknown): asserts grads is Gradients {
+  if (grads instanceof Float32Array) return;
+  if (!Array.isArray(grads)) {
+    throw new TypeError(`${who}: grads is ${describe(grads)}, expected a Float32Array or an array of Float32Array`);
+  }
+  for (let i = 0; i < grads.length; i++) {
+    if (!(grads[i] instanceof Float32Array)) {
+      throw new TypeError(`${who}: grads[${i}] is ${describe(grads[i])}, expected a Float32Array`);
+    }
+  }
+}
+
+// Indexing helpers instead of wrapping a lone Float32Array in a new array: a trainer calls these
+// on every step and the flat-buffer case should not allocate.
+export function tensorCount(grads: Gradients): number {
+  return grads instanceof Float32Array ? 1 : grads.length;
+}
+
+export function tensorAt(grads: Gradients, i: number): Float32Array {
+  return grads instanceof Float32Array ? grads : grads[i]!;
+}
+
+/**
+ * Norm of the concatenation of all tensors. L2 sums the squares in float64 (a float32 square is
+ * exact in float64 and even 2^32 of the largest ones stay below float64's range, so the sum is
+ * non-finite exactly when some element is). Inf takes max |g|, which kernels propagate NaN through.
+ */
+export function totalNorm(grads: Gradients, normType: NormType): number {
+  const count = tensorCount(grads);
+  if (normType === 2) {
+    let sum = 0;
+    for (let i = 0; i < count; i++) {
+      const g = tensorAt(grads, i);
+      sum += sumSquares(g, g.length);
+    }
+    return Math.sqrt(sum);
+  }
+  let max = 0;
+  for (let i = 0; i < count; i++) {
+    const g = tensorAt(grads, i);
+    const m = maxAbs(g, g.length);
+    if (!(m <= max)) max = m;
+  }
+  return max;
+}
+
+/** The first NaN/±Inf element in tensor order, or null when everything is finite. */
+export function firstNonFinite(grads: Gradients): NonFiniteLocation | null {
+  const count = tensorCount(grads);
+  for (let t = 0; t < count; t++) {
+    const g = tensorAt(grads, t);
+    for (let i = 0; i < g.length; i++) {
+      // v - v is 0 for every finite v and NaN for NaN and ±Inf: one test catches all three.
+      if (g[i]! - g[i]! !== 0) return { tensor: t, index: i, value: g[i]! };
+    }
+  }
+  return null;
+}
+
+export function zeroAll(grads: Gradients): void {
+  const count = tensorCount(grads);
+  for (let i = 0; i < count; i++) tensorAt(grads, i).fill(0);
+}
+
+/** maxNorm / limit must be a finite number > 0 (0 would zero every gradient, NaN would poison them). */
+export function checkPositive(who: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${who}: ${name} is ${describe(value)}, expected a finite number > 0`);
+  }
+  return value;
+}
+
+export function checkNormType(who: string, value: unknown): NormType {
+  if (value !== 2 && value !== Infinity) {
+    throw new RangeError(`${who}: normType is ${describe(value)}, expected 2 or Infinity`);
+  }
+  return value;
+}

@@ -1,0 +1,39 @@
+// gradientNorms(): the total norm of each gradient set in a stream, for monitoring; reads only, so it
+// can tap a gradient stream without changing it. Emits plain numbers (NaN/Infinity pass through).
+import type { OperatorFunction } from 'rxjs';
+import { Observable, map } from 'rxjs';
+import { rethrowAtStep } from '../internal/at-step.js';
+import type { Gradients, NormType } from '../internal/gradients.js';
+import { checkGradients, checkNormType, totalNorm } from '../internal/gradients.js';
+
+export interface GradientNormsOptions {
+  /** 2 (Euclidean norm of all tensors concatenated, float64 accumulation) or Infinity. Default 2. */
+  normType?: NormType;
+}
+
+/**
+ * Emits each gradient set's total norm, the same number clipGradients reports as `totalNorm`.
+ * A non-finite gradient yields a non-finite norm (that is what monitoring wants to see, e.g. for
+ * detectExplosions); an emission that is not a gradient set errors the stream naming the step.
+ */
+export function gradientNorms(options: GradientNormsOptions = {}): OperatorFunction<Gradients, number> {
+  const who = 'gradientNorms';
+  const normType = checkNormType(who, options.normType ?? 2);
+  return (source) =>
+    new Observable<number>((subscriber) => {
+      let step = 0;
+      return source
+        .pipe(
+          map((grads) => {
+            const at = step++;
+            try {
+              checkGradients(who, grads);
+              return totalNorm(grads, normType);
+            } catch (err) {
+              return rethrowAtStep(err, at);
+            }
+          }),
+        )
+        .subscribe(subscriber);
+    });
+}

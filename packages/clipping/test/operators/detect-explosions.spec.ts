@@ -1,0 +1,120 @@
+import { EMPTY, NEVER, Observable, Subject, from, lastValueFrom, mergeMap, of, take, throwError, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import type { ExplosionVerdict } from '../../src/index.js';
+import { detectExplosions } from '../../src/index.js';
+
+// Oracle: the documented rule computed the slow, obvious way (filter + sort the whole history).
+function oracle(norms: number[], factor: number, window: number, warmup: number): ExplosionVerdict[] {
+  return norms.map((norm, step) => {
+    const finite = norms.slice(0, step).filter(Number.isFinite);
+    const recent = finite.slice(-window).sort((a, b) => a - b);
+    const m = recent.length;
+    const level = m === 0 ? null : m % 2 ? recent[(m - 1) / 2]! : (recent[m / 2 - 1]! + recent[m / 2]!) / 2;
+    const exploding = !Number.isFinite(norm) || (finite.length >= warmup && level !== null && norm > factor * level);
+    return { step, norm, level, exploding };
+  });
+}
+
+const run = (norms: number[], opts: Parameters<typeof detectExplosions>[0]) =>
+  lastValueFrom(from(norms).pipe(detectExplosions(opts), toArray()));
+
+describe('detectExplosions', () => {
+  it('flags a spike above factor × median after warmup, and non-finite norms always', async () => {
+    const norms = [1, 1.2, 0.9, 50, 1.1, 1, NaN, 0.8, 30, Infinity, 1];
+    const got = await run(norms, { factor: 10, window: 4, warmup: 3 });
+    expect(got).toEqual(oracle(norms, 10, 4, 3));
+    expect(got.filter((v) => v.exploding).map((v) => v.step)).toEqual([3, 6, 8, 9]);
+    expect(got[3]!.level).toBe(1);
+  });
+
+  it('matches the rule on a long random walk with spikes (ring buffer wraps many times)', async () => {
+    let x = 1;
+    let seed = 7;
+    const norms = Array.from({ length: 400 }, (_, i) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      x *= Math.exp((seed / 2147483648 - 0.5) * 0.2);
+      return i % 37 === 36 ? x * 40 : i % 91 === 90 ? NaN : x;
+    });
+    for (const [factor, window, warmup] of [[5, 7, 3], [10, 20, 20], [2, 1, 1]] as const) {
+      expect(await run(norms, { factor, window, warmup })).toEqual(oracle(norms, factor, window, warmup));
+    }
+  });
+
+  it('nothing finite flags during warmup; defaults are factor 10, window 20, warmup 20', async () => {
+    const norms = [1, ...Array(18).fill(1), 100, 100];
+    const got = await run(norms, {});
+    expect(got.map((v) => v.exploding)).toEqual([...Array(20).fill(false), true]);
+  });
+
+  it('error in the source is passed through', () => {
+    let error: unknown;
+    throwError(() => new Error('boom')).pipe(detectExplosions()).subscribe({ error: (e) => (error = e) });
+    expect(error).toEqual(new Error('boom'));
+  });
+
+  it('our own errors name the operator and the step; options fail at creation', () => {
+    let error: unknown;
+    of(1, -2).pipe(detectExplosions()).subscribe({ error: (e) => (error = e) });
+    expect(error).toEqual(new RangeError('detectExplosions: norm is the number -2 at step 1, expected a number >= 0 or NaN/Infinity'));
+    of('1' as unknown as number).pipe(detectExplosions()).subscribe({ error: (e) => (error = e) });
+    expect((error as Error).message).toMatch(/norm is string at step 0/);
+    expect(() => detectExplosions({ window: 0 })).toThrow(/window is the number 0, expected an integer >= 1/);
+    expect(() => detectExplosions({ warmup: 1.5 })).toThrow(RangeError);
+    expect(() => detectExplosions({ factor: NaN })).toThrow(/factor is the number NaN/);
+  });
+
+  it('empty source completes; never-emitting source stays silent', () => {
+    const seen: string[] = [];
+    EMPTY.pipe(detectExplosions()).subscribe({ complete: () => seen.push('complete') });
+    const sub = NEVER.pipe(detectExplosions()).subscribe({ next: () => seen.push('next'), complete: () => seen.push('x') });
+    sub.unsubscribe();
+    expect(seen).toEqual(['complete']);
+  });
+
+  it('each subscription has its own window', async () => {
+    const source = of(1, 1, 100);
+    const op = source.pipe(detectExplosions({ window: 2, warmup: 2 }));
+    const a = await lastValueFrom(op.pipe(toArray()));
+    const b = await lastValueFrom(op.pipe(toArray()));
+    expect(b).toEqual(a);
+    expect(a[2]!.exploding).toBe(true);
+  });
+
+  it('early unsubscribe releases the source', () => {
+    const source = new Subject<number>();
+    const seen: number[] = [];
+    const sub = source.pipe(detectExplosions()).subscribe((v) => seen.push(v.step));
+    source.next(1);
+    sub.unsubscribe();
+    source.next(2);
+    expect(seen).toEqual([0]);
+    expect(source.observed).toBe(false);
+  });
+
+  it('does not break unsubscription chains', () => {
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ hot, expectObservable, expectSubscriptions }) => {
+      const e1 = hot('--a--b--c--|', { a: 1, b: 20, c: 3 });
+      const subs = '  ^------!    ';
+      const result = e1.pipe(
+        mergeMap((x) => of(x)),
+        detectExplosions({ factor: 10, window: 3, warmup: 1 }),
+        mergeMap((v) => of(v.exploding)),
+      );
+      expectObservable(result, subs).toBe('--a--b---', { a: false, b: true });
+      expectSubscriptions(e1.subscriptions).toBe(subs);
+    });
+  });
+
+  it('stops a synchronous source on unsubscribe', () => {
+    let produced = 0;
+    const source = new Observable<number>((subscriber) => {
+      for (let i = 0; i < 1000 && !subscriber.closed; i++) {
+        produced++;
+        subscriber.next(1);
+      }
+    });
+    source.pipe(detectExplosions(), take(4)).subscribe();
+    expect(produced).toBe(4);
+  });
+});
