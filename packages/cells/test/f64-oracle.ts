@@ -1,0 +1,190 @@
+// Test oracle: an independent float64 forward of stacks and the char model, written straight from
+// the gate equations (plain loops, no kernels), plus central finite differences over it.
+// Parameters are read from a flat Float64Array with the project's layout (views() offsets).
+import type { CellKind, GruVariant, ParamView } from '../src/index.js';
+
+const sigm = (v: number) => 1 / (1 + Math.exp(-v));
+
+export interface StackSpec {
+  kind: CellKind;
+  variant: GruVariant;
+  inputSize: number;
+  hidden: number;
+  layers: number;
+  /** views() of the stack, names weight_ih_l{k}, weight_hh_l{k}, bias_l{k}, bias_hn_l{k} (prefix allowed). */
+  views: ParamView[];
+  prefix?: string;
+}
+
+const G: Record<CellKind, number> = { rnn: 1, gru: 3, lstm: 4 };
+
+function offsetOf(spec: StackSpec, name: string): number {
+  const v = spec.views.find((x) => x.name === `${spec.prefix ?? ''}${name}`);
+  if (!v) throw new Error(`oracle: no view ${name}`);
+  return v.offset;
+}
+
+/** out[r] = Σ_c W[r, c]·x[c] + (bias ? bias[r] : 0), W at p[w..] rows×cols. */
+function matvec(p: Float64Array, w: number, x: ArrayLike<number>, rows: number, cols: number, bias = -1): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = bias >= 0 ? p[bias + r]! : 0;
+    for (let c = 0; c < cols; c++) s += p[w + r * cols + c]! * x[c]!;
+    out[r] = s;
+  }
+  return out;
+}
+
+/** One cell step for one batch row; returns [h', c'] (c' empty unless lstm). */
+function cellStep(spec: StackSpec, p: Float64Array, k: number, x: ArrayLike<number>, h: Float64Array, c: Float64Array): [Float64Array, Float64Array] {
+  const H = spec.hidden, nx = k === 0 ? spec.inputSize : H, GH = G[spec.kind] * H;
+  const wIh = offsetOf(spec, `weight_ih_l${k}`), wHh = offsetOf(spec, `weight_hh_l${k}`), b = offsetOf(spec, `bias_l${k}`);
+  const px = matvec(p, wIh, x, GH, nx, b);
+  const h2 = new Float64Array(H), c2 = new Float64Array(spec.kind === 'lstm' ? H : 0);
+  if (spec.kind === 'rnn') {
+    const ph = matvec(p, wHh, h, H, H);
+    for (let j = 0; j < H; j++) h2[j] = Math.tanh(px[j]! + ph[j]!);
+  } else if (spec.kind === 'lstm') {
+    const ph = matvec(p, wHh, h, GH, H);
+    for (let j = 0; j < H; j++) {
+      const i = sigm(px[j]! + ph[j]!), f = sigm(px[H + j]! + ph[H + j]!);
+      const g = Math.tanh(px[2 * H + j]! + ph[2 * H + j]!), o = sigm(px[3 * H + j]! + ph[3 * H + j]!);
+      c2[j] = f * c[j]! + i * g;
+      h2[j] = o * Math.tanh(c2[j]!);
+    }
+  } else if (spec.variant === 'reset-after') {
+    const ph = matvec(p, wHh, h, GH, H);
+    const bhn = offsetOf(spec, `bias_hn_l${k}`);
+    for (let j = 0; j < H; j++) {
+      const r = sigm(px[j]! + ph[j]!), z = sigm(px[H + j]! + ph[H + j]!);
+      const n = Math.tanh(px[2 * H + j]! + r * (ph[2 * H + j]! + p[bhn + j]!));
+      h2[j] = (1 - z) * n + z * h[j]!;
+    }
+  } else {
+    const prz = matvec(p, wHh, h, 2 * H, H);
+    const r = new Float64Array(H), rh = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      r[j] = sigm(px[j]! + prz[j]!);
+      rh[j] = r[j]! * h[j]!;
+    }
+    const pn = matvec(p, wHh + 2 * H * H, rh, H, H);
+    for (let j = 0; j < H; j++) {
+      const z = sigm(px[H + j]! + prz[H + j]!);
+      const n = Math.tanh(px[2 * H + j]! + pn[j]!);
+      h2[j] = (1 - z) * n + z * h[j]!;
+    }
+  }
+  return [h2, c2];
+}
+
+/**
+ * Stack forward in float64: input rows (t, b) at t·B + b (dense X or one-hot ids), state in the
+ * project's layout. Returns the top layer's outputs [T·B × H] and the final state.
+ */
+export function stackForward(spec: StackSpec, p: Float64Array, input: ArrayLike<number>, oneHot: boolean,
+  state0: ArrayLike<number>, T: number, B: number): { out: Float64Array; state: Float64Array } {
+  const H = spec.hidden, lstm = spec.kind === 'lstm', per = (lstm ? 2 : 1) * B * H;
+  const state = Float64Array.from(state0);
+  let xs: Float64Array[] = [];
+  for (let r = 0; r < T * B; r++) {
+    if (oneHot) {
+      const v = new Float64Array(spec.inputSize);
+      v[input[r]!] = 1;
+      xs.push(v);
+    } else {
+      xs.push(Float64Array.from({ length: spec.inputSize }, (_, j) => input[r * spec.inputSize + j]!));
+    }
+  }
+  for (let k = 0; k < spec.layers; k++) {
+    const next: Float64Array[] = [];
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const hOff = k * per + b * H, cOff = k * per + B * H + b * H;
+        const h = state.slice(hOff, hOff + H), c = lstm ? state.slice(cOff, cOff + H) : new Float64Array(0);
+        const [h2, c2] = cellStep(spec, p, k, xs[t * B + b]!, h, c);
+        state.set(h2, hOff);
+        if (lstm) state.set(c2, cOff);
+        next.push(h2);
+      }
+    }
+    xs = next;
+  }
+  const out = new Float64Array(T * B * H);
+  xs.forEach((h, r) => out.set(h, r * H));
+  return { out, state };
+}
+
+export interface CharSpec {
+  kind: CellKind;
+  variant: GruVariant;
+  V: number;
+  E: number;
+  H: number;
+  layers: number;
+  onehot: boolean;
+  views: ParamView[];
+}
+
+/** Mean cross-entropy of the char model in float64 (and the final state). */
+export function charLoss(spec: CharSpec, p: Float64Array, inputs: Int32Array, targets: Int32Array,
+  state0: ArrayLike<number>, T: number, B: number): { loss: number; state: Float64Array; logits: Float64Array } {
+  const { V, E, H } = spec;
+  const off = (name: string) => spec.views.find((v) => v.name === name)!.offset;
+  let input: ArrayLike<number> = inputs;
+  if (!spec.onehot) {
+    const emb = new Float64Array(T * B * E), w = off('embedding.weight');
+    for (let r = 0; r < T * B; r++) for (let j = 0; j < E; j++) emb[r * E + j] = p[w + inputs[r]! * E + j]!;
+    input = emb;
+  }
+  const stack: StackSpec = { kind: spec.kind, variant: spec.variant, inputSize: spec.onehot ? V : E, hidden: H,
+    layers: spec.layers, views: spec.views, prefix: 'rnn.' };
+  const { out, state } = stackForward(stack, p, input, spec.onehot, state0, T, B);
+  const logits = new Float64Array(T * B * V);
+  let loss = 0;
+  for (let r = 0; r < T * B; r++) {
+    const z = matvec(p, off('linear.weight'), out.subarray(r * H, (r + 1) * H), V, H, off('linear.bias'));
+    logits.set(z, r * V);
+    const m = Math.max(...z);
+    let s = 0;
+    for (const v of z) s += Math.exp(v - m);
+    loss += m + Math.log(s) - z[targets[r]!]!;
+  }
+  return { loss: loss / (T * B), state, logits };
+}
+
+/** Central difference of f at x[i] (x is restored). */
+export function centralDiff(f: () => number, x: Float64Array, i: number, eps = 1e-6): number {
+  const v = x[i]!;
+  x[i] = v + eps;
+  const up = f();
+  x[i] = v - eps;
+  const down = f();
+  x[i] = v;
+  return (up - down) / (2 * eps);
+}
+
+/** Worst |analytic − numeric| / (1 + |numeric|) over all i, with its index. */
+export function worstGradError(analytic: ArrayLike<number>, f: () => number, x: Float64Array): { err: number; at: number } {
+  let err = 0, at = -1;
+  for (let i = 0; i < x.length; i++) {
+    const fd = centralDiff(f, x, i);
+    const e = Math.abs(analytic[i]! - fd) / (1 + Math.abs(fd));
+    if (Number.isNaN(e)) return { err: Infinity, at: i };
+    if (e > err) {
+      err = e;
+      at = i;
+    }
+  }
+  return { err, at };
+}
+
+/** Deterministic values in [-1, 1) for test inputs (a tiny LCG, independent of the project's Rng). */
+export function testValues(n: number, seed: number, scale = 1): Float64Array {
+  let s = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = scale * (s / 2 ** 31 - 1);
+  }
+  return out;
+}
