@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { dense } from './dense.js';
+import { operatorChecklist } from './internal/operator-checklist.js';
+import { randomVectors } from './internal/test-inputs.js';
+
+describe('dense()', () => {
+  // A hand-made layer: y = W x + b with W [2×3]; the oracle is the same formula in float64.
+  const W = Float32Array.of(0.5, -1, 2, 0.25, 0, -0.75);
+  const bias = Float32Array.of(0.1, -0.2);
+  const layer = {
+    inSize: 3, outSize: 2,
+    forward(out: Float32Array, x: Float32Array, B: number) {
+      for (let b = 0; b < B; b++) {
+        for (let r = 0; r < 2; r++) {
+          let s = bias[r]!;
+          for (let c = 0; c < 3; c++) s += W[r * 3 + c]! * x[b * 3 + c]!;
+          out[b * 2 + r] = s;
+        }
+      }
+    },
+  };
+  const oracle = (x: Float32Array): Float32Array => Float32Array.from({ length: x.length / 3 * 2 }, (_, i) => {
+    const b = Math.floor(i / 2);
+    const r = i % 2;
+    return bias[r]! + W[r * 3]! * x[b * 3]! + W[r * 3 + 1]! * x[b * 3 + 1]! + W[r * 3 + 2]! * x[b * 3 + 2]!;
+  });
+  const close = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6);
+  const xs = randomVectors(3, 3, 4);
+
+  const checks = operatorChecklist({
+    make: () => dense(layer),
+    inputs: xs,
+    expected: xs.map(oracle),
+    equal: close,
+    bad: { input: Float32Array.of(1, 2, Infinity), message: /^dense: input\[2\] is Infinity, expected a finite number at step 1$/ },
+  });
+  for (const [name, check] of Object.entries(checks)) it(name, check);
+
+  it('maps B rows at once', () => {
+    const batched = randomVectors(2, 2 * 3, 5);
+    const checks2 = operatorChecklist({
+      make: () => dense(layer, { batch: 2 }),
+      inputs: batched,
+      expected: batched.map(oracle),
+      equal: close,
+      bad: { input: new Float32Array(3), message: /^dense: input length 3, expected 6 at step 1$/ },
+    });
+    for (const check of Object.values(checks2)) check();
+  });
+
+  it('refuses a bad layer or batch', () => {
+    expect(() => dense(null as unknown as typeof layer)).toThrow(/dense: got null, expected a Dense layer/);
+    expect(() => dense(layer, { batch: -1 })).toThrow(/dense: batch -1, expected an integer >= 1/);
+  });
+});

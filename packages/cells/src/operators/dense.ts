@@ -1,0 +1,36 @@
+// dense(): a Dense layer as an operator, x `[B×inSize]` in, logits `[B×outSize]` out.
+// Each output is a fresh Float32Array that forward() writes straight into; the layer owns its weights.
+import { defer, map, type OperatorFunction } from 'rxjs';
+import type { DenseLayer } from './internal/contract-types.js';
+import { checkPositiveInt, checkVector, describe } from './internal/validate.js';
+
+/** Options of dense(). */
+export interface DenseOptions {
+  /** Batch rows B: inputs hold B rows of inSize, outputs B rows of outSize. Default 1. */
+  batch?: number;
+}
+
+/**
+ * Applies `layer` (W x + b) to each input and emits the result, e.g. logits over a vocabulary.
+ * Errors the stream on an input of the wrong length or with non-finite values.
+ */
+export function dense(layer: DenseLayer, options: DenseOptions = {}): OperatorFunction<Float32Array, Float32Array> {
+  if (typeof layer !== 'object' || layer === null || typeof layer.forward !== 'function') {
+    throw new TypeError(`dense: got ${describe(layer)}, expected a Dense layer`);
+  }
+  const B = checkPositiveInt('dense', 'batch', options.batch ?? 1);
+  const n = B * layer.inSize;
+  return (source) =>
+    defer(() => {
+      let step = 0;
+      return source.pipe(
+        map((x) => {
+          checkVector('dense', x, n, step);
+          const out = new Float32Array(B * layer.outSize);
+          layer.forward(out, x, B);
+          step++;
+          return out;
+        }),
+      );
+    });
+}

@@ -1,0 +1,53 @@
+import { of } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { embed } from './embed.js';
+import { operatorChecklist } from './internal/operator-checklist.js';
+import { randomVectors } from './internal/test-inputs.js';
+
+describe('embed()', () => {
+  // A hand-made table: row i of `weight` is token i's vector, so the expected output is that row.
+  const V = 5;
+  const E = 3;
+  const weight = randomVectors(1, V * E, 9)[0]!;
+  const table = {
+    vocabSize: V, dim: E,
+    lookup(out: Float32Array, ids: Int32Array, B: number) {
+      for (let b = 0; b < B; b++) out.set(weight.subarray(ids[b]! * E, ids[b]! * E + E), b * E);
+    },
+  };
+  const row = (...ids: number[]): Float32Array => Float32Array.from(ids.flatMap((id) => Array.from(weight.slice(id * E, id * E + E))));
+
+  const checks = operatorChecklist<number | Int32Array, Float32Array>({
+    make: () => embed(table),
+    inputs: [4, 0, 2, 2],
+    expected: [row(4), row(0), row(2), row(2)],
+    bad: { input: 5, message: /^embed: token id 5, expected an integer in \[0, 5\) at step 1$/ },
+  });
+  for (const [name, check] of Object.entries(checks)) it(name, check);
+
+  it('takes B ids at once as an Int32Array', () => {
+    const batched = operatorChecklist<number | Int32Array, Float32Array>({
+      make: () => embed(table, { batch: 2 }),
+      inputs: [Int32Array.of(1, 3), Int32Array.of(0, 0)],
+      expected: [row(1, 3), row(0, 0)],
+      bad: { input: Int32Array.of(1), message: /^embed: 1 token ids, expected 2 at step 1$/ },
+    });
+    for (const check of Object.values(batched)) check();
+  });
+
+  it.each([
+    [-1, 'token id -1, expected an integer in [0, 5) at step 0'],
+    [1.5, 'token id 1.5, expected an integer in [0, 5) at step 0'],
+    [NaN, 'token id NaN, expected an integer in [0, 5) at step 0'],
+    ['a', 'token is "a", expected a number or an Int32Array of 1 ids at step 0'],
+  ])('rejects %s', (bad, message) => {
+    let error: unknown;
+    embed(table)(of(bad as number)).subscribe({ error: (e) => (error = e) });
+    expect((error as Error).message).toBe(`embed: ${message}`);
+  });
+
+  it('refuses a bad batch or embedding', () => {
+    expect(() => embed(table, { batch: 0 })).toThrow(/embed: batch 0, expected an integer >= 1/);
+    expect(() => embed({} as typeof table)).toThrow(/embed: got an Object, expected an Embedding/);
+  });
+});

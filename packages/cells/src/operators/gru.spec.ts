@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { createCell } from '../create-cell.js';
+import { gru } from './gru.js';
+import { operatorChecklist } from './internal/operator-checklist.js';
+import { randomVectors, stepDirectly } from './internal/test-inputs.js';
+
+describe('gru()', () => {
+  const cell = createCell({ kind: 'gru', inputSize: 3, hiddenSize: 5, seed: 11 });
+  const inputs = randomVectors(4, 3, 2);
+  const checks = operatorChecklist({
+    make: () => gru(cell),
+    inputs,
+    expected: stepDirectly(cell, inputs),
+    bad: { input: new Float32Array(2), message: /^gru: input length 2, expected 3 at step 1$/ },
+  });
+  for (const [name, check] of Object.entries(checks)) it(name, check);
+
+  it('refuses a cell of another kind', () => {
+    const other = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 5 });
+    expect(() => gru(other)).toThrow(TypeError);
+    expect(() => gru(other)).toThrow(/^gru: got an? lstm cell, expected an? gru cell$/);
+  });
+});

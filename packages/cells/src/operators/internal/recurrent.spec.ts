@@ -1,0 +1,88 @@
+// State semantics shared by rnn(), gru() and lstm(): batches, state handles, split streams,
+// bad values leaving the state untouched. The oracle is the cell stepped directly.
+import { concat, from, lastValueFrom, merge, toArray, type Observable } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { createCell } from '../../create-cell.js';
+import { createStateHandle } from '../../state-handle.js';
+import type { CellKind } from '../../types.js';
+import { recurrent } from './recurrent.js';
+import { randomVectors, stepDirectly } from './test-inputs.js';
+
+const collect = <T>(o: Observable<T>): Promise<T[]> => lastValueFrom(o.pipe(toArray()));
+const bits = (xs: Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.slice().buffer)));
+
+describe.each<CellKind>(['rnn', 'gru', 'lstm'])('recurrent operator (%s)', (kind) => {
+  const nx = 4;
+  const H = 6;
+  const cell = createCell({ kind, inputSize: nx, hiddenSize: H, seed: 5 });
+  const xs = randomVectors(10, nx, 3);
+
+  it('steps B rows at once, matching the cell stepped with B rows', async () => {
+    const B = 3;
+    const batched = randomVectors(5, B * nx, 4);
+    const got = await collect(from(batched).pipe(recurrent(kind, cell, { batch: B })));
+    expect(got.every((h) => h.length === B * H)).toBe(true);
+    expect(bits(got)).toEqual(bits(stepDirectly(cell, batched, B)));
+  });
+
+  it('gives exactly the one-piece outputs when a stream is fed in two pieces through one handle', async () => {
+    const whole = await collect(from(xs).pipe(recurrent(kind, cell)));
+    const handle = createStateHandle(cell);
+    const first = await collect(from(xs.slice(0, 4)).pipe(recurrent(kind, cell, { state: handle })));
+    const second = await collect(from(xs.slice(4)).pipe(recurrent(kind, cell, { state: handle })));
+    expect(bits([...first, ...second])).toEqual(bits(whole));
+    // And the handle holds the state of having seen the whole stream.
+    const direct = cell.createState(1);
+    stepDirectly(cell, xs, 1, direct);
+    expect(Array.from(handle.state)).toEqual(Array.from(direct));
+  });
+
+  it('resumes from a snapshot restored into another handle', async () => {
+    const whole = await collect(from(xs).pipe(recurrent(kind, cell)));
+    const a = createStateHandle(cell);
+    await collect(from(xs.slice(0, 6)).pipe(recurrent(kind, cell, { state: a })));
+    const b = createStateHandle(cell);
+    b.restore(a.snapshot());
+    const rest = await collect(from(xs.slice(6)).pipe(recurrent(kind, cell, { state: b })));
+    expect(bits(rest)).toEqual(bits(whole.slice(6)));
+  });
+
+  it('shares one handle between subscriptions, interleaving their steps', async () => {
+    const handle = createStateHandle(cell);
+    const op = recurrent(kind, cell, { state: handle });
+    // merge of two synchronous sources subscribes them one after the other: a then b.
+    const got = await collect(merge(from(xs.slice(0, 3)).pipe(op), from(xs.slice(3, 5)).pipe(op)));
+    expect(bits(got)).toEqual(bits(stepDirectly(cell, xs.slice(0, 5))));
+  });
+
+  it('reset() returns the handle to a fresh stream', async () => {
+    const handle = createStateHandle(cell);
+    const once = await collect(from(xs).pipe(recurrent(kind, cell, { state: handle })));
+    handle.reset();
+    const again = await collect(from(xs).pipe(recurrent(kind, cell, { state: handle })));
+    expect(bits(again)).toEqual(bits(once));
+  });
+
+  it.each([
+    ['a wrong length', new Float32Array(nx + 1), `input length ${nx + 1}, expected ${nx} at step 3`],
+    ['a NaN', Float32Array.of(0, NaN, 0, 0), 'input[1] is NaN, expected a finite number at step 3'],
+    ['an Infinity', Float32Array.of(0, 0, -Infinity, 0), 'input[2] is -Infinity, expected a finite number at step 3'],
+    ['a plain array', [0, 0, 0, 0], 'input is an Array, expected a Float32Array at step 3'],
+  ])('errors on %s and leaves the handle state as it was', async (_, bad, message) => {
+    const handle = createStateHandle(cell);
+    await collect(from(xs.slice(0, 3)).pipe(recurrent(kind, cell, { state: handle })));
+    const before = handle.state.slice();
+    const source = concat(from(xs.slice(0, 3)), from([bad as Float32Array]), from(xs.slice(3)));
+    handle.restore(createStateHandle(cell).snapshot());
+    await expect(collect(source.pipe(recurrent(kind, cell, { state: handle })))).rejects.toThrow(`${kind}: ${message}`);
+    expect(Array.from(handle.state)).toEqual(Array.from(before));
+  });
+
+  it('refuses a handle of another cell or batch', () => {
+    const other = createCell({ kind, inputSize: nx, hiddenSize: H + 1 });
+    expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(RangeError);
+    expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(/state handle belongs to .* H 7.*, expected .* H 6/);
+    expect(() => recurrent(kind, cell, { state: createStateHandle(cell, 2), batch: 3 })).toThrow(/batch 2, expected batch 3/);
+    expect(() => recurrent(kind, cell, { batch: 0 })).toThrow(/batch 0, expected an integer >= 1/);
+  });
+});

@@ -1,0 +1,126 @@
+// Token sampling from logits `[B×V]`: temperature softmax, then top-k and nucleus (top-p)
+// filtering, then one categorical draw per row from a seeded kernels Rng. A Sampler owns its
+// probability scratch `[B×V]` and sort order `[V]`, allocated once; the logits stay the caller's.
+import { Rng, softmaxRows } from '@rxrnn/kernels';
+import { checkPositiveFinite, checkPositiveInt, checkUnitInterval, checkVector } from './validate.js';
+
+/** Sampling options shared by sample() and generate(). */
+export interface SamplingOptions {
+  /**
+   * Divides the logits before the softmax: < 1 sharpens towards the most likely token, > 1
+   * flattens towards uniform. A finite number > 0. Default 1.
+   */
+  temperature?: number;
+  /**
+   * Top-k filtering: only the k most probable tokens (ties broken towards the lower id) can be
+   * drawn, renormalized among themselves. An integer ≥ 1; topK 1 is greedy (argmax) decoding.
+   * Default: no limit.
+   */
+  topK?: number;
+  /**
+   * Nucleus (top-p) filtering: only the smallest set of most probable tokens whose probabilities
+   * sum to at least topP can be drawn, renormalized among themselves (the most probable token is
+   * always kept). Applied after topK. A number in (0, 1]. Default 1 (no filtering).
+   */
+  topP?: number;
+  /**
+   * Seed of the kernels Rng (xoshiro128**), one fresh Rng per subscription, so a fixed seed
+   * reproduces the same tokens on every subscription. Default: a random seed.
+   */
+  seed?: number;
+}
+
+/** Options after validation, defaults filled in. */
+export interface ResolvedSampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number | undefined;
+}
+
+/** Validates sampling options; throws RangeError naming the option and what was expected. */
+export function resolveSampling(op: string, o: SamplingOptions = {}): ResolvedSampling {
+  const seed = o.seed;
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isInteger(seed))) {
+    throw new RangeError(`${op}: seed ${String(seed)}, expected an integer`);
+  }
+  return {
+    temperature: o.temperature === undefined ? 1 : checkPositiveFinite(op, 'temperature', o.temperature),
+    topK: o.topK === undefined ? Infinity : checkPositiveInt(op, 'topK', o.topK),
+    topP: o.topP === undefined ? 1 : checkUnitInterval(op, 'topP', o.topP),
+    seed,
+  };
+}
+
+/** Per-subscription sampling machinery for B rows over a vocabulary of V. */
+export class Sampler {
+  readonly #op: string;
+  readonly #o: ResolvedSampling;
+  readonly #B: number;
+  readonly #V: number;
+  readonly #rng: Rng;
+  readonly #probs: Float32Array;
+  /** One subarray per row, made once: categorical() reads a row from index 0. */
+  readonly #rows: Float32Array[];
+  readonly #order: Int32Array;
+  #row: Float32Array;
+  /** Descending probability, ties towards the lower id: the filtered set is deterministic. */
+  readonly #byProbDesc = (a: number, b: number): number => this.#row[b]! - this.#row[a]! || a - b;
+
+  constructor(op: string, options: ResolvedSampling, B: number, V: number) {
+    this.#op = op;
+    this.#o = options;
+    this.#B = B;
+    this.#V = V;
+    this.#rng = new Rng(options.seed ?? Math.floor(Math.random() * 0x1_0000_0000) | 0);
+    this.#probs = new Float32Array(B * V);
+    this.#rows = Array.from({ length: B }, (_, b) => this.#probs.subarray(b * V, (b + 1) * V));
+    this.#row = this.#rows[0]!;
+    this.#order = new Int32Array(V);
+  }
+
+  /** Draws one token per row of `logits` `[B×V]` into `out` `[B]`; validates the logits first. */
+  sampleInto(out: Int32Array, logits: Float32Array, step: number): void {
+    checkVector(this.#op, logits, this.#B * this.#V, step, 'logits');
+    softmaxRows(this.#probs, logits, this.#B, this.#V, this.#o.temperature);
+    for (let b = 0; b < this.#B; b++) out[b] = this.#draw(this.#rows[b]!);
+  }
+
+  #draw(p: Float32Array): number {
+    const V = this.#V;
+    const { topK, topP } = this.#o;
+    if (topK < V || topP < 1) this.#filter(p, Math.min(topK, V), topP);
+    return this.#rng.categorical(p, V);
+  }
+
+  /** Zeroes every token outside the top-k / top-p set and renormalizes the rest in place. */
+  #filter(p: Float32Array, k: number, topP: number): void {
+    const V = this.#V;
+    const order = this.#order;
+    for (let i = 0; i < V; i++) order[i] = i;
+    this.#row = p;
+    order.sort(this.#byProbDesc);
+    // Keep the shortest prefix reaching topP of the total mass (float64 sums), at most k tokens.
+    let total = 0;
+    for (let i = 0; i < V; i++) total += p[i]!;
+    let keep = k;
+    if (topP < 1) {
+      let cum = 0;
+      for (let j = 0; j < k; j++) {
+        cum += p[order[j]!]!;
+        if (cum >= topP * total) {
+          keep = j + 1;
+          break;
+        }
+      }
+    }
+    let kept = 0;
+    for (let j = 0; j < keep; j++) kept += p[order[j]!]!;
+    for (let j = keep; j < V; j++) p[order[j]!] = 0;
+    const inv = 1 / kept;
+    for (let j = 0; j < keep; j++) {
+      const i = order[j]!;
+      p[i] = p[i]! * inv;
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { createCell } from '../create-cell.js';
+import { lstm } from './lstm.js';
+import { operatorChecklist } from './internal/operator-checklist.js';
+import { randomVectors, stepDirectly } from './internal/test-inputs.js';
+
+describe('lstm()', () => {
+  const cell = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 5, seed: 11 });
+  const inputs = randomVectors(4, 3, 2);
+  const checks = operatorChecklist({
+    make: () => lstm(cell),
+    inputs,
+    expected: stepDirectly(cell, inputs),
+    bad: { input: new Float32Array(2), message: /^lstm: input length 2, expected 3 at step 1$/ },
+  });
+  for (const [name, check] of Object.entries(checks)) it(name, check);
+
+  it('refuses a cell of another kind', () => {
+    const other = createCell({ kind: 'rnn', inputSize: 3, hiddenSize: 5 });
+    expect(() => lstm(other)).toThrow(TypeError);
+    expect(() => lstm(other)).toThrow(/^lstm: got an? rnn cell, expected an? lstm cell$/);
+  });
+});

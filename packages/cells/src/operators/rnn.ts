@@ -1,0 +1,15 @@
+// rnn(): a tanh RNN cell as an RxJS operator, x `[B×n_x]` in, h `[B×H]` out (fresh copies).
+// State ownership and validation live in ./internal/recurrent.ts, shared with the other cells.
+import type { OperatorFunction } from 'rxjs';
+import type { StepCell } from './internal/contract-types.js';
+import { recurrent, type RecurrentOptions } from './internal/recurrent.js';
+
+/**
+ * Steps a tanh RNN cell once per input and emits its hidden state h (a copy, length B·H).
+ * Each subscription starts from a zero state unless `options.state` holds a state handle.
+ * Errors the stream (state untouched) on an input of the wrong length or with non-finite values.
+ * @throws TypeError if `cell` is not an 'rnn' cell.
+ */
+export function rnn(cell: StepCell, options?: RecurrentOptions): OperatorFunction<Float32Array, Float32Array> {
+  return recurrent('rnn', cell, options);
+}

@@ -1,0 +1,61 @@
+// sample(): logits `[B×V]` → token ids, with temperature, top-k and top-p (nucleus) filtering.
+// Each subscription draws from its own seeded Rng and owns its scratch (./internal/sampling.ts).
+import { defer, map, type OperatorFunction } from 'rxjs';
+import { resolveSampling, Sampler, type SamplingOptions } from './internal/sampling.js';
+import { checkPositiveInt, describe } from './internal/validate.js';
+
+/** Options of sample(): see SamplingOptions for temperature, topK, topP and seed. */
+export interface SampleOptions extends SamplingOptions {
+  /**
+   * Vocabulary size V: each input holds B rows of V logits. Default: the input length / B,
+   * fixed by the first value of each subscription.
+   */
+  vocabSize?: number;
+  /**
+   * Batch rows B. When given, each input holds B rows and each output is an Int32Array of B ids;
+   * when absent, one row and a plain number per step. Default: absent.
+   */
+  batch?: number;
+}
+
+/**
+ * Draws one token id per row of logits. Without `batch` it emits a number (one row); with
+ * `batch: B` it emits an Int32Array of B ids (a fresh array per step).
+ * Errors the stream on non-finite logits or a length that does not match.
+ */
+export function sample(options: SampleOptions & { batch: number }): OperatorFunction<Float32Array, Int32Array>;
+export function sample(options?: SampleOptions & { batch?: undefined }): OperatorFunction<Float32Array, number>;
+export function sample(options?: SampleOptions): OperatorFunction<Float32Array, number | Int32Array>;
+export function sample(options: SampleOptions = {}): OperatorFunction<Float32Array, number | Int32Array> {
+  const sampling = resolveSampling('sample', options);
+  const batched = options.batch !== undefined;
+  const B = checkPositiveInt('sample', 'batch', options.batch ?? 1);
+  const fixedV = options.vocabSize === undefined ? undefined : checkPositiveInt('sample', 'vocabSize', options.vocabSize);
+  return (source) =>
+    defer(() => {
+      // Per subscription: a fresh Rng (same seed → same tokens) made on the first logits.
+      let sampler: Sampler | undefined;
+      let step = 0;
+      const ids = new Int32Array(B);
+      return source.pipe(
+        map((logits): number | Int32Array => {
+          if (sampler === undefined) {
+            let V = fixedV;
+            if (V === undefined) {
+              // V is free, but the rows must be non-empty and all of one width.
+              if (!(logits instanceof Float32Array) || logits.length === 0 || logits.length % B !== 0) {
+                const got = logits instanceof Float32Array ? `length ${logits.length}` : describe(logits);
+                throw new RangeError(`sample: logits ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`);
+              }
+              V = logits.length / B;
+            }
+            sampler = new Sampler('sample', sampling, B, V);
+          }
+          // Validates the logits before the Rng moves, so a bad value costs no random draw.
+          sampler.sampleInto(ids, logits, step);
+          step++;
+          return batched ? ids.slice() : ids[0]!;
+        }),
+      );
+    });
+}

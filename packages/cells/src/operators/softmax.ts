@@ -1,0 +1,37 @@
+// softmax(): logits `[B×V]` → probabilities `[B×V]` (each row sums to 1), via kernels' softmaxRows.
+// V is each input's length / B; each output is a fresh Float32Array.
+import { softmaxRows } from '@rxrnn/kernels';
+import { defer, map, type OperatorFunction } from 'rxjs';
+import { checkPositiveFinite, checkPositiveInt, checkVector, describe } from './internal/validate.js';
+
+/** Options of softmax(). */
+export interface SoftmaxOptions {
+  /** Divides the logits first: < 1 sharpens, > 1 flattens. A finite number > 0. Default 1. */
+  temperature?: number;
+  /** Batch rows B: each input holds B rows of logits, each normalized on its own. Default 1. */
+  batch?: number;
+}
+
+/** Emits softmax(logits / temperature) per row. Errors the stream on non-finite logits. */
+export function softmax(options: SoftmaxOptions = {}): OperatorFunction<Float32Array, Float32Array> {
+  const temperature = checkPositiveFinite('softmax', 'temperature', options.temperature ?? 1);
+  const B = checkPositiveInt('softmax', 'batch', options.batch ?? 1);
+  return (source) =>
+    defer(() => {
+      let step = 0;
+      return source.pipe(
+        map((x) => {
+          // V is free, but every row must have the same, non-zero width.
+          if (!(x instanceof Float32Array) || x.length === 0 || x.length % B !== 0) {
+            const got = x instanceof Float32Array ? `length ${x.length}` : describe(x);
+            throw new RangeError(`softmax: input ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`);
+          }
+          checkVector('softmax', x, x.length, step);
+          const out = new Float32Array(x.length);
+          softmaxRows(out, x, B, x.length / B, temperature);
+          step++;
+          return out;
+        }),
+      );
+    });
+}

@@ -1,0 +1,70 @@
+// `npm run bench -- stream [--json] [--backend wasm|js] [--runs N]`: per-token latency of a
+// batch-1 streaming step, LSTM and GRU, n_x 64, H ∈ {128, 256, 512}: the raw Cell.step and the
+// same step through the lstm()/gru() operator (a synchronous source of pre-made inputs).
+import { getBackend, ready, setBackend } from '@rxrnn/kernels';
+import { createCell, gru, lstm } from '@rxrnn/cells';
+import { Observable } from 'rxjs';
+
+const N_X = 64;
+const HIDDEN = [128, 256, 512];
+const KINDS = ['lstm', 'gru'] as const;
+
+/** Wall time of fn() in µs per step, median over `runs` repetitions of `steps` steps. */
+function medianUs(fn: () => void, steps: number, runs: number): number {
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    fn();
+    times.push(((performance.now() - t0) * 1000) / steps);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export default async function stream(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const flag = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  await ready();
+  const backend = flag('--backend');
+  if (backend === 'wasm' || backend === 'js') setBackend(backend);
+  else if (backend !== undefined) throw new RangeError(`stream: --backend ${backend}, expected wasm or js`);
+  const runs = Number(flag('--runs') ?? 7);
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`stream: --runs ${flag('--runs')}, expected an integer >= 1`);
+
+  // 64 distinct pre-made inputs, cycled: the timed loops allocate nothing but the operator's copy.
+  const inputs = Array.from({ length: 64 }, (_, k) => Float32Array.from({ length: N_X }, (_, i) => Math.sin(k * 31 + i)));
+  for (const kind of KINDS) {
+    for (const hidden of HIDDEN) {
+      const cell = createCell({ kind, inputSize: N_X, hiddenSize: hidden, seed: 1 });
+      // About 0.1–0.2 s per run whatever the size.
+      const steps = Math.round(2_000_000 / (hidden * 8));
+      const state = cell.createState(1);
+      const raw = (): void => {
+        for (let t = 0; t < steps; t++) cell.step(state, inputs[t & 63]!, 1);
+      };
+      const op = kind === 'lstm' ? lstm(cell) : gru(cell);
+      const source = new Observable<Float32Array>((s) => {
+        for (let t = 0; t < steps && !s.closed; t++) s.next(inputs[t & 63]!);
+        s.complete();
+      });
+      let sink = 0;
+      const piped = source.pipe(op);
+      const viaOperator = (): void => {
+        piped.subscribe((h) => (sink += h[0]!));
+      };
+      // Warm up both paths (JIT, WASM tier-up) before timing.
+      medianUs(raw, steps, 2);
+      medianUs(viaOperator, steps, 2);
+      for (const [path, fn] of [['cell', raw], ['operator', viaOperator]] as const) {
+        const us = medianUs(fn, steps, runs);
+        const record = { suite: 'stream', cell: kind, hidden, path, us_per_step: Number(us.toFixed(2)), n_x: N_X, batch: 1, backend: getBackend(), runs, steps };
+        if (json) console.log(JSON.stringify(record));
+        else console.log(`${kind.padEnd(4)} H=${String(hidden).padEnd(4)} ${path.padEnd(8)} ${us.toFixed(2).padStart(8)} µs/step (${getBackend()})`);
+      }
+      if (!Number.isFinite(sink)) throw new RangeError('stream: the operator emitted non-finite states');
+    }
+  }
+}
