@@ -3,6 +3,7 @@
 // copy owned by the caller; saving never mutates the checkpoint passed in.
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { RNG_STATE_LENGTH } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import type { CharModelConfig } from './model.js';
 import type { OptimizerState } from './optim/optimizer.js';
@@ -38,11 +39,12 @@ export interface Checkpoint {
   /** Training settings (plain data: batch, bptt, optimizer, schedule, clipping, split, seed...). */
   training: Record<string, unknown>;
   optimizer: OptimizerState;
-  /** Seeded RNG state (xoshiro128** words) of the trainer. */
+  /** Seeded RNG state of the trainer (@rxrnn/kernels Rng.getState(), RNG_STATE_LENGTH words). */
   rng: Uint32Array;
   /** Data cursor and the carried hidden state of the B streams, so resume continues exactly. */
   cursor: { position: number; epoch: number; shift: number; state: Float32Array };
-  counters: { step: number; tokens: number; seconds: number };
+  /** Updates, tokens, training seconds, and the running train-loss sum/count since the last history row. */
+  counters: { step: number; tokens: number; seconds: number; lossSum?: number; lossCount?: number };
   history: HistoryEntry[];
   /** Best validation loss seen (nats per token) and the parameters that scored it. */
   best: { valLoss: number; step: number; params: Float32Array } | null;
@@ -230,7 +232,7 @@ function validateBody(x: unknown, path: string | undefined): asserts x is Checkp
   if (!isObject(o.buffers)) fail('optimizer.buffers missing');
   for (const [k, b] of Object.entries(o.buffers as object)) f32(b, `optimizer.buffers.${k}`, params.length);
 
-  if (!(c.rng instanceof Uint32Array) || c.rng.length !== 4) fail('rng must be a Uint32Array of 4 words');
+  if (!(c.rng instanceof Uint32Array) || c.rng.length !== RNG_STATE_LENGTH) fail(`rng must be a Uint32Array of ${RNG_STATE_LENGTH} words`);
   if (!isObject(c.cursor)) fail('cursor missing');
   const cur = c.cursor as Record<string, unknown>;
   int(cur.position, 'cursor.position');
@@ -243,10 +245,13 @@ function validateBody(x: unknown, path: string | undefined): asserts x is Checkp
   int(k.step, 'counters.step');
   int(k.tokens, 'counters.tokens');
   num(k.seconds, 'counters.seconds');
+  if (k.lossSum !== undefined) num(k.lossSum, 'counters.lossSum');
+  if (k.lossCount !== undefined) int(k.lossCount, 'counters.lossCount');
 
   if (!Array.isArray(c.history)) fail('history must be an array');
-  (c.history as unknown[]).forEach((h, i) => {
-    if (!isObject(h)) fail(`history[${i}] must be an object`);
+  (c.history as unknown[]).forEach((entry, i) => {
+    if (!isObject(entry)) fail(`history[${i}] must be an object`);
+    const h = entry as Record<string, unknown>;
     int(h.step, `history[${i}].step`);
     num(h.trainLoss, `history[${i}].trainLoss`);
     if (h.valLoss !== undefined) num(h.valLoss, `history[${i}].valLoss`);

@@ -21,3 +21,17 @@ export {
   type CheckpointIo,
   type HistoryEntry,
 } from './checkpoint.js';
+export { encodeText, splitCorpus, StreamBatcher, type BatchCursor } from './corpus.js';
+export { createCharModel, type TrainableModel, type CharModelConfig } from './model.js';
+export {
+  OfflineTrainer,
+  resolveOfflineOptions,
+  type OfflineTrainingOptions,
+  type ResolvedOfflineOptions,
+  type StepReport,
+} from './offline-trainer.js';
+export { trainOffline, type TrainOfflineOptions, type TrainProgress, type TrainSummary, type EvalReport } from './train-offline.js';
+export { createHalfBatchWorker, type HalfBatchWorker } from './parallel/half-batch-worker.js';
+export { trainOnline, type OnlineInput, type OnlineOptions, type OnlineTrainEvent } from './operators/train-online.js';
+export { scoreOnline, type ScoreOptions, type ScoreEvent } from './operators/score-online.js';
+export { exportTorch, type TorchExport, type ExportOptions } from './export-torch.js';

@@ -48,6 +48,16 @@ export class LossMeter {
     return this.n === 0 ? null : lossMetrics(this.sum, this.n);
   }
 
+  /** Raw sum and count, for checkpoints (a resumed run continues the same running mean). */
+  snapshot(): { lossSum: number; lossCount: number } {
+    return { lossSum: this.sum, lossCount: this.n };
+  }
+
+  restore(lossSum: number, lossCount: number): void {
+    this.sum = lossSum;
+    this.n = lossCount;
+  }
+
   reset(): void {
     this.sum = 0;
     this.n = 0;

@@ -16,7 +16,7 @@ export interface TrainableModel {
   step(tokens: Int32Array, state: Float32Array): Float32Array;
 }
 
-/** Builds a fresh CharModel (initialised from config.seed) for a config. */
+/** Builds a fresh CharModel (initialised from config.seed); its `config` is the resolved one, as checkpoints store it. */
 export function createCharModel(config: CharModelConfig): CharModel {
   return new CharModel(config);
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Rng } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointIo } from '../src/index.js';
@@ -19,7 +20,7 @@ function sample(fill = 0.25): Checkpoint {
     params,
     training: { batch: 2, bptt: 8 },
     optimizer: { kind: 'adam', options: { beta1: 0.9 }, step: 3, buffers: { m: new Float32Array(n).fill(0.5), v: new Float32Array(n).fill(1e-30) } },
-    rng: Uint32Array.of(1, 2, 3, 0xffffffff),
+    rng: new Rng(5).getState(),
     cursor: { position: 16, epoch: 0, shift: 3, state: Float32Array.of(0.1, -0.2, 3e-39) },
     counters: { step: 3, tokens: 48, seconds: 0.5 },
     history: [{ step: 3, tokens: 48, seconds: 0.5, lr: 0.002, trainLoss: 1.3, valLoss: 1.4 }],

@@ -1,0 +1,51 @@
+// PyTorch export: a checkpoint's model as {config, params} JSON in torch.nn.Embedding /
+// RNN|GRU|LSTM / Linear state_dict names, loadable by tools/torch/load_export.py.
+// Builds a throwaway CharModel to produce the state dict; returns fresh plain arrays.
+import type { Checkpoint } from './checkpoint.js';
+import { createCharModel, type CharModelConfig } from './model.js';
+
+export interface TorchExport {
+  config: {
+    mode: 'LSTM' | 'GRU' | 'RNN_TANH';
+    vocab: string[];
+    input: 'embedding' | 'onehot';
+    embedding_dim: number;
+    hidden_size: number;
+    num_layers: number;
+  };
+  params: Record<string, { shape: number[]; data: number[] }>;
+}
+
+export interface ExportOptions {
+  /** 'best' (default): the best-validation parameters when the checkpoint has them; 'latest': the last ones. */
+  which?: 'best' | 'latest';
+}
+
+const MODES = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN_TANH' } as const;
+
+export function exportTorch(ckpt: Checkpoint, options: ExportOptions = {}): TorchExport {
+  const cfg = ckpt.model as CharModelConfig;
+  if (cfg.cell === 'gru' && cfg.gruVariant === 'reset-before') {
+    // Porting note: torch.nn.GRU computes n with r applied after W_hn; reset-before weights would load but compute something else.
+    throw new RangeError("exportTorch: a 'reset-before' GRU has no torch.nn.GRU equivalent (PyTorch is reset-after); train with gruVariant 'reset-after' to export");
+  }
+  const which = options.which ?? 'best';
+  if (which !== 'best' && which !== 'latest') throw new RangeError(`exportTorch: which must be 'best' or 'latest', got ${String(which)}`);
+  const model = createCharModel(cfg);
+  model.params.set(which === 'best' && ckpt.best ? ckpt.best.params : ckpt.params);
+  const dict = model.toTorchStateDict();
+  const params: TorchExport['params'] = {};
+  for (const [name, t] of Object.entries(dict)) params[name] = { shape: [...t.shape], data: Array.from(t.data) };
+  const input = cfg.input ?? 'embedding';
+  return {
+    config: {
+      mode: MODES[cfg.cell],
+      vocab: [...cfg.vocab],
+      input,
+      embedding_dim: input === 'embedding' ? (cfg.embeddingDim ?? 32) : 0,
+      hidden_size: cfg.hidden,
+      num_layers: cfg.layers ?? 1,
+    },
+    params,
+  };
+}

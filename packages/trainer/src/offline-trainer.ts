@@ -1,0 +1,366 @@
+// Offline truncated BPTT over a corpus: B parallel streams, one [T×B] window per update, state
+// carried (detached) across windows, clip, optimizer step; periodic held-out evaluation; exact
+// checkpoint/resume. Owns the optimizer, batcher, RNG, stream states and window buffers.
+import { Rng } from '@rxrnn/kernels';
+import { CheckpointError, type Checkpoint, type HistoryEntry } from './checkpoint.js';
+import { encodeText, splitCorpus, StreamBatcher } from './corpus.js';
+import { clipGradients } from './internal/clip.js';
+import { lossMetrics, LossMeter, type LossMetrics } from './metrics.js';
+import { createCharModel, type TrainableModel } from './model.js';
+import { createOptimizer, type OptimizerConfig } from './optim/create-optimizer.js';
+import type { Optimizer } from './optim/optimizer.js';
+import { learningRate, validateSchedule, type LrSchedule } from './optim/schedule.js';
+import { createHalfBatchWorker, type HalfBatchWorker } from './parallel/half-batch-worker.js';
+
+/** Settings of an offline run; all plain data so they travel in checkpoints and to workers. */
+export interface OfflineTrainingOptions {
+  /** B, parallel streams per update. Default 32. */
+  batchSize?: number;
+  /** T, tokens per truncated-BPTT window. Default 64. */
+  bptt?: number;
+  /** Optimizer and its hyperparameters. Default Adam (β 0.9/0.999, ε 1e-8). */
+  optimizer?: OptimizerConfig;
+  /** Base learning rate fed to the schedule. Default 2e-3. */
+  lr?: number;
+  /** Learning-rate schedule over update steps. Default constant. */
+  schedule?: LrSchedule;
+  /** Global-norm clipping threshold; null turns clipping off. Default 5. */
+  maxGradNorm?: number | null;
+  /** Fraction of the corpus (its tail) held out for validation. Default 0.05. */
+  valFraction?: number;
+  /** Evaluate on the held-out split every this many updates (0 = only when asked). Default 200. */
+  evalEvery?: number;
+  /** Add a history row (mean train loss since the last row) every this many updates. Default 50. */
+  logEvery?: number;
+  /** Seed of the trainer's RNG (epoch offsets). The model's init seed is in its own config. Default 1. */
+  seed?: number;
+  /** 1, or 2 to compute half the streams' gradients in a worker thread. Default 1. */
+  threads?: 1 | 2;
+}
+
+export type ResolvedOfflineOptions = Required<OfflineTrainingOptions>;
+
+export function resolveOfflineOptions(o: OfflineTrainingOptions = {}): ResolvedOfflineOptions {
+  const r: ResolvedOfflineOptions = {
+    batchSize: o.batchSize ?? 32,
+    bptt: o.bptt ?? 64,
+    optimizer: o.optimizer ?? { kind: 'adam' },
+    lr: o.lr ?? 2e-3,
+    schedule: validateSchedule(o.schedule ?? { kind: 'constant' }),
+    maxGradNorm: o.maxGradNorm === undefined ? 5 : o.maxGradNorm,
+    valFraction: o.valFraction ?? 0.05,
+    evalEvery: o.evalEvery ?? 200,
+    logEvery: o.logEvery ?? 50,
+    seed: o.seed ?? 1,
+    threads: o.threads ?? 1,
+  };
+  const posInt = (k: keyof ResolvedOfflineOptions, min: number) => {
+    const v = r[k] as number;
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`trainer: ${k} must be an integer >= ${min}, got ${String(v)}`);
+  };
+  posInt('batchSize', 1);
+  posInt('bptt', 1);
+  posInt('evalEvery', 0);
+  posInt('logEvery', 1);
+  posInt('seed', 0);
+  if (!(r.lr >= 0 && Number.isFinite(r.lr))) throw new RangeError(`trainer: lr must be a finite number >= 0, got ${r.lr}`);
+  if (r.maxGradNorm !== null && !(r.maxGradNorm > 0 && Number.isFinite(r.maxGradNorm))) {
+    throw new RangeError(`trainer: maxGradNorm must be a positive number or null, got ${r.maxGradNorm}`);
+  }
+  if (r.threads !== 1 && r.threads !== 2) throw new RangeError(`trainer: threads must be 1 or 2, got ${String(r.threads)}`);
+  if (r.threads === 2 && r.batchSize < 2) throw new RangeError(`trainer: threads 2 needs batchSize >= 2, got ${r.batchSize}`);
+  return r;
+}
+
+/** What one update did. Loss is the mean over the window's B·T predictions. */
+export interface StepReport {
+  step: number;
+  loss: LossMetrics;
+  gradNorm: number;
+  clipped: boolean;
+  lr: number;
+  tokens: number;
+  epoch: number;
+}
+
+export class OfflineTrainer {
+  readonly options: ResolvedOfflineOptions;
+  readonly optimizer: Optimizer;
+  readonly train: Int32Array;
+  readonly val: Int32Array;
+  readonly history: HistoryEntry[] = [];
+  best: { valLoss: number; step: number; params: Float32Array } | null = null;
+  tokens = 0;
+  seconds = 0;
+
+  private readonly rng: Rng;
+  private readonly batcher: StreamBatcher;
+  private readonly b1: number;
+  private readonly state: Float32Array;
+  private readonly inputs: Int32Array;
+  private readonly targets: Int32Array;
+  private readonly meter = new LossMeter();
+  private worker: HalfBatchWorker | null = null;
+  // Worker stream state restored before a worker was attached (handed over by attachWorker).
+  private pendingWorkerState: Float32Array | null = null;
+
+  /**
+   * @param model a CharModel (or anything with its training surface); its params are updated in place.
+   * @param corpus the text, or ids already encoded with the model's vocabulary.
+   */
+  constructor(
+    readonly model: TrainableModel,
+    corpus: string | Int32Array,
+    options: OfflineTrainingOptions = {},
+  ) {
+    this.options = resolveOfflineOptions(options);
+    const { batchSize: B, bptt: T, threads } = this.options;
+    const ids = typeof corpus === 'string' ? encodeText(corpus, model.config.vocab) : corpus;
+    if (!(ids instanceof Int32Array)) throw new TypeError(`trainer: corpus must be a string or Int32Array, got ${typeof corpus}`);
+    const V = model.config.vocab.length;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= V) throw new RangeError(`trainer: token id ${ids[i]} at position ${i}, expected 0..${V - 1}`);
+    }
+    ({ train: this.train, val: this.val } = splitCorpus(ids, this.options.valFraction));
+    this.rng = new Rng(this.options.seed);
+    this.batcher = new StreamBatcher(this.train, B, T, this.rng);
+    this.optimizer = createOptimizer(this.options.optimizer, model.params.length);
+    // With a worker, this thread runs streams [0, b1) and the worker [b1, B).
+    this.b1 = threads === 2 ? B >> 1 : B;
+    this.state = model.createState(this.b1);
+    this.inputs = new Int32Array(T * this.b1);
+    this.targets = new Int32Array(T * this.b1);
+  }
+
+  /** Updates applied so far. */
+  get step(): number {
+    return this.optimizer.stepCount;
+  }
+
+  get epoch(): number {
+    return this.batcher.getCursor().epoch;
+  }
+
+  /** Attaches the worker that computes streams [B/2, B) (see createHalfBatchWorker). */
+  attachWorker(worker: HalfBatchWorker): void {
+    if (this.options.threads !== 2) throw new RangeError(`trainer: attachWorker needs threads 2, options say ${this.options.threads}`);
+    this.worker = worker;
+    if (this.pendingWorkerState) worker.setState(this.pendingWorkerState);
+    this.pendingWorkerState = null;
+  }
+
+  /**
+   * Builds a trainer and, for threads 2, starts its half-batch worker (which is why this is async).
+   * Call close() when done so the worker thread exits.
+   */
+  static async create(model: TrainableModel, corpus: string | Int32Array, options: OfflineTrainingOptions = {}): Promise<OfflineTrainer> {
+    const tr = new OfflineTrainer(model, corpus, options);
+    await tr.startWorker();
+    return tr;
+  }
+
+  /** fromCheckpoint plus the worker a threads-2 checkpoint needs. */
+  static async resume(ckpt: Checkpoint, corpus: string | Int32Array, override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {}): Promise<OfflineTrainer> {
+    const tr = OfflineTrainer.fromCheckpoint(ckpt, corpus, override);
+    await tr.startWorker();
+    return tr;
+  }
+
+  /** Stops the worker thread, if any. The trainer can still evaluate and checkpoint afterwards. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    this.pendingWorkerState = w.getState();
+    this.worker = null;
+    await w.close();
+  }
+
+  private async startWorker(): Promise<void> {
+    if (this.options.threads !== 2 || this.worker) return;
+    const { batchSize: B, bptt: T } = this.options;
+    const B2 = B - this.b1;
+    const stateLen = this.model.createState(B2).length;
+    this.attachWorker(await createHalfBatchWorker(this.model.config, this.model.params.length, stateLen, T, B2));
+  }
+
+  /** One truncated-BPTT update: forward T tokens of every stream, backward, clip, step. */
+  trainStep(): StepReport {
+    const { bptt: T, batchSize: B, maxGradNorm } = this.options;
+    const { model, batcher, worker } = this;
+    if (this.options.threads === 2 && !worker) throw new RangeError('trainer: threads 2 but no worker attached (use createOfflineTrainer or attachWorker)');
+    // The streams jump at an epoch boundary, so their carried state no longer belongs to them.
+    const reset = batcher.atEpochStart;
+    if (reset) this.state.fill(0);
+    const lr = learningRate(this.options.schedule, this.options.lr, this.step);
+    model.zeroGrads();
+    batcher.fill(this.inputs, this.targets, 0, this.b1);
+    if (worker) {
+      batcher.fill(worker.inputs, worker.targets, this.b1, B);
+      worker.begin(model.params, reset);
+    }
+    let { lossSum, count } = model.lossAndGrad(this.inputs, this.targets, T, this.b1, this.state);
+    if (worker) {
+      // Both halves hold gradients of their own MEAN loss: weight them by their counts so the sum
+      // is the gradient of the whole batch's mean (0.5/0.5 for an even split, exact in float).
+      const r = worker.end();
+      const a = count / (count + r.count);
+      const b = r.count / (count + r.count);
+      const g = model.grads;
+      const wg = r.grads;
+      for (let i = 0; i < g.length; i++) g[i] = a * g[i] + b * wg[i];
+      lossSum += r.lossSum;
+      count += r.count;
+    }
+    const { norm, clipped } = clipGradients(model.grads, maxGradNorm);
+    if (!Number.isFinite(norm) || !Number.isFinite(lossSum)) {
+      // Refuse the update: a non-finite gradient would poison every parameter it touches.
+      throw new RangeError(`trainer: non-finite ${Number.isFinite(lossSum) ? 'gradient norm' : 'loss'} at step ${this.step}; parameters left unchanged`);
+    }
+    this.optimizer.step(model.params, model.grads, lr);
+    batcher.advance();
+    this.tokens += count;
+    this.meter.add(lossSum, count);
+    const step = this.step;
+    if (step % this.options.logEvery === 0) this.log(lr);
+    return { step, loss: lossMetrics(lossSum, count), gradNorm: norm, clipped, lr, tokens: this.tokens, epoch: this.epoch };
+  }
+
+  /** Mean loss on the held-out split with the current parameters (state from zeros). */
+  evaluate(params?: Float32Array): LossMetrics {
+    const { val, model } = this;
+    const T = this.options.bptt;
+    if (val.length < 2) throw new RangeError(`trainer: validation split has ${val.length} tokens, need at least 2 (raise valFraction)`);
+    let saved: Float32Array | null = null;
+    if (params) {
+      saved = model.params.slice();
+      model.params.set(params);
+    }
+    try {
+      // Bv streams of at least 8 windows each, so the cold start of each stream matters little.
+      const Bv = Math.max(1, Math.min(this.options.batchSize, Math.floor((val.length - 1) / (8 * T))));
+      const len = Math.floor((val.length - 1) / Bv);
+      const state = model.createState(Bv);
+      const inputs = new Int32Array(T * Bv);
+      const targets = new Int32Array(T * Bv);
+      let lossSum = 0;
+      let count = 0;
+      for (let pos = 0; pos < len; pos += T) {
+        const t = Math.min(T, len - pos);
+        const inp = t === T ? inputs : inputs.subarray(0, t * Bv);
+        const tgt = t === T ? targets : targets.subarray(0, t * Bv);
+        for (let b = 0; b < Bv; b++) {
+          for (let k = 0; k < t; k++) {
+            inp[k * Bv + b] = val[b * len + pos + k];
+            tgt[k * Bv + b] = val[b * len + pos + k + 1];
+          }
+        }
+        const r = model.evaluate(inp, tgt, t, Bv, state);
+        lossSum += r.lossSum;
+        count += r.count;
+      }
+      return lossMetrics(lossSum, count);
+    } finally {
+      if (saved) model.params.set(saved);
+    }
+  }
+
+  /** Evaluates, records the result in the history and keeps the parameters if they are the best. */
+  evaluateAndRecord(): { val: LossMetrics; improved: boolean } {
+    const val = this.evaluate();
+    const improved = this.best === null || val.nats < this.best.valLoss;
+    if (improved) this.best = { valLoss: val.nats, step: this.step, params: this.model.params.slice() };
+    const last = this.history[this.history.length - 1];
+    if (last && last.step === this.step) last.valLoss = val.nats;
+    else this.history.push({ ...this.historyBase(), trainLoss: this.meter.metrics()?.nats ?? Number.NaN, valLoss: val.nats });
+    if (!Number.isFinite(this.history[this.history.length - 1].trainLoss)) this.history[this.history.length - 1].trainLoss = val.nats;
+    return { val, improved };
+  }
+
+  /** The full training state as a checkpoint (all buffers copied). */
+  toCheckpoint(): Checkpoint {
+    const workerState = this.worker?.getState() ?? this.pendingWorkerState;
+    const state = workerState ? concat(this.state, workerState) : this.state.slice();
+    return {
+      model: structuredClone(this.model.config),
+      params: this.model.params.slice(),
+      training: structuredClone(this.options) as unknown as Record<string, unknown>,
+      optimizer: this.optimizer.getState(),
+      rng: this.rng.getState().slice(),
+      cursor: { ...this.batcher.getCursor(), state },
+      counters: { step: this.step, tokens: this.tokens, seconds: this.seconds, ...this.meter.snapshot() },
+      history: this.history.map((h) => ({ ...h })),
+      best: this.best && { ...this.best, params: this.best.params.slice() },
+    };
+  }
+
+  /**
+   * Rebuilds a trainer from a checkpoint and the same corpus. Training options come from the
+   * checkpoint; `override` may change only what does not alter the update arithmetic.
+   */
+  static fromCheckpoint(ckpt: Checkpoint, corpus: string | Int32Array, override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {}, model?: TrainableModel): OfflineTrainer {
+    const m = model ?? createCharModel(ckpt.model);
+    if (m.params.length !== ckpt.params.length) {
+      throw new CheckpointError(`checkpoint: ${ckpt.params.length} parameters, the model has ${m.params.length}`);
+    }
+    const tr = new OfflineTrainer(m, corpus, { ...(ckpt.training as OfflineTrainingOptions), ...override });
+    tr.restore(ckpt);
+    return tr;
+  }
+
+  /** Loads a checkpoint's state into this trainer (same model config, corpus and options). */
+  restore(ckpt: Checkpoint): void {
+    const fail = (msg: string): never => {
+      throw new CheckpointError(`checkpoint: ${msg}`);
+    };
+    if (JSON.stringify(ckpt.model) !== JSON.stringify(this.model.config)) fail('model config differs from the trainer\'s model');
+    if (ckpt.params.length !== this.model.params.length) fail(`${ckpt.params.length} parameters, the model has ${this.model.params.length}`);
+    for (const key of ['batchSize', 'bptt', 'threads', 'valFraction'] as const) {
+      if (ckpt.training[key] !== this.options[key]) fail(`training.${key} is ${String(ckpt.training[key])}, this trainer uses ${String(this.options[key])}`);
+    }
+    const B = this.options.batchSize;
+    const stateLen = (this.model.createState(B).length / B) * B;
+    if (ckpt.cursor.state.length !== stateLen) fail(`cursor.state length ${ckpt.cursor.state.length}, expected ${stateLen}`);
+    this.model.params.set(ckpt.params);
+    this.optimizer.setState(ckpt.optimizer);
+    this.rng.setState(ckpt.rng);
+    try {
+      this.batcher.setCursor(ckpt.cursor);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    this.state.set(ckpt.cursor.state.subarray(0, this.state.length));
+    const rest = ckpt.cursor.state.slice(this.state.length);
+    if (this.worker) this.worker.setState(rest);
+    else if (rest.length > 0) this.pendingWorkerState = rest;
+    this.tokens = ckpt.counters.tokens;
+    this.seconds = ckpt.counters.seconds;
+    this.history.length = 0;
+    this.history.push(...ckpt.history.map((h) => ({ ...h })));
+    this.best = ckpt.best && { ...ckpt.best, params: ckpt.best.params.slice() };
+    this.meter.restore(ckpt.counters.lossSum ?? 0, ckpt.counters.lossCount ?? 0);
+  }
+
+  private historyBase(): Omit<HistoryEntry, 'trainLoss'> {
+    return { step: this.step, tokens: this.tokens, seconds: this.seconds, lr: learningRate(this.options.schedule, this.options.lr, Math.max(0, this.step - 1)) };
+  }
+
+  private log(lr: number): void {
+    const m = this.meter.metrics();
+    if (!m) return;
+    this.history.push({ ...this.historyBase(), lr, trainLoss: m.nats });
+    this.meter.reset();
+    // Keep checkpoints small on very long runs: thin the older half when the history grows large.
+    if (this.history.length > 4000) {
+      const keep = this.history.filter((h, i) => i >= 2000 || h.valLoss !== undefined || i % 2 === 0);
+      this.history.length = 0;
+      this.history.push(...keep);
+    }
+  }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,82 @@
+// trainOnline(model, options): learns from a live char/token stream, one truncated-BPTT update
+// per window of T tokens, and emits an event per update. Per-subscription session (state,
+// optimizer, window pool); the model's params are shared and updated in place.
+import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
+import { OnlineSession, type OnlineInput, type OnlineOptions, type OnlineTrainEvent } from '../internal/online-session.js';
+import type { TrainableModel } from '../model.js';
+
+export type { OnlineInput, OnlineOptions, OnlineTrainEvent };
+
+/**
+ * Memory is bounded whatever the producer does: one window being filled plus at most
+ * `maxPendingWindows` full ones. Training runs one window per macrotask (setImmediate), so a
+ * server stays responsive; when windows arrive faster than that, `overflow` decides (default
+ * 'drop-oldest': discard the oldest pending window and count it in `droppedWindows`). The hidden
+ * state is carried across windows, also across a dropped one. On complete, the final partial
+ * window is trained too, then the output completes.
+ */
+export function trainOnline(model: TrainableModel, options: OnlineOptions = {}): OperatorFunction<OnlineInput, OnlineTrainEvent> {
+  return (source) =>
+    new Observable<OnlineTrainEvent>((subscriber) => {
+      const session = new OnlineSession(model, options, 'trainOnline');
+      let sourceDone = false;
+      let timer: ReturnType<typeof setImmediate> | null = null;
+
+      const fail = (e: unknown) => subscriber.error(e);
+      const trainOne = (w: { ids: Int32Array; len: number }) => {
+        const event = session.train(w);
+        session.release(w);
+        subscriber.next(event);
+      };
+      // Train the oldest pending window, then come back in the next macrotask if more wait.
+      const drain = () => {
+        timer = null;
+        if (subscriber.closed) return;
+        try {
+          const w = session.next();
+          if (w) trainOne(w);
+        } catch (e) {
+          return fail(e);
+        }
+        if (session.pending > 0) schedule();
+        else if (sourceDone) subscriber.complete();
+      };
+      const schedule = () => {
+        if (timer === null && !subscriber.closed) timer = setImmediate(drain);
+      };
+
+      // A Subscriber (not a plain observer) so that unsubscribing downstream closes it even while
+      // a synchronous source is still inside subscribe(); such sources check `closed` and stop.
+      const inner = new Subscriber<OnlineInput>({
+        next: (value) => {
+          try {
+            session.forEachToken(value, (id) => {
+              const urgent = session.push(id);
+              if (urgent) trainOne(urgent);
+            });
+          } catch (e) {
+            return fail(e);
+          }
+          if (session.pending > 0) schedule();
+        },
+        error: fail,
+        complete: () => {
+          sourceDone = true;
+          try {
+            const urgent = session.flush();
+            if (urgent) trainOne(urgent);
+          } catch (e) {
+            return fail(e);
+          }
+          if (session.pending > 0) schedule();
+          else subscriber.complete();
+        },
+      });
+      subscriber.add(inner);
+      subscriber.add(() => {
+        if (timer !== null) clearImmediate(timer);
+        timer = null;
+      });
+      source.subscribe(inner);
+    });
+}

@@ -1,0 +1,163 @@
+// trainOffline(): the reusable offline training loop (the CLI, the app's `train` and its worker
+// all call it). Drives an OfflineTrainer for a step or time budget, yields to the event loop
+// between updates, reports progress, evaluates, checkpoints atomically, honours an AbortSignal.
+import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { LossMetrics } from './metrics.js';
+import type { TrainableModel } from './model.js';
+import { OfflineTrainer, type OfflineTrainingOptions, type StepReport } from './offline-trainer.js';
+
+export interface TrainProgress extends StepReport {
+  /** Seconds of training in this run (a resumed run starts at 0 here; see totalSeconds). */
+  elapsed: number;
+  /** Seconds left of the time budget, or null for a step budget. */
+  remaining: number | null;
+  totalSeconds: number;
+  tokensPerSecond: number;
+}
+
+export interface EvalReport {
+  step: number;
+  val: LossMetrics;
+  improved: boolean;
+  best: number;
+}
+
+export interface TrainOfflineOptions extends OfflineTrainingOptions {
+  /** The model to train (its params are updated in place). Needed unless `resume` is given. */
+  model?: TrainableModel;
+  /** The corpus: text, or ids in the model's vocabulary. */
+  text: string | Int32Array;
+  /** Continue from this checkpoint (model, optimizer, data cursor, RNG, history). */
+  resume?: Checkpoint;
+  /** Stop after this many updates in total (counting resumed ones). */
+  maxSteps?: number;
+  /** Stop after this many seconds of this run. */
+  seconds?: number;
+  /** Abort: the loop stops after the current update, evaluates, saves and resolves normally. */
+  signal?: AbortSignal;
+  /** Called at most every `progressInterval` ms and after the last update. */
+  onProgress?: (p: TrainProgress) => void;
+  /** Milliseconds between onProgress calls. Default 250. */
+  progressInterval?: number;
+  /** Called after every held-out evaluation. */
+  onEval?: (e: EvalReport) => void;
+  /** Write a checkpoint here (atomically) every `checkpointEvery` seconds and at the end. */
+  checkpointPath?: string;
+  /** Seconds between periodic checkpoints. Default 60. */
+  checkpointEvery?: number;
+  /** Called once the trainer exists and before the first update (e.g. to adjust the schedule). */
+  onStart?: (trainer: OfflineTrainer) => void;
+}
+
+export interface TrainSummary {
+  steps: number;
+  tokens: number;
+  /** Seconds of training in this run. */
+  seconds: number;
+  tokensPerSecond: number;
+  /** Mean train loss over the last history row (nats, bits and perplexity per token). */
+  train: { nats: number; bpc: number; perplexity: number } | null;
+  /** Validation loss of the best parameters (the held-out tail), or null without a split. */
+  bestVal: { nats: number; bpc: number; perplexity: number; step: number } | null;
+  stoppedBy: 'steps' | 'time' | 'abort';
+  checkpoint: Checkpoint;
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSummary> {
+  const { text, resume, maxSteps, seconds, signal, onProgress, onEval, checkpointPath, onStart } = opts;
+  const progressInterval = opts.progressInterval ?? 250;
+  const checkpointEvery = opts.checkpointEvery ?? 60;
+  if (maxSteps === undefined && seconds === undefined && !signal) throw new RangeError('trainOffline: give maxSteps, seconds or a signal, or it never stops');
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 0)) throw new RangeError(`trainOffline: maxSteps must be an integer >= 0, got ${maxSteps}`);
+  if (seconds !== undefined && !(seconds >= 0)) throw new RangeError(`trainOffline: seconds must be >= 0, got ${seconds}`);
+
+  let trainer: OfflineTrainer;
+  if (resume) {
+    trainer = await OfflineTrainer.resume(resume, text, { evalEvery: opts.evalEvery, logEvery: opts.logEvery });
+  } else {
+    if (!opts.model) throw new TypeError('trainOffline: pass a model (or resume from a checkpoint)');
+    trainer = await OfflineTrainer.create(opts.model, text, opts);
+  }
+  const hasVal = trainer.val.length >= 2;
+  const evalEvery = trainer.options.evalEvery;
+  const start = performance.now();
+  const startTokens = trainer.tokens;
+  let lastProgress = -Infinity;
+  let lastSave = start;
+  let stoppedBy: TrainSummary['stoppedBy'] = 'steps';
+  let lastEvalStep = -1;
+
+  const evaluate = () => {
+    const { val, improved } = trainer.evaluateAndRecord();
+    lastEvalStep = trainer.step;
+    onEval?.({ step: trainer.step, val, improved, best: trainer.best!.valLoss });
+  };
+  const save = () => {
+    if (checkpointPath) saveCheckpoint(checkpointPath, trainer.toCheckpoint());
+    lastSave = performance.now();
+  };
+
+  try {
+    onStart?.(trainer);
+    let report: StepReport | null = null;
+    for (;;) {
+      const elapsed = (performance.now() - start) / 1000;
+      if (signal?.aborted) {
+        stoppedBy = 'abort';
+        break;
+      }
+      if (maxSteps !== undefined && trainer.step >= maxSteps) break;
+      if (seconds !== undefined && elapsed >= seconds) {
+        stoppedBy = 'time';
+        break;
+      }
+      const t0 = performance.now();
+      report = trainer.trainStep();
+      trainer.seconds += (performance.now() - t0) / 1000;
+      if (hasVal && evalEvery > 0 && trainer.step % evalEvery === 0) evaluate();
+      const now = performance.now();
+      if (onProgress && now - lastProgress >= progressInterval) {
+        lastProgress = now;
+        onProgress(progress(report, start, startTokens, seconds, trainer));
+      }
+      if (checkpointPath && (now - lastSave) / 1000 >= checkpointEvery) save();
+      // Let timers, I/O and signals (SIGINT, abort) in between updates.
+      await tick();
+    }
+    if (hasVal && lastEvalStep !== trainer.step && trainer.step > 0) evaluate();
+    if (report && onProgress) onProgress(progress(report, start, startTokens, seconds, trainer));
+    save();
+  } finally {
+    await trainer.close();
+  }
+  const runSeconds = (performance.now() - start) / 1000;
+  const lastRow = trainer.history[trainer.history.length - 1];
+  const best = trainer.best;
+  return {
+    steps: trainer.step,
+    tokens: trainer.tokens,
+    seconds: runSeconds,
+    tokensPerSecond: (trainer.tokens - startTokens) / Math.max(runSeconds, 1e-9),
+    train: lastRow ? metricsOf(lastRow.trainLoss) : null,
+    bestVal: best ? { ...metricsOf(best.valLoss), step: best.step } : null,
+    stoppedBy,
+    checkpoint: trainer.toCheckpoint(),
+  };
+}
+
+function metricsOf(nats: number): { nats: number; bpc: number; perplexity: number } {
+  return { nats, bpc: nats / Math.LN2, perplexity: Math.exp(nats) };
+}
+
+function progress(r: StepReport, start: number, startTokens: number, budget: number | undefined, tr: OfflineTrainer): TrainProgress {
+  const elapsed = (performance.now() - start) / 1000;
+  return {
+    ...r,
+    elapsed,
+    remaining: budget === undefined ? null : Math.max(0, budget - elapsed),
+    totalSeconds: tr.seconds,
+    tokensPerSecond: (tr.tokens - startTokens) / Math.max(elapsed, 1e-9),
+  };
+}

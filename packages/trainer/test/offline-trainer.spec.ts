@@ -1,0 +1,125 @@
+// Offline truncated BPTT: determinism, exact resume through an encoded checkpoint (one thread
+// and two), the held-out split, and refusals of mismatched checkpoints.
+import { CharModel, Vocabulary } from '@rxrnn/cells';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, OfflineTrainer, trainOffline, type OfflineTrainingOptions } from '../src/index.js';
+
+const text = 'the quick brown fox jumps over the lazy dog. '.repeat(60);
+const vocab = Vocabulary.fromText(text).chars;
+const makeModel = (cell: 'lstm' | 'gru' | 'rnn' = 'lstm') => new CharModel({ cell, vocab, hidden: 16, embeddingDim: 8, layers: 2, seed: 3 });
+const opts: OfflineTrainingOptions = { batchSize: 4, bptt: 16, evalEvery: 5, logEvery: 2, valFraction: 0.1, seed: 9 };
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const dir = mkdtempSync(join(tmpdir(), 'rxrnn-offline-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(trainer: OfflineTrainer, steps: number) {
+  for (let i = 0; i < steps; i++) {
+    trainer.trainStep();
+    if (trainer.step % trainer.options.evalEvery === 0) trainer.evaluateAndRecord();
+  }
+}
+
+describe('OfflineTrainer', () => {
+  it('starts near ln(V) and lowers the training loss', async () => {
+    const tr = await OfflineTrainer.create(makeModel(), text, { ...opts, lr: 1e-2 });
+    const first = tr.trainStep();
+    expect(Math.abs(first.loss.nats - Math.log(vocab.length))).toBeLessThan(0.1);
+    for (let i = 0; i < 60; i++) tr.trainStep();
+    expect(tr.trainStep().loss.nats).toBeLessThan(first.loss.nats - 0.5);
+    expect(tr.epoch).toBeGreaterThan(0); // the corpus wrapped at least once
+  });
+
+  it('a fixed seed gives the same run', async () => {
+    const a = await OfflineTrainer.create(makeModel(), text, opts);
+    const b = await OfflineTrainer.create(makeModel(), text, opts);
+    await run(a, 12);
+    await run(b, 12);
+    expect(bits(a.model.params).equals(bits(b.model.params))).toBe(true);
+  });
+
+  for (const threads of [1, 2] as const) {
+    it(`resume is bitwise exact across an epoch boundary (threads ${threads})`, async () => {
+      const N = 9, M = 14;
+      const straight = await OfflineTrainer.create(makeModel('gru'), text, { ...opts, threads });
+      await run(straight, N + M);
+      await straight.close();
+
+      const first = await OfflineTrainer.create(makeModel('gru'), text, { ...opts, threads });
+      await run(first, N);
+      const bytes = encodeCheckpoint(first.toCheckpoint());
+      await first.close();
+      const resumed = await OfflineTrainer.resume(decodeCheckpoint(bytes), text);
+      await run(resumed, M);
+      await resumed.close();
+      expect(resumed.step).toBe(N + M);
+      expect(bits(resumed.model.params).equals(bits(straight.model.params))).toBe(true);
+      // History rows carry wall-clock seconds; everything else must match.
+      const noTime = (h: typeof straight.history) => h.map(({ seconds: _s, ...rest }) => rest);
+      expect(noTime(resumed.history)).toEqual(noTime(straight.history));
+      expect(resumed.best?.valLoss).toBe(straight.best?.valLoss);
+    });
+  }
+
+  it('two threads compute the same update as one (up to float summation order)', async () => {
+    const one = await OfflineTrainer.create(makeModel(), text, opts);
+    const two = await OfflineTrainer.create(makeModel(), text, { ...opts, threads: 2 });
+    const r1 = one.trainStep();
+    const r2 = two.trainStep();
+    await two.close();
+    expect(r2.loss.nats).toBeCloseTo(r1.loss.nats, 5);
+    expect(r2.gradNorm).toBeCloseTo(r1.gradNorm, 4);
+    let maxDiff = 0;
+    for (let i = 0; i < one.model.params.length; i++) maxDiff = Math.max(maxDiff, Math.abs(one.model.params[i] - two.model.params[i]));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('refuses a checkpoint of another model or other batch settings', async () => {
+    const tr = await OfflineTrainer.create(makeModel(), text, opts);
+    tr.trainStep();
+    const ckpt = tr.toCheckpoint();
+    const other = await OfflineTrainer.create(new CharModel({ cell: 'lstm', vocab, hidden: 12, embeddingDim: 8, layers: 2, seed: 3 }), text, opts);
+    expect(() => other.restore(ckpt)).toThrow(CheckpointError);
+    const otherBatch = await OfflineTrainer.create(makeModel(), text, { ...opts, batchSize: 2 });
+    expect(() => otherBatch.restore(ckpt)).toThrow(/training.batchSize is 4, this trainer uses 2/);
+  });
+
+  it('rejects bad options and corpora with clear errors', () => {
+    expect(() => new OfflineTrainer(makeModel(), text, { batchSize: 0 })).toThrow(/batchSize must be an integer >= 1, got 0/);
+    expect(() => new OfflineTrainer(makeModel(), 'the fox', opts)).toThrow(/too short/);
+    expect(() => new OfflineTrainer(makeModel(), text + 'Z', opts)).toThrow(/char "Z" at position/);
+    expect(() => new OfflineTrainer(makeModel(), text, { ...opts, maxGradNorm: -1 })).toThrow(/maxGradNorm/);
+  });
+});
+
+describe('trainOffline', () => {
+  it('trains to a step budget, evaluates, keeps the best, saves a loadable checkpoint', async () => {
+    const path = join(dir, 'run.ckpt');
+    const evals: number[] = [];
+    let progressCalls = 0;
+    const summary = await trainOffline({ model: makeModel(), text, ...opts, maxSteps: 20, checkpointPath: path, onEval: (e) => evals.push(e.val.nats), onProgress: () => progressCalls++, progressInterval: 0 });
+    expect(summary.steps).toBe(20);
+    expect(summary.stoppedBy).toBe('steps');
+    expect(evals.length).toBe(4);
+    expect(summary.bestVal!.nats).toBe(Math.min(...evals));
+    expect(progressCalls).toBeGreaterThanOrEqual(20);
+    const ckpt = loadCheckpoint(path);
+    expect(ckpt.counters.step).toBe(20);
+    expect(ckpt.best!.valLoss).toBe(summary.bestVal!.nats);
+  });
+
+  it('an aborted run stops after the current update and still saves', async () => {
+    const ac = new AbortController();
+    const path = join(dir, 'abort.ckpt');
+    const summary = await trainOffline({ model: makeModel(), text, ...opts, signal: ac.signal, checkpointPath: path, onProgress: (p) => p.step >= 3 && ac.abort(), progressInterval: 0 });
+    expect(summary.stoppedBy).toBe('abort');
+    expect(summary.steps).toBe(3);
+    expect(loadCheckpoint(path).counters.step).toBe(3);
+  });
+
+  it('refuses to run without a budget', async () => {
+    await expect(trainOffline({ model: makeModel(), text })).rejects.toThrow(/never stops/);
+  });
+});
