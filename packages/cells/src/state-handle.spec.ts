@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
+import { CharModel } from './char-model.js';
 import { createCell } from './create-cell.js';
 import { createStateHandle, StateHandle } from './state-handle.js';
 
@@ -70,5 +71,22 @@ describe('createStateHandle', () => {
   it('refuses a bad batch size', () => {
     expect(() => createStateHandle(lstmCell, 0)).toThrow(/createStateHandle: batch 0, expected an integer >= 1/);
     expect(() => createStateHandle(lstmCell, 1.5)).toThrow(RangeError);
+  });
+
+  it('holds a whole model\'s state (all layers) and refuses a snapshot of another model', () => {
+    const config = { cell: 'gru' as const, vocab: [...'xyz'], embeddingDim: 4, hidden: 5, layers: 3 };
+    const model = new CharModel(config);
+    const h = createStateHandle(model, 2);
+    expect(h.spec).toEqual({ target: 'model', kind: 'gru', inputSize: 3, hiddenSize: 5, layers: 3, stateSize: 15 });
+    expect(h.state.length).toBe(2 * 15);
+    model.step(Int32Array.of(0, 2), h.state);
+    const twin = createStateHandle(new CharModel(config), 2);
+    twin.restore(h.snapshot());
+    expect(Array.from(twin.state)).toEqual(Array.from(h.state));
+    const shallower = createStateHandle(new CharModel({ ...config, layers: 2 }), 2);
+    expect(() => shallower.restore(h.snapshot())).toThrow(/snapshot of a gru model \(V 3, H 5, 3 layers\), expected a gru model \(V 3, H 5, 2 layers\)/);
+    // A cell's state is not a model's, even when the sizes agree.
+    const cellHandle = createStateHandle(createCell({ kind: 'gru', inputSize: 3, hiddenSize: 5 }), 2);
+    expect(() => cellHandle.restore(createStateHandle(new CharModel({ ...config, layers: 1 }), 2).snapshot())).toThrow(/snapshot of a gru model/);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Dense } from '../dense.js';
 import { dense } from './dense.js';
 import { operatorChecklist } from './internal/operator-checklist.js';
 import { randomVectors } from './internal/test-inputs.js';
@@ -51,5 +52,20 @@ describe('dense()', () => {
   it('refuses a bad layer or batch', () => {
     expect(() => dense(null as unknown as typeof layer)).toThrow(/dense: got null, expected a Dense layer/);
     expect(() => dense(layer, { batch: -1 })).toThrow(/dense: batch -1, expected an integer >= 1/);
+  });
+
+  it('drives the real Dense: logits are W x + b (float64 oracle)', () => {
+    const real = new Dense({ inSize: 5, outSize: 3, seed: 2 });
+    const w = real.weight;
+    const bb = real.bias;
+    const xs2 = randomVectors(3, 5, 6);
+    const checks2 = operatorChecklist({
+      make: () => dense(real),
+      inputs: xs2,
+      expected: xs2.map((x) => Float32Array.from({ length: 3 }, (_, r) => x.reduce((s, v, c) => s + w[r * 5 + c]! * v, bb[r]!))),
+      equal: (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-5),
+      bad: { input: new Float32Array(4), message: /^dense: input length 4, expected 5 at step 1$/ },
+    });
+    for (const check of Object.values(checks2)) check();
   });
 });

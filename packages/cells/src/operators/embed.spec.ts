@@ -1,5 +1,6 @@
 import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { Embedding } from '../embedding.js';
 import { embed } from './embed.js';
 import { operatorChecklist } from './internal/operator-checklist.js';
 import { randomVectors } from './internal/test-inputs.js';
@@ -49,5 +50,17 @@ describe('embed()', () => {
   it('refuses a bad batch or embedding', () => {
     expect(() => embed(table, { batch: 0 })).toThrow(/embed: batch 0, expected an integer >= 1/);
     expect(() => embed({} as typeof table)).toThrow(/embed: got an Object, expected an Embedding/);
+  });
+
+  it('drives the real Embedding: each vector is its weight row', () => {
+    const real = new Embedding({ vocabSize: 7, dim: 4, seed: 3 });
+    const rows = (...ids: number[]): Float32Array => Float32Array.from(ids.flatMap((id) => Array.from(real.weight.slice(id * 4, id * 4 + 4))));
+    const checks2 = operatorChecklist<number | Int32Array, Float32Array>({
+      make: () => embed(real, { batch: 3 }),
+      inputs: [Int32Array.of(6, 0, 3), Int32Array.of(1, 1, 5)],
+      expected: [rows(6, 0, 3), rows(1, 1, 5)],
+      bad: { input: Int32Array.of(1, 7, 0), message: /^embed: token id 7, expected an integer in \[0, 7\) at step 1$/ },
+    });
+    for (const check of Object.values(checks2)) check();
   });
 });
