@@ -3,6 +3,7 @@
 import { concat, from, lastValueFrom, merge, toArray, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createCell } from '../../create-cell.js';
+import { RnnStack } from '../../rnn-stack.js';
 import { createStateHandle } from '../../state-handle.js';
 import type { CellKind } from '../../types.js';
 import { recurrent } from './recurrent.js';
@@ -84,5 +85,18 @@ describe.each<CellKind>(['rnn', 'gru', 'lstm'])('recurrent operator (%s)', (kind
     expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(/state handle belongs to .* H 7.*, expected .* H 6/);
     expect(() => recurrent(kind, cell, { state: createStateHandle(cell, 2), batch: 3 })).toThrow(/batch 2, expected batch 3/);
     expect(() => recurrent(kind, cell, { batch: 0 })).toThrow(/batch 0, expected an integer >= 1/);
+  });
+});
+
+describe('recurrent operator over a stack', () => {
+  it('streams a 2-layer RnnStack like a cell, emitting the top layer\'s h, with a handle of its own shape', async () => {
+    const stack = new RnnStack({ kind: 'lstm', inputSize: 3, hiddenSize: 4, layers: 2, seed: 8 });
+    const xs = randomVectors(6, 3, 9);
+    const handle = createStateHandle(stack);
+    expect(handle.spec.layers).toBe(2);
+    const got = await collect(from(xs).pipe(recurrent('lstm', stack, { state: handle })));
+    expect(bits(got)).toEqual(bits(stepDirectly(stack, xs)));
+    const oneLayer = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 4 });
+    expect(() => recurrent('lstm', oneLayer, { state: handle })).toThrow(/state handle belongs to/);
   });
 });
