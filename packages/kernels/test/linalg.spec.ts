@@ -1,0 +1,115 @@
+// WASM GEMV/GEMM/ger against the reference twin on random shapes including sizes that are not
+// multiples of the SIMD width, both transposes, accumulate on/off, arrays in and out of WASM memory.
+// Tolerance is relative to Σ|terms| per element (the reference run on |A|, |B|).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as K from '../src/index.js';
+import { abs, copy, maxScaledDiff, rand, type Place } from './helpers.js';
+
+const SIZES = [1, 3, 5, 63, 65, 257];
+const TOL = 1e-5;
+const initial = K.getBackend();
+beforeAll(() => K.setBackend('wasm'));
+afterAll(() => K.setBackend(initial));
+
+const places: Place[] = ['wasm-memory', 'plain'];
+
+describe.each(places)('gemv / gemvT with %s arrays', (place) => {
+  it('matches the reference twin', () => {
+    const rng = new K.Rng(11);
+    for (const rows of SIZES) {
+      for (const cols of SIZES) {
+        for (const acc of [false, true]) {
+          const W = rand(rng, rows * cols, place);
+          const x = rand(rng, cols, place);
+          const xt = rand(rng, rows, place);
+          const y0 = rand(rng, rows, place);
+          const yt0 = rand(rng, cols, place);
+          // Plain copies for the oracle, so it never shares storage with the kernel under test.
+          const y = copy(y0, place), yRef = y0.slice();
+          K.gemv(y, W, x, rows, cols, acc);
+          K.reference.gemv(yRef, W.slice(), x.slice(), rows, cols, acc);
+          const bound = new Float32Array(rows);
+          K.reference.gemv(bound, abs(W), abs(x), rows, cols);
+          let d = maxScaledDiff(y, yRef, bound);
+          expect(d, `gemv ${rows}x${cols} acc=${acc} max scaled diff ${d}`).toBeLessThan(TOL);
+
+          const yt = copy(yt0, place), ytRef = yt0.slice();
+          K.gemvT(yt, W, xt, rows, cols, acc);
+          K.reference.gemvT(ytRef, W.slice(), xt.slice(), rows, cols, acc);
+          const boundT = new Float32Array(cols);
+          K.reference.gemvT(boundT, abs(W), abs(xt), rows, cols);
+          d = maxScaledDiff(yt, ytRef, boundT);
+          expect(d, `gemvT ${rows}x${cols} acc=${acc} max scaled diff ${d}`).toBeLessThan(TOL);
+          for (const a of [W, x, xt, y0, yt0, y, yt]) K.freeF32(a);
+        }
+      }
+    }
+  });
+});
+
+type GemmName = 'gemmABt' | 'gemmAtB' | 'gemmAB';
+
+describe.each(places)('gemm (three forms) and ger with %s arrays', (place) => {
+  // Each listed size appears in every position; the other two dims are random in 1..70.
+  const rng = new K.Rng(12);
+  const shapes: [number, number, number][] = [[32, 1024 / 8, 40], [8, 65, 257]];
+  for (const s of SIZES) {
+    const r = (): number => 1 + Math.floor(rng.uniform() * 70);
+    shapes.push([s, r(), r()], [r(), s, r()], [r(), r(), s]);
+  }
+
+  it.each(['gemmABt', 'gemmAtB', 'gemmAB'] as GemmName[])('%s matches the reference twin', (name) => {
+    for (const [M, N, Kd] of shapes) {
+      for (const acc of [false, true]) {
+        const A = rand(rng, M * Kd, place);
+        const Bm = rand(rng, N * Kd, place);
+        const C0 = rand(rng, M * N, place);
+        const C = copy(C0, place), CRef = C0.slice();
+        K[name](C, A, Bm, M, N, Kd, acc);
+        K.reference[name](CRef, A.slice(), Bm.slice(), M, N, Kd, acc);
+        const bound = new Float32Array(M * N);
+        K.reference[name](bound, abs(A), abs(Bm), M, N, Kd);
+        const d = maxScaledDiff(C, CRef, bound);
+        expect(d, `${name} M=${M} N=${N} K=${Kd} acc=${acc} max scaled diff ${d}`).toBeLessThan(TOL);
+        for (const a of [A, Bm, C0, C]) K.freeF32(a);
+      }
+    }
+  });
+
+  it('ger matches the reference twin', () => {
+    for (const rows of SIZES) {
+      for (const cols of SIZES) {
+        const A0 = rand(rng, rows * cols, place);
+        const x = rand(rng, rows, place);
+        const y = rand(rng, cols, place);
+        const A = copy(A0, place), ARef = A0.slice();
+        K.ger(A, x, y, rows, cols, -0.75);
+        K.reference.ger(ARef, x.slice(), y.slice(), rows, cols, -0.75);
+        const d = maxScaledDiff(A, ARef, ARef);
+        expect(d, `ger ${rows}x${cols} max scaled diff ${d}`).toBeLessThan(TOL);
+        for (const a of [A0, x, y, A]) K.freeF32(a);
+      }
+    }
+  });
+});
+
+describe('mixed placement and views', () => {
+  it('works when some arrays are in WASM memory and others are not, and on subarray views', () => {
+    const rng = new K.Rng(13);
+    const rows = 65, cols = 63;
+    const big = rand(rng, rows * cols + 7, 'wasm-memory');
+    // A view at an odd float offset: unaligned SIMD loads must still be right.
+    const W = big.subarray(3, 3 + rows * cols);
+    const x = rand(rng, cols, 'plain');
+    const y = K.allocF32(rows);
+    const yRef = new Float32Array(rows);
+    K.gemv(y, W, x, rows, cols);
+    K.reference.gemv(yRef, W.slice(), x, rows, cols);
+    const bound = new Float32Array(rows);
+    K.reference.gemv(bound, abs(W), abs(x), rows, cols);
+    const d = maxScaledDiff(y, yRef, bound);
+    expect(d, `mixed gemv max scaled diff ${d}`).toBeLessThan(TOL);
+    K.freeF32(big);
+    K.freeF32(y);
+  });
+});
