@@ -83,7 +83,27 @@ export class OnlineSession {
   private readonly pool: Int32Array[] = [];
   private readonly queue: { ids: Int32Array; len: number }[] = [];
 
+  /** Checks options eagerly (operator factories call this so bad options throw at pipe time). */
+  static validate(model: TrainableModel, o: OnlineOptions, name: string): void {
+    const T = o.bptt ?? 64;
+    const maxPending = o.maxPendingWindows ?? 8;
+    const lr = o.lr ?? 1e-3;
+    if (!Number.isInteger(T) || T < 1) throw new RangeError(`${name}: bptt must be a positive integer, got ${T}`);
+    if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`${name}: maxPendingWindows must be a positive integer, got ${maxPending}`);
+    if (o.overflow !== undefined && o.overflow !== 'drop-oldest' && o.overflow !== 'block') throw new RangeError(`${name}: overflow must be 'drop-oldest' or 'block', got ${String(o.overflow)}`);
+    if (o.unknownChars !== undefined && o.unknownChars !== 'error' && o.unknownChars !== 'skip') throw new RangeError(`${name}: unknownChars must be 'error' or 'skip', got ${String(o.unknownChars)}`);
+    if (!(lr >= 0 && Number.isFinite(lr))) throw new RangeError(`${name}: lr must be a finite number >= 0, got ${lr}`);
+    if (o.maxGradNorm != null && !(o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm))) throw new RangeError(`${name}: maxGradNorm must be a positive number or null, got ${o.maxGradNorm}`);
+    validateSchedule(o.schedule ?? { kind: 'constant' });
+    const opt = o.optimizer;
+    if (opt && 'step' in opt && typeof opt.step === 'function' && (opt as Optimizer).size !== model.params.length) {
+      throw new RangeError(`${name}: optimizer size ${(opt as Optimizer).size}, model has ${model.params.length} parameters`);
+    }
+    if (!model || !(model.params instanceof Float32Array)) throw new TypeError(`${name}: model must be a CharModel (params Float32Array), got ${typeof model}`);
+  }
+
   constructor(readonly model: TrainableModel, o: OnlineOptions, readonly name: string) {
+    OnlineSession.validate(model, o, name);
     this.T = o.bptt ?? 64;
     this.maxPending = o.maxPendingWindows ?? 8;
     this.overflow = o.overflow ?? 'drop-oldest';
@@ -91,14 +111,8 @@ export class OnlineSession {
     this.schedule = validateSchedule(o.schedule ?? { kind: 'constant' });
     this.maxGradNorm = o.maxGradNorm === undefined ? 5 : o.maxGradNorm;
     this.unknownChars = o.unknownChars ?? 'error';
-    if (!Number.isInteger(this.T) || this.T < 1) throw new RangeError(`${name}: bptt must be a positive integer, got ${this.T}`);
-    if (!Number.isInteger(this.maxPending) || this.maxPending < 1) throw new RangeError(`${name}: maxPendingWindows must be a positive integer, got ${this.maxPending}`);
-    if (this.overflow !== 'drop-oldest' && this.overflow !== 'block') throw new RangeError(`${name}: overflow must be 'drop-oldest' or 'block', got ${String(this.overflow)}`);
-    if (this.unknownChars !== 'error' && this.unknownChars !== 'skip') throw new RangeError(`${name}: unknownChars must be 'error' or 'skip', got ${String(this.unknownChars)}`);
-    if (!(this.lr >= 0 && Number.isFinite(this.lr))) throw new RangeError(`${name}: lr must be a finite number >= 0, got ${this.lr}`);
     const opt = o.optimizer ?? { kind: 'adam' };
     this.optimizer = 'step' in opt && typeof opt.step === 'function' ? (opt as Optimizer) : createOptimizer(opt as OptimizerConfig, model.params.length);
-    if (this.optimizer.size !== model.params.length) throw new RangeError(`${name}: optimizer size ${this.optimizer.size}, model has ${model.params.length} parameters`);
     this.index = vocabIndex(model.config.vocab);
     this.V = model.config.vocab.length;
     this.state = model.createState(1);

@@ -1,11 +1,11 @@
 // scoreOnline(model, options): dynamic evaluation. Emits each token's surprisal (bits) under the
-// current parameters BEFORE learning from it, then learns window by window like trainOnline.
+// current parameters BEFORE learning from it, and learns from each window as soon as it is full.
 // Per-subscription scoring state [1×S] and session; the model's params are shared.
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import { OnlineSession, type OnlineInput, type OnlineOptions } from '../internal/online-session.js';
 import type { TrainableModel } from '../model.js';
 
-export interface ScoreOptions extends OnlineOptions {
+export interface ScoreOptions extends Omit<OnlineOptions, 'overflow' | 'maxPendingWindows'> {
   /** Learn from the stream after scoring it (dynamic evaluation); false scores with frozen weights. Default true. */
   learn?: boolean;
 }
@@ -23,44 +23,30 @@ export interface ScoreEvent {
 }
 
 /**
- * Differences from trainOnline: `overflow` defaults to 'block' here, so every scored token is
- * also learned from (scoring is synchronous per token anyway); learning updates happen between
- * tokens and affect the scores of later tokens only.
+ * Unlike trainOnline there is no queue: scoring is synchronous per token, and the update for a
+ * window runs the moment its last token has been scored, so the scores do not depend on the
+ * producer's timing (a synchronous producer is throttled to scoring + training speed).
  */
 export function scoreOnline(model: TrainableModel, options: ScoreOptions = {}): OperatorFunction<OnlineInput, ScoreEvent> {
+  OnlineSession.validate(model, options, 'scoreOnline');
   return (source) =>
     new Observable<ScoreEvent>((subscriber) => {
       const learn = options.learn ?? true;
-      const session = new OnlineSession(model, { overflow: 'block', ...options }, 'scoreOnline');
+      const session = new OnlineSession(model, { ...options, overflow: 'block' }, 'scoreOnline');
       const vocab = model.config.vocab;
       const V = vocab.length;
       const state = model.createState(1);
       const prev = new Int32Array(1);
       let index = 0;
-      let sourceDone = false;
-      let timer: ReturnType<typeof setImmediate> | null = null;
 
-      const trainPending = (w: { ids: Int32Array; len: number }) => {
-        session.train(w);
-        session.release(w);
-      };
-      const drain = () => {
-        timer = null;
-        if (subscriber.closed) return;
-        try {
-          const w = session.next();
-          if (w) trainPending(w);
-        } catch (e) {
-          return subscriber.error(e);
+      const learnPending = () => {
+        for (let w = session.next(); w; w = session.next()) {
+          session.train(w);
+          session.release(w);
         }
-        if (session.pending > 0) schedule();
-        else if (sourceDone) subscriber.complete();
       };
-      const schedule = () => {
-        if (timer === null && !subscriber.closed) timer = setImmediate(drain);
-      };
-
       const onToken = (id: number) => {
+        if (subscriber.closed) return;
         if (index > 0) {
           // Surprisal of `id` from the logits after the previous token, in float64.
           const logits = model.step(prev, state);
@@ -75,37 +61,34 @@ export function scoreOnline(model: TrainableModel, options: ScoreOptions = {}): 
         prev[0] = id;
         index++;
         if (learn && !subscriber.closed) {
-          const urgent = session.push(id);
-          if (urgent) trainPending(urgent);
+          session.push(id);
+          learnPending();
         }
       };
 
+      // A Subscriber so that unsubscribing downstream closes it even inside a synchronous source.
       const inner = new Subscriber<OnlineInput>({
         next: (value) => {
           try {
             session.forEachToken(value, onToken);
           } catch (e) {
-            return subscriber.error(e);
+            subscriber.error(e);
           }
-          if (session.pending > 0) schedule();
         },
         error: (e: unknown) => subscriber.error(e),
         complete: () => {
-          sourceDone = true;
           try {
-            const urgent = learn ? session.flush() : null;
-            if (urgent) trainPending(urgent);
+            if (learn) {
+              session.flush();
+              learnPending();
+            }
           } catch (e) {
             return subscriber.error(e);
           }
-          if (session.pending > 0) schedule();
-          else subscriber.complete();
+          subscriber.complete();
         },
       });
       subscriber.add(inner);
-      subscriber.add(() => {
-        if (timer !== null) clearImmediate(timer);
-      });
       source.subscribe(inner);
     });
 }

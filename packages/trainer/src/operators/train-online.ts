@@ -16,6 +16,7 @@ export type { OnlineInput, OnlineOptions, OnlineTrainEvent };
  * window is trained too, then the output completes.
  */
 export function trainOnline(model: TrainableModel, options: OnlineOptions = {}): OperatorFunction<OnlineInput, OnlineTrainEvent> {
+  OnlineSession.validate(model, options, 'trainOnline');
   return (source) =>
     new Observable<OnlineTrainEvent>((subscriber) => {
       const session = new OnlineSession(model, options, 'trainOnline');
