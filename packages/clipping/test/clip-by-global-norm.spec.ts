@@ -134,6 +134,16 @@ describe('clipByGlobalNorm non-finite policy', () => {
     expect(r.nonFinite).toEqual({ tensor: 0, index: 1, value: -Infinity });
   });
 
+  it('a NaN followed by finite values is caught by the inf norm too', () => {
+    // Regression: a max that lets a later element replace NaN would report norm 1 and clip.
+    for (const grads of [[new Float32Array([NaN, 1])], [new Float32Array([0.5]), new Float32Array([NaN]), new Float32Array([2])]]) {
+      const r = clipByGlobalNorm(grads, 1, { normType: Infinity, nonFinite: 'skip' });
+      expect(r.skipped).toBe(true);
+      expect(Number.isNaN(r.totalNorm)).toBe(true);
+    }
+    expect(() => clipByGlobalNorm(new Float32Array([NaN, 1]), 1, { normType: Infinity })).toThrow(NonFiniteGradientError);
+  });
+
   it('huge but finite float32 gradients do not count as non-finite (float64 squares)', () => {
     const grads = new Float32Array([3e38, -3e38]);
     const r = clipByGlobalNorm(grads, 1);

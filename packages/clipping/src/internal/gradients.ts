@@ -1,7 +1,7 @@
 // Shared machinery for every clipping function and operator: a gradient set is one Float32Array
 // or a list of views (tensors); these helpers read them (norms, first bad element) or zero them.
 // The caller owns the buffers; nothing here allocates per call except error messages.
-import { maxAbs, sumSquares } from '@rxrnn/kernels';
+import { sumSquares } from '@rxrnn/kernels';
 
 /** One flat gradient buffer, or a list of tensors (usually views into one flat buffer). */
 export type Gradients = Float32Array | readonly Float32Array[];
@@ -54,9 +54,11 @@ export function tensorAt(grads: Gradients, i: number): Float32Array {
 }
 
 /**
- * Norm of the concatenation of all tensors. L2 sums the squares in float64 (a float32 square is
- * exact in float64 and even 2^32 of the largest ones stay below float64's range, so the sum is
- * non-finite exactly when some element is). Inf takes max |g|, which kernels propagate NaN through.
+ * Norm of the concatenation of all tensors. L2 sums the squares in float64 with kernels'
+ * sumSquares (a float32 square is exact in float64 and even 2^32 of the largest ones stay below
+ * float64's range, so the sum is non-finite exactly when some element is). Inf is a local loop:
+ * a max has to return NaN as soon as it meets one, and kernels' maxAbs lets a later element
+ * replace a NaN (maxAbs([NaN, 1]) is 1), which would hide a NaN gradient from the policy.
  */
 export function totalNorm(grads: Gradients, normType: NormType): number {
   const count = tensorCount(grads);
@@ -69,10 +71,13 @@ export function totalNorm(grads: Gradients, normType: NormType): number {
     return Math.sqrt(sum);
   }
   let max = 0;
-  for (let i = 0; i < count; i++) {
-    const g = tensorAt(grads, i);
-    const m = maxAbs(g, g.length);
-    if (!(m <= max)) max = m;
+  for (let t = 0; t < count; t++) {
+    const g = tensorAt(grads, t);
+    for (let i = 0; i < g.length; i++) {
+      const a = Math.abs(g[i]!);
+      if (a > max) max = a;
+      else if (a !== a) return NaN;
+    }
   }
   return max;
 }

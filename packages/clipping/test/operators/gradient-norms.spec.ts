@@ -16,8 +16,9 @@ describe('gradientNorms', () => {
   });
 
   it('passes non-finite norms through for monitoring', async () => {
-    const norms = await lastValueFrom(of(new Float32Array([NaN]), new Float32Array([Infinity])).pipe(gradientNorms(), toArray()));
-    expect(norms).toEqual([NaN, Infinity]);
+    const sets = [new Float32Array([NaN, 1]), new Float32Array([Infinity, 2])];
+    expect(await lastValueFrom(from(sets).pipe(gradientNorms(), toArray()))).toEqual([NaN, Infinity]);
+    expect(await lastValueFrom(from(sets).pipe(gradientNorms({ normType: Infinity }), toArray()))).toEqual([NaN, Infinity]);
   });
 
   it('error in the source is passed through', () => {
