@@ -1,7 +1,7 @@
 // CellTape: everything one cell's forward over a window [T, B] keeps for backward, plus the
 // backward's scratch. Buffers come from allocF32 once per (T, B); per-step views are cut once
 // here so that the step loops allocate nothing. The tape owns its buffers; the cell reads them.
-import { allocF32 } from '@rxrnn/kernels';
+import { allocF32, freeF32 } from '@rxrnn/kernels';
 import type { CellKind, GruVariant } from './types.js';
 
 /** `count` consecutive views of `rows`-sized blocks of `buf`. */
@@ -66,6 +66,8 @@ export class CellTape {
   /** [G·H] scratch for column sums that are split between two bias vectors. */
   colSums: Float32Array = new Float32Array(0);
 
+  /** Every allocF32 buffer this tape cut, for free(). */
+  private readonly owned: Float32Array[] = [];
   private readonly kind: CellKind;
   private readonly variant: GruVariant;
   private readonly G: number;
@@ -79,25 +81,41 @@ export class CellTape {
     this.T = T;
     this.B = B;
     const GH = G * H, rows = T * B;
-    this.xPre = allocF32(rows * GH);
+    this.xPre = this.alloc(rows * GH);
     this.xPreT = blocks(this.xPre, T, B * GH);
-    this.hs = allocF32((T + 1) * B * H);
+    this.hs = this.alloc((T + 1) * B * H);
     this.hsT = blocks(this.hs, T + 1, B * H);
     this.hPrev = this.hs.subarray(0, rows * H);
     this.out = this.hs.subarray(B * H);
     const lstm = kind === 'lstm';
-    this.cs = lstm ? allocF32((T + 1) * B * H) : new Float32Array(0);
+    this.cs = lstm ? this.alloc((T + 1) * B * H) : new Float32Array(0);
     this.csT = lstm ? blocks(this.cs, T + 1, B * H) : [];
-    this.act = kind === 'rnn' ? new Float32Array(0) : allocF32(rows * GH);
+    this.act = kind === 'rnn' ? new Float32Array(0) : this.alloc(rows * GH);
     this.actT = kind === 'rnn' ? [] : blocks(this.act, T, B * GH);
     const after = kind === 'gru' && variant === 'reset-after';
     const before = kind === 'gru' && variant === 'reset-before';
-    this.hPre = after ? allocF32(rows * GH) : new Float32Array(0);
+    this.hPre = after ? this.alloc(rows * GH) : new Float32Array(0);
     this.hPreT = after ? blocks(this.hPre, T, B * GH) : [];
-    this.hPreRzT = before ? blocks(allocF32(rows * 2 * H), T, B * 2 * H) : [];
-    this.rh = before ? allocF32(rows * H) : new Float32Array(0);
+    this.hPreRzT = before ? blocks(this.alloc(rows * 2 * H), T, B * 2 * H) : [];
+    this.rh = before ? this.alloc(rows * H) : new Float32Array(0);
     this.rhT = before ? blocks(this.rh, T, B * H) : [];
-    this.hnT = before ? blocks(allocF32(rows * H), T, B * H) : [];
+    this.hnT = before ? blocks(this.alloc(rows * H), T, B * H) : [];
+  }
+
+  private alloc(n: number): Float32Array {
+    const a = allocF32(n);
+    this.owned.push(a);
+    return a;
+  }
+
+  /**
+   * Returns the tape's buffers to the WASM allocator (a no-op for ordinary arrays). The tape and
+   * every view taken from it must not be used afterwards.
+   */
+  free(): void {
+    for (const a of this.owned) freeF32(a);
+    this.owned.length = 0;
+    this.filled = false;
   }
 
   /** Cuts the backward buffers once. */
@@ -105,27 +123,27 @@ export class CellTape {
     if (this.dh.length > 0) return;
     const { T, B, H, G } = this;
     const rows = T * B, GH = G * H;
-    this.dXPre = allocF32(rows * GH);
+    this.dXPre = this.alloc(rows * GH);
     this.dXPreT = blocks(this.dXPre, T, B * GH);
     if (this.kind === 'gru' && this.variant === 'reset-after') {
-      this.dHPre = allocF32(rows * GH);
+      this.dHPre = this.alloc(rows * GH);
       this.dHPreT = blocks(this.dHPre, T, B * GH);
     }
     if (this.kind === 'gru' && this.variant === 'reset-before') {
-      this.dHPreRz = allocF32(rows * 2 * H);
+      this.dHPreRz = this.alloc(rows * 2 * H);
       this.dHPreRzT = blocks(this.dHPreRz, T, B * 2 * H);
-      this.dHn = allocF32(rows * H);
+      this.dHn = this.alloc(rows * H);
       this.dHnT = blocks(this.dHn, T, B * H);
-      this.drh = allocF32(B * H);
+      this.drh = this.alloc(B * H);
     }
-    this.dh = allocF32(B * H);
-    this.dh2 = allocF32(B * H);
+    this.dh = this.alloc(B * H);
+    this.dh2 = this.alloc(B * H);
     if (this.kind === 'lstm') {
-      this.dc = allocF32(B * H);
-      this.dc2 = allocF32(B * H);
+      this.dc = this.alloc(B * H);
+      this.dc2 = this.alloc(B * H);
     }
-    this.ones = allocF32(rows);
+    this.ones = this.alloc(rows);
     this.ones.fill(1);
-    this.colSums = allocF32(GH);
+    this.colSums = this.alloc(GH);
   }
 }

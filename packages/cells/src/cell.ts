@@ -2,7 +2,7 @@
 // [weight_ih G·H×n_x | weight_hh G·H×H | bias G·H (| bias_hn H)], streaming step, BPTT over a
 // CellTape, PyTorch import/export. Params/grads are allocF32 buffers or a model's views of its own.
 import {
-  addBias, allocF32, gemmAB, gemmABt, gemmAtB, gemv, gemvT, initGlorotUniform, initOrthogonal, Rng,
+  allocF32, gemmAB, gemmABt, gemmAtB, gemv, gemvT, initGlorotUniform, initOrthogonal, Rng,
 } from '@rxrnn/kernels';
 import { CellTape } from './cell-tape.js';
 import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
@@ -184,7 +184,11 @@ export abstract class RecurrentCell implements Cell {
 
   /** A tape for (T, B) owned by this cell, reused while the dims stay the same. */
   tape(T: number, B: number): CellTape {
-    if (this.trainTape === null || this.trainTape.T !== T || this.trainTape.B !== B) this.trainTape = this.createTape(T, B);
+    if (this.trainTape === null || this.trainTape.T !== T || this.trainTape.B !== B) {
+      // Give the old window's buffers back to the WASM allocator before cutting new ones.
+      this.trainTape?.free();
+      this.trainTape = this.createTape(T, B);
+    }
     return this.trainTape;
   }
 
@@ -196,6 +200,7 @@ export abstract class RecurrentCell implements Cell {
     const where = `${this.kind}.step`;
     if (this.stepTape === null || this.stepTape.B !== B) {
       checkPositiveInt(where, 'B', B);
+      this.stepTape?.free();
       this.stepTape = this.createTape(1, B);
       this.stepState = null;
     }
@@ -315,8 +320,11 @@ export abstract class RecurrentCell implements Cell {
       tape.input = null;
     } else {
       checkF32(where, 'x', x, rows * n_x, tape.T === 1 ? 'B*n_x' : 'T*B*n_x');
-      linear(tape.xPre, x, this.wIh, rows, GH, n_x, false);
-      addBias(tape.xPre, this.b, rows, GH);
+      // Seed every row with the bias (a memcpy each), then accumulate X·W_ihᵀ on top: one pass
+      // over xPre fewer than a separate addBias.
+      const xPre = tape.xPre, b = this.b;
+      for (let r = 0; r < rows; r++) xPre.set(b, r * GH);
+      linear(xPre, x, this.wIh, rows, GH, n_x, true);
       tape.input = x;
       tape.ids = null;
     }

@@ -1,7 +1,7 @@
 // CharModel: tokens → embedding (or one-hot) → stacked cells → dense logits, softmax cross-entropy,
 // BPTT. Params [embedding.weight | rnn.* | linear.*] and grads: one allocF32 buffer each; windows
 // [T, B] are time-major (token (t, b) at t·B + b); scratch is allocated per (T, B) and reused.
-import { allocF32, Rng, scale, softmaxCrossEntropy } from '@rxrnn/kernels';
+import { allocF32, freeF32, Rng, scale, softmaxCrossEntropy } from '@rxrnn/kernels';
 import { Dense } from './dense.js';
 import { Embedding } from './embedding.js';
 import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
@@ -152,7 +152,9 @@ export class CharModel {
     if (B !== this.stepB) {
       checkPositiveInt('CharModel.step', 'tokens.length', B);
       this.stepB = B;
-      this.stepEmb = this.embedding ? allocF32(B * this.config.embeddingDim) : this.stepEmb;
+      freeF32(this.stepEmb);
+      freeF32(this.stepLogits);
+      this.stepEmb = this.embedding ? allocF32(B * this.config.embeddingDim) : new Float32Array(0);
       this.stepLogits = allocF32(B * this.vocabSize);
     }
     let x: Float32Array | Int32Array = tokens;
@@ -220,6 +222,7 @@ export class CharModel {
   private window(T: number, B: number): WindowScratch {
     if (this.win && this.win.T === T && this.win.B === B) return this.win;
     const rows = T * B, V = this.vocabSize, E = this.config.embeddingDim;
+    if (this.win) for (const a of [this.win.emb, this.win.dEmb, this.win.logits, this.win.dLogits, this.win.lossPerRow, this.win.dH]) freeF32(a);
     this.win = {
       T, B,
       emb: this.embedding ? allocF32(rows * E) : new Float32Array(0),

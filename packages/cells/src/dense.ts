@@ -1,6 +1,6 @@
 // Dense: the output layer, out [B × n_y] = x [B × n_a] · weightᵀ + bias, weight [n_y × n_a]
 // (PyTorch nn.Linear layout). Params [weight | bias] are allocF32 buffers or a model's views.
-import { addBias, allocF32, gemmAB, gemmAtB, gemv, gemmABt, gemvT, initGlorotUniform, Rng } from '@rxrnn/kernels';
+import { addBias, allocF32, freeF32, gemmAB, gemmAtB, gemv, gemmABt, gemvT, initGlorotUniform, Rng } from '@rxrnn/kernels';
 import { checkF32, checkPositiveInt } from './internal/checks.js';
 
 export interface DenseConfig {
@@ -71,6 +71,7 @@ export class Dense {
     checkF32('Dense.backward', 'x', x, B * this.inSize, 'B*n_a');
     if (dx !== null) checkF32('Dense.backward', 'dx', dx, B * this.inSize, 'B*n_a');
     if (this.ones.length !== B) {
+      freeF32(this.ones);
       this.ones = allocF32(B);
       this.ones.fill(1);
     }

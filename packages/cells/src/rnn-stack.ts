@@ -1,7 +1,7 @@
 // RnnStack: L cells of one kind, layer k > 0 reading layer k−1's output — the nn.RNN/GRU/LSTM
 // module shape. Input [T·B × n_x] time-major, output [T·B × H]; state = the layers' states
 // concatenated (layer 0 first). Params/grads: one allocF32 buffer each, or a model's views.
-import { allocF32, Rng } from '@rxrnn/kernels';
+import { allocF32, freeF32, Rng } from '@rxrnn/kernels';
 import type { Cell, TorchNamer } from './cell.js';
 import { cellLayout, resolveCellConfig } from './cell.js';
 import { createCell } from './create-cell.js';
@@ -185,6 +185,8 @@ export class RnnStack {
     if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
     if (dState0 !== null) checkF32(where, 'dState0', dState0, B * this.stateSize, 'B*stateSize');
     if (this.layers > 1 && this.dBufA.length !== T * B * H) {
+      freeF32(this.dBufA);
+      freeF32(this.dBufB);
       this.dBufA = allocF32(T * B * H);
       this.dBufB = allocF32(T * B * H);
     }
