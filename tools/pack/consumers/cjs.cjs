@@ -1,0 +1,20 @@
+// CommonJS consumer of the installed tarballs: loads every package with require() (Node >= 20.19
+// loads the ESM builds synchronously through require(esm)), runs the scenario.
+'use strict';
+const { scenario } = require('./scenario.cjs');
+
+const mods = {
+  kernels: require('@rxrnn/kernels'),
+  cells: require('@rxrnn/cells'),
+  clipping: require('@rxrnn/clipping'),
+  trainer: require('@rxrnn/trainer'),
+  bidirectional: require('@rxrnn/bidirectional'),
+  rxjs: require('rxjs'),
+};
+scenario(mods).then(
+  (summary) => console.log(JSON.stringify({ consumer: 'cjs', ok: true, ...summary })),
+  (err) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

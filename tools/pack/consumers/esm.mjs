@@ -1,0 +1,11 @@
+// ESM consumer of the installed tarballs: loads every package with `import`, runs the scenario.
+import * as kernels from '@rxrnn/kernels';
+import * as cells from '@rxrnn/cells';
+import * as clipping from '@rxrnn/clipping';
+import * as trainer from '@rxrnn/trainer';
+import * as bidirectional from '@rxrnn/bidirectional';
+import * as rxjs from 'rxjs';
+import scenarioModule from './scenario.cjs';
+
+const summary = await scenarioModule.scenario({ kernels, cells, clipping, trainer, bidirectional, rxjs });
+console.log(JSON.stringify({ consumer: 'esm', ok: true, ...summary }));

@@ -1,0 +1,74 @@
+// What every installed-package consumer runs, whichever way it loaded the packages (import in
+// esm.mjs, require() in cjs.cjs): a token stream through lstm(), a char model trained on the spot
+// from a stream with trainOnline(), then generate(). Throws on any wrong result; returns a summary.
+'use strict';
+const assert = require('node:assert/strict');
+
+const TEXT = 'the cat sat on the mat. '.repeat(40);
+
+async function scenario({ kernels, cells, clipping, trainer, bidirectional, rxjs }) {
+  const { from, lastValueFrom, toArray } = rxjs;
+  const summary = {};
+
+  // Every package loads and says who it is through its public entry.
+  for (const [name, mod] of Object.entries({ kernels, cells, clipping, trainer, bidirectional })) {
+    assert.ok(Object.keys(mod).length > 0, `@rxrnn/${name} exports nothing`);
+  }
+  summary.backend = kernels.getBackend();
+
+  // Kernels: y = W·x for a 2×3 matrix, checked by hand.
+  const y = new Float32Array(2);
+  kernels.gemv(y, Float32Array.of(1, 2, 3, 4, 5, 6), Float32Array.of(1, 0, -1), 2, 3);
+  assert.deepEqual(Array.from(y), [-2, -2]);
+
+  // A token stream through the LSTM operator: one-hot inputs in, h [H] out per token, equal to
+  // stepping the same cell by hand from a zero state.
+  const vocab = cells.Vocabulary.fromText(TEXT);
+  const H = 8;
+  const cell = cells.createCell({ kind: 'lstm', inputSize: vocab.size, hiddenSize: H, seed: 3 });
+  const ids = Array.from(vocab.encode('the cat sat'));
+  const oneHot = (id) => {
+    const x = new Float32Array(vocab.size);
+    x[id] = 1;
+    return x;
+  };
+  const hs = await lastValueFrom(from(ids.map(oneHot)).pipe(cells.lstm(cell), toArray()));
+  assert.equal(hs.length, ids.length);
+  const state = cell.createState(1);
+  ids.forEach((id, t) => {
+    const h = cell.step(state, oneHot(id), 1);
+    assert.equal(hs[t].length, H);
+    assert.deepEqual(Array.from(hs[t]), Array.from(h), `lstm() output at step ${t} differs from cell.step`);
+  });
+  assert.ok(hs.some((h) => h.some((v) => v !== 0)), 'lstm() emitted only zeros');
+  summary.lstmSteps = hs.length;
+
+  // Gradient clipping on a flat buffer: norm 5 clipped to 1.
+  const g = Float32Array.of(3, 4);
+  const clip = clipping.clipByGlobalNorm(g, 1);
+  assert.equal(clip.totalNorm, 5);
+  assert.ok(Math.abs(Math.hypot(g[0], g[1]) - 1) < 1e-5, `clipByGlobalNorm left norm ${Math.hypot(g[0], g[1])}`);
+
+  // A small model trained on the spot from a text stream, then text generated from it.
+  const model = trainer.createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
+  const chunks = TEXT.match(/.{1,24}/gs);
+  const events = await lastValueFrom(
+    from(chunks).pipe(trainer.trainOnline(model, { bptt: 24, lr: 0.01, maxPendingWindows: 1000, overflow: 'block' }), toArray()),
+  );
+  assert.ok(events.length >= 10, `trainOnline emitted ${events.length} events`);
+  const first = events[0].loss;
+  const last = events.slice(-5).reduce((s, e) => s + e.loss, 0) / 5;
+  assert.ok(Number.isFinite(first) && Number.isFinite(last), 'non-finite training loss');
+  assert.ok(last < 0.6 * first, `training did not learn: first window loss ${first}, last five ${last}`);
+  summary.training = { windows: events.length, firstLoss: first, lastLoss: last };
+
+  const sample = (seed) => lastValueFrom(cells.generate(model, { prime: 'the ', length: 48, seed }).pipe(toArray())).then((cs) => cs.join(''));
+  const text = await sample(7);
+  assert.equal([...text].length, 48);
+  for (const ch of text) assert.ok(vocab.chars.includes(ch), `generated ${JSON.stringify(ch)}, not in the vocabulary`);
+  assert.equal(await sample(7), text, 'the same seed generated different text');
+  summary.generated = text;
+  return summary;
+}
+
+module.exports = { scenario };

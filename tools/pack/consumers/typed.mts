@@ -1,0 +1,37 @@
+// TypeScript consumer (module/moduleResolution NodeNext, strict), type-checked with tsc --noEmit
+// against the installed packages' .d.ts: the same pipeline as scenario.cjs, fully typed.
+import { gemv, getBackend, type Backend } from '@rxrnn/kernels';
+import { createCell, generate, lstm, Vocabulary, type Cell, type CharModel } from '@rxrnn/cells';
+import { clipByGlobalNorm, type GlobalNormResult } from '@rxrnn/clipping';
+import { createCharModel, trainOnline, type OnlineTrainEvent } from '@rxrnn/trainer';
+import * as bidirectional from '@rxrnn/bidirectional';
+import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
+
+const text: string = 'the cat sat on the mat. '.repeat(40);
+const backend: Backend = getBackend();
+const y = new Float32Array(2);
+gemv(y, Float32Array.of(1, 2, 3, 4, 5, 6), Float32Array.of(1, 0, -1), 2, 3);
+
+const vocab: Vocabulary = Vocabulary.fromText(text);
+const cell: Cell = createCell({ kind: 'lstm', inputSize: vocab.size, hiddenSize: 8, seed: 3 });
+const inputs: Float32Array[] = Array.from(vocab.encode('the cat'), (id) => {
+  const x = new Float32Array(vocab.size);
+  x[id] = 1;
+  return x;
+});
+const hidden: Observable<Float32Array> = from(inputs).pipe(lstm(cell));
+const hs: Float32Array[] = await lastValueFrom(hidden.pipe(toArray()));
+
+const clip: GlobalNormResult = clipByGlobalNorm(Float32Array.of(3, 4), 1);
+
+const model: CharModel = createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
+const events: OnlineTrainEvent[] = await lastValueFrom(from([text]).pipe(trainOnline(model, { bptt: 24, lr: 0.01 }), toArray()));
+const losses: number[] = events.map((e) => e.loss);
+
+const generated: Observable<string> = generate(model, { prime: 'the ', length: 48, seed: 7 });
+const sample: string = (await lastValueFrom(generated.pipe(toArray()))).join('');
+
+// @ts-expect-error kind must be one of the CellKind literals
+createCell({ kind: 'transformer', inputSize: 1, hiddenSize: 1 });
+
+export const summary = { backend, y, hs: hs.length, clip: clip.totalNorm, losses, sample, bidirectional: Object.keys(bidirectional) };

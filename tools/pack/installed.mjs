@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The installed-tarball check: build, `npm pack` every package, install the tarballs with rxjs
+// (from the npm registry) into a fresh project under os.tmpdir(), and run the ESM, CommonJS and
+// tsc consumers there. `node tools/pack/installed.mjs` runs it by hand and prints the timings.
+import { pathToFileURL } from 'node:url';
+import { installConsumer, runNodeConsumer, typecheckConsumer, withTempDir, writeConsumers } from './consumer.mjs';
+import { ensureBuilt, packAll } from './workspace.mjs';
+
+/** Resolves with {tarballs, esm, cjs, tsc, timings}; rejects with the failing step's output. */
+export async function checkInstalledTarballs({ log = () => {} } = {}) {
+  const timings = {};
+  const timed = async (name, fn) => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round(performance.now() - t0);
+      log(`${name}: ${timings[name]} ms`);
+    }
+  };
+  await timed('build', ensureBuilt);
+  return withTempDir('rxrnn-tarballs-', async (packDir) => {
+    const reports = await timed('pack', () => packAll(packDir));
+    return withTempDir('rxrnn-consumer-', async (dir) => {
+      const dependencies = Object.fromEntries(reports.map((r) => [r.name, `file:${r.tarball}`]));
+      await timed('install', () => installConsumer(dir, { dependencies }));
+      writeConsumers(dir);
+      const esm = await timed('esm', () => runNodeConsumer(dir, 'esm.mjs'));
+      const cjs = await timed('cjs', () => runNodeConsumer(dir, 'cjs.cjs'));
+      const tsc = await timed('tsc', () => typecheckConsumer(dir));
+      return { tarballs: reports.map((r) => ({ name: r.name, version: r.version, size: r.size, files: r.entryCount })), esm, cjs, tsc, timings };
+    });
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await checkInstalledTarballs({ log: (m) => console.error(m) });
+  console.log(JSON.stringify(result, null, 2));
+}
