@@ -9,16 +9,18 @@ const N_X = 64;
 const HIDDEN = [128, 256, 512];
 const KINDS = ['lstm', 'gru'] as const;
 
-/** Wall time of fn() in µs per step, median over `runs` repetitions of `steps` steps. */
-function medianUs(fn: () => void, steps: number, runs: number): number {
-  const times: number[] = [];
+/** µs per step of each fn (`steps` steps per call), medians over `runs` rounds that alternate
+ *  between them, so that both paths see the same load on a shared machine. */
+function medianUs(fns: readonly (() => void)[], steps: number, runs: number): number[] {
+  const times = fns.map(() => [] as number[]);
   for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    fn();
-    times.push(((performance.now() - t0) * 1000) / steps);
+    fns.forEach((fn, i) => {
+      const t0 = performance.now();
+      fn();
+      times[i]!.push(((performance.now() - t0) * 1000) / steps);
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
 }
 
 export default async function stream(args: string[]): Promise<void> {
@@ -56,10 +58,9 @@ export default async function stream(args: string[]): Promise<void> {
         piped.subscribe((h) => (sink += h[0]!));
       };
       // Warm up both paths (JIT, WASM tier-up) before timing.
-      medianUs(raw, steps, 2);
-      medianUs(viaOperator, steps, 2);
-      for (const [path, fn] of [['cell', raw], ['operator', viaOperator]] as const) {
-        const us = medianUs(fn, steps, runs);
+      medianUs([raw, viaOperator], steps, 2);
+      const [cellUs, opUs] = medianUs([raw, viaOperator], steps, runs);
+      for (const [path, us] of [['cell', cellUs!], ['operator', opUs!]] as const) {
         const record = { suite: 'stream', cell: kind, hidden, path, us_per_step: Number(us.toFixed(2)), n_x: N_X, batch: 1, backend: getBackend(), runs, steps };
         if (json) console.log(JSON.stringify(record));
         else console.log(`${kind.padEnd(4)} H=${String(hidden).padEnd(4)} ${path.padEnd(8)} ${us.toFixed(2).padStart(8)} µs/step (${getBackend()})`);
