@@ -1,6 +1,18 @@
 // Fused gate kernels in WASM: the same float64 formulas as the reference twin (src/reference/
 // gates.ts), one pass over [B×G·H] pre-activations, gate order LSTM [i, f, g, o], GRU [r, z, n].
-// Pointers are byte offsets of caller-owned float32 buffers; nothing here allocates.
+// Pointers are byte offsets of caller-owned float32 buffers; nothing here allocates. Forward
+// kernels run 4 lanes at a time with the float32 vexp/vtanh of vmath.ts; scalar tails use f64.
+import { vsigmoid, vtanh } from './vmath';
+
+// @ts-ignore: decorator
+@inline function vl(p: usize, i: i32): v128 {
+  return v128.load(p + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline function vs(p: usize, i: i32, v: v128): void {
+  v128.store(p + (<usize>i << 2), v);
+}
 
 @inline function ld(p: usize, i: i32): f64 {
   return <f64>load<f32>(p + (<usize>i << 2));
@@ -17,7 +29,10 @@
 
 export function rnnForward(h: usize, pre: usize, B: i32, H: i32): void {
   const n = B * H;
-  for (let i = 0; i < n; i++) st(h, i, Math.tanh(ld(pre, i)));
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) vs(h, i, vtanh(vl(pre, i)));
+  for (; i < n; i++) st(h, i, Math.tanh(ld(pre, i)));
 }
 
 export function rnnBackward(dPre: usize, dh: usize, h: usize, B: i32, H: i32): void {
@@ -29,9 +44,24 @@ export function rnnBackward(dPre: usize, dh: usize, h: usize, B: i32, H: i32): v
 }
 
 export function lstmForward(h: usize, c: usize, act: usize, pre: usize, cPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
   for (let b = 0; b < B; b++) {
     const g0 = b * 4 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const ig = vsigmoid(vl(pre, g0 + j));
+      const fg = vsigmoid(vl(pre, g0 + H + j));
+      const gg = vtanh(vl(pre, g0 + 2 * H + j));
+      const og = vsigmoid(vl(pre, g0 + 3 * H + j));
+      vs(act, g0 + j, ig);
+      vs(act, g0 + H + j, fg);
+      vs(act, g0 + 2 * H + j, gg);
+      vs(act, g0 + 3 * H + j, og);
+      const cv = f32x4.add(f32x4.mul(fg, vl(cPrev, b * H + j)), f32x4.mul(ig, gg));
+      vs(c, b * H + j, cv);
+      vs(h, b * H + j, f32x4.mul(og, vtanh(cv)));
+    }
+    for (; j < H; j++) {
       const ig = sigm(ld(pre, g0 + j));
       const fg = sigm(ld(pre, g0 + H + j));
       const gg = Math.tanh(ld(pre, g0 + 2 * H + j));
@@ -48,9 +78,24 @@ export function lstmForward(h: usize, c: usize, act: usize, pre: usize, cPrev: u
 }
 
 export function lstmBackward(dPre: usize, dcPrev: usize, dh: usize, dc: usize, act: usize, cPrev: usize, c: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const one = f32x4.splat(1.0);
   for (let b = 0; b < B; b++) {
     const g0 = b * 4 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const s = b * H + j;
+      const ig = vl(act, g0 + j), fg = vl(act, g0 + H + j), gg = vl(act, g0 + 2 * H + j), og = vl(act, g0 + 3 * H + j);
+      const tc = vtanh(vl(c, s));
+      const dhv = vl(dh, s);
+      const dct = f32x4.add(vl(dc, s), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+      vs(dPre, g0 + j, f32x4.mul(f32x4.mul(dct, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
+      vs(dPre, g0 + H + j, f32x4.mul(f32x4.mul(dct, vl(cPrev, s)), f32x4.mul(fg, f32x4.sub(one, fg))));
+      vs(dPre, g0 + 2 * H + j, f32x4.mul(f32x4.mul(dct, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+      vs(dPre, g0 + 3 * H + j, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(og, f32x4.sub(one, og))));
+      vs(dcPrev, s, f32x4.mul(dct, fg));
+    }
+    for (; j < H; j++) {
       const s = b * H + j;
       const ig = ld(act, g0 + j), fg = ld(act, g0 + H + j), gg = ld(act, g0 + 2 * H + j), og = ld(act, g0 + 3 * H + j);
       const tc = Math.tanh(ld(c, s));
@@ -66,9 +111,21 @@ export function lstmBackward(dPre: usize, dcPrev: usize, dh: usize, dc: usize, a
 }
 
 export function gruForward(h: usize, act: usize, xPre: usize, hPre: usize, hPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const r = vsigmoid(f32x4.add(vl(xPre, g0 + j), vl(hPre, g0 + j)));
+      const z = vsigmoid(f32x4.add(vl(xPre, g0 + H + j), vl(hPre, g0 + H + j)));
+      const n = vtanh(f32x4.add(vl(xPre, g0 + 2 * H + j), f32x4.mul(r, vl(hPre, g0 + 2 * H + j))));
+      vs(act, g0 + j, r);
+      vs(act, g0 + H + j, z);
+      vs(act, g0 + 2 * H + j, n);
+      // (1 − z)·n + z·hPrev = n + z·(hPrev − n)
+      vs(h, b * H + j, f32x4.add(n, f32x4.mul(z, f32x4.sub(vl(hPrev, b * H + j), n))));
+    }
+    for (; j < H; j++) {
       const r = sigm(ld(xPre, g0 + j) + ld(hPre, g0 + j));
       const z = sigm(ld(xPre, g0 + H + j) + ld(hPre, g0 + H + j));
       const n = Math.tanh(ld(xPre, g0 + 2 * H + j) + r * ld(hPre, g0 + 2 * H + j));
@@ -102,9 +159,17 @@ export function gruBackward(dxPre: usize, dhPre: usize, dhPrev: usize, dh: usize
 }
 
 export function gruRzForward(act: usize, rh: usize, xPre: usize, hPreRz: usize, hPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H, h0 = b * 2 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const r = vsigmoid(f32x4.add(vl(xPre, g0 + j), vl(hPreRz, h0 + j)));
+      vs(act, g0 + j, r);
+      vs(act, g0 + H + j, vsigmoid(f32x4.add(vl(xPre, g0 + H + j), vl(hPreRz, h0 + H + j))));
+      vs(rh, b * H + j, f32x4.mul(r, vl(hPrev, b * H + j)));
+    }
+    for (; j < H; j++) {
       const r = sigm(ld(xPre, g0 + j) + ld(hPreRz, h0 + j));
       st(act, g0 + j, r);
       st(act, g0 + H + j, sigm(ld(xPre, g0 + H + j) + ld(hPreRz, h0 + H + j)));
@@ -114,9 +179,17 @@ export function gruRzForward(act: usize, rh: usize, xPre: usize, hPreRz: usize, 
 }
 
 export function gruNForward(h: usize, act: usize, xPre: usize, hn: usize, hPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const n = vtanh(f32x4.add(vl(xPre, g0 + 2 * H + j), vl(hn, b * H + j)));
+      vs(act, g0 + 2 * H + j, n);
+      const z = vl(act, g0 + H + j);
+      vs(h, b * H + j, f32x4.add(n, f32x4.mul(z, f32x4.sub(vl(hPrev, b * H + j), n))));
+    }
+    for (; j < H; j++) {
       const n = Math.tanh(ld(xPre, g0 + 2 * H + j) + ld(hn, b * H + j));
       st(act, g0 + 2 * H + j, n);
       const z = ld(act, g0 + H + j);

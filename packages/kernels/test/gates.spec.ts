@@ -52,7 +52,39 @@ describe.each(['wasm-memory', 'plain'] as Place[])('gate kernels, wasm vs twin, 
     // Gate j = 0 of each block: pre[0] = −1e4 (i), pre[H] = +1e4 (f), pre[2H] = −1e4 (g), pre[3H] = +1e4 (o).
     expect([act[0], act[H], act[2 * H], act[3 * H]]).toEqual([0, 1, -1, 1]);
     expect(c[0]).toBe(0.5);
-    expect(h[0]).toBe(Math.fround(Math.tanh(0.5)));
+    expect(Math.abs(h[0]! - Math.tanh(0.5))).toBeLessThan(1e-7);
+  });
+});
+
+describe('vector exp/sigmoid/tanh accuracy in the wasm gates', () => {
+  it('stays within 1e-6 relative of float64 Math over a sweep', () => {
+    K.setBackend('wasm');
+    // Magnitudes from 1e-8 to 90 (both signs), dense where tanh switches formulas (0.625).
+    const xs: number[] = [];
+    for (let e = -8; e <= 1.95; e += 0.01) xs.push(10 ** e, -(10 ** e));
+    for (let v = 0.55; v < 0.7; v += 0.0013) xs.push(v, -v);
+    while (xs.length % 4) xs.push(0);
+    const n = xs.length;
+    const x = K.allocF32(n);
+    x.set(xs);
+    const y = K.allocF32(n);
+    K.rnnForward(y, x, 1, n);
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const t = Math.tanh(x[i]!);
+      worst = Math.max(worst, t === 0 ? Math.abs(y[i]!) : Math.abs(y[i]! - t) / Math.abs(t));
+    }
+    expect(worst, `tanh max relative error ${worst}`).toBeLessThan(1e-6);
+    // LSTM i gates (first H of 4H) are σ(pre); keep σ above 1e-30 so relative error is meaningful.
+    const pre = K.allocF32(4 * n), act = K.allocF32(4 * n);
+    for (let i = 0; i < n; i++) pre[i] = Math.max(-69, Math.min(69, xs[i]!));
+    K.lstmForward(K.allocF32(n), K.allocF32(n), act, pre, K.allocF32(n), 1, n);
+    worst = 0;
+    for (let i = 0; i < n; i++) {
+      const s = 1 / (1 + Math.exp(-pre[i]!));
+      worst = Math.max(worst, Math.abs(act[i]! - s) / s);
+    }
+    expect(worst, `sigmoid max relative error ${worst}`).toBeLessThan(1e-6);
   });
 });
 
