@@ -1,0 +1,35 @@
+// Flags shared by the commands that create a model (train, demo, serve), their defaults, and
+// the model config they describe.
+import type { CharModelConfig } from '@rxrnn/cells';
+import type { FlagTable, Flags } from '../args.js';
+
+export const MODEL_FLAGS: FlagTable = {
+  cell: { type: 'string', choices: ['lstm', 'gru', 'rnn'], default: 'lstm', help: 'recurrent cell' },
+  hidden: { type: 'int', min: 1, max: 4096, default: 128, help: 'hidden units per layer' },
+  layers: { type: 'int', min: 1, max: 8, default: 1, help: 'stacked layers' },
+  seq: { type: 'int', min: 2, max: 4096, default: 64, help: 'characters per truncated-BPTT window' },
+  lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 3e-3, help: 'learning rate (Adam)' },
+  seed: { type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, help: 'seed of the initial weights and samples' },
+};
+
+/** The model config the flags describe, for a vocabulary. */
+export function modelConfig(flags: Flags, vocab: string[]): CharModelConfig {
+  return {
+    cell: flags.cell as CharModelConfig['cell'],
+    hidden: flags.hidden as number,
+    layers: flags.layers as number,
+    vocab,
+    embeddingDim: 32,
+    seed: flags.seed as number,
+  };
+}
+
+/**
+ * The vocabulary of text whose characters are not known in advance (stdin): tab, newline and
+ * printable ASCII. Anything else in the stream is skipped and counted.
+ */
+export function streamVocabulary(): string[] {
+  const chars = ['\t', '\n'];
+  for (let c = 32; c < 127; c++) chars.push(String.fromCharCode(c));
+  return chars;
+}

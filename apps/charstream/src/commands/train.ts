@@ -1,0 +1,136 @@
+// `charstream train`: offline batched training on a file (the trainer's trainOffline), or online
+// training from stdin as it arrives (`--input -`, trainOnline). Progress, samples, periodic atomic
+// checkpoints, a JSON summary and a loss-curve SVG; Ctrl-C stops, saves and exits 0.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CharModel, Vocabulary } from '@rxrnn/cells';
+import { createOptimizer, trainOffline, type HistoryEntry } from '@rxrnn/trainer';
+import { CliError, type Command } from '../cli-io.js';
+import { lossCurveSvg } from '../loss-plot.js';
+import { runOnline } from '../online-run.js';
+import { ProgressDisplay } from '../progress.js';
+import { oneLine, sampleText } from '../sample-text.js';
+import { readableText } from '../text-source.js';
+import { MODEL_FLAGS, modelConfig, streamVocabulary } from './model-flags.js';
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a character model on a file (batched) or on stdin as it arrives (--input -)',
+  usage: 'train --input FILE|- [--cell lstm|gru|rnn --hidden N --layers N --seq N --batch N --lr X --seconds N --checkpoint OUT --plot loss.svg --json --seed S]',
+  flags: {
+    input: { type: 'string', help: 'text file to train on, or - for stdin (trained online as it arrives)' },
+    ...MODEL_FLAGS,
+    lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 2e-3, help: 'learning rate (Adam)' },
+    batch: { type: 'int', min: 1, max: 1024, default: 16, help: 'parallel streams per update (file input)' },
+    seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, help: 'time budget (default 60 for a file, until end of input for stdin)' },
+    checkpoint: { type: 'string', default: 'charstream.ckpt', help: 'checkpoint to write (atomically)' },
+    'checkpoint-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 30, help: 'seconds between checkpoints' },
+    'sample-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 10, help: 'seconds between sample lines in the progress display' },
+    plot: { type: 'string', help: 'write the loss curves (train and validation) to this SVG file' },
+    json: { type: 'boolean', help: 'print a JSON summary on stdout at the end' },
+    verbose: { type: 'boolean', help: 'stack traces on errors' },
+  },
+  async run(flags, io) {
+    const input = flags.input as string | undefined;
+    if (input === undefined) throw new CliError('--input FILE|- is required (a text file, or - to read stdin)');
+    const checkpointPath = flags.checkpoint as string;
+    const progress = new ProgressDisplay(io.stderr, { tty: io.stderr.isTTY === true });
+    const sampleEvery = flags['sample-every'] as number;
+    let lastSample = 0;
+    let sampling = false;
+    // A sample line now and then, drawn on a twin of the model while training goes on.
+    const maybeSample = (model: CharModel, elapsed: number, step: number) => {
+      if (sampling || elapsed - lastSample < sampleEvery) return;
+      lastSample = elapsed;
+      sampling = true;
+      sampleText(model, { length: 100, seed: step })
+        .then((s) => progress.log(`sample @ step ${step}: ${oneLine(s)}`))
+        .catch((e: unknown) => progress.log(`sample failed: ${(e as Error).message}`))
+        .finally(() => (sampling = false));
+    };
+
+    let summary: Record<string, unknown>;
+    let history: HistoryEntry[];
+    if (input === '-') {
+      const model = new CharModel(modelConfig(flags, streamVocabulary()));
+      const optimizer = createOptimizer({ kind: 'adam' }, model.params.length);
+      const run = await runOnline({
+        model, optimizer, source: readableText(io.stdin), bptt: flags.seq as number, lr: flags.lr as number,
+        seconds: flags.seconds as number | undefined, signal: io.signal, checkpointPath,
+        checkpointEvery: flags['checkpoint-every'] as number, training: { source: 'stdin' },
+        onUpdate: (u) => {
+          progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.loss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
+          maybeSample(model, u.elapsed, u.totalSteps);
+        },
+        onEval: (e) => progress.log(`validation @ step ${e.step}: ${e.valLoss.toFixed(3)} nats ${(e.valLoss / Math.LN2).toFixed(3)} bpc`),
+      });
+      progress.finish();
+      if (run.steps === 0) throw new CliError('stdin ended before one window of text arrived; nothing was trained');
+      history = run.history;
+      summary = {
+        mode: 'online', steps: run.steps, tokens: run.tokens, seconds: run.seconds, charsPerSecond: run.charsPerSecond,
+        train: metrics(run.trainLoss), validation: metrics(run.valLoss), stoppedBy: run.stoppedBy,
+        model: describeModel(model),
+      };
+    } else {
+      let text: string;
+      try {
+        text = readFileSync(input, 'utf8');
+      } catch (e) {
+        throw new CliError(`cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      const B = flags.batch as number;
+      const T = flags.seq as number;
+      // The trainer keeps 5% for validation and needs B streams of T+1 characters in the rest.
+      const need = Math.ceil((B * T + 2) / 0.95);
+      if ([...text].length < need) {
+        throw new CliError(`--input ${input} has ${[...text].length} characters; --batch ${B} --seq ${T} need at least ${need} (lower them or give more text)`);
+      }
+      const model = new CharModel(modelConfig(flags, Vocabulary.fromText(text).chars));
+      const run = await trainOffline({
+        model, text, batchSize: B, bptt: T, lr: flags.lr as number, seed: flags.seed as number,
+        seconds: (flags.seconds as number | undefined) ?? 60, signal: io.signal, checkpointPath,
+        checkpointEvery: flags['checkpoint-every'] as number, evalEvery: 100, logEvery: 10,
+        onProgress: (p) => {
+          progress.update({ step: p.step, tokens: p.tokens, loss: p.loss.nats, charsPerSecond: p.tokensPerSecond, elapsed: p.elapsed, remaining: p.remaining });
+          maybeSample(model, p.elapsed, p.step);
+        },
+        onEval: (e) => progress.log(`validation @ step ${e.step}: ${e.val.nats.toFixed(3)} nats ${e.val.bpc.toFixed(3)} bpc${e.improved ? ' (best)' : ''}`),
+      });
+      progress.finish();
+      history = run.checkpoint.history;
+      const stoppedBy = run.stoppedBy === 'steps' ? 'end' : run.stoppedBy;
+      summary = {
+        mode: 'offline', steps: run.steps, tokens: run.tokens, seconds: run.seconds, charsPerSecond: run.tokensPerSecond,
+        train: run.train ? metrics(run.train.nats) : null, validation: run.bestVal ? metrics(run.bestVal.nats) : null, stoppedBy,
+        model: describeModel(model),
+      };
+    }
+    summary.checkpoint = checkpointPath;
+    if (flags.plot) {
+      const train = history.map((h) => ({ x: h.tokens, y: h.trainLoss }));
+      const val = history.filter((h) => h.valLoss !== undefined).map((h) => ({ x: h.tokens, y: h.valLoss! }));
+      writeFileSync(flags.plot as string, lossCurveSvg(train, val, { title: `charstream train: ${input === '-' ? 'stdin' : input}` }));
+      summary.plot = flags.plot;
+    }
+    if (flags.json) io.stdout.write(`${JSON.stringify({ command: 'train', ...summary })}\n`);
+    else {
+      const t = summary.train as ReturnType<typeof metrics>;
+      const v = summary.validation as ReturnType<typeof metrics>;
+      io.stderr.write(
+        `${summary.stoppedBy === 'abort' ? 'interrupted; ' : ''}trained ${summary.steps} steps on ${summary.tokens} characters in ${(summary.seconds as number).toFixed(1)}s` +
+          `${t ? `, train ${t.nats.toFixed(3)} nats ${t.bpc.toFixed(3)} bpc` : ''}${v ? `, validation ${v.nats.toFixed(3)} nats ${v.bpc.toFixed(3)} bpc` : ''}\n` +
+          `checkpoint: ${checkpointPath}${flags.plot ? `, plot: ${flags.plot}` : ''}\n`,
+      );
+    }
+    return 0;
+  },
+};
+
+function metrics(nats: number | null): { nats: number; bpc: number; perplexity: number } | null {
+  return nats === null ? null : { nats, bpc: nats / Math.LN2, perplexity: Math.exp(nats) };
+}
+
+function describeModel(model: CharModel): Record<string, unknown> {
+  const c = model.config;
+  return { cell: c.cell, hidden: c.hidden, layers: c.layers, embedding: c.embeddingDim, vocabSize: c.vocab.length, params: model.params.length };
+}
