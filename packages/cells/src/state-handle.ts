@@ -51,10 +51,10 @@ function sameSpec(a: StateSpec, b: StateSpec): boolean {
     a.hiddenSize === b.hiddenSize && a.layers === b.layers && a.stateSize === b.stateSize;
 }
 
-/** "an lstm cell (n_x 8, H 16)" / "a gru model (V 65, H 128, 2 layers)". */
+/** "an lstm cell (n_x 8, H 16)", "an lstm cell (n_x 8, H 16, 2 layers)" (a stack), "a gru model (V 65, H 128, 1 layer)". */
 export function formatSpec(s: StateSpec): string {
   const inName = s.target === 'model' ? 'V' : 'n_x';
-  const layers = s.target === 'model' ? `, ${s.layers} layer${s.layers === 1 ? '' : 's'}` : '';
+  const layers = s.target === 'model' || s.layers !== 1 ? `, ${s.layers} layer${s.layers === 1 ? '' : 's'}` : '';
   return `${article(s.kind)} ${s.kind} ${s.target} (${inName} ${s.inputSize}, H ${s.hiddenSize}${layers})`;
 }
 
@@ -124,6 +124,17 @@ export class StateHandle {
       }
     }
     this.state.set(state);
+  }
+}
+
+/**
+ * Throws a RangeError unless `handle` holds a state of `owner` (same spec) for `B` rows: operators
+ * call it when they are made, so a mismatch never reaches a step.
+ */
+export function checkHandleFits(op: string, handle: StateHandle, owner: StepCell | StepModel, B: number): void {
+  const want = stateSpecOf(owner);
+  if (!sameSpec(handle.spec, want) || handle.batch !== B) {
+    throw new RangeError(`${op}: state handle for ${formatSpec(handle.spec)} (batch ${handle.batch}), expected ${formatSpec(want)} (batch ${B})`);
   }
 }
 

@@ -2,7 +2,7 @@
 // Runs in scheduler slices of at most `sliceMs` so a server or page stays live; owns a per-
 // subscription state (or advances a StateHandle's), a seeded Sampler and two one-token buffers.
 import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { formatSpec, stateSpecOf, type StateHandle } from '../state-handle.js';
+import { checkHandleFits, type StateHandle } from '../state-handle.js';
 import type { StepModel } from './internal/contract-types.js';
 import { resolveSampling, Sampler, type SamplingOptions } from './internal/sampling.js';
 import { checkPositiveFinite, checkPositiveInt, describe } from './internal/validate.js';
@@ -54,14 +54,7 @@ export function generate(model: StepModel, options: GenerateOptions): Observable
   const stepsPerSlice = options.stepsPerSlice === undefined ? Infinity : checkPositiveInt('generate', 'stepsPerSlice', options.stepsPerSlice);
   const scheduler = options.scheduler ?? asyncScheduler;
   const handle = options.state;
-  if (handle !== undefined) {
-    const want = stateSpecOf(model);
-    const s = handle.spec;
-    if (s.target !== 'model' || s.kind !== want.kind || s.inputSize !== want.inputSize || s.hiddenSize !== want.hiddenSize ||
-      s.layers !== want.layers || s.stateSize !== want.stateSize || handle.batch !== 1) {
-      throw new RangeError(`generate: state handle for ${formatSpec(s)} (batch ${handle.batch}), expected ${formatSpec(want)} (batch 1)`);
-    }
-  }
+  if (handle !== undefined) checkHandleFits('generate', handle, model, 1);
   // Steps: prime[0..k-2] only advance the state; then each character is step(previous) → sample.
   const feedSteps = primeIds.length - 1;
   const totalSteps = feedSteps + length;

@@ -82,8 +82,8 @@ describe.each<CellKind>(['rnn', 'gru', 'lstm'])('recurrent operator (%s)', (kind
   it('refuses a handle of another cell or batch', () => {
     const other = createCell({ kind, inputSize: nx, hiddenSize: H + 1 });
     expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(RangeError);
-    expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(/state handle belongs to .* H 7.*, expected .* H 6/);
-    expect(() => recurrent(kind, cell, { state: createStateHandle(cell, 2), batch: 3 })).toThrow(/batch 2, expected batch 3/);
+    expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(/state handle for .* H 7.*, expected .* H 6/);
+    expect(() => recurrent(kind, cell, { state: createStateHandle(cell, 2), batch: 3 })).toThrow(/\(batch 2\), expected .* \(batch 3\)/);
     expect(() => recurrent(kind, cell, { batch: 0 })).toThrow(/batch 0, expected an integer >= 1/);
   });
 });
@@ -97,6 +97,6 @@ describe('recurrent operator over a stack', () => {
     const got = await collect(from(xs).pipe(recurrent('lstm', stack, { state: handle })));
     expect(bits(got)).toEqual(bits(stepDirectly(stack, xs)));
     const oneLayer = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 4 });
-    expect(() => recurrent('lstm', oneLayer, { state: handle })).toThrow(/state handle belongs to/);
+    expect(() => recurrent('lstm', oneLayer, { state: handle })).toThrow(/state handle for an lstm cell \(n_x 3, H 4, 2 layers\) \(batch 1\), expected an lstm cell \(n_x 3, H 4\) \(batch 1\)/);
   });
 });

@@ -2,7 +2,7 @@
 // The hidden state is per subscription (created on subscribe) unless a StateHandle is passed,
 // whose buffer it then advances in place; every emitted h is a fresh copy the operator never touches.
 import { defer, map, type OperatorFunction } from 'rxjs';
-import { formatSpec, stateSpecOf, type StateHandle } from '../../state-handle.js';
+import { checkHandleFits, type StateHandle } from '../../state-handle.js';
 import type { CellKind, StepCell } from './contract-types.js';
 import { article, checkPositiveInt, checkVector, describe } from './validate.js';
 
@@ -32,17 +32,7 @@ export function recurrent(op: CellKind, cell: StepCell, options: RecurrentOption
   }
   const handle = options.state;
   const B = checkPositiveInt(op, 'batch', options.batch ?? handle?.batch ?? 1);
-  if (handle !== undefined) {
-    const want = stateSpecOf(cell);
-    const s = handle.spec;
-    if (s.target !== 'cell' || s.kind !== want.kind || s.inputSize !== want.inputSize ||
-      s.hiddenSize !== want.hiddenSize || s.layers !== want.layers) {
-      throw new RangeError(`${op}: state handle belongs to ${formatSpec(s)}, expected ${formatSpec(want)}`);
-    }
-    if (handle.batch !== B) {
-      throw new RangeError(`${op}: state handle has batch ${handle.batch}, expected batch ${B}`);
-    }
-  }
+  if (handle !== undefined) checkHandleFits(op, handle, cell, B);
   const n = B * cell.inputSize;
 
   return (source) =>
