@@ -92,6 +92,8 @@ class SharedHalfBatchWorker implements HalfBatchWorker {
     if (this.closed) return;
     this.closed = true;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Keep the process alive until the worker has really gone (it was unref'ed while idle).
+    this.worker.ref();
     this.post(OP.STOP);
     await exited;
   }

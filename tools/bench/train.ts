@@ -1,0 +1,71 @@
+// `npm run bench -- train [--json] [--seconds S] [--cells lstm,gru] [--threads 1,2] [--hidden 256]`:
+// training throughput (chars/s) of the offline trainer on a char LM (V=65, T=64, B=32, Adam,
+// global-norm clip 5), one record per cell × thread count. Timings only here, never in tests.
+import { existsSync, readFileSync } from 'node:fs';
+import { CharModel, Vocabulary } from '@rxrnn/cells';
+import { getBackend } from '@rxrnn/kernels';
+import { OfflineTrainer } from '@rxrnn/trainer';
+
+const CORPUS = new URL('../../../shared/data/tinyshakespeare.txt', import.meta.url);
+
+function corpus(): string {
+  if (existsSync(CORPUS)) return readFileSync(CORPUS, 'utf8');
+  // Fallback with the same alphabet size: 65 printable chars from a fixed LCG (throughput does not depend on the text).
+  const alphabet = Array.from({ length: 65 }, (_, i) => String.fromCharCode(32 + i)).join('');
+  let s = 12345;
+  let out = '';
+  for (let i = 0; i < 400_000; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out += alphabet[s % 65];
+  }
+  return out;
+}
+
+function arg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+}
+
+export default async function train(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const seconds = Number(arg(args, 'seconds', '8'));
+  const cells = arg(args, 'cells', 'lstm,gru').split(',') as ('lstm' | 'gru' | 'rnn')[];
+  const threadsList = arg(args, 'threads', '1,2').split(',').map(Number) as (1 | 2)[];
+  const hidden = Number(arg(args, 'hidden', '256'));
+  const text = corpus();
+  const vocab = Vocabulary.fromText(text).chars;
+  for (const cell of cells) {
+    for (const threads of threadsList) {
+      const model = new CharModel({ cell, vocab, hidden, embeddingDim: 64, layers: 1, seed: 1 });
+      const tr = await OfflineTrainer.create(model, text, { batchSize: 32, bptt: 64, optimizer: { kind: 'adam' }, lr: 2e-3, maxGradNorm: 5, evalEvery: 0, threads });
+      try {
+        // Warm-up: JIT, WASM tier-up, worker start.
+        for (let i = 0; i < 3; i++) tr.trainStep();
+        const t0 = performance.now();
+        const tokens0 = tr.tokens;
+        let steps = 0;
+        while (performance.now() - t0 < seconds * 1000) {
+          tr.trainStep();
+          steps++;
+        }
+        const elapsed = (performance.now() - t0) / 1000;
+        const rec = {
+          suite: 'train',
+          cell,
+          hidden,
+          vocab: vocab.length,
+          bptt: 64,
+          batch: 32,
+          threads,
+          backend: getBackend(),
+          steps,
+          seconds: Number(elapsed.toFixed(3)),
+          chars_per_sec: Math.round((tr.tokens - tokens0) / elapsed),
+        };
+        console.log(json ? JSON.stringify(rec) : `${cell}-${hidden} threads=${threads} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`);
+      } finally {
+        await tr.close();
+      }
+    }
+  }
+}
