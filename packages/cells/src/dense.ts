@@ -1,6 +1,6 @@
 // Dense: the output layer, out [B × n_y] = x [B × n_a] · weightᵀ + bias, weight [n_y × n_a]
 // (PyTorch nn.Linear layout). Params [weight | bias] are allocF32 buffers or a model's views.
-import { addBias, allocF32, freeF32, gemmAB, gemmAtB, gemv, gemmABt, gemvT, initGlorotUniform, Rng } from '@rxrnn/kernels';
+import { allocF32, freeF32, gemmAB, gemmAtB, gemv, gemmABt, gemvT, initGlorotUniform, Rng } from '@rxrnn/kernels';
 import { checkF32, checkPositiveInt } from './internal/checks.js';
 
 export interface DenseConfig {
@@ -53,12 +53,10 @@ export class Dense {
     checkPositiveInt('Dense.forward', 'B', B);
     checkF32('Dense.forward', 'x', x, B * this.inSize, 'B*n_a');
     checkF32('Dense.forward', 'out', out, B * this.outSize, 'B*n_y');
-    if (B === 1) {
-      gemv(out, this.weight, x, this.outSize, this.inSize, false);
-    } else {
-      gemmABt(out, x, this.weight, B, this.outSize, this.inSize, false);
-    }
-    addBias(out, this.bias, B, this.outSize);
+    // Seed each row with the bias (a memcpy), then accumulate the product on top of it.
+    for (let r = 0; r < B; r++) out.set(this.bias, r * this.outSize);
+    if (B === 1) gemv(out, this.weight, x, this.outSize, this.inSize, true);
+    else gemmABt(out, x, this.weight, B, this.outSize, this.inSize, true);
   }
 
   /**
