@@ -1,0 +1,34 @@
+// `npm run --silent export-torch -- CHECKPOINT OUT.json [--latest]`: writes a trained checkpoint's
+// model in PyTorch state_dict layout ({config, params}) for tools/torch/load_export.py.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CheckpointError, exportTorch, loadCheckpoint } from '@rxrnn/trainer';
+
+const USAGE = `usage: npm run --silent export-torch -- CHECKPOINT OUT.json [--latest]
+
+  writes {"config": {mode, vocab, input, embedding_dim, hidden_size, num_layers},
+          "params": {name: {shape, data}}} with torch.nn.Embedding / RNN|GRU|LSTM / Linear names
+  --latest   export the last parameters instead of the best-validation ones`;
+
+let parsed: ReturnType<typeof parseArgs<{ options: { latest: { type: 'boolean' }; help: { type: 'boolean' } }; allowPositionals: true }>>;
+try {
+  parsed = parseArgs({ args: process.argv.slice(2), options: { latest: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+} catch (e) {
+  console.error(`export-torch: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.values.help || parsed.positionals.length !== 2) {
+  if (!parsed.values.help) console.error(`export-torch: expected CHECKPOINT and OUT.json, got ${parsed.positionals.length} argument(s)`);
+  console.error(USAGE);
+  process.exit(2);
+}
+const [ckptPath, outPath] = parsed.positionals;
+try {
+  const exp = exportTorch(loadCheckpoint(ckptPath), { which: parsed.values.latest ? 'latest' : 'best' });
+  writeFileSync(outPath, JSON.stringify(exp));
+  const n = Object.values(exp.params).reduce((s, t) => s + t.data.length, 0);
+  console.error(`export-torch: ${exp.config.mode} ${exp.config.num_layers}×${exp.config.hidden_size}, ${n} parameters → ${outPath}`);
+} catch (e) {
+  console.error(`export-torch: ${(e as Error).message}`);
+  process.exit(e instanceof CheckpointError || e instanceof RangeError ? 2 : 1);
+}
