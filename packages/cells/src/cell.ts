@@ -117,8 +117,8 @@ export abstract class RecurrentCell implements Cell {
   protected readonly gB: Float32Array;
   private readonly layout: ParamView[];
   private stepTape: CellTape | null = null;
-  private stepState: Float32Array | null = null;
-  private stepH: Float32Array = new Float32Array(0);
+  /** h views of the states seen by step() for the current B: several streams may share a cell. */
+  private stepViews = new WeakMap<Float32Array, Float32Array>();
   private trainTape: CellTape | null = null;
 
   constructor(config: CellConfig, storage?: CellStorage) {
@@ -202,12 +202,13 @@ export abstract class RecurrentCell implements Cell {
       checkPositiveInt(where, 'B', B);
       this.stepTape?.free();
       this.stepTape = this.createTape(1, B);
-      this.stepState = null;
+      this.stepViews = new WeakMap();
     }
-    if (state !== this.stepState) {
+    let hView = this.stepViews.get(state);
+    if (hView === undefined) {
       checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
-      this.stepState = state;
-      this.stepH = state.subarray(0, B * this.hiddenSize);
+      hView = state.subarray(0, B * this.hiddenSize);
+      this.stepViews.set(state, hView);
     }
     const tape = this.stepTape;
     this.project(where, tape, x);
@@ -225,7 +226,7 @@ export abstract class RecurrentCell implements Cell {
       const c1 = tape.csT[1]!;
       for (let i = 0; i < n; i++) state[n + i] = c1[i]!;
     }
-    return this.stepH;
+    return hView;
   }
 
   /**

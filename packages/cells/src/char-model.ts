@@ -51,16 +51,25 @@ export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharMod
   if (input !== 'embedding' && input !== 'onehot') {
     throw new RangeError(`CharModel: input must be 'embedding' or 'onehot', got ${JSON.stringify(config.input)}`);
   }
+  if (config.cell !== 'rnn' && config.cell !== 'gru' && config.cell !== 'lstm') {
+    throw new RangeError(`CharModel: cell must be 'rnn', 'gru' or 'lstm', got ${JSON.stringify(config.cell)}`);
+  }
+  const gruVariant = config.gruVariant ?? 'reset-after';
+  if (gruVariant !== 'reset-after' && gruVariant !== 'reset-before') {
+    throw new RangeError(`CharModel: gruVariant must be 'reset-after' or 'reset-before', got ${JSON.stringify(config.gruVariant)}`);
+  }
+  const seed = config.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`CharModel: seed must be an integer, got ${String(config.seed)}`);
   const vocab = new Vocabulary(config.vocab).chars;
   return {
     cell: config.cell,
-    gruVariant: config.gruVariant ?? 'reset-after',
+    gruVariant,
     vocab,
     input,
     embeddingDim: input === 'embedding' ? checkPositiveInt('CharModel', 'embeddingDim', config.embeddingDim ?? 32) : 0,
     hidden: checkPositiveInt('CharModel', 'hidden', config.hidden),
     layers: checkPositiveInt('CharModel', 'layers', config.layers ?? 1),
-    seed: config.seed ?? 0,
+    seed,
   };
 }
 

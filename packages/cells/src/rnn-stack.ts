@@ -43,9 +43,8 @@ export class RnnStack {
   readonly params: Float32Array;
   readonly grads: Float32Array;
   private readonly layout: ParamView[];
-  private stepState: Float32Array | null = null;
-  private stepB = 0;
-  private stepViews: Float32Array[] = [];
+  /** Per-layer views of the states seen by step(), keyed by state (several streams may share a stack). */
+  private stepViews = new WeakMap<Float32Array, { B: number; layers: Float32Array[] }>();
   private winT = 0;
   private winB = 0;
   private dBufA: Float32Array = new Float32Array(0);
@@ -139,15 +138,15 @@ export class RnnStack {
    * place. Returns the top layer's h [B × H], a view of `state`.
    */
   step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array {
-    if (state !== this.stepState || B !== this.stepB) {
+    let views = this.stepViews.get(state);
+    if (views === undefined || views.B !== B) {
       checkPositiveInt('RnnStack.step', 'B', B);
       checkF32('RnnStack.step', 'state', state, B * this.stateSize, 'B*stateSize');
-      this.stepViews = this.cells.map((_, k) => this.layerState(state, k, B));
-      this.stepState = state;
-      this.stepB = B;
+      views = { B, layers: this.cells.map((_, k) => this.layerState(state, k, B)) };
+      this.stepViews.set(state, views);
     }
     let input: Float32Array | Int32Array = x;
-    for (let k = 0; k < this.layers; k++) input = this.cells[k]!.step(this.stepViews[k]!, input, B);
+    for (let k = 0; k < this.layers; k++) input = this.cells[k]!.step(views.layers[k]!, input, B);
     return input as Float32Array;
   }
 

@@ -52,6 +52,8 @@ describe('argument checks', () => {
     expect(() => createCell({ kind: 'gru', inputSize: 2, hiddenSize: 2, gruVariant: 'after' as 'reset-after' })).toThrow(/gruVariant/);
     expect(() => new CharModel({ cell: 'lstm', vocab: [], hidden: 3 })).toThrow(TypeError);
     expect(() => new CharModel({ cell: 'lstm', vocab: ['a'], hidden: 3, input: 'bytes' as 'onehot' })).toThrow(/input must be/);
+    expect(() => new CharModel({ cell: 'elman' as 'rnn', vocab: ['a'], hidden: 3 })).toThrow(/CharModel: cell must be/);
+    expect(() => new CharModel({ cell: 'gru', vocab: ['a'], hidden: 3, seed: 0.5 })).toThrow(/seed must be an integer/);
     expect(() => new Embedding({ vocabSize: 0, dim: 2 })).toThrow(RangeError);
   });
   it('step and window inputs', () => {

@@ -38,6 +38,22 @@ describe('step agrees with the window forward', () => {
     });
   }
 
+  it('two interleaved streams on one stack keep separate states', () => {
+    const stack = new RnnStack({ kind: 'gru', inputSize: 2, hiddenSize: 3, layers: 2, seed: 3 });
+    const X = Float32Array.from(testValues(2 * 5, 6));
+    const Y = Float32Array.from(testValues(2 * 5, 7));
+    const sx = stack.createState(1), sy = stack.createState(1);
+    const hx: number[] = [], hy: number[] = [];
+    for (let t = 0; t < 5; t++) {
+      hx.push(...stack.step(sx, X.subarray(2 * t, 2 * t + 2), 1));
+      hy.push(...stack.step(sy, Y.subarray(2 * t, 2 * t + 2), 1));
+    }
+    const ox = stack.forward(X, 5, 1, stack.createState(1));
+    expect(maxDiff(hx, ox)).toBeLessThan(1e-6);
+    const oy = stack.forward(Y, 5, 1, stack.createState(1));
+    expect(maxDiff(hy, oy)).toBeLessThan(1e-6);
+  });
+
   it('RnnStack: two half windows through one state equal one window', () => {
     const T = 6, B = 2, nx = 3, H = 4;
     const stack = new RnnStack({ kind: 'lstm', inputSize: nx, hiddenSize: H, layers: 2, seed: 4 });
