@@ -40,41 +40,50 @@ function cases(rng: Rng): Case[] {
   return out;
 }
 
-/** Median seconds per call: each sample repeats the call until ~20 ms have passed. */
-function measure(run: () => void, samples: number): number {
+/** Calls per timed sample, so that one sample takes ~20 ms. */
+function calibrate(run: () => void): number {
   for (let i = 0; i < 3; i++) run();
   let reps = 1;
   for (;;) {
     const t = performance.now();
     for (let i = 0; i < reps; i++) run();
-    if (performance.now() - t > 20) break;
+    if (performance.now() - t > 20) return reps;
     reps *= 2;
   }
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) run();
-    times.push((performance.now() - t) / 1000 / reps);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
 }
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export default async function kernels(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const samples = 9;
+  // Each backend gets its own arrays from allocF32 made while it is active (WASM memory for wasm).
+  setBackend('wasm');
+  const wasmCases = cases(new Rng(1));
+  setBackend('js');
+  const jsCases = cases(new Rng(1));
   const rows: { kernel: string; backend: Backend; shape: string; gflops?: number; usPerCall?: number }[] = [];
-  for (const backend of ['wasm', 'js'] as const) {
-    setBackend(backend);
-    // Arrays come from allocF32 after the switch, so wasm runs on WASM memory (zero copy).
-    for (const c of cases(new Rng(1))) {
-      const sec = measure(c.run, samples);
+  for (let i = 0; i < wasmCases.length; i++) {
+    const pair = [['wasm', wasmCases[i]!], ['js', jsCases[i]!]] as const;
+    const reps = pair.map(([b, c]) => (setBackend(b), calibrate(c.run)));
+    const times: number[][] = [[], []];
+    // Samples alternate between the backends so machine noise hits both alike.
+    for (let s = 0; s < samples; s++) {
+      pair.forEach(([b, c], k) => {
+        setBackend(b);
+        const t = performance.now();
+        for (let r = 0; r < reps[k]!; r++) c.run();
+        times[k]!.push((performance.now() - t) / 1000 / reps[k]!);
+      });
+    }
+    pair.forEach(([backend, c], k) => {
+      const sec = median(times[k]!);
       const rec = c.flops > 0
         ? { kernel: c.kernel, backend, shape: c.shape, gflops: Number((c.flops / sec / 1e9).toFixed(2)) }
         : { kernel: c.kernel, backend, shape: c.shape, usPerCall: Number((sec * 1e6).toFixed(1)) };
       rows.push(rec);
       if (json) console.log(JSON.stringify(rec));
-    }
+    });
   }
   if (json) return;
   console.log('kernel        shape          unit               wasm          js   wasm/js');
