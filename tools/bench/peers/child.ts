@@ -1,0 +1,33 @@
+// Child-process entry of the peer benchmark: `child.ts <impl> <workload> <quick 0|1>` loads one
+// implementation, runs one workload and prints one JSON record per line on stdout. A failure to
+// load or run becomes an error record; nothing else is written to stdout.
+import type { Emit, Impl, PeerRecord, RunWorkload, Workload } from './workloads.js';
+
+const [impl, workload, quickArg] = process.argv.slice(2) as [Impl, Workload, string];
+const quick = quickArg === '1';
+
+const emit: Emit = (r) => {
+  const record: PeerRecord = { suite: 'peers', impl, ...r };
+  process.stdout.write(JSON.stringify(record) + '\n');
+};
+
+async function runner(): Promise<RunWorkload> {
+  switch (impl) {
+    case 'tfjs-cpu':
+      return (await import('./tfjs.js')).tfjsRunner('cpu');
+    case 'tfjs-wasm':
+      return (await import('./tfjs.js')).tfjsRunner('wasm');
+    case 'brain.js':
+      return (await import('./brain.js')).brainRunner;
+    case 'rxrnn':
+      return (await import('./rxrnn.js')).rxrnnRunner;
+    default:
+      throw new Error(`unknown impl ${String(impl)}`);
+  }
+}
+
+try {
+  await (await runner())(workload, quick, emit);
+} catch (e) {
+  emit({ workload, cell: 'lstm', hidden: 0, form: 'load', unit: 'us/step', error: e instanceof Error ? e.message : String(e) });
+}

@@ -1,0 +1,144 @@
+// Turns peer records into ratios (how many times faster rxrnn is) and tables: a plain-text one for
+// the terminal and a Markdown one for the README. Reads records only; measures nothing.
+import {
+  IMPLS,
+  WORKLOADS,
+  configKey,
+  higherIsBetter,
+  type Impl,
+  type PeerRecord,
+  type RatioRecord,
+} from './workloads.js';
+
+const measured = (r: PeerRecord): r is PeerRecord & { value: number } => typeof r.value === 'number' && r.value > 0;
+
+function better(a: PeerRecord & { value: number }, b: PeerRecord & { value: number }): boolean {
+  return higherIsBetter(a.unit) ? a.value > b.value : a.value < b.value;
+}
+
+/** Speed-up of `a` over `b` (>1: a is faster), whatever the unit's direction. */
+export function speedup(a: PeerRecord & { value: number }, b: PeerRecord & { value: number }): number {
+  return Number((higherIsBetter(a.unit) ? a.value / b.value : b.value / a.value).toPrecision(3));
+}
+
+/** Configurations in workload order, each with its records grouped by implementation. */
+export function groupByConfig(records: PeerRecord[]): Map<string, Map<Impl, PeerRecord[]>> {
+  const out = new Map<string, Map<Impl, PeerRecord[]>>();
+  const sorted = [...records].sort(
+    (a, b) => WORKLOADS.indexOf(a.workload) - WORKLOADS.indexOf(b.workload) || IMPLS.indexOf(a.impl) - IMPLS.indexOf(b.impl),
+  );
+  for (const r of sorted) {
+    if (!r.hidden) continue; // load failures carry no configuration
+    const key = configKey(r);
+    if (!out.has(key)) out.set(key, new Map());
+    const byImpl = out.get(key)!;
+    if (!byImpl.has(r.impl)) byImpl.set(r.impl, []);
+    byImpl.get(r.impl)!.push(r);
+  }
+  return out;
+}
+
+/** The fastest measured form of an implementation, if any. */
+export function best(rs: PeerRecord[] | undefined): (PeerRecord & { value: number }) | undefined {
+  let top: (PeerRecord & { value: number }) | undefined;
+  for (const r of rs ?? []) if (measured(r) && (!top || better(r, top))) top = r;
+  return top;
+}
+
+/** rxrnn's fastest form against every measured form of every peer, per configuration. */
+export function ratios(records: PeerRecord[]): RatioRecord[] {
+  const out: RatioRecord[] = [];
+  for (const byImpl of groupByConfig(records).values()) {
+    const ours = best(byImpl.get('rxrnn'));
+    if (!ours) continue;
+    for (const impl of IMPLS) {
+      if (impl === 'rxrnn') continue;
+      for (const peer of byImpl.get(impl) ?? []) {
+        if (!measured(peer)) continue;
+        out.push({
+          suite: 'peers',
+          ratio: speedup(ours, peer),
+          workload: ours.workload,
+          cell: ours.cell,
+          hidden: ours.hidden,
+          form: ours.form,
+          vs: impl,
+          vsForm: peer.form,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function cellText(r: PeerRecord | undefined): string {
+  if (!r) return '—';
+  if (r.skipped) return 'n/a';
+  if (r.error) return 'error';
+  return fmt(r.value!);
+}
+
+export function fmt(x: number): string {
+  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+function sizeText(r: PeerRecord): string {
+  const parts = [`${r.cell.toUpperCase()}-${r.hidden}`];
+  if (r.layers && r.layers > 1) parts[0] = `${r.layers}×${parts[0]}`;
+  if (r.batch && r.batch > 1) parts.push(`B=${r.batch}`);
+  if (r.T) parts.push(`T=${r.T}`);
+  return parts.join(' ');
+}
+
+/** Every implementation × form as its own column, plus rxrnn's speed-up over TF.js-WASM's best. */
+export function textTable(records: PeerRecord[]): string {
+  const groups = groupByConfig(records);
+  const columns: { impl: Impl; form: string }[] = [];
+  for (const impl of IMPLS)
+    for (const r of records)
+      if (r.impl === impl && r.hidden && !columns.some((c) => c.impl === impl && c.form === r.form))
+        columns.push({ impl, form: r.form });
+  const header = ['workload', 'size', 'unit', ...columns.map((c) => `${c.impl} ${c.form}`), 'x tfjs-wasm'];
+  const rows: string[][] = [header];
+  for (const byImpl of groups.values()) {
+    const any = [...byImpl.values()][0][0];
+    const ours = best(byImpl.get('rxrnn'));
+    const wasm = best(byImpl.get('tfjs-wasm'));
+    rows.push([
+      any.workload,
+      sizeText(any),
+      any.unit,
+      ...columns.map((c) => cellText(byImpl.get(c.impl)?.find((r) => r.form === c.form))),
+      ours && wasm ? `${speedup(ours, wasm)}x` : '—',
+    ]);
+  }
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const problems = records
+    .filter((r) => r.error || r.skipped)
+    .map((r) => `  ${r.impl} ${r.workload}${r.hidden ? ` ${sizeText(r)}` : ''} ${r.form}: ${r.error ? 'error: ' + r.error : 'n/a: ' + r.skipped}`);
+  return [...lines, ...(problems.length ? ['', 'not measured:', ...problems] : [])].join('\n');
+}
+
+/** One row per configuration: each implementation's best form (named), and speed-up vs TF.js-WASM. */
+export function markdownTable(records: PeerRecord[]): string {
+  const head = ['Workload', 'Size', 'Unit', 'rxrnn', 'TF.js WASM', 'TF.js cpu', 'brain.js', 'rxrnn ÷ TF.js WASM'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const byImpl of groupByConfig(records).values()) {
+    const any = [...byImpl.values()][0][0];
+    const cells = IMPLS.map((impl) => {
+      const rs = byImpl.get(impl);
+      const top = best(rs);
+      if (top) return `${fmt(top.value)} <sub>${top.form}</sub>`;
+      return cellText(rs?.[0]);
+    });
+    const ours = best(byImpl.get('rxrnn'));
+    const wasm = best(byImpl.get('tfjs-wasm'));
+    lines.push(
+      `| ${any.workload} | ${sizeText(any)} | ${any.unit} | ${cells.join(' | ')} | ${ours && wasm ? `${speedup(ours, wasm)}×` : '—'} |`,
+    );
+  }
+  return lines.join('\n');
+}

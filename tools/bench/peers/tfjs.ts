@@ -1,0 +1,342 @@
+// TF.js side of the peer benchmark (cpu or wasm backend, chosen per child process): each workload
+// in TF.js's layer form (tf.layers, predict / computeGradients) and in raw ops inside tf.tidy.
+// Owns every tensor it creates and disposes them; state tensors are swapped per step.
+import type * as TF from '@tensorflow/tfjs';
+import { summarize, timeRuns, randomIds } from './measure.js';
+import { A, B, C, D, budget, type CellKind, type Emit, type RunWorkload, type Workload } from './workloads.js';
+
+type Tf = typeof TF;
+type T2 = TF.Tensor2D;
+
+/** Loads TF.js with only the requested backend active; PROD silences the Node "Hi there" banner. */
+async function loadTf(backend: 'cpu' | 'wasm'): Promise<Tf> {
+  const tf = (await import('@tensorflow/tfjs')) as Tf;
+  tf.env().set('PROD', true);
+  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+  await tf.ready();
+  return tf;
+}
+
+export function tfjsRunner(backend: 'cpu' | 'wasm'): RunWorkload {
+  return async (workload: Workload, quick: boolean, emit: Emit) => {
+    const tf = await loadTf(backend);
+    const flags =
+      backend === 'wasm'
+        ? `simd=${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')} threads=${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`
+        : 'plain JS kernels';
+    const ctx = { tf, quick, emit, flags };
+    const fn = { A: workloadA, B: workloadB, C: workloadC, D: workloadD }[workload];
+    await fn(ctx);
+  };
+}
+
+interface Ctx {
+  tf: Tf;
+  quick: boolean;
+  emit: Emit;
+  flags: string;
+}
+
+/** Runs one measurement; a failure becomes an error record for that configuration only. */
+async function guarded(
+  emit: Emit,
+  base: Parameters<Emit>[0],
+  measure: () => Promise<Partial<Parameters<Emit>[0]>>,
+): Promise<void> {
+  try {
+    emit({ ...base, ...(await measure()) });
+  } catch (e) {
+    emit({ ...base, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+function uniform(tf: Tf, shape: number[], a: number): TF.Tensor {
+  return tf.randomUniform(shape, -a, a, 'float32', 7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw-op cells at batch rows, weights fused per cell. LSTM columns are ordered [i, f, o | g] so
+// one sigmoid covers three gates (fewer ops per step is what the fastest TF.js form is about).
+
+interface OpsCell {
+  /** state tensors, replaced (old ones disposed) by step */
+  state: TF.Tensor[];
+  step(x: TF.Tensor): TF.Tensor[];
+  dispose(): void;
+  h(): TF.Tensor;
+}
+
+function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): OpsCell {
+  const a = 1 / Math.sqrt(H);
+  const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+  const weights: TF.Tensor[] = [];
+  const keep = <X extends TF.Tensor>(t: X): X => (weights.push(t), t);
+  const zeros = (): TF.Tensor => tf.zeros([rows, H]);
+  const state = kind === 'lstm' ? [zeros(), zeros()] : [zeros()];
+  let step: (x: TF.Tensor, s: TF.Tensor[]) => TF.Tensor[];
+  if (kind === 'gru') {
+    // Reset-after (PyTorch): separate input and hidden products, r applied to W_hn h + b_hn.
+    const Wih = keep(uniform(tf, [n_x, G * H], a)) as T2;
+    const Whh = keep(uniform(tf, [H, G * H], a)) as T2;
+    const bih = keep(uniform(tf, [G * H], a));
+    const bhh = keep(uniform(tf, [G * H], a));
+    step = (x, [h]) => {
+      const xp = tf.fused.matMul({ a: x as T2, b: Wih, bias: bih });
+      const hp = tf.fused.matMul({ a: h as T2, b: Whh, bias: bhh });
+      const rz = tf.sigmoid(tf.add(tf.slice(xp, [0, 0], [rows, 2 * H]), tf.slice(hp, [0, 0], [rows, 2 * H])));
+      const [r, z] = tf.split(rz, 2, 1);
+      const n = tf.tanh(tf.add(tf.slice(xp, [0, 2 * H], [rows, H]), tf.mul(r, tf.slice(hp, [0, 2 * H], [rows, H]))));
+      return [tf.add(n, tf.mul(z, tf.sub(h, n)))];
+    };
+  } else {
+    const W = keep(uniform(tf, [n_x + H, G * H], a)) as T2;
+    const b = keep(uniform(tf, [G * H], a));
+    step =
+      kind === 'rnn'
+        ? (x, [h]) => [tf.tanh(tf.fused.matMul({ a: tf.concat([x, h], 1) as T2, b: W, bias: b }))]
+        : (x, [h, c]) => {
+            const z = tf.fused.matMul({ a: tf.concat([x, h], 1) as T2, b: W, bias: b });
+            const [i, f, o] = tf.split(tf.sigmoid(tf.slice(z, [0, 0], [rows, 3 * H])), 3, 1);
+            const g = tf.tanh(tf.slice(z, [0, 3 * H], [rows, H]));
+            const c2 = tf.add(tf.mul(f, c), tf.mul(i, g));
+            return [tf.mul(o, tf.tanh(c2)), c2];
+          };
+  }
+  const cell: OpsCell = {
+    state,
+    step(x) {
+      const next = tf.tidy(() => step(x, cell.state));
+      for (const t of cell.state) t.dispose();
+      cell.state = next;
+      return next;
+    },
+    h: () => cell.state[0],
+    dispose() {
+      for (const t of [...weights, ...cell.state]) t.dispose();
+    },
+  };
+  return cell;
+}
+
+function recurrentLayer(tf: Tf, kind: CellKind, H: number, extra: Record<string, unknown>): TF.layers.Layer {
+  // Glorot for the recurrent kernel too: the default orthogonal one is slow to build at H=512 and
+  // warns on the console; initial values do not change the arithmetic being timed.
+  const opts = { units: H, recurrentInitializer: 'glorotUniform' as const, ...extra };
+  if (kind === 'lstm') return tf.layers.lstm(opts);
+  if (kind === 'gru') return tf.layers.gru(opts);
+  return tf.layers.simpleRNN({ ...opts, activation: 'tanh' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A. One step at batch 1 with state carried; the step's h is read back to JS (dataSync) as a
+// streaming consumer would.
+
+async function workloadA({ tf, quick, emit, flags }: Ctx): Promise<void> {
+  const bud = budget('A', quick);
+  for (const cell of A.cells) {
+    for (const H of A.hidden) {
+      const base = { workload: 'A' as const, cell, hidden: H, inputSize: A.n_x, batch: 1 };
+      const x = tf.tidy(() => uniform(tf, [1, A.n_x], 1));
+      await guarded(emit, { ...base, form: 'ops', notes: `tf.tidy + fused matMul; ${flags}` }, async () => {
+        const c = opsCell(tf, cell, A.n_x, H, 1);
+        const t = await timeRuns((n) => {
+          for (let k = 0; k < n; k++) c.step(x)[0].dataSync();
+        }, bud);
+        c.dispose();
+        return summarize(t, 'us/step', 1);
+      });
+      await guarded(emit, { ...base, form: 'layer', notes: `stateful layer, predict per step; ${flags}` }, async () => {
+        const model = tf.sequential({
+          layers: [recurrentLayer(tf, cell, H, { stateful: true, batchInputShape: [1, 1, A.n_x] })],
+        });
+        const x3 = x.reshape([1, 1, A.n_x]);
+        const t = await timeRuns((n) => {
+          for (let k = 0; k < n; k++) {
+            const y = model.predict(x3) as TF.Tensor;
+            y.dataSync();
+            y.dispose();
+          }
+        }, bud);
+        x3.dispose();
+        model.dispose();
+        return summarize(t, 'us/step', 1);
+      });
+      x.dispose();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// B. Training step: embedding → cell (return sequences) → dense, mean softmax cross-entropy over
+// B·T positions, computeGradients, global-norm clip, Adam.applyGradients. State is not carried
+// between windows (initial zeros each window; the arithmetic is the same either way).
+
+async function workloadB({ tf, quick, emit, flags }: Ctx): Promise<void> {
+  const bud = budget('B', quick);
+  for (const cell of quick ? B.cells.slice(0, 1) : B.cells) {
+    const base = { workload: 'B' as const, cell, hidden: B.hidden, inputSize: B.E, batch: B.batch, T: B.T, vocab: B.V };
+    await guarded(
+      emit,
+      { ...base, form: 'layer', notes: `tf.layers one-hot·W_emb → ${cell} → dense, adam, computeGradients + global-norm clip ${B.clip}; ${flags}` },
+      async () => {
+        const model = tf.sequential({
+          layers: [
+            // The embedding as one-hot · W_emb: tf.layers.embedding's gradient needs the
+            // UnsortedSegmentSum kernel, which tfjs-backend-wasm 4.22 does not have.
+            tf.layers.dense({ units: B.E, useBias: false, batchInputShape: [B.batch, B.T, B.V] }),
+            recurrentLayer(tf, cell, B.hidden, { returnSequences: true }),
+            tf.layers.dense({ units: B.V }),
+          ],
+        });
+        const opt = tf.train.adam(B.lr);
+        const ids = randomIds(B.batch * (B.T + 1), B.V, 11);
+        const xs = tf.tidy(() =>
+          tf.oneHot(
+            tf.tensor2d(
+              Int32Array.from({ length: B.batch * B.T }, (_, k) => ids[Math.floor(k / B.T) * (B.T + 1) + (k % B.T)]),
+              [B.batch, B.T],
+              'int32',
+            ),
+            B.V,
+          ).toFloat(),
+        );
+        const ys = tf.tidy(() =>
+          tf.oneHot(
+            tf.tensor1d(
+              Int32Array.from({ length: B.batch * B.T }, (_, k) => ids[Math.floor(k / B.T) * (B.T + 1) + (k % B.T) + 1]),
+              'int32',
+            ),
+            B.V,
+          ),
+        );
+        const vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
+        const trainStep = (): void => {
+          tf.tidy(() => {
+            const { value, grads } = opt.computeGradients(() => {
+              const logits = model.apply(xs, { training: true }) as TF.Tensor;
+              return tf.losses.softmaxCrossEntropy(ys, logits.reshape([B.batch * B.T, B.V])) as TF.Scalar;
+            }, vars);
+            const names = Object.keys(grads);
+            const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
+            const scale = tf.minimum(1, tf.div(B.clip, tf.add(norm, 1e-6)));
+            const clipped: TF.NamedTensorMap = {};
+            for (const k of names) clipped[k] = tf.mul(grads[k], scale);
+            opt.applyGradients(clipped);
+            value.dataSync();
+          });
+        };
+        const t = await timeRuns((n) => {
+          for (let k = 0; k < n; k++) trainStep();
+        }, bud);
+        xs.dispose();
+        ys.dispose();
+        model.dispose();
+        opt.dispose();
+        return summarize(t, 'chars/s', B.batch * B.T);
+      },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// C. Forward over a [T, B, n_x] window; all outputs [T, B, H] read back.
+
+async function workloadC({ tf, quick, emit, flags }: Ctx): Promise<void> {
+  const bud = budget('C', quick);
+  const { hidden: H, batch: Bn, T, n_x } = C;
+  const base = { workload: 'C' as const, cell: C.cell, hidden: H, inputSize: n_x, batch: Bn, T };
+  const work = T * Bn;
+  await guarded(emit, { ...base, form: 'ops', notes: `per step: slice x_t, concat with h, one fused matMul; ${flags}` }, async () => {
+    // Porting note: one X·W_ih product for the whole window and a per-step slice of it is slower
+    // here (slicing or splitting a large tensor is very slow on tfjs-backend-wasm 4.22).
+    const cell = opsCell(tf, C.cell, n_x, H, Bn);
+    const X = uniform(tf, [T * Bn, n_x], 1) as T2;
+    const forward = (): void => {
+      const hs: TF.Tensor[] = [];
+      for (let t = 0; t < T; t++) {
+        const x = tf.slice(X, [t * Bn, 0], [Bn, n_x]);
+        hs.push(tf.clone(cell.step(x)[0]));
+        x.dispose();
+      }
+      const out = tf.stack(hs);
+      out.dataSync();
+      for (const h of [...hs, out]) h.dispose();
+    };
+    const t = await timeRuns((n) => {
+      for (let k = 0; k < n; k++) forward();
+    }, bud);
+    cell.dispose();
+    X.dispose();
+    return summarize(t, 'steps*batch/s', work);
+  });
+  await guarded(emit, { ...base, form: 'layer', notes: `tf.layers.lstm returnSequences, predict; ${flags}` }, async () => {
+    const model = tf.sequential({
+      layers: [recurrentLayer(tf, C.cell, H, { returnSequences: true, inputShape: [T, n_x] })],
+    });
+    // Layers are batch-major [B, T, n_x]; the same numbers as the time-major window.
+    const X = uniform(tf, [Bn, T, n_x], 1);
+    const t = await timeRuns((n) => {
+      for (let k = 0; k < n; k++) {
+        const y = model.predict(X, { batchSize: Bn }) as TF.Tensor;
+        y.dataSync();
+        y.dispose();
+      }
+    }, bud);
+    X.dispose();
+    model.dispose();
+    return summarize(t, 'steps*batch/s', work);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// D. Generation: embedding row → 2 LSTM layers → dense logits → sample → next token; chars/s.
+// Two samplers: tf.multinomial on the logits, or softmax read back and sampled in JS.
+
+async function workloadD({ tf, quick, emit, flags }: Ctx): Promise<void> {
+  const bud = budget('D', quick);
+  const { V, E, hidden: H, layers } = D;
+  const base = { workload: 'D' as const, cell: D.cell, hidden: H, inputSize: E, layers, vocab: V, batch: 1 };
+  for (const sampler of ['multinomial', 'js'] as const) {
+    await guarded(
+      emit,
+      { ...base, form: `ops+${sampler}`, notes: `raw ops per step, ${sampler === 'js' ? 'softmax read back, sampled in JS' : 'tf.multinomial'}; ${flags}` },
+      async () => {
+        const a = 1 / Math.sqrt(H);
+        const emb = uniform(tf, [V, E], 1);
+        const cells = Array.from({ length: layers }, (_, l) => opsCell(tf, 'lstm', l === 0 ? E : H, H, 1));
+        const Wy = uniform(tf, [H, V], a) as T2;
+        const by = uniform(tf, [V], a);
+        let token = 0;
+        const nextChar = (): number => {
+          const tok = tf.tensor1d([token], 'int32');
+          const e = tf.gather(emb, tok);
+          // Each layer's h belongs to its cell (disposed on the cell's next step).
+          let x: TF.Tensor = e;
+          for (const c of cells) x = c.step(x)[0];
+          e.dispose();
+          tok.dispose();
+          if (sampler === 'multinomial') {
+            const id = tf.tidy(() => tf.multinomial(tf.fused.matMul({ a: x as T2, b: Wy, bias: by }), 1));
+            token = id.dataSync()[0];
+            id.dispose();
+          } else {
+            const p = tf.tidy(() => tf.softmax(tf.fused.matMul({ a: x as T2, b: Wy, bias: by })));
+            const probs = p.dataSync();
+            p.dispose();
+            let r = Math.random();
+            token = V - 1;
+            for (let k = 0; k < V; k++) if ((r -= probs[k]) < 0) { token = k; break; }
+          }
+          return token;
+        };
+        const t = await timeRuns((n) => {
+          for (let k = 0; k < n; k++) nextChar();
+        }, bud);
+        for (const c of cells) c.dispose();
+        for (const x of [emb, Wy, by]) x.dispose();
+        return summarize(t, 'chars/s', 1);
+      },
+    );
+  }
+}

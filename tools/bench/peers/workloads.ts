@@ -1,0 +1,87 @@
+// The peer benchmark's workloads (A streaming step, B training, C batched inference, D generation):
+// their sizes, their time budgets (full and --quick), and the record every implementation emits.
+// Dimension names follow docs/contracts.md: n_x input, H hidden, V vocabulary, B batch, T steps.
+
+export type Impl = 'rxrnn' | 'tfjs-cpu' | 'tfjs-wasm' | 'brain.js';
+export type Workload = 'A' | 'B' | 'C' | 'D';
+export type CellKind = 'rnn' | 'gru' | 'lstm';
+
+export const IMPLS: readonly Impl[] = ['rxrnn', 'tfjs-wasm', 'tfjs-cpu', 'brain.js'];
+export const WORKLOADS: readonly Workload[] = ['A', 'B', 'C', 'D'];
+
+/** A: one step at batch 1, state carried between steps; µs per step. */
+export const A = { cells: ['lstm', 'gru', 'rnn'] as CellKind[], hidden: [128, 256, 512], n_x: 64 };
+/** B: char-LM training (embedding → cell → dense → softmax CE), Adam, global-norm clip 5. */
+export const B = { cells: ['lstm', 'gru'] as CellKind[], V: 65, E: 64, hidden: 256, T: 64, batch: 32, lr: 2e-3, clip: 5 };
+/** C: forward over a [T, B, n_x] window, LSTM; timesteps·batch per second. */
+export const C = { cell: 'lstm' as CellKind, hidden: 512, batch: 64, T: 64, n_x: 64 };
+/** D: sampling from a 2-layer LSTM char model (embedding E, dense V), temperature 1; chars/s. */
+export const D = { cell: 'lstm' as CellKind, V: 65, E: 64, hidden: 256, layers: 2 };
+
+/** How long to measure: warm up for warmupMs, then `runs` runs of about targetMs each. */
+export interface Budget {
+  warmupMs: number;
+  targetMs: number;
+  runs: number;
+}
+
+export function budget(workload: Workload, quick: boolean): Budget {
+  // --quick is a smoke run: one short warm-up, few short runs; its numbers are indicative only.
+  if (quick) return workload === 'A' ? { warmupMs: 60, targetMs: 40, runs: 3 } : { warmupMs: 0, targetMs: 150, runs: 1 };
+  if (workload === 'A') return { warmupMs: 200, targetMs: 250, runs: 7 };
+  return { warmupMs: 500, targetMs: 1000, runs: 3 };
+}
+
+/** One measurement; `value` is the median over `runs` runs (min and max alongside). */
+export interface PeerRecord {
+  suite: 'peers';
+  impl: Impl;
+  form: string;
+  workload: Workload;
+  cell: CellKind;
+  hidden: number;
+  inputSize?: number;
+  batch?: number;
+  T?: number;
+  layers?: number;
+  vocab?: number;
+  unit: 'us/step' | 'chars/s' | 'steps*batch/s';
+  value?: number;
+  min?: number;
+  max?: number;
+  runs?: number;
+  /** units of work (steps, chars…) in each timed run */
+  work?: number;
+  /** set instead of value when the implementation failed to load or to run */
+  error?: string;
+  /** set instead of value when the implementation does not offer the workload */
+  skipped?: string;
+  notes?: string;
+}
+
+/** A ratio record: how many times faster rxrnn is than `vs` on one workload configuration. */
+export interface RatioRecord {
+  suite: 'peers';
+  ratio: number;
+  workload: Workload;
+  cell: CellKind;
+  hidden: number;
+  form: string;
+  vs: Impl;
+  vsForm: string;
+}
+
+/** What a record's configuration is, without impl and form: rows of the table, keys of ratios. */
+export function configKey(r: Pick<PeerRecord, 'workload' | 'cell' | 'hidden'>): string {
+  return `${r.workload} ${r.cell}-${r.hidden}`;
+}
+
+/** True when larger values are better for the unit. */
+export function higherIsBetter(unit: PeerRecord['unit']): boolean {
+  return unit !== 'us/step';
+}
+
+export type Emit = (record: Omit<PeerRecord, 'suite' | 'impl'>) => void;
+
+/** What an implementation module offers: run one workload, emitting one record per configuration. */
+export type RunWorkload = (workload: Workload, quick: boolean, emit: Emit) => Promise<void>;
