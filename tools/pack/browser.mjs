@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Browser smoke check: bundles an entry that re-exports every package (their built dist, as a
+// bundler sees the published packages) with esbuild for the browser (ESM, nothing external) and
+// reports every import that cannot work there: Node built-ins and anything unresolved.
+// Running the bundle in a browser is the app's browser test.
+// `node tools/pack/browser.mjs [@rxrnn/name ...]` (default: all packages together).
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, ensureBuilt, publishablePackages } from './workspace.mjs';
+import { isBuiltin } from './contents.mjs';
+
+const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
+
+/** The entry: `export * as <name> from '<package>'` for each package, so nothing is shaken off. */
+export function browserEntry(names = publishablePackages().map((p) => p.name)) {
+  return names
+    .map((name) => `export * as ${name.split('/')[1]} from '${name}';`)
+    .join('\n');
+}
+
+/**
+ * Resolves with {ok, errors, warnings, nodeImports, inputs, bytes}: `errors` are esbuild's
+ * messages (an unresolved import or a Node built-in fails the build on platform "browser"),
+ * `nodeImports` every built-in any bundled file still imports (with the importer).
+ */
+export async function bundleForBrowser({ packages, build = true } = {}) {
+  if (build) await ensureBuilt();
+  const format = (m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`;
+  let result;
+  try {
+    result = await esbuild.build({
+      stdin: { contents: browserEntry(packages), resolveDir: ROOT, sourcefile: 'browser-entry.mjs', loader: 'js' },
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      external: [],
+      absWorkingDir: ROOT,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+  } catch (err) {
+    if (!Array.isArray(err.errors)) throw err;
+    return { ok: false, errors: err.errors.map(format), warnings: (err.warnings ?? []).map(format), nodeImports: nodeImportsOf(err.errors), inputs: [], bytes: 0 };
+  }
+  const nodeImports = [];
+  for (const [file, input] of Object.entries(result.metafile.inputs)) {
+    for (const imp of input.imports) if (imp.external || isBuiltin(imp.path)) nodeImports.push(`${file} imports ${imp.path}`);
+  }
+  const errors = result.errors.map(format);
+  return {
+    ok: errors.length === 0 && nodeImports.length === 0,
+    errors,
+    warnings: result.warnings.map(format),
+    nodeImports,
+    inputs: Object.keys(result.metafile.inputs),
+    bytes: result.outputFiles.reduce((n, f) => n + f.contents.length, 0),
+  };
+}
+
+// esbuild's "Could not resolve" errors for built-ins, as "<file> imports <module>".
+function nodeImportsOf(errors) {
+  return errors
+    .map((e) => [e.location?.file, /Could not resolve "([^"]+)"/.exec(e.text)?.[1]])
+    .filter(([, spec]) => spec && isBuiltin(spec))
+    .map(([file, spec]) => `${file} imports ${spec}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const names = process.argv.slice(2);
+  const { inputs, ...r } = await bundleForBrowser({ packages: names.length ? names : undefined });
+  console.log(JSON.stringify({ ...r, inputs: inputs.length }, null, 2));
+  process.exitCode = r.ok ? 0 : 1;
+}
