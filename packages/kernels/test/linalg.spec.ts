@@ -93,6 +93,29 @@ describe.each(places)('gemm (three forms) and ger with %s arrays', (place) => {
   });
 });
 
+describe('zero-sized dims', () => {
+  it('give zeros (or leave the accumulator) like the twin', () => {
+    const rng = new K.Rng(14);
+    for (const [M, N, Kd] of [[0, 3, 2], [3, 0, 2], [3, 2, 0]] as const) {
+      for (const name of ['gemmABt', 'gemmAtB', 'gemmAB'] as GemmName[]) {
+        for (const acc of [false, true]) {
+          const A = rand(rng, M * Kd, 'wasm-memory'), Bm = rand(rng, N * Kd, 'wasm-memory');
+          const C = rand(rng, M * N, 'wasm-memory'), CRef = C.slice();
+          K[name](C, A, Bm, M, N, Kd, acc);
+          K.reference[name](CRef, A.slice(), Bm.slice(), M, N, Kd, acc);
+          expect([...C], `${name} ${M}x${N}x${Kd} acc=${acc}`).toEqual([...CRef]);
+        }
+      }
+    }
+    const y = rand(rng, 3, 'wasm-memory');
+    K.gemv(y, K.allocF32(0), K.allocF32(0), 3, 0);
+    expect([...y]).toEqual([0, 0, 0]);
+    y.fill(2);
+    K.gemvT(y, K.allocF32(0), K.allocF32(0), 0, 3, true);
+    expect([...y]).toEqual([2, 2, 2]);
+  });
+});
+
 describe('mixed placement and views', () => {
   it('works when some arrays are in WASM memory and others are not, and on subarray views', () => {
     const rng = new K.Rng(13);

@@ -57,3 +57,27 @@ describe('allocF32 / freeF32', () => {
     for (const a of [W, big, x, y]) K.freeF32(a);
   });
 });
+
+describe('plain-memory build (fallback without SharedArrayBuffer)', () => {
+  it('instantiates on a non-shared memory and computes gemv like the twin', async () => {
+    const { wasmPlain } = await import('../src/generated/kernels-wasm.js');
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const mod = new WebAssembly.Module(Buffer.from(wasmPlain, 'base64'));
+    const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as {
+      heapBase(): number;
+      gemv(y: number, W: number, x: number, rows: number, cols: number, acc: number): void;
+    };
+    const rows = 5, cols = 7;
+    const base = Math.ceil(ex.heapBase() / 16) * 16;
+    const W = new Float32Array(memory.buffer, base, rows * cols);
+    const x = new Float32Array(memory.buffer, base + 4 * rows * cols, cols);
+    const y = new Float32Array(memory.buffer, base + 4 * (rows * cols + cols), rows);
+    const rng = new K.Rng(8);
+    K.initUniform(W, rng, -1, 1);
+    K.initUniform(x, rng, -1, 1);
+    ex.gemv(y.byteOffset, W.byteOffset, x.byteOffset, rows, cols, 0);
+    const yRef = new Float32Array(rows);
+    K.reference.gemv(yRef, W.slice(), x.slice(), rows, cols);
+    for (let i = 0; i < rows; i++) expect(Math.abs(y[i]! - yRef[i]!)).toBeLessThan(1e-6);
+  });
+});
