@@ -68,10 +68,11 @@ export class CellTape {
 
   /** Every allocF32 buffer this tape cut, for free(). */
   private readonly owned: Float32Array[] = [];
-  private readonly kind: CellKind;
-  private readonly variant: GruVariant;
-  private readonly G: number;
-  private readonly H: number;
+  /** The cell shape this tape was cut for (a cell refuses a tape of another shape). */
+  readonly kind: CellKind;
+  readonly variant: GruVariant;
+  readonly G: number;
+  readonly H: number;
 
   constructor(kind: CellKind, variant: GruVariant, G: number, H: number, T: number, B: number) {
     this.kind = kind;

@@ -229,6 +229,15 @@ export abstract class RecurrentCell implements Cell {
     return hView;
   }
 
+  /** Throws unless `tape` was cut for a cell of this kind, variant and hidden size. */
+  private checkTape(where: string, tape: CellTape): void {
+    if (!(tape instanceof CellTape)) throw new TypeError(`${where}: tape must be a CellTape (from createTape), got ${String(tape)}`);
+    const variant = this.kind === 'gru' ? this.gruVariant : tape.variant;
+    if (tape.kind !== this.kind || tape.H !== this.hiddenSize || tape.variant !== variant) {
+      throw new RangeError(`${where}: tape is for a ${tape.kind} cell with H = ${tape.H}, expected ${this.kind} with H = ${this.hiddenSize}`);
+    }
+  }
+
   /**
    * Training forward over a window: x [T·B × n_x] rows (t, b) at t·B + b (or T·B one-hot ids),
    * from state0 [B × stateSize]. Keeps what backward needs in `tape`; returns the outputs
@@ -236,6 +245,7 @@ export abstract class RecurrentCell implements Cell {
    */
   forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array): Float32Array {
     const where = `${this.kind}.forwardSequence`;
+    this.checkTape(where, tape);
     const { T, B } = tape;
     checkF32(where, 'state0', state0, B * this.stateSize, 'B*stateSize');
     this.project(where, tape, x);
@@ -273,6 +283,7 @@ export abstract class RecurrentCell implements Cell {
   backwardSequence(tape: CellTape, dOut: Float32Array | null, dState: Float32Array | null,
     dx: Float32Array | null, dState0: Float32Array | null): void {
     const where = `${this.kind}.backwardSequence`;
+    this.checkTape(where, tape);
     if (!tape.filled) throw new RangeError(`${where}: the tape holds no forward pass; run forwardSequence first`);
     const { T, B } = tape, H = this.hiddenSize, n = B * H, rows = T * B;
     if (dOut !== null) checkF32(where, 'dOut', dOut, rows * H, 'T*B*H');

@@ -64,6 +64,11 @@ describe('argument checks', () => {
     expect(() => cell.step(new Float32Array(5), new Float32Array(8), 2)).toThrow(/state length 5, expected B\*stateSize = 12/);
     expect(() => cell.step(s, [1, 2, 3, 4, 5, 6, 7, 8] as unknown as Float32Array, 2)).toThrow(TypeError);
     expect(() => cell.step(s, Int32Array.from([0, 4]), 2)).toThrow(/\[1\] = 4, expected an id in \[0, 4\)/);
+    const other = createCell({ kind: 'gru', inputSize: 4, hiddenSize: 3 });
+    expect(() => cell.forwardSequence(other.createTape(2, 2), new Float32Array(16), s)).toThrow(/tape is for a gru cell with H = 3, expected lstm/);
+    const tape = cell.createTape(2, 2);
+    expect(() => cell.backwardSequence(tape, null, null, null, null)).toThrow(/no forward pass/);
+    expect(() => cell.forwardSequence(tape, new Float32Array(15), s)).toThrow(/x length 15, expected T\*B\*n_x = 16/);
     const stack = new RnnStack({ kind: 'gru', inputSize: 2, hiddenSize: 2 });
     expect(() => stack.backward(null, null, null, null)).toThrow(/no forward pass/);
     const m = new CharModel({ cell: 'gru', vocab: ['a', 'b'], hidden: 2, embeddingDim: 2 });
