@@ -1,6 +1,110 @@
-// rxrnn side of the peer benchmark (filled in as the packages' public APIs land).
-import type { Emit, RunWorkload, Workload } from './workloads.js';
+// rxrnn side of the peer benchmark, through the packages' public APIs only: createCell().step (A),
+// OfflineTrainer.trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C) and the
+// generate() operator (D). Buffers come from allocF32, so they live in the kernels' WASM memory.
+import { queueScheduler } from 'rxjs';
+import { CharModel, RnnStack, createCell, generate } from '@rxrnn/cells';
+import { allocF32, getBackend, ready } from '@rxrnn/kernels';
+import { OfflineTrainer } from '@rxrnn/trainer';
+import { randomF32, randomIds, summarize, timeRuns } from './measure.js';
+import { A, B, C, D, budget, type Emit, type RunWorkload, type Workload } from './workloads.js';
 
-export const rxrnnRunner: RunWorkload = async (workload: Workload, _quick: boolean, emit: Emit) => {
-  emit({ workload, cell: 'lstm', hidden: 0, form: 'none', unit: 'us/step', error: 'not wired yet' });
+async function guarded(emit: Emit, base: Parameters<Emit>[0], measure: () => Promise<Partial<Parameters<Emit>[0]>>): Promise<void> {
+  try {
+    emit({ ...base, ...(await measure()) });
+  } catch (e) {
+    emit({ ...base, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** A 65-char alphabet and a random text over it: throughput does not depend on the text. */
+function alphabet(V: number): string[] {
+  return Array.from({ length: V }, (_, k) => String.fromCharCode(32 + k));
+}
+
+export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolean, emit: Emit) => {
+  await ready();
+  const backend = `kernels backend ${getBackend()}`;
+  const bud = budget(workload, quick);
+  if (workload === 'A') {
+    for (const cell of A.cells) {
+      for (const H of A.hidden) {
+        const base = { workload, cell, hidden: H, inputSize: A.n_x, batch: 1, form: 'cell', notes: `createCell().step on allocF32 buffers, h read in place; ${backend}` };
+        await guarded(emit, base, async () => {
+          const c = createCell({ kind: cell, inputSize: A.n_x, hiddenSize: H, seed: 1 });
+          const state = c.createState(1);
+          const x = allocF32(A.n_x);
+          x.set(randomF32(A.n_x, 3));
+          const t = await timeRuns((n) => {
+            for (let k = 0; k < n; k++) c.step(state, x, 1);
+          }, bud);
+          return summarize(t, 'us/step', 1);
+        });
+      }
+    }
+  } else if (workload === 'B') {
+    const vocab = alphabet(B.V);
+    const ids = randomIds(200_000, B.V, 5);
+    const text = Array.from(ids, (i) => vocab[i]).join('');
+    for (const cell of quick ? B.cells.slice(0, 1) : B.cells) {
+      for (const threads of [1, 2] as const) {
+        const base = {
+          workload, cell, hidden: B.hidden, inputSize: B.E, batch: B.batch, T: B.T, vocab: B.V, form: `trainer-${threads}t`,
+          notes: `OfflineTrainer.trainStep, ${threads} thread${threads > 1 ? 's' : ''}, adam, maxGradNorm ${B.clip}, state carried; ${backend}`,
+        };
+        await guarded(emit, base, async () => {
+          const model = new CharModel({ cell, vocab, hidden: B.hidden, embeddingDim: B.E, layers: 1, seed: 1 });
+          const tr = await OfflineTrainer.create(model, text, {
+            batchSize: B.batch, bptt: B.T, optimizer: { kind: 'adam' }, lr: B.lr, maxGradNorm: B.clip, evalEvery: 0, threads,
+          });
+          try {
+            const t = await timeRuns((n) => {
+              for (let k = 0; k < n; k++) tr.trainStep();
+            }, bud);
+            return summarize(t, 'chars/s', B.batch * B.T);
+          } finally {
+            await tr.close();
+          }
+        });
+      }
+    }
+  } else if (workload === 'C') {
+    const { hidden: H, batch: Bn, T, n_x } = C;
+    const base = { workload, cell: C.cell, hidden: H, inputSize: n_x, batch: Bn, T, form: 'stack', notes: `RnnStack.forward over [T,B,n_x] (keeps its tape); ${backend}` };
+    await guarded(emit, base, async () => {
+      const stack = new RnnStack({ kind: C.cell, inputSize: n_x, hiddenSize: H, layers: 1, seed: 1 });
+      const input = allocF32(T * Bn * n_x);
+      input.set(randomF32(T * Bn * n_x, 4));
+      const state = stack.createState(Bn);
+      const t = await timeRuns((n) => {
+        for (let k = 0; k < n; k++) stack.forward(input, T, Bn, state);
+      }, bud);
+      return summarize(t, 'steps*batch/s', T * Bn);
+    });
+  } else {
+    const vocab = alphabet(D.V);
+    const model = new CharModel({ cell: D.cell, vocab, hidden: D.hidden, embeddingDim: D.E, layers: D.layers, seed: 1 });
+    const forms = [
+      { form: 'generate', opts: {}, notes: 'generate() defaults: asyncScheduler, yields every 4 ms' },
+      { form: 'generate-sync', opts: { scheduler: queueScheduler }, notes: 'generate() with scheduler: queueScheduler (no yielding)' },
+    ];
+    for (const f of forms) {
+      const base = { workload, cell: D.cell, hidden: D.hidden, inputSize: D.E, layers: D.layers, vocab: D.V, batch: 1, form: f.form, notes: `${f.notes}; sampling at temperature 1 included; ${backend}` };
+      await guarded(emit, base, async () => {
+        // One iteration = one char: a generation of n chars, timed until it completes.
+        const t = await timeRuns(
+          (n) =>
+            new Promise<number>((resolve, reject) => {
+              let got = 0;
+              generate(model, { prime: vocab[0], length: n, temperature: 1, seed: 9, ...f.opts }).subscribe({
+                next: () => void got++,
+                error: reject,
+                complete: () => resolve(got),
+              });
+            }),
+          bud,
+        );
+        return summarize(t, 'chars/s', 1);
+      });
+    }
+  }
 };
