@@ -45,6 +45,8 @@ export interface OnlineRunOptions {
   onUpdate?: (u: OnlineUpdate) => void;
   /** Called after every validation evaluation. */
   onEval?: (e: { step: number; tokens: number; valLoss: number }) => void;
+  /** Called once at the start with a way to take a checkpoint of the run at any moment. */
+  onStart?: (run: { checkpoint(): Checkpoint }) => void;
   /** Called after every checkpoint write. */
   onCheckpoint?: (path: string, bytes: number) => void;
 }
@@ -143,6 +145,7 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
   return new Promise<OnlineRunSummary>((resolve, reject) => {
     const subscription = new Subscription();
     let finished = false;
+    o.onStart?.({ checkpoint: record });
     const finish = (why: OnlineRunSummary['stoppedBy']) => {
       if (finished) return;
       finished = true;

@@ -1,7 +1,7 @@
 // `charstream score`: per-line surprisal in bits/char as lines arrive (the trainer's scoreOnline);
 // --learn adapts the model to the stream while scoring (dynamic evaluation). Lines are printed
 // when their newline is scored; a last line without one is printed at the end of input.
-import { createReadStream } from 'node:fs';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import { scoreOnline } from '@rxrnn/trainer';
 import { concat, of, tap } from 'rxjs';
 import { CliError, type Command } from '../cli-io.js';
@@ -27,14 +27,15 @@ export const scoreCommand: Command = {
     const { model, checkpoint } = loadModel(flags.checkpoint as string);
     if (!model.config.vocab.includes('\n')) throw new CliError('the model\'s vocabulary has no newline, so it cannot score lines');
     const input = flags.input as string;
-    const readable = input === '-' ? io.stdin : createReadStream(input);
-    const opened = new Promise<void>((resolve, reject) => {
-      if (input === '-') return resolve();
-      readable.once('error', (e: NodeJS.ErrnoException) => reject(new CliError(`cannot read --input ${input}: ${e.code ?? e.message}`)));
-      readable.once('readable', () => resolve());
-      readable.once('end', () => resolve());
-    });
-    await opened;
+    if (input !== '-') {
+      try {
+        if (!statSync(input).isFile()) throw new Error('not a file');
+        accessSync(input, constants.R_OK);
+      } catch (e) {
+        throw new CliError(`cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    const readable: NodeJS.ReadableStream = input === '-' ? io.stdin : createReadStream(input);
     const threshold = flags.threshold as number | undefined;
     const learn = flags.learn as boolean;
     // Learning continues the checkpoint's optimizer (its moments) when it has one.

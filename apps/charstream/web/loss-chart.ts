@@ -1,0 +1,91 @@
+// The page's training chart on a plain canvas: train loss (nats/char, left axis; bits/char on the
+// right, the same curve rescaled by 1/ln 2) and validation points against characters seen.
+
+export interface ChartPoint {
+  tokens: number;
+  loss: number;
+}
+
+export interface ChartEval {
+  tokens: number;
+  valLoss: number;
+}
+
+function ticks(lo: number, hi: number, count: number): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(10)));
+  return out;
+}
+
+const short = (v: number): string => (v >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : v >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+
+/** Redraws the whole chart; records the number of points drawn in canvas.dataset.points. */
+export function drawLossChart(canvas: HTMLCanvasElement, points: readonly ChartPoint[], evals: readonly ChartEval[]): void {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const { width, height } = canvas;
+  const m = { left: 56, right: 56, top: 16, bottom: 40 };
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, width, height);
+  const all = [...points.map((p) => ({ x: p.tokens, y: p.loss })), ...evals.map((e) => ({ x: e.tokens, y: e.valLoss }))].filter((p) => Number.isFinite(p.y));
+  canvas.dataset.points = String(all.length);
+  ctx.fillStyle = '#333';
+  ctx.font = '12px sans-serif';
+  if (all.length === 0) {
+    ctx.fillText('waiting for the first training updates…', m.left, height / 2);
+    return;
+  }
+  const x0 = Math.min(...all.map((p) => p.x));
+  const x1 = Math.max(x0 + 1, ...all.map((p) => p.x));
+  const y1 = Math.max(...all.map((p) => p.y)) * 1.05;
+  const y0 = 0;
+  const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
+  const sy = (y: number) => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
+
+  ctx.strokeStyle = '#eee';
+  ctx.textAlign = 'right';
+  for (const t of ticks(y0, y1, 5)) {
+    ctx.beginPath();
+    ctx.moveTo(m.left, sy(t));
+    ctx.lineTo(width - m.right, sy(t));
+    ctx.stroke();
+    ctx.fillText(short(t), m.left - 6, sy(t) + 4);
+  }
+  ctx.textAlign = 'left';
+  for (const t of ticks(y0 / Math.LN2, y1 / Math.LN2, 5)) ctx.fillText(short(t), width - m.right + 6, sy(t * Math.LN2) + 4);
+  ctx.textAlign = 'center';
+  for (const t of ticks(x0, x1, 6)) ctx.fillText(short(t), sx(t), height - m.bottom + 16);
+  ctx.fillText('characters seen', (m.left + width - m.right) / 2, height - 6);
+  ctx.save();
+  ctx.translate(14, height / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText('loss (nats/char)', 0, 0);
+  ctx.restore();
+  ctx.save();
+  ctx.translate(width - 10, height / 2);
+  ctx.rotate(Math.PI / 2);
+  ctx.fillText('bits/char', 0, 0);
+  ctx.restore();
+
+  ctx.strokeStyle = '#1f77b4';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  points.forEach((p, i) => (i ? ctx.lineTo(sx(p.tokens), sy(p.loss)) : ctx.moveTo(sx(p.tokens), sy(p.loss))));
+  ctx.stroke();
+  ctx.fillStyle = '#d62728';
+  for (const e of evals) {
+    ctx.beginPath();
+    ctx.arc(sx(e.tokens), sy(e.valLoss), 3, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  ctx.textAlign = 'left';
+  ctx.fillStyle = '#1f77b4';
+  ctx.fillText('— train', width - m.right - 130, m.top + 10);
+  ctx.fillStyle = '#d62728';
+  ctx.fillText('● validation', width - m.right - 75, m.top + 10);
+}
