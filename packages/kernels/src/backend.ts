@@ -167,15 +167,20 @@ const free: { off: number; bytes: number }[] = [];
 
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
+/** The newest buffer object: a plain comparison answers the common case before the WeakSet. */
+let current: ArrayBufferLike | null = null;
+
 function refreshView(): void {
   const buf = wasm!.memory.buffer;
   buffers.add(buf);
+  current = buf;
   heap = new Float32Array(buf);
 }
 
 /** Byte offset of arr inside WASM memory, or −1 when arr is an ordinary array. */
 export function ptr(arr: Float32Array): number {
-  return buffers.has(arr.buffer) ? arr.byteOffset : -1;
+  const b = arr.buffer;
+  return b === current || buffers.has(b) ? arr.byteOffset : -1;
 }
 
 /** Reserves `bytes` (16-aligned) of WASM memory; −1 when memory cannot hold it. */

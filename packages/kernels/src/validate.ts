@@ -87,5 +87,8 @@ export function checkBH(k: string, B: number, H: number): void {
 
 /** Checks a gate-shaped array: length B*G*H (G gate blocks per batch row). */
 export function checkG(k: string, name: string, arr: Float32Array, B: number, H: number, G: number): void {
-  checkF32(k, name, arr, B * G * H, G === 1 ? 'B*H' : `B*${G}H`);
+  // The formula text is built only on failure: this check runs several times per gate call.
+  if (!(arr instanceof Float32Array) || arr.length !== B * G * H) {
+    checkF32(k, name, arr, B * G * H, G === 1 ? 'B*H' : `B*${G}H`);
+  }
 }
