@@ -1,0 +1,173 @@
+// The CLI end to end, as child processes: exit codes and usage, train (file and stdin) with its
+// JSON summary, plot and checkpoint, sample and score on a checkpoint trained here, bad
+// checkpoints, and Ctrl-C (SIGINT) during training saving a final checkpoint atomically.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '@rxrnn/trainer';
+import { finished, runCli, startCli, tempDir, waitFor, writeCorpus } from './helpers.js';
+
+const tmp = tempDir();
+let corpus: string;
+let ckpt: string;
+const TINY = ['--hidden', '16', '--seq', '16', '--batch', '4', '--seed', '3'];
+
+beforeAll(async () => {
+  corpus = writeCorpus(tmp.dir);
+  ckpt = join(tmp.dir, 'tiny.ckpt');
+  const r = await runCli(['train', '--input', corpus, ...TINY, '--seconds', '1.5', '--checkpoint', ckpt, '--plot', join(tmp.dir, 'loss.svg'), '--json']);
+  expect(r.stderr).not.toContain('error');
+  expect(r.code).toBe(0);
+  writeFileSync(join(tmp.dir, 'summary.json'), r.stdout);
+});
+afterAll(() => tmp.cleanup());
+
+describe('charstream train', () => {
+  it('prints a JSON summary, writes the checkpoint and a loss plot with both curves', () => {
+    const summary = JSON.parse(readFileSync(join(tmp.dir, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ command: 'train', mode: 'offline', checkpoint: ckpt, model: { cell: 'lstm', hidden: 16, layers: 1 } });
+    expect(summary.steps).toBeGreaterThan(0);
+    expect(summary.train.bpc).toBeCloseTo(summary.train.nats / Math.LN2, 10);
+    expect(summary.validation.nats).toBeGreaterThan(0);
+    const saved = loadCheckpoint(ckpt);
+    expect(saved.counters.step).toBe(summary.steps);
+    const svg = readFileSync(join(tmp.dir, 'loss.svg'), 'utf8');
+    expect(svg).toContain('class="train"');
+    expect(svg).toContain('class="val"');
+    expect(svg).toContain('loss (nats/char)');
+  });
+
+  it('trains online from stdin until it ends', async () => {
+    const out = join(tmp.dir, 'stdin.ckpt');
+    const text = readFileSync(corpus, 'utf8').slice(0, 6000);
+    const r = await runCli(['train', '--input', '-', ...TINY, '--checkpoint', out, '--json'], text);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ mode: 'online', stoppedBy: 'end' });
+    // Every 20th block of 256 characters is held out for validation, the rest is trained on.
+    expect(summary.tokens).toBeGreaterThan(5000);
+    expect(summary.tokens).toBeLessThanOrEqual(6000);
+    expect(summary.validation.nats).toBeGreaterThan(0);
+    expect(loadCheckpoint(out).training.mode).toBe('online');
+  });
+
+  it('says clearly when stdin has no text', async () => {
+    const r = await runCli(['train', '--input', '-', ...TINY, '--checkpoint', join(tmp.dir, 'none.ckpt')], '');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/stdin ended before one window of text arrived/);
+  });
+
+  it('refuses a text too short for the batch', async () => {
+    const small = join(tmp.dir, 'small.txt');
+    writeFileSync(small, 'abc abc abc');
+    const r = await runCli(['train', '--input', small, '--checkpoint', join(tmp.dir, 'x.ckpt')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/has 11 characters; --batch 16 --seq 64 need at least/);
+  });
+
+  it('saves a final checkpoint atomically and exits 0 on SIGINT', async () => {
+    const out = join(tmp.dir, 'sigint.ckpt');
+    const child = startCli(['train', '--input', corpus, ...TINY, '--seconds', '120', '--checkpoint', out, '--checkpoint-every', '1000']);
+    const done = finished(child);
+    // Progress lines go to stderr; the first one means training is under way.
+    await waitFor(child.stderr!, /step \d+/);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/interrupted; trained \d+ steps/);
+    const saved = loadCheckpoint(out);
+    expect(saved.counters.step).toBeGreaterThan(0);
+    expect(readdirSync(tmp.dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+});
+
+describe('charstream sample', () => {
+  it('streams the asked number of characters, the same for the same seed', async () => {
+    const args = ['sample', '--checkpoint', ckpt, '--length', '120', '--seed', '5', '--prime', '## ', '--top-k', '5'];
+    const [a, b] = await Promise.all([runCli(args), runCli(args)]);
+    expect(a.code).toBe(0);
+    expect([...a.stdout]).toHaveLength(120);
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it('refuses a prime outside the vocabulary', async () => {
+    const r = await runCli(['sample', '--checkpoint', ckpt, '--prime', 'é']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--prime has "é", which the model's vocabulary of \d+ characters does not contain/);
+  });
+});
+
+describe('charstream score', () => {
+  it('scores each line in bits/char, unusual lines higher', async () => {
+    const lines = 'The cell reads the next character.\nqzxv#@!jk wq\n';
+    const r = await runCli(['score', '--checkpoint', ckpt, '--json'], lines);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.text)).toEqual(['The cell reads the next character.', 'qzxv#@!jk wq']);
+    expect(rows[0].chars).toBe(35);
+    expect(rows[1].bits).toBeGreaterThan(rows[0].bits);
+  });
+
+  it('learns from the stream with --learn (dynamic evaluation) and marks lines over --threshold', async () => {
+    const text = 'step=00001 loss=1.00 bpc=1.44 clip=no\n'.repeat(60);
+    const frozen = await runCli(['score', '--checkpoint', ckpt, '--json'], text);
+    const learning = await runCli(['score', '--checkpoint', ckpt, '--json', '--learn', '--lr', '0.01', '--seq', '16'], text);
+    const last = (r: { stdout: string }) => JSON.parse(r.stdout.trim().split('\n').at(-1)!).bits as number;
+    expect(learning.code).toBe(0);
+    expect(last(learning)).toBeLessThan(last(frozen));
+    const marked = await runCli(['score', '--checkpoint', ckpt, '--threshold', '0'], 'abc\n');
+    expect(marked.stdout).toMatch(/^!\s+\d+\.\d{3}  abc$/m);
+    expect(marked.stderr).toContain('1 of 1 lines above 0 bits/char');
+  });
+});
+
+describe('exit codes and errors', () => {
+  it.each([
+    [['bogus'], /unknown command "bogus"/],
+    [['train', '--input', 'x', '--wat'], /unknown flag --wat/],
+    [['train', '--input', 'x', '--hidden', 'big'], /--hidden "big", expected an integer/],
+    [['sample', '--checkpoint', 'x', '--temperature', '0'], /--temperature 0, expected > 0/],
+    [['serve', '--port', '70000'], /--port 70000, expected <= 65535/],
+  ])('%j → usage and exit 2', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/usage: charstream/);
+  });
+
+  it('needs --input for train', async () => {
+    const r = await runCli(['train']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--input FILE|- is required');
+  });
+
+  it('shows the commands with --help and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['demo', 'train', 'sample', 'score', 'serve']) expect(r.stdout).toContain(`  ${c} `);
+  });
+
+  it('reports a missing, truncated or foreign checkpoint in one line with exit 2', async () => {
+    const bytes = readFileSync(ckpt);
+    const truncated = join(tmp.dir, 'truncated.ckpt');
+    writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const foreign = join(tmp.dir, 'foreign.ckpt');
+    writeFileSync(foreign, JSON.stringify({ hello: 'world' }));
+    for (const [file, message] of [
+      [join(tmp.dir, 'missing.ckpt'), /cannot read file: ENOENT/],
+      [truncated, /truncated or corrupt|checksum/],
+      [foreign, /not a readable msgpack file|not an rxrnn checkpoint/],
+    ] as const) {
+      for (const command of ['sample', 'score']) {
+        const r = await runCli([command, '--checkpoint', file], 'x\n');
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    }
+    const verbose = await runCli(['sample', '--checkpoint', foreign, '--verbose']);
+    expect(verbose.code).toBe(2);
+    expect(verbose.stderr).toMatch(/\n\s+at /);
+  });
+});
