@@ -218,68 +218,79 @@ function dotInto(C: usize, i: i32, j: i32, N: i32, a: usize, b: usize, K: i32, a
   store<f32>(p, s);
 }
 
+/** k-chunk of the broadcast core: 256 rows × one 64-byte line of a Bm panel = 16 KiB, L1-resident. */
+const KC = 256;
+
 /**
- * Shared core of C = AᵀB and C = AB: C[i, j..] += a(i, k)·Bm[k, j..] with a(i, k) at element
- * i·ai + k·ak of A. Panels of 16 columns × 2 rows (8 accumulators, a full cache line of Bm per
- * k) are kept in registers for the whole k loop, so C is read and written once.
+ * C[M×N] = A[M×K]·Bm[K×N] (+ C when acc): C[i, j..] += A[i, k]·Bm[k, j..]. Panels of 16
+ * columns × 2 rows of C live in 8 registers through a k-chunk while a scalar of A is broadcast
+ * against one cache line of Bm; chunking k keeps the panel's lines in L1 across all rows of A.
  */
-function gemmBroadcast(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32, ai: i32, ak: i32): void {
+export function gemmAB(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32): void {
+  if (K == 0) {
+    if (!acc) memory.fill(C, 0, <usize>M * <usize>N << 2);
+    return;
+  }
   const nb = <usize>N << 2;
-  const aib = <usize>ai << 2;
-  const akb = <usize>ak << 2;
+  const kb = <usize>K << 2;
   let j = 0;
   for (; j + 16 <= N; j += 16) {
-    const bj = Bm + (<usize>j << 2);
-    let i = 0;
-    for (; i + 2 <= M; i += 2) {
-      const r0 = C + <usize>i * nb + (<usize>j << 2);
-      const r1 = r0 + nb;
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
-      let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
-      if (acc) {
-        c00 = v128.load(r0); c01 = v128.load(r0, 16); c02 = v128.load(r0, 32); c03 = v128.load(r0, 48);
-        c10 = v128.load(r1); c11 = v128.load(r1, 16); c12 = v128.load(r1, 32); c13 = v128.load(r1, 48);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const k1 = min(K, k0 + KC);
+      // Later chunks add to what the earlier ones stored.
+      const accumulate = acc || k0 > 0;
+      const bj = Bm + <usize>k0 * nb + (<usize>j << 2);
+      let i = 0;
+      for (; i + 2 <= M; i += 2) {
+        const r0 = C + <usize>i * nb + (<usize>j << 2);
+        const r1 = r0 + nb;
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+        if (accumulate) {
+          c00 = v128.load(r0); c01 = v128.load(r0, 16); c02 = v128.load(r0, 32); c03 = v128.load(r0, 48);
+          c10 = v128.load(r1); c11 = v128.load(r1, 16); c12 = v128.load(r1, 32); c13 = v128.load(r1, 48);
+        }
+        let pa0 = A + <usize>i * kb + (<usize>k0 << 2);
+        let pa1 = pa0 + kb;
+        let pb = bj;
+        for (let k = k0; k < k1; k++) {
+          const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+          const x0 = f32x4.splat(load<f32>(pa0));
+          const x1 = f32x4.splat(load<f32>(pa1));
+          c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+          c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+          c02 = f32x4.add(c02, f32x4.mul(x0, b2));
+          c03 = f32x4.add(c03, f32x4.mul(x0, b3));
+          c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+          c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+          c12 = f32x4.add(c12, f32x4.mul(x1, b2));
+          c13 = f32x4.add(c13, f32x4.mul(x1, b3));
+          pa0 += 4;
+          pa1 += 4;
+          pb += nb;
+        }
+        v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
+        v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); v128.store(r1, c13, 48);
       }
-      let pa0 = A + <usize>i * aib;
-      let pa1 = pa0 + aib;
-      let pb = bj;
-      for (let k = 0; k < K; k++) {
-        const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
-        const x0 = f32x4.splat(load<f32>(pa0));
-        const x1 = f32x4.splat(load<f32>(pa1));
-        c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-        c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-        c02 = f32x4.add(c02, f32x4.mul(x0, b2));
-        c03 = f32x4.add(c03, f32x4.mul(x0, b3));
-        c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-        c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-        c12 = f32x4.add(c12, f32x4.mul(x1, b2));
-        c13 = f32x4.add(c13, f32x4.mul(x1, b3));
-        pa0 += akb;
-        pa1 += akb;
-        pb += nb;
+      for (; i < M; i++) {
+        const r0 = C + <usize>i * nb + (<usize>j << 2);
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+        if (accumulate) {
+          c00 = v128.load(r0); c01 = v128.load(r0, 16); c02 = v128.load(r0, 32); c03 = v128.load(r0, 48);
+        }
+        let pa0 = A + <usize>i * kb + (<usize>k0 << 2);
+        let pb = bj;
+        for (let k = k0; k < k1; k++) {
+          const x0 = f32x4.splat(load<f32>(pa0));
+          c00 = f32x4.add(c00, f32x4.mul(x0, v128.load(pb)));
+          c01 = f32x4.add(c01, f32x4.mul(x0, v128.load(pb, 16)));
+          c02 = f32x4.add(c02, f32x4.mul(x0, v128.load(pb, 32)));
+          c03 = f32x4.add(c03, f32x4.mul(x0, v128.load(pb, 48)));
+          pa0 += 4;
+          pb += nb;
+        }
+        v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
       }
-      v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
-      v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); v128.store(r1, c13, 48);
-    }
-    for (; i < M; i++) {
-      const r0 = C + <usize>i * nb + (<usize>j << 2);
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
-      if (acc) {
-        c00 = v128.load(r0); c01 = v128.load(r0, 16); c02 = v128.load(r0, 32); c03 = v128.load(r0, 48);
-      }
-      let pa0 = A + <usize>i * aib;
-      let pb = bj;
-      for (let k = 0; k < K; k++) {
-        const x0 = f32x4.splat(load<f32>(pa0));
-        c00 = f32x4.add(c00, f32x4.mul(x0, v128.load(pb)));
-        c01 = f32x4.add(c01, f32x4.mul(x0, v128.load(pb, 16)));
-        c02 = f32x4.add(c02, f32x4.mul(x0, v128.load(pb, 32)));
-        c03 = f32x4.add(c03, f32x4.mul(x0, v128.load(pb, 48)));
-        pa0 += akb;
-        pb += nb;
-      }
-      v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
     }
   }
   // Remaining columns: 4-wide vectors, then scalars, one row at a time.
@@ -287,11 +298,11 @@ function gemmBroadcast(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, ac
     for (let i = 0; i < M; i++) {
       const r0 = C + <usize>i * nb + (<usize>j << 2);
       let c0 = acc ? v128.load(r0) : f32x4.splat(0);
-      let pa0 = A + <usize>i * aib;
+      let pa0 = A + <usize>i * kb;
       let pb = Bm + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa0)), v128.load(pb)));
-        pa0 += akb;
+        pa0 += 4;
         pb += nb;
       }
       v128.store(r0, c0);
@@ -301,11 +312,11 @@ function gemmBroadcast(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, ac
     for (let i = 0; i < M; i++) {
       const r0 = C + <usize>i * nb + (<usize>j << 2);
       let s: f32 = acc ? load<f32>(r0) : 0;
-      let pa0 = A + <usize>i * aib;
+      let pa0 = A + <usize>i * kb;
       let pb = Bm + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         s += load<f32>(pa0) * load<f32>(pb);
-        pa0 += akb;
+        pa0 += 4;
         pb += nb;
       }
       store<f32>(r0, s);
@@ -313,14 +324,19 @@ function gemmBroadcast(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, ac
   }
 }
 
-/** C[M×N] = A[K×M]ᵀ·Bm[K×N] (+ C when acc). */
-export function gemmAtB(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemmBroadcast(C, A, Bm, M, N, K, acc, 1, M);
-}
-
-/** C[M×N] = A[M×K]·Bm[K×N] (+ C when acc). */
-export function gemmAB(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemmBroadcast(C, A, Bm, M, N, K, acc, K, 1);
+/**
+ * C[M×N] = A[K×M]ᵀ·Bm[K×N] (+ C when acc). A is first transposed into the caller's workspace
+ * ws (M·K floats): reading A's columns in place strides by M·4 bytes, which for M a multiple of
+ * 1024 maps every access to one L1 set; the O(M·K) transpose is small next to the O(M·N·K) product.
+ */
+export function gemmAtB(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, acc: i32, ws: usize): void {
+  for (let k = 0; k < K; k++) {
+    const src = A + ((<usize>k * <usize>M) << 2);
+    for (let i = 0; i < M; i++) {
+      store<f32>(ws + ((<usize>i * <usize>K + <usize>k) << 2), load<f32>(src + (<usize>i << 2)));
+    }
+  }
+  gemmAB(C, ws, Bm, M, N, K, acc);
 }
 
 /** A[rows×cols] += alpha·x yᵀ. */

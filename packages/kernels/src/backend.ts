@@ -11,7 +11,7 @@ export interface WasmKernels {
   gemv(y: number, W: number, x: number, rows: number, cols: number, acc: number): void;
   gemvT(y: number, W: number, x: number, rows: number, cols: number, acc: number): void;
   gemmABt(C: number, A: number, Bm: number, M: number, N: number, K: number, acc: number): void;
-  gemmAtB(C: number, A: number, Bm: number, M: number, N: number, K: number, acc: number): void;
+  gemmAtB(C: number, A: number, Bm: number, M: number, N: number, K: number, acc: number, ws: number): void;
   gemmAB(C: number, A: number, Bm: number, M: number, N: number, K: number, acc: number): void;
   ger(A: number, x: number, y: number, rows: number, cols: number, alpha: number): void;
   rnnForward(h: number, pre: number, B: number, H: number): void;
@@ -274,6 +274,20 @@ export function freeF32(arr: Float32Array): void {
 export function wasmMemoryInfo(): { shared: boolean; bytes: number; heapUsed: number; live: number } | null {
   if (!wasm) return null;
   return { shared: wasm.shared, bytes: wasm.memory.buffer.byteLength, heapUsed: heapTop - heapStart, live: live.size };
+}
+
+// ---- Workspace: kernel-private temporaries (gemmAtB's transposed A) --------------------------
+let workOff = -1;
+let workBytes = 0;
+
+/** Pointer to at least `bytes` of WASM memory owned by the kernels, or −1 if it cannot fit. */
+export function workspace(bytes: number): number {
+  if (bytes > workBytes) {
+    if (workOff >= 0) release(workOff);
+    workOff = reserve(bytes);
+    workBytes = workOff < 0 ? 0 : bytes;
+  }
+  return workOff;
 }
 
 // ---- Scratch: plain arrays on the wasm backend ---------------------------------------------

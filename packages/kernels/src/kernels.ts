@@ -1,7 +1,7 @@
 // Public linear-algebra and gate kernels: validate once, then run on the active backend. On wasm,
 // arrays from allocF32 are passed by pointer (zero copy); other arrays go through the scratch
 // copy in backend.ts (correct, slower). Shapes as in docs/contracts.md; callers own all buffers.
-import { active, ptr, viaScratch } from './backend.js';
+import { active, ptr, viaScratch, workspace } from './backend.js';
 import * as G from './reference/gates.js';
 import * as L from './reference/linalg.js';
 import { checkGemm, checkGemv, checkGer } from './validate.js';
@@ -39,9 +39,13 @@ function gemm(name: GemmName, C: Float32Array, A: Float32Array, Bm: Float32Array
   const w = active();
   if (!w) return L[name](C, A, Bm, M, N, K, acc);
   checkGemm(name, C, A, Bm, M, N, K, acc);
+  // gemmAtB transposes A into a kernel-owned workspace first (see assembly/linalg.ts).
+  const ws = name === 'gemmAtB' ? workspace(4 * M * K) : 0;
+  if (ws < 0) return L[name](C, A, Bm, M, N, K, acc);
+  const a = acc ? 1 : 0;
   const pC = ptr(C), pA = ptr(A), pB = ptr(Bm);
-  if ((pC | pA | pB) >= 0) return w[name](pC, pA, pB, M, N, K, acc ? 1 : 0);
-  if (!viaScratch([C, A, Bm], [acc ? INOUT : OUT, IN, IN], (p) => w[name](p[0]!, p[1]!, p[2]!, M, N, K, acc ? 1 : 0))) {
+  if ((pC | pA | pB) >= 0) return w[name](pC, pA, pB, M, N, K, a, ws);
+  if (!viaScratch([C, A, Bm], [acc ? INOUT : OUT, IN, IN], (p) => w[name](p[0]!, p[1]!, p[2]!, M, N, K, a, ws))) {
     L[name](C, A, Bm, M, N, K, acc);
   }
 }
