@@ -2,7 +2,7 @@
 // run on arrays from allocF32 (zero-copy for wasm). Median of several timed runs per case. Also
 // times the fused LSTM/GRU gate kernels at B=32, H=256 (records with usPerCall instead of gflops).
 import { performance } from 'node:perf_hooks';
-import { Rng, allocF32, gemmABt, gemv, gruForward, initUniform, lstmBackward, lstmForward, setBackend } from '@rxrnn/kernels';
+import { Rng, allocF32, gemmAB, gemmABt, gemmAtB, gemv, gruForward, initUniform, lstmBackward, lstmForward, setBackend } from '@rxrnn/kernels';
 import type { Backend } from '@rxrnn/kernels';
 
 interface Case {
@@ -27,6 +27,11 @@ function cases(rng: Rng): Case[] {
   initUniform(X, rng, -1, 1);
   initUniform(Wg, rng, -1, 1);
   out.push({ kernel: 'gemm', shape: `${M}x${N}x${K}`, flops: 2 * M * N * K, run: () => gemmABt(C, X, Wg, M, N, K) });
+  // The same step's backward: dW[4H×n_x] = dGᵀ·X (gemmAtB) and dX[B×n_x] = dG·W (gemmAB).
+  const dG = allocF32(M * N), dW = allocF32(N * K), dX = allocF32(M * K);
+  initUniform(dG, rng, -1, 1);
+  out.push({ kernel: 'gemmAtB', shape: `${N}x${K}x${M}`, flops: 2 * M * N * K, run: () => gemmAtB(dW, dG, X, N, K, M) });
+  out.push({ kernel: 'gemmAB', shape: `${M}x${K}x${N}`, flops: 2 * M * N * K, run: () => gemmAB(dX, dG, Wg, M, K, N) });
   // Gate kernels over one batch step, B=32, H=256.
   const B = 32, H = 256, n = B * H;
   const pre = allocF32(4 * n), act = allocF32(4 * n), h = allocF32(n), c = allocF32(n), cPrev = allocF32(n);
