@@ -90,7 +90,8 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
   const maxGenerations = o.maxGenerations ?? 4;
   const maxLength = o.maxLength ?? 5000;
   const maxPrime = o.maxPrime ?? 1000;
-  const gen = { active: 0, completed: 0, aborted: 0, refused: 0 };
+  // chars counts every character sampled, so a test can see that an aborted generation stopped.
+  const gen = { active: 0, completed: 0, aborted: 0, refused: 0, chars: 0 };
 
   const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -181,6 +182,7 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
           next: (ch) => {
             pending += ch;
             count++;
+            gen.chars++;
             flushing ??= setImmediate(flush);
           },
           error: (e: unknown) => {
