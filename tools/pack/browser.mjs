@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, ensureBuilt, publishablePackages } from './workspace.mjs';
+import { ROOT, ensureBuilt, publishablePackages, withWorkspaceLock } from './workspace.mjs';
 import { isBuiltin } from './contents.mjs';
 
 const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
@@ -29,7 +29,7 @@ export async function bundleForBrowser({ packages, build = true } = {}) {
   const format = (m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`;
   let result;
   try {
-    result = await esbuild.build({
+    result = await withWorkspaceLock(() => esbuild.build({
       stdin: { contents: browserEntry(packages), resolveDir: ROOT, sourcefile: 'browser-entry.mjs', loader: 'js' },
       bundle: true,
       platform: 'browser',
@@ -40,7 +40,7 @@ export async function bundleForBrowser({ packages, build = true } = {}) {
       write: false,
       metafile: true,
       logLevel: 'silent',
-    });
+    }));
   } catch (err) {
     if (!Array.isArray(err.errors)) throw err;
     return { ok: false, errors: err.errors.map(format), warnings: (err.warnings ?? []).map(format), nodeImports: nodeImportsOf(err.errors), inputs: [], bytes: 0 };

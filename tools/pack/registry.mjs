@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installConsumer, npmEnv, runNodeConsumer, withTempDir, writeConsumers } from './consumer.mjs';
-import { NPM_REGISTRY, ROOT, ensureBuilt, nx, publishablePackages } from './workspace.mjs';
+import { NPM_REGISTRY, ROOT, ensureBuilt, nx, publishablePackages, withWorkspaceLock } from './workspace.mjs';
 
 const VERDACCIO = join(ROOT, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
 
@@ -121,10 +121,10 @@ export async function startRegistry({ readyTimeoutMs = 60_000 } = {}) {
  * disk, no versioning step, so no commits or tags) and resolves with nx's output.
  */
 export async function publishAll(registry) {
-  const { stdout, stderr } = await nx(
+  const { stdout, stderr } = await withWorkspaceLock(() => nx(
     ['release', 'publish', '--registry', registry.url, '--tag', 'latest', '--first-release', '--skip-sync', '--outputStyle=static'],
     { env: npmEnv({ userconfig: registry.npmrc }), timeoutMs: 180_000 },
-  );
+  ));
   return `${stdout}\n${stderr}`;
 }
 

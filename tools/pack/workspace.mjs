@@ -95,15 +95,19 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 let built;
 export function ensureBuilt() {
-  built ??= withLock('build', () =>
+  built ??= withWorkspaceLock(() =>
     nx(['run-many', '-t', 'build', '-p', 'packages/*', '--skip-sync', '--outputStyle=static'], { timeoutMs: 600_000 }));
   return built;
 }
 
-async function withLock(name, fn) {
+/**
+ * Runs `fn` while holding the workspace lock (a folder under node_modules/.cache), so that no
+ * build rewrites dist/ while another process packs, publishes or bundles it.
+ */
+export async function withWorkspaceLock(fn) {
   const dir = join(ROOT, 'node_modules', '.cache', 'rxrnn-pack');
   mkdirSync(dir, { recursive: true });
-  const lock = join(dir, `${name}.lock`);
+  const lock = join(dir, 'dist.lock');
   for (let waited = 0; ; waited += 250) {
     try {
       mkdirSync(lock);
@@ -146,7 +150,7 @@ export async function packAll(destination) {
   for (const p of pkgs) args.push('--workspace', p.dir);
   if (destination) args.push('--pack-destination', destination);
   else args.push('--dry-run');
-  const { stdout } = await npm(args, { cwd: ROOT });
+  const { stdout } = await withWorkspaceLock(() => npm(args, { cwd: ROOT }));
   const reports = JSON.parse(stdout.slice(stdout.indexOf('[')));
   for (const r of reports) if (destination) r.tarball = join(destination, r.filename);
   return reports;
