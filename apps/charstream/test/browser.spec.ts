@@ -1,0 +1,93 @@
+// The web page in a real browser: Debian's Chromium driven by playwright-core against
+// `charstream serve` (a child process on an ephemeral loopback port). Skipped with a message when
+// /usr/bin/chromium is absent, except under CI, where a missing browser is a failure.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_ROOT, finished, startCli, waitFor, type CliResult } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const mustRun = haveChromium || Boolean(process.env.CI);
+if (!mustRun) console.warn(`browser test skipped: ${CHROMIUM} not found (install it: apt-get install chromium)`);
+
+describe.skipIf(!mustRun)('the web page in Chromium', () => {
+  let server: ChildProcess;
+  let serverDone: Promise<CliResult>;
+  let url: string;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`CI is set but ${CHROMIUM} is missing: CI must install Debian's chromium package`);
+    server = startCli(['serve', '--port', '0', '--hidden', '32', '--max-generations', '2']);
+    serverDone = finished(server);
+    const banner = await waitFor(server.stdout!, /serving (http:\/\/127\.0\.0\.1:\d+\/)/);
+    url = /serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(banner)![1]!;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 1200 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      server.kill('SIGINT');
+      const r = await serverDone;
+      expect(r.code).toBe(0);
+    }
+  });
+
+  const count = () => page.$eval('#output', (el) => Number((el as HTMLElement).dataset.count));
+  const textLength = () => page.$eval('#output', (el) => (el.textContent ?? '').length);
+
+  it('loads cross-origin isolated, with the model and its speed shown', async () => {
+    await page.waitForSelector('body[data-ready="isolated"]', { timeout: 20_000 });
+    expect(await page.textContent('#model')).toMatch(/1-layer LSTM, hidden 32/);
+    await page.waitForFunction(() => /µs\/char/.test(document.getElementById('speed')!.textContent ?? ''), null, { timeout: 20_000 });
+    expect(await page.textContent('#error')).toBe('');
+  });
+
+  it('generates text that keeps growing', async () => {
+    await page.waitForFunction(() => Number(document.getElementById('output')!.dataset.count) > 20, null, { timeout: 20_000 });
+    const first = await count();
+    await page.waitForFunction((n) => Number(document.getElementById('output')!.dataset.count) > n + 50, first, { timeout: 20_000 });
+    expect(await count()).toBeGreaterThan(first + 50);
+  });
+
+  it('applies a new temperature: low is narrow, high spreads over the vocabulary', async () => {
+    await page.selectOption('#pace', '0');
+    const sampleAt = async (temperature: string) => {
+      await page.fill('#temperature', temperature);
+      await page.waitForSelector(`#active[data-temperature="${temperature}"]`, { timeout: 20_000 });
+      const from = await textLength();
+      await page.waitForFunction((n) => (document.getElementById('output')!.textContent ?? '').length > n + 600, from, { timeout: 20_000 });
+      const text = await page.$eval('#output', (el, n) => (el.textContent ?? '').slice(n, n + 600), from);
+      return new Set(text).size;
+    };
+    const low = await sampleAt('0.1');
+    const high = await sampleAt('5');
+    expect(high).toBeGreaterThan(low);
+  });
+
+  it('charts the server training loss', async () => {
+    await page.waitForFunction(() => Number(document.getElementById('chart')!.dataset.points) >= 3, null, { timeout: 20_000 });
+    expect(await page.textContent('#training')).toMatch(/step \d+ .* nats\/char .* bits\/char/);
+  });
+
+  it('saves a screenshot', async () => {
+    const dir = join(APP_ROOT, 'test-results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'charstream-page.png');
+    await page.screenshot({ path: file, fullPage: true });
+    expect(existsSync(file)).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+});
