@@ -1,6 +1,7 @@
 // What every installed-package consumer runs, whichever way it loaded the packages (import in
 // esm.mjs, require() in cjs.cjs): a token stream through lstm(), a char model trained on the spot
-// from a stream with trainOnline(), then generate(). Throws on any wrong result; returns a summary.
+// from a stream with trainOnline(), generate(), offline training with a worker thread and a
+// checkpoint round trip. Throws on any wrong result; returns a summary.
 'use strict';
 const assert = require('node:assert/strict');
 
@@ -68,6 +69,18 @@ async function scenario({ kernels, cells, clipping, trainer, bidirectional, rxjs
   for (const ch of text) assert.ok(vocab.chars.includes(ch), `generated ${JSON.stringify(ch)}, not in the vocabulary`);
   assert.equal(await sample(7), text, 'the same seed generated different text');
   summary.generated = text;
+
+  // Offline training with the gradient worker thread (a separate entry file in the package's
+  // dist, loaded by URL), then a checkpoint through msgpackr and back.
+  const gru = trainer.createCharModel({ cell: 'gru', vocab: vocab.chars, hidden: 16, embeddingDim: 8, seed: 2 });
+  const before = gru.params.slice();
+  const run = await trainer.trainOffline({ model: gru, text: TEXT, batchSize: 4, bptt: 16, maxSteps: 5, threads: 2, evalEvery: 0, valFraction: 0.1 });
+  assert.equal(run.steps, 5);
+  assert.ok(gru.params.some((v, i) => v !== before[i]), 'trainOffline did not change the parameters');
+  const restored = trainer.decodeCheckpoint(trainer.encodeCheckpoint(run.checkpoint));
+  assert.deepEqual(Array.from(restored.params), Array.from(gru.params));
+  assert.equal(restored.counters.step, 5);
+  summary.offline = { steps: run.steps, threads: 2, checkpointParams: restored.params.length };
   return summary;
 }
 

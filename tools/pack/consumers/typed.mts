@@ -3,7 +3,10 @@
 import { gemv, getBackend, type Backend } from '@rxrnn/kernels';
 import { createCell, generate, lstm, Vocabulary, type Cell, type CharModel } from '@rxrnn/cells';
 import { clipByGlobalNorm, type GlobalNormResult } from '@rxrnn/clipping';
-import { createCharModel, trainOnline, type OnlineTrainEvent } from '@rxrnn/trainer';
+import {
+  createCharModel, decodeCheckpoint, encodeCheckpoint, trainOffline, trainOnline,
+  type Checkpoint, type OnlineTrainEvent, type TrainSummary,
+} from '@rxrnn/trainer';
 import * as bidirectional from '@rxrnn/bidirectional';
 import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
 
@@ -31,7 +34,10 @@ const losses: number[] = events.map((e) => e.loss);
 const generated: Observable<string> = generate(model, { prime: 'the ', length: 48, seed: 7 });
 const sample: string = (await lastValueFrom(generated.pipe(toArray()))).join('');
 
+const run: TrainSummary = await trainOffline({ model, text, batchSize: 4, bptt: 16, maxSteps: 1, threads: 2 });
+const restored: Checkpoint = decodeCheckpoint(encodeCheckpoint(run.checkpoint));
+
 // @ts-expect-error kind must be one of the CellKind literals
 createCell({ kind: 'transformer', inputSize: 1, hiddenSize: 1 });
 
-export const summary = { backend, y, hs: hs.length, clip: clip.totalNorm, losses, sample, bidirectional: Object.keys(bidirectional) };
+export const summary = { backend, y, hs: hs.length, clip: clip.totalNorm, losses, sample, steps: restored.counters.step, bidirectional: Object.keys(bidirectional) };
