@@ -75,7 +75,11 @@ export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSumm
 
   let trainer: OfflineTrainer;
   if (resume) {
-    trainer = await OfflineTrainer.resume(resume, text, { evalEvery: opts.evalEvery, logEvery: opts.logEvery });
+    // Only overrides that were given: an undefined one must not mask the checkpoint's setting.
+    const override: { evalEvery?: number; logEvery?: number } = {};
+    if (opts.evalEvery !== undefined) override.evalEvery = opts.evalEvery;
+    if (opts.logEvery !== undefined) override.logEvery = opts.logEvery;
+    trainer = await OfflineTrainer.resume(resume, text, override);
   } else {
     if (!opts.model) throw new TypeError('trainOffline: pass a model (or resume from a checkpoint)');
     trainer = await OfflineTrainer.create(opts.model, text, opts);

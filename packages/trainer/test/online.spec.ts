@@ -3,7 +3,7 @@
 import { CharModel } from '@rxrnn/cells';
 import { EMPTY, NEVER, Observable, concat, from, lastValueFrom, mergeMap, of, take, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { scoreOnline, trainOnline, type OnlineTrainEvent, type ScoreEvent } from '../src/index.js';
+import { scoreOnline, trainOnline, type OnlineInput, type OnlineTrainEvent, type ScoreEvent } from '../src/index.js';
 
 const vocab = [...' abcdefghijklmnopqrstuvwxyz.'];
 const makeModel = () => new CharModel({ cell: 'lstm', vocab, hidden: 16, embeddingDim: 8, seed: 11 });
@@ -47,7 +47,7 @@ describe('trainOnline', () => {
   it('errors of its own name the operator, the token and what was expected', async () => {
     await expect(collect(of('abc', 'dEf').pipe(trainOnline(makeModel())))).rejects.toThrow(/trainOnline: char "E" at token 4 is not in the model's vocabulary/);
     await expect(collect(of(1, 2, 99).pipe(trainOnline(makeModel())))).rejects.toThrow(/token id 99 at token 2, expected an integer in 0..27/);
-    await expect(collect(of({} as never).pipe(trainOnline(makeModel())))).rejects.toThrow(TypeError);
+    await expect(collect(of({} as unknown as OnlineInput).pipe(trainOnline(makeModel())))).rejects.toThrow(TypeError);
     expect(() => trainOnline(makeModel(), { bptt: 0 })).toThrow(/trainOnline: bptt must be a positive integer, got 0/);
     expect(() => scoreOnline(makeModel(), { lr: -1 })).toThrow(/scoreOnline: lr must be/);
   });
