@@ -1,11 +1,11 @@
 // The CLI end to end, as child processes: exit codes and usage, train (file and stdin) with its
 // JSON summary, plot and checkpoint, sample and score on a checkpoint trained here, bad
 // checkpoints, and Ctrl-C (SIGINT) during training saving a final checkpoint atomically.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@rxrnn/trainer';
-import { finished, runCli, startCli, tempDir, waitFor, writeCorpus } from './helpers.js';
+import { finished, runCli, startCli, tempDir, writeCorpus } from './helpers.js';
 
 const tmp = tempDir();
 let corpus: string;
@@ -65,18 +65,23 @@ describe('charstream train', () => {
     expect(r.stderr).toMatch(/has 11 characters; --batch 16 --seq 64 need at least/);
   });
 
-  it('saves a final checkpoint atomically and exits 0 on SIGINT', async () => {
+  it('writes periodic checkpoints, then a final one on SIGINT, and exits 0', async () => {
     const out = join(tmp.dir, 'sigint.ckpt');
-    const child = startCli(['train', '--input', corpus, ...TINY, '--seconds', '120', '--checkpoint', out, '--checkpoint-every', '1000']);
+    const child = startCli(['train', '--input', corpus, ...TINY, '--seconds', '120', '--checkpoint', out, '--checkpoint-every', '0.3']);
     const done = finished(child);
-    // Progress lines go to stderr; the first one means training is under way.
-    await waitFor(child.stderr!, /step \d+/);
+    // A periodic checkpoint appears while training runs, and is always whole (temp file + rename).
+    let periodic = null;
+    for (let i = 0; i < 300 && periodic === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (existsSync(out)) periodic = loadCheckpoint(out);
+    }
+    expect(periodic).not.toBeNull();
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/interrupted; trained \d+ steps/);
     const saved = loadCheckpoint(out);
-    expect(saved.counters.step).toBeGreaterThan(0);
+    expect(saved.counters.step).toBeGreaterThanOrEqual(periodic!.counters.step);
     expect(readdirSync(tmp.dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 });
@@ -121,7 +126,8 @@ describe('charstream score', () => {
   });
 });
 
-describe('exit codes and errors', () => {
+// Independent child processes: run them side by side.
+describe.concurrent('exit codes and errors', () => {
   it.each([
     [['bogus'], /unknown command "bogus"/],
     [['train', '--input', 'x', '--wat'], /unknown flag --wat/],
@@ -153,18 +159,18 @@ describe('exit codes and errors', () => {
     writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const foreign = join(tmp.dir, 'foreign.ckpt');
     writeFileSync(foreign, JSON.stringify({ hello: 'world' }));
-    for (const [file, message] of [
+    const cases = [
       [join(tmp.dir, 'missing.ckpt'), /cannot read file: ENOENT/],
       [truncated, /truncated or corrupt|checksum/],
       [foreign, /not a readable msgpack file|not an rxrnn checkpoint/],
-    ] as const) {
-      for (const command of ['sample', 'score']) {
-        const r = await runCli([command, '--checkpoint', file], 'x\n');
-        expect(r.code).toBe(2);
-        expect(r.stderr).toMatch(message);
-        expect(r.stderr.trim().split('\n')).toHaveLength(1);
-        expect(r.stderr).not.toMatch(/\n\s+at /);
-      }
+    ] as const;
+    const runs = cases.flatMap(([file, message]) =>
+      ['sample', 'score'].map(async (command) => ({ message, r: await runCli([command, '--checkpoint', file], 'x\n') })));
+    for (const { message, r } of await Promise.all(runs)) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     const verbose = await runCli(['sample', '--checkpoint', foreign, '--verbose']);
     expect(verbose.code).toBe(2);
