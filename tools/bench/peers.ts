@@ -1,11 +1,15 @@
-// `npm run bench -- peers [--json] [--quick] [--only A,B] [--impls rxrnn,tfjs-wasm]`: the same
-// workloads on rxrnn and its JavaScript peers, in one invocation. Each (implementation, workload)
-// runs in its own child process, one after another, so peers never share a heap or a core.
+// `npm run bench -- peers [--json] [--quick] [--only A,B] [--impls rxrnn,tfjs-wasm] [--rounds N]`:
+// the same workloads on rxrnn and its JavaScript peers, in one invocation. Each (implementation,
+// workload) runs in its own child process, one after another, so peers never share a heap or a
+// core; the whole sequence is repeated for N rounds (default 3, 1 with --quick) and each value is
+// the median over all rounds' runs, so a burst of load on a shared machine hits every peer alike.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ratios, textTable } from './peers/report.js';
-import { IMPLS, WORKLOADS, type Impl, type PeerRecord, type Workload } from './peers/workloads.js';
+import { loadNow, machine, type Machine } from './peers/machine.js';
+import { median, round } from './peers/measure.js';
+import { IMPLS, UNIT, WORKLOADS, type Impl, type PeerRecord, type Workload } from './peers/workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -14,6 +18,7 @@ export interface PeersOptions {
   quick: boolean;
   workloads: Workload[];
   impls: Impl[];
+  rounds: number;
 }
 
 export function parseArgs(args: string[]): PeersOptions {
@@ -28,7 +33,10 @@ export function parseArgs(args: string[]): PeersOptions {
   const impls = (list('--impls') ?? [...IMPLS]) as Impl[];
   for (const w of workloads) if (!WORKLOADS.includes(w)) throw new RangeError(`peers: unknown workload ${w}, expected one of ${WORKLOADS.join(',')}`);
   for (const m of impls) if (!IMPLS.includes(m)) throw new RangeError(`peers: unknown impl ${m}, expected one of ${IMPLS.join(',')}`);
-  return { json: args.includes('--json'), quick: args.includes('--quick'), workloads, impls };
+  const quick = args.includes('--quick');
+  const rounds = Number(list('--rounds')?.[0] ?? (quick ? 1 : 3));
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`peers: --rounds must be a positive integer`);
+  return { json: args.includes('--json'), quick, workloads, impls, rounds };
 }
 
 /** Runs one (impl, workload) child; whatever goes wrong comes back as an error record. */
@@ -43,7 +51,7 @@ function runChild(impl: Impl, workload: Workload, quick: boolean, onRecord: (r: 
     let err = '';
     let got = 0;
     const fail = (error: string): void =>
-      onRecord({ suite: 'peers', impl, workload, cell: 'lstm', hidden: 0, form: 'process', unit: 'us/step', error });
+      onRecord({ suite: 'peers', impl, workload, cell: 'lstm', hidden: 0, form: 'process', unit: UNIT[workload], error });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
@@ -78,34 +86,54 @@ function runChild(impl: Impl, workload: Workload, quick: boolean, onRecord: (r: 
   });
 }
 
-/** Runs the selected workloads on the selected implementations; returns every record. */
-export async function runPeers(opts: PeersOptions, onRecord: (r: PeerRecord) => void = () => {}): Promise<PeerRecord[]> {
-  const records: PeerRecord[] = [];
-  for (const workload of opts.workloads) {
-    for (const impl of opts.impls) {
-      if (!opts.json) process.stderr.write(`peers: ${impl} ${workload}…\n`);
-      await runChild(impl, workload, opts.quick, (r) => {
-        records.push(r);
-        onRecord(r);
-      });
+/** Merges one configuration's records from several rounds: all samples pooled, median as value. */
+function merge(rs: PeerRecord[]): PeerRecord {
+  const ok = rs.filter((r) => r.samples?.length);
+  const failed = rs.filter((r) => r.error);
+  if (!ok.length) return rs[rs.length - 1];
+  const samples = ok.flatMap((r) => r.samples!);
+  const merged: PeerRecord = {
+    ...ok[0],
+    value: round(median(samples)),
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+    runs: samples.length,
+    samples,
+  };
+  if (failed.length) merged.notes = `${merged.notes ?? ''}; failed in ${failed.length} round(s): ${failed[0].error}`;
+  return merged;
+}
+
+/** Runs the selected workloads on the selected implementations, round after round; returns merged records. */
+export async function runPeers(opts: PeersOptions): Promise<PeerRecord[]> {
+  const byKey = new Map<string, PeerRecord[]>();
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const workload of opts.workloads) {
+      for (const impl of opts.impls) {
+        if (!opts.json) process.stderr.write(`peers: round ${round}/${opts.rounds} ${impl} ${workload}…\n`);
+        await runChild(impl, workload, opts.quick, (r) => {
+          const key = [r.impl, r.form, r.workload, r.cell, r.hidden].join('|');
+          if (!byKey.has(key)) byKey.set(key, []);
+          byKey.get(key)!.push(r);
+        });
+      }
     }
   }
-  return records;
+  return [...byKey.values()].map(merge);
 }
 
 export default async function peers(args: string[]): Promise<void> {
   const opts = parseArgs(args);
-  const records = await runPeers(opts, (r) => {
-    if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-  });
+  const meta: { suite: 'peers'; machine: Machine } = { suite: 'peers', machine: machine(['peers', ...args]) };
+  const records = await runPeers(opts);
+  meta.machine.loadavgEnd = loadNow();
   const rs = ratios(records);
   if (opts.json) {
-    for (const r of rs) process.stdout.write(JSON.stringify(r) + '\n');
+    for (const r of [...records, ...rs, meta]) process.stdout.write(JSON.stringify(r) + '\n');
     return;
   }
+  const m = meta.machine;
+  console.log(`${m.cpu}, ${m.nproc} cores, Node ${m.node}, load average ${m.loadavg.join(' ')} at start, ${(m.loadavgEnd ?? []).join(' ')} at the end, ${m.date}\n`);
   console.log(textTable(records));
-  if (rs.length) {
-    console.log('\nrxrnn speed-up (its fastest form) over each peer form:');
-    for (const r of rs) console.log(`  ${r.workload} ${r.cell}-${r.hidden}: ${r.ratio}x vs ${r.vs} ${r.vsForm}`);
-  }
+  console.log(`\n"rxrnn x": how many times faster rxrnn's fastest form is than that row (${opts.quick ? '--quick: indicative only' : 'median of runs'}).`);
 }

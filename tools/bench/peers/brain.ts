@@ -3,7 +3,7 @@
 // (Equation.runIndex, trainPattern, run). brain.js's RNN is ReLU (it has no tanh RNN).
 import { createRequire } from 'node:module';
 import { randomIds, summarize, timeRuns } from './measure.js';
-import { A, B, D, budget, type CellKind, type Emit, type RunWorkload, type Workload } from './workloads.js';
+import { A, B, D, budget, type CellKind, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
 
 // The parts of brain.js's recurrent net that the benchmark drives (its typings keep them internal).
 interface BrainEquation {
@@ -45,13 +45,6 @@ function makeNet(brain: Brain, kind: CellKind, o: { inputSize: number; inputRang
   return net;
 }
 
-async function guarded(emit: Emit, base: Parameters<Emit>[0], measure: () => Promise<Partial<Parameters<Emit>[0]>>): Promise<void> {
-  try {
-    emit({ ...base, ...(await measure()) });
-  } catch (e) {
-    emit({ ...base, error: e instanceof Error ? e.message : String(e) });
-  }
-}
 
 export const brainRunner: RunWorkload = async (workload: Workload, quick: boolean, emit: Emit) => {
   const brain = loadBrain();

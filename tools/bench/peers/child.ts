@@ -1,7 +1,7 @@
 // Child-process entry of the peer benchmark: `child.ts <impl> <workload> <quick 0|1>` loads one
 // implementation, runs one workload and prints one JSON record per line on stdout. A failure to
 // load or run becomes an error record; nothing else is written to stdout.
-import type { Emit, Impl, PeerRecord, RunWorkload, Workload } from './workloads.js';
+import { UNIT, type Emit, type Impl, type PeerRecord, type RunWorkload, type Workload } from './workloads.js';
 
 const [impl, workload, quickArg] = process.argv.slice(2) as [Impl, Workload, string];
 const quick = quickArg === '1';
@@ -29,5 +29,5 @@ async function runner(): Promise<RunWorkload> {
 try {
   await (await runner())(workload, quick, emit);
 } catch (e) {
-  emit({ workload, cell: 'lstm', hidden: 0, form: 'load', unit: 'us/step', error: e instanceof Error ? e.message : String(e) });
+  emit({ workload, cell: 'lstm', hidden: 0, form: 'load', unit: UNIT[workload] ?? 'us/step', error: e instanceof Error ? e.message : String(e) });
 }

@@ -20,13 +20,13 @@ export async function timeRuns(
   budget: Budget,
   maxIters = 1e6,
 ): Promise<Timing> {
-  // Warm up (JIT, allocations, lazily compiled kernels); the last call estimates one iteration.
+  // Warm up (JIT, allocations, lazily compiled kernels); the fastest call estimates one iteration.
   let est = Infinity;
   const warmEnd = nowMs() + budget.warmupMs;
   do {
     const t0 = nowMs();
     const done = await body(1);
-    est = (nowMs() - t0) / (done || 1);
+    est = Math.min(est, (nowMs() - t0) / (done || 1));
   } while (nowMs() < warmEnd);
   let iters = Math.max(1, Math.min(maxIters, Math.ceil(budget.targetMs / Math.max(est, 1e-3))));
   // The single-iteration estimate is coarse for tiny bodies: refine it once with a real batch.
@@ -57,9 +57,8 @@ export function summarize(
   t: Timing,
   unit: 'us/step' | 'chars/s' | 'steps*batch/s',
   workPerIter: number,
-): { unit: typeof unit; value: number; min: number; max: number; runs: number; work: number } {
+): { unit: typeof unit; value: number; min: number; max: number; runs: number; work: number; samples: number[] } {
   const vals = t.perIter.map((ms) => (unit === 'us/step' ? (ms * 1000) / workPerIter : (workPerIter * 1000) / ms));
-  const round = (x: number): number => Number(x.toPrecision(4));
   return {
     unit,
     value: round(median(vals)),
@@ -67,8 +66,11 @@ export function summarize(
     max: round(Math.max(...vals)),
     runs: vals.length,
     work: t.iters * workPerIter,
+    samples: vals.map(round),
   };
 }
+
+export const round = (x: number): number => Number(x.toPrecision(4));
 
 /** A small seeded generator for inputs (mulberry32), so every implementation sees the same data. */
 export function seeded(seed: number): () => number {

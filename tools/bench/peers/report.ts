@@ -91,30 +91,30 @@ function sizeText(r: PeerRecord): string {
   return parts.join(' ');
 }
 
-/** Every implementation × form as its own column, plus rxrnn's speed-up over TF.js-WASM's best. */
+/** One row per record, grouped by configuration, with rxrnn's (best form's) speed-up over it. */
 export function textTable(records: PeerRecord[]): string {
-  const groups = groupByConfig(records);
-  const columns: { impl: Impl; form: string }[] = [];
-  for (const impl of IMPLS)
-    for (const r of records)
-      if (r.impl === impl && r.hidden && !columns.some((c) => c.impl === impl && c.form === r.form))
-        columns.push({ impl, form: r.form });
-  const header = ['workload', 'size', 'unit', ...columns.map((c) => `${c.impl} ${c.form}`), 'x tfjs-wasm'];
+  const header = ['workload', 'size', 'impl', 'form', 'value', 'unit', 'runs', 'rxrnn x'];
   const rows: string[][] = [header];
-  for (const byImpl of groups.values()) {
-    const any = [...byImpl.values()][0][0];
+  for (const byImpl of groupByConfig(records).values()) {
     const ours = best(byImpl.get('rxrnn'));
-    const wasm = best(byImpl.get('tfjs-wasm'));
-    rows.push([
-      any.workload,
-      sizeText(any),
-      any.unit,
-      ...columns.map((c) => cellText(byImpl.get(c.impl)?.find((r) => r.form === c.form))),
-      ours && wasm ? `${speedup(ours, wasm)}x` : '—',
-    ]);
+    for (const impl of IMPLS) {
+      for (const r of byImpl.get(impl) ?? []) {
+        rows.push([
+          r.workload,
+          sizeText(r),
+          r.impl,
+          r.form,
+          cellText(r),
+          r.unit,
+          r.runs ? String(r.runs) : '',
+          ours && measured(r) && impl !== 'rxrnn' ? `${speedup(ours, r)}x` : '',
+        ]);
+      }
+    }
   }
+  const right = new Set([4, 6, 7]);
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  const lines = rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const problems = records
     .filter((r) => r.error || r.skipped)

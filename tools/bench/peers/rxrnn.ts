@@ -6,15 +6,8 @@ import { CharModel, RnnStack, createCell, generate } from '@rxrnn/cells';
 import { allocF32, getBackend, ready } from '@rxrnn/kernels';
 import { OfflineTrainer } from '@rxrnn/trainer';
 import { randomF32, randomIds, summarize, timeRuns } from './measure.js';
-import { A, B, C, D, budget, type Emit, type RunWorkload, type Workload } from './workloads.js';
+import { A, B, C, D, budget, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
 
-async function guarded(emit: Emit, base: Parameters<Emit>[0], measure: () => Promise<Partial<Parameters<Emit>[0]>>): Promise<void> {
-  try {
-    emit({ ...base, ...(await measure()) });
-  } catch (e) {
-    emit({ ...base, error: e instanceof Error ? e.message : String(e) });
-  }
-}
 
 /** A 65-char alphabet and a random text over it: throughput does not depend on the text. */
 function alphabet(V: number): string[] {

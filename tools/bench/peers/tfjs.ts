@@ -3,7 +3,7 @@
 // Owns every tensor it creates and disposes them; state tensors are swapped per step.
 import type * as TF from '@tensorflow/tfjs';
 import { summarize, timeRuns, randomIds } from './measure.js';
-import { A, B, C, D, budget, type CellKind, type Emit, type RunWorkload, type Workload } from './workloads.js';
+import { A, B, C, D, budget, type CellKind, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
 
 type Tf = typeof TF;
 type T2 = TF.Tensor2D;
@@ -38,18 +38,6 @@ interface Ctx {
   flags: string;
 }
 
-/** Runs one measurement; a failure becomes an error record for that configuration only. */
-async function guarded(
-  emit: Emit,
-  base: Parameters<Emit>[0],
-  measure: () => Promise<Partial<Parameters<Emit>[0]>>,
-): Promise<void> {
-  try {
-    emit({ ...base, ...(await measure()) });
-  } catch (e) {
-    emit({ ...base, error: e instanceof Error ? e.message : String(e) });
-  }
-}
 
 function uniform(tf: Tf, shape: number[], a: number): TF.Tensor {
   return tf.randomUniform(shape, -a, a, 'float32', 7);
@@ -220,9 +208,7 @@ async function workloadB({ tf, quick, emit, flags }: Ctx): Promise<void> {
             const names = Object.keys(grads);
             const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
             const scale = tf.minimum(1, tf.div(B.clip, tf.add(norm, 1e-6)));
-            const clipped: TF.NamedTensorMap = {};
-            for (const k of names) clipped[k] = tf.mul(grads[k], scale);
-            opt.applyGradients(clipped);
+            opt.applyGradients(names.map((name) => ({ name, tensor: tf.mul(grads[name], scale) })));
             value.dataSync();
           });
         };
@@ -317,7 +303,7 @@ async function workloadD({ tf, quick, emit, flags }: Ctx): Promise<void> {
           e.dispose();
           tok.dispose();
           if (sampler === 'multinomial') {
-            const id = tf.tidy(() => tf.multinomial(tf.fused.matMul({ a: x as T2, b: Wy, bias: by }), 1));
+            const id = tf.tidy(() => tf.multinomial(tf.fused.matMul({ a: x as T2, b: Wy, bias: by }) as TF.Tensor2D, 1));
             token = id.dataSync()[0];
             id.dispose();
           } else {

@@ -18,7 +18,7 @@ export const C = { cell: 'lstm' as CellKind, hidden: 512, batch: 64, T: 64, n_x:
 /** D: sampling from a 2-layer LSTM char model (embedding E, dense V), temperature 1; chars/s. */
 export const D = { cell: 'lstm' as CellKind, V: 65, E: 64, hidden: 256, layers: 2 };
 
-/** How long to measure: warm up for warmupMs, then `runs` runs of about targetMs each. */
+/** How long to measure in one child (one round): warm up for warmupMs, then `runs` runs of about targetMs. */
 export interface Budget {
   warmupMs: number;
   targetMs: number;
@@ -28,8 +28,8 @@ export interface Budget {
 export function budget(workload: Workload, quick: boolean): Budget {
   // --quick is a smoke run: one short warm-up, few short runs; its numbers are indicative only.
   if (quick) return workload === 'A' ? { warmupMs: 60, targetMs: 40, runs: 3 } : { warmupMs: 0, targetMs: 150, runs: 1 };
-  if (workload === 'A') return { warmupMs: 200, targetMs: 250, runs: 7 };
-  return { warmupMs: 500, targetMs: 1000, runs: 3 };
+  if (workload === 'A') return { warmupMs: 200, targetMs: 250, runs: 3 };
+  return { warmupMs: 500, targetMs: 1000, runs: 1 };
 }
 
 /** One measurement; `value` is the median over `runs` runs (min and max alongside). */
@@ -50,6 +50,8 @@ export interface PeerRecord {
   min?: number;
   max?: number;
   runs?: number;
+  /** every run's value, over all rounds (value is their median) */
+  samples?: number[];
   /** units of work (steps, chars…) in each timed run */
   work?: number;
   /** set instead of value when the implementation failed to load or to run */
@@ -82,6 +84,22 @@ export function higherIsBetter(unit: PeerRecord['unit']): boolean {
 }
 
 export type Emit = (record: Omit<PeerRecord, 'suite' | 'impl'>) => void;
+
+/** Each workload's unit. */
+export const UNIT: Record<Workload, PeerRecord['unit']> = { A: 'us/step', B: 'chars/s', C: 'steps*batch/s', D: 'chars/s' };
+
+/** A record's configuration fields, before measurement. */
+export type RecordBase = Omit<PeerRecord, 'suite' | 'impl' | 'unit'>;
+
+/** Runs one measurement; a failure becomes an error record for that configuration only. */
+export async function guarded(emit: Emit, base: RecordBase, measure: () => Promise<Partial<PeerRecord>>): Promise<void> {
+  const unit = UNIT[base.workload];
+  try {
+    emit({ ...base, unit, ...(await measure()) });
+  } catch (e) {
+    emit({ ...base, unit, error: e instanceof Error ? e.message : String(e) });
+  }
+}
 
 /** What an implementation module offers: run one workload, emitting one record per configuration. */
 export type RunWorkload = (workload: Workload, quick: boolean, emit: Emit) => Promise<void>;
