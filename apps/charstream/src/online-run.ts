@@ -63,6 +63,8 @@ export interface OnlineUpdate extends OnlineTrainEvent {
   charsPerSecond: number;
   /** Seconds left of the budget, or null. */
   remaining: number | null;
+  /** Loss (nats/char) averaged over recent updates (bias-corrected EMA, weight 0.05): one window is noisy. */
+  smoothLoss: number;
 }
 
 export interface OnlineRunSummary {
@@ -109,6 +111,8 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
   let lastValLoss: number | null = null;
   let lastEvalStep = -1;
   let stoppedBy: OnlineRunSummary['stoppedBy'] = 'end';
+  let ema = 0;
+  let emaWeight = 0;
 
   const elapsed = () => (performance.now() - start) / 1000;
   const record = (): Checkpoint =>
@@ -205,7 +209,10 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
           rowCount++;
           if (rowCount >= logEvery) flushRow();
           const t = elapsed();
+          ema = 0.95 * ema + 0.05 * e.loss;
+          emaWeight = 0.95 * emaWeight + 0.05;
           o.onUpdate?.({
+            smoothLoss: ema / emaWeight,
             ...e, totalSteps: base.step + steps, totalTokens: base.tokens + tokens, elapsed: t,
             charsPerSecond: tokens / Math.max(t, 1e-9), remaining: o.seconds === undefined ? null : Math.max(0, o.seconds - t),
           });

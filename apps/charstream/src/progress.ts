@@ -20,6 +20,8 @@ export interface ProgressOptions {
   tty?: boolean;
   /** Seconds between plain lines when not a TTY. Default 5. */
   plainInterval?: number;
+  /** Seconds between rewrites of the TTY status line. Default 0.1. */
+  ttyInterval?: number;
 }
 
 /** "1m05s" / "12.3s". */
@@ -32,33 +34,39 @@ export function formatDuration(seconds: number): string {
 
 export function formatReading(r: ProgressReading): string {
   const bits = r.loss / Math.LN2;
-  const val = r.valLoss === undefined ? '' : ` | val ${r.valLoss.toFixed(3)} nats ${(r.valLoss / Math.LN2).toFixed(3)} bpc`;
-  const left = r.remaining === null ? '' : ` | ${formatDuration(r.remaining)} left`;
-  return `step ${r.step} | loss ${r.loss.toFixed(3)} nats ${bits.toFixed(3)} bpc${val} | ${Math.round(r.charsPerSecond)} chars/s | ${formatDuration(r.elapsed)}${left}`;
+  const val = r.valLoss === undefined ? '' : ` | val ${r.valLoss.toFixed(3)} nats, ${(r.valLoss / Math.LN2).toFixed(3)} bpc`;
+  const left = r.remaining === null ? '' : ` (${formatDuration(r.remaining)} left)`;
+  return `step ${r.step} | loss ${r.loss.toFixed(3)} nats, ${bits.toFixed(3)} bpc${val} | ${Math.round(r.charsPerSecond)} chars/s | ${formatDuration(r.elapsed)}${left}`;
 }
 
 export class ProgressDisplay {
   readonly tty: boolean;
   private readonly plainInterval: number;
+  private readonly ttyInterval: number;
   private lastPlain = -Infinity;
+  private lastTty = -Infinity;
   private status = '';
 
   constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, options: ProgressOptions = {}) {
     this.tty = options.tty ?? out.isTTY === true;
     this.plainInterval = options.plainInterval ?? 5;
+    this.ttyInterval = options.ttyInterval ?? 0.1;
   }
 
-  /** Shows a reading: in place on a TTY, otherwise at most one line per plainInterval. */
+  /** Shows a reading: in place on a TTY (at most every ttyInterval), otherwise one line per plainInterval. */
   update(r: ProgressReading, force = false): void {
-    const line = formatReading(r);
     if (this.tty) {
+      // A terminal cannot show a thousand rewrites a second; the last reading wins.
+      if (!force && r.elapsed - this.lastTty < this.ttyInterval) return;
+      this.lastTty = r.elapsed;
+      const line = formatReading(r);
       // Cut to the terminal width so the carriage return really rewrites one line.
       const cols = this.out.columns ?? 120;
       this.status = line.length >= cols ? line.slice(0, cols - 1) : line;
       this.out.write(`\r\x1b[K${this.status}`);
     } else if (force || r.elapsed - this.lastPlain >= this.plainInterval) {
       this.lastPlain = r.elapsed;
-      this.out.write(`${line}\n`);
+      this.out.write(`${formatReading(r)}\n`);
     }
   }
 

@@ -42,7 +42,7 @@ export const demoCommand: Command = {
       lr: flags.lr as number, seconds, signal: io.signal, checkpointPath: flags.checkpoint as string | undefined,
       evalEvery: 10, training: { source: 'built-in corpus' },
       onUpdate: (u) => {
-        progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.loss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
+        progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.smoothLoss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
         if (sampling || u.elapsed - lastSample < sampleEvery) return;
         lastSample = u.elapsed;
         sampling = true;

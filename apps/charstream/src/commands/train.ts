@@ -58,7 +58,7 @@ export const trainCommand: Command = {
         seconds: flags.seconds as number | undefined, signal: io.signal, checkpointPath,
         checkpointEvery: flags['checkpoint-every'] as number, training: { source: 'stdin' },
         onUpdate: (u) => {
-          progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.loss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
+          progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.smoothLoss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
           maybeSample(model, u.elapsed, u.totalSteps);
         },
         onEval: (e) => progress.log(`validation @ step ${e.step}: ${e.valLoss.toFixed(3)} nats ${(e.valLoss / Math.LN2).toFixed(3)} bpc`),
