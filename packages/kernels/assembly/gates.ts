@@ -1,7 +1,7 @@
 // Fused gate kernels in WASM: the same float64 formulas as the reference twin (src/reference/
 // gates.ts), one pass over [B×G·H] pre-activations, gate order LSTM [i, f, g, o], GRU [r, z, n].
-// Pointers are byte offsets of caller-owned float32 buffers; nothing here allocates. Forward
-// kernels run 4 lanes at a time with the float32 vexp/vtanh of vmath.ts; scalar tails use f64.
+// Pointers are byte offsets of caller-owned float32 buffers; nothing here allocates. Kernels
+// run 4 lanes at a time in float32 (vexp/vtanh from vmath.ts); scalar tails use float64 Math.
 import { vsigmoid, vtanh } from './vmath';
 
 // @ts-ignore: decorator
@@ -37,7 +37,14 @@ export function rnnForward(h: usize, pre: usize, B: i32, H: i32): void {
 
 export function rnnBackward(dPre: usize, dh: usize, h: usize, B: i32, H: i32): void {
   const n = B * H;
-  for (let i = 0; i < n; i++) {
+  const n4 = n & ~3;
+  const one = f32x4.splat(1.0);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const y = vl(h, i);
+    vs(dPre, i, f32x4.mul(vl(dh, i), f32x4.sub(one, f32x4.mul(y, y))));
+  }
+  for (; i < n; i++) {
     const y = ld(h, i);
     st(dPre, i, ld(dh, i) * (1.0 - y * y));
   }
@@ -138,9 +145,27 @@ export function gruForward(h: usize, act: usize, xPre: usize, hPre: usize, hPrev
 }
 
 export function gruBackward(dxPre: usize, dhPre: usize, dhPrev: usize, dh: usize, act: usize, hPre: usize, hPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const one = f32x4.splat(1.0);
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const s = b * H + j;
+      const r = vl(act, g0 + j), z = vl(act, g0 + H + j), n = vl(act, g0 + 2 * H + j);
+      const dhv = vl(dh, s);
+      const dnPre = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      const dzPre = f32x4.mul(f32x4.mul(dhv, f32x4.sub(vl(hPrev, s), n)), f32x4.mul(z, f32x4.sub(one, z)));
+      const drPre = f32x4.mul(f32x4.mul(dnPre, vl(hPre, g0 + 2 * H + j)), f32x4.mul(r, f32x4.sub(one, r)));
+      vs(dxPre, g0 + j, drPre);
+      vs(dxPre, g0 + H + j, dzPre);
+      vs(dxPre, g0 + 2 * H + j, dnPre);
+      vs(dhPre, g0 + j, drPre);
+      vs(dhPre, g0 + H + j, dzPre);
+      vs(dhPre, g0 + 2 * H + j, f32x4.mul(dnPre, r));
+      vs(dhPrev, s, f32x4.mul(dhv, z));
+    }
+    for (; j < H; j++) {
       const s = b * H + j;
       const r = ld(act, g0 + j), z = ld(act, g0 + H + j), n = ld(act, g0 + 2 * H + j);
       const dhv = ld(dh, s);
@@ -199,9 +224,22 @@ export function gruNForward(h: usize, act: usize, xPre: usize, hn: usize, hPrev:
 }
 
 export function gruNBackward(dxPre: usize, dhn: usize, dhPrev: usize, dh: usize, act: usize, hPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const one = f32x4.splat(1.0);
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const s = b * H + j;
+      const z = vl(act, g0 + H + j), n = vl(act, g0 + 2 * H + j);
+      const dhv = vl(dh, s);
+      const dnPre = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      vs(dxPre, g0 + H + j, f32x4.mul(f32x4.mul(dhv, f32x4.sub(vl(hPrev, s), n)), f32x4.mul(z, f32x4.sub(one, z))));
+      vs(dxPre, g0 + 2 * H + j, dnPre);
+      vs(dhn, s, dnPre);
+      vs(dhPrev, s, f32x4.mul(dhv, z));
+    }
+    for (; j < H; j++) {
       const s = b * H + j;
       const z = ld(act, g0 + H + j), n = ld(act, g0 + 2 * H + j);
       const dhv = ld(dh, s);
@@ -215,9 +253,22 @@ export function gruNBackward(dxPre: usize, dhn: usize, dhPrev: usize, dh: usize,
 }
 
 export function gruRzBackward(dxPre: usize, dhPreRz: usize, dhPrev: usize, drh: usize, act: usize, hPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const one = f32x4.splat(1.0);
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H, h0 = b * 2 * H;
-    for (let j = 0; j < H; j++) {
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const s = b * H + j;
+      const r = vl(act, g0 + j);
+      const d = vl(drh, s);
+      const drPre = f32x4.mul(f32x4.mul(d, vl(hPrev, s)), f32x4.mul(r, f32x4.sub(one, r)));
+      vs(dxPre, g0 + j, drPre);
+      vs(dhPreRz, h0 + j, drPre);
+      vs(dhPreRz, h0 + H + j, vl(dxPre, g0 + H + j));
+      vs(dhPrev, s, f32x4.add(vl(dhPrev, s), f32x4.mul(d, r)));
+    }
+    for (; j < H; j++) {
       const s = b * H + j;
       const r = ld(act, g0 + j);
       const drPre = ld(drh, s) * ld(hPrev, s) * r * (1.0 - r);
