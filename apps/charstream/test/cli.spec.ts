@@ -86,6 +86,17 @@ describe('charstream train', () => {
   });
 });
 
+describe('charstream (the demo, no command)', () => {
+  it('trains on the built-in corpus for its time budget, then prints a final sample and exits 0', async () => {
+    const r = await runCli(['--seconds', '1.5', '--hidden', '16', '--sample-every', '0.5']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/online training of a 1-layer LSTM \(hidden 16, \d+ parameters, 46 characters\) on the built-in corpus/);
+    expect(r.stdout).toMatch(/sample: /);
+    expect(r.stdout).toMatch(/Done after \d+\.\ds: \d+ updates, \d+ characters/);
+    expect(r.stdout).toMatch(/Final sample \(temperature 0\.7\):\n## notes/);
+  });
+});
+
 describe('charstream sample', () => {
   it('streams the asked number of characters, the same for the same seed', async () => {
     const args = ['sample', '--checkpoint', ckpt, '--length', '120', '--seed', '5', '--prime', '## ', '--top-k', '5'];

@@ -51,6 +51,7 @@ export const trainCommand: Command = {
     let summary: Record<string, unknown>;
     let history: HistoryEntry[];
     if (input === '-') {
+      if ((io.stdin as { isTTY?: boolean }).isTTY) io.stderr.write('reading training text from the terminal; end it with Ctrl-D (or pipe a file in)\n');
       const model = new CharModel(modelConfig(flags, streamVocabulary()));
       const optimizer = createOptimizer({ kind: 'adam' }, model.params.length);
       const run = await runOnline({
