@@ -197,8 +197,41 @@ export function gemmABt(C: usize, A: usize, Bm: usize, M: i32, N: i32, K: i32, a
       for (let ii = 0; ii < 4; ii++) dotInto(C, i + ii, j, N, A + <usize>(i + ii) * kb, Bm + <usize>j * kb, K, acc);
     }
   }
+  // Leftover rows (all of them when M < 4, e.g. small batches): GEMV-style, 4 rows of Bm at a
+  // time against one row of A, so each loaded A vector still feeds 4 accumulators.
   for (; i < M; i++) {
-    for (let j = 0; j < N; j++) dotInto(C, i, j, N, A + <usize>i * kb, Bm + <usize>j * kb, K, acc);
+    const a0 = A + <usize>i * kb;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const p0 = Bm + <usize>j * kb;
+      const p1 = p0 + kb;
+      const p2 = p1 + kb;
+      const p3 = p2 + kb;
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      let k = 0;
+      for (; k < k4; k += 4) {
+        const o = <usize>k << 2;
+        const v = v128.load(a0 + o);
+        c0 = f32x4.add(c0, f32x4.mul(v, v128.load(p0 + o)));
+        c1 = f32x4.add(c1, f32x4.mul(v, v128.load(p1 + o)));
+        c2 = f32x4.add(c2, f32x4.mul(v, v128.load(p2 + o)));
+        c3 = f32x4.add(c3, f32x4.mul(v, v128.load(p3 + o)));
+      }
+      let s0 = hsum(c0), s1 = hsum(c1), s2 = hsum(c2), s3 = hsum(c3);
+      for (; k < K; k++) {
+        const e = ldf(a0, k);
+        s0 += e * ldf(p0, k);
+        s1 += e * ldf(p1, k);
+        s2 += e * ldf(p2, k);
+        s3 += e * ldf(p3, k);
+      }
+      const c = C + ((<usize>i * <usize>N + <usize>j) << 2);
+      if (acc) {
+        s0 += load<f32>(c); s1 += load<f32>(c, 4); s2 += load<f32>(c, 8); s3 += load<f32>(c, 12);
+      }
+      store<f32>(c, s0); store<f32>(c, s1, 4); store<f32>(c, s2, 8); store<f32>(c, s3, 12);
+    }
+    for (; j < N; j++) dotInto(C, i, j, N, a0, Bm + <usize>j * kb, K, acc);
   }
 }
 
