@@ -35,3 +35,4 @@ export { createHalfBatchWorker, type HalfBatchWorker } from './parallel/half-bat
 export { trainOnline, type OnlineInput, type OnlineOptions, type OnlineTrainEvent } from './operators/train-online.js';
 export { scoreOnline, type ScoreOptions, type ScoreEvent } from './operators/score-online.js';
 export { exportTorch, type TorchExport, type ExportOptions } from './export-torch.js';
+export { trainInWorker, type TrainInWorkerOptions, type TrainWorkerEvent } from './parallel/train-in-worker.js';
