@@ -178,6 +178,16 @@ describe('static files', () => {
     expect(post.headers.allow).toBe('GET, HEAD');
     expect((await get('/api/nothing')).status).toBe(404);
   });
+
+  it('answers HEAD of a stream with its headers and starts nothing', async () => {
+    const before = JSON.parse((await get('/api/status')).body.toString()).generations;
+    const r = await get('/api/generate?length=5', {}, 'HEAD');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/text\/event-stream/);
+    expect(r.body.length).toBe(0);
+    const after = JSON.parse((await get('/api/status')).body.toString()).generations;
+    expect(after.completed + after.active).toBe(before.completed + before.active);
+  });
 });
 
 describe('GET /api/generate', () => {

@@ -220,6 +220,11 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
         return json(res, 400, { error: 'malformed request URL' });
       }
       const route = routes[rawPath];
+      // HEAD of a stream: its headers, without starting a generation or a subscription.
+      if (route && req.method === 'HEAD' && (rawPath === '/api/generate' || rawPath === '/api/events')) {
+        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
+        return void res.end();
+      }
       if (route) return route(req, res, url);
       if (rawPath.startsWith('/api/')) return json(res, 404, { error: `no API endpoint ${rawPath}` });
       // Static files: judged on the raw path, before any URL normalization could hide a "..".
