@@ -103,7 +103,7 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
     generations: { ...gen, max: maxGenerations, maxLength },
   });
 
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>> = {
+  const routes: Partial<Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>>> = {
     '/api/status': (_req, res) => json(res, 200, status()),
     '/api/weights': (req, res) => {
       const { step, params } = training.weights();
