@@ -11,7 +11,8 @@ const USAGE = `usage: npm run --silent train -- --input FILE [options]
   --input FILE          text to train on (UTF-8); the last --val-fraction is held out
   --seconds N           time budget in seconds (default 300)
   --checkpoint OUT      checkpoint path, written atomically (default charmodel.ckpt)
-  --resume              continue from --checkpoint if it exists
+  --resume              continue from --checkpoint if it exists (model, optimizer, schedule and
+                        data position come from the checkpoint; the flags below are ignored)
   --json                print a one-line JSON summary last (progress stays on stderr)
   --cell lstm|gru|rnn   recurrent cell (default lstm)
   --hidden H            hidden size (default 384)
