@@ -74,10 +74,15 @@ export function defaultCorpus(options: DefaultCorpusOptions = {}): string {
       const [q, a] = pick(QUESTIONS);
       lines.push(`Q: ${q}?`, `A: ${a}.`, '');
     }
-    // The log's loss drifts down like a real run's, so its numbers have a learnable shape.
+    // The log's loss drifts down like a real run's, so its numbers have a learnable shape; every
+    // 25 sections a new run starts from the top, so the numbers keep varying.
+    if (section % 25 === 1) {
+      step = 0;
+      loss = 4 + random() * 0.4;
+    }
     for (let n = int(2, 5); n > 0; n--) {
       step += int(10, 60);
-      loss = Math.max(0.9, loss - random() * 0.05);
+      loss = Math.max(0.8 + random() * 0.2, loss - random() * 0.08);
       lines.push(logLine(step, loss));
     }
     lines.push('', '');

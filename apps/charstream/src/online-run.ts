@@ -132,6 +132,7 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
     history.push({ ...rowBase(), trainLoss: rowLoss / rowCount });
     rowLoss = 0;
     rowCount = 0;
+    if (history.length > MAX_HISTORY) thinHistory(history);
   };
   const evaluate = () => {
     lastEval = performance.now();
@@ -241,6 +242,29 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
       subscription.add(() => o.signal!.removeEventListener('abort', onAbort));
     }
   });
+}
+
+/** History rows kept; a run that goes on for days halves its resolution instead of growing. */
+const MAX_HISTORY = 4000;
+
+/**
+ * Merges neighbouring rows pairwise, in place: each pair becomes one row ending where the second
+ * ended, with the mean of their train losses (both cover logEvery updates) and the later
+ * validation value. The curve keeps its shape at half the resolution.
+ */
+export function thinHistory(history: HistoryEntry[]): void {
+  const merged: HistoryEntry[] = [];
+  for (let i = 0; i < history.length; i += 2) {
+    const a = history[i]!;
+    const b = history[i + 1];
+    if (!b) {
+      merged.push(a);
+      continue;
+    }
+    const valLoss = b.valLoss ?? a.valLoss;
+    merged.push({ ...b, trainLoss: (a.trainLoss + b.trainLoss) / 2, ...(valLoss === undefined ? {} : { valLoss }) });
+  }
+  history.splice(0, history.length, ...merged);
 }
 
 /** The most recent held-out text, at most `limit` characters. */
