@@ -31,9 +31,9 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-function formatTick(v: number): string {
-  if (Math.abs(v) >= 1e6) return `${(v / 1e6).toPrecision(3).replace(/\.?0+$/, '')}M`;
-  if (Math.abs(v) >= 1e3) return `${(v / 1e3).toPrecision(3).replace(/\.?0+$/, '')}k`;
+export function formatTick(v: number): string {
+  if (Math.abs(v) >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  if (Math.abs(v) >= 1e3) return `${Number((v / 1e3).toPrecision(3))}k`;
   return String(Number(v.toPrecision(3)));
 }
 
@@ -49,9 +49,9 @@ export function lossCurveSvg(train: readonly PlotPoint[], val: readonly PlotPoin
   const ys = all.map((p) => p.y);
   const x0 = all.length ? Math.min(...xs) : 0;
   const x1 = all.length ? Math.max(...xs, x0 + 1) : 1;
-  // The y axis starts at 0 when the curve is near it, so the drop reads at its true scale.
-  const yMax = all.length ? Math.max(...ys) * 1.05 : 1;
-  const yMin = all.length ? Math.max(0, Math.min(...ys) - (yMax - Math.min(...ys)) * 0.1) : 0;
+  // A loss is never negative: the y axis starts at 0 so the drop reads at its true scale.
+  const yMax = all.length ? Math.max(...ys, 1e-3) * 1.05 : 1;
+  const yMin = 0;
   const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - ((y - yMin) / Math.max(yMax - yMin, 1e-9)) * (height - m.top - m.bottom);
   const path = (pts: readonly PlotPoint[]) =>

@@ -1,6 +1,6 @@
 // The --plot SVG: both curves with one path vertex per point, labelled axes, round ticks.
 import { describe, expect, it } from 'vitest';
-import { lossCurveSvg, niceTicks } from '../src/loss-plot.js';
+import { formatTick, lossCurveSvg, niceTicks } from '../src/loss-plot.js';
 
 describe('lossCurveSvg', () => {
   it('draws train and validation curves with labelled axes', () => {
@@ -30,5 +30,15 @@ describe('niceTicks', () => {
   it('uses steps of 1, 2 or 5 times a power of ten', () => {
     expect(niceTicks(0, 4.2, 5)).toEqual([0, 1, 2, 3, 4]);
     expect(niceTicks(0, 10_000, 5)).toEqual([0, 2000, 4000, 6000, 8000, 10_000]);
+  });
+});
+
+describe('formatTick', () => {
+  it('shortens thousands and millions without losing zeros', () => {
+    expect(formatTick(100_000)).toBe('100k');
+    expect(formatTick(450_000)).toBe('450k');
+    expect(formatTick(1_500_000)).toBe('1.5M');
+    expect(formatTick(20_000_000)).toBe('20M');
+    expect(formatTick(0.25)).toBe('0.25');
   });
 });
