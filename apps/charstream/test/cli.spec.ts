@@ -1,7 +1,7 @@
 // The CLI end to end, as child processes: exit codes and usage, train (file and stdin) with its
 // JSON summary, plot and checkpoint, sample and score on a checkpoint trained here, bad
 // checkpoints, and Ctrl-C (SIGINT) during training saving a final checkpoint atomically.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@rxrnn/trainer';
@@ -83,6 +83,23 @@ describe('charstream train', () => {
     const saved = loadCheckpoint(out);
     expect(saved.counters.step).toBeGreaterThanOrEqual(periodic!.counters.step);
     expect(readdirSync(tmp.dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+});
+
+describe('charstream train --input - (online)', () => {
+  it('saves what it learned from stdin on SIGINT while the stream is still open', async () => {
+    const out = join(tmp.dir, 'stdin-sigint.ckpt');
+    const child = startCli(['train', '--input', '-', ...TINY, '--checkpoint', out, '--checkpoint-every', '0.2']);
+    const done = finished(child);
+    child.stdin!.write(readFileSync(corpus, 'utf8').slice(0, 4000));
+    // The first periodic checkpoint says training is under way.
+    for (let i = 0; i < 300 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(out)).toBe(true);
+    rmSync(out);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(loadCheckpoint(out).counters.step).toBeGreaterThan(0);
   });
 });
 

@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { Vocabulary, resolveCharModelConfig } from '@rxrnn/cells';
-import { loadCheckpoint } from '@rxrnn/trainer';
 import { CliError, type Command } from '../cli-io.js';
 import { defaultCorpus } from '../default-corpus.js';
+import { loadModel } from '../model-io.js';
 import { createCharstreamServer } from '../server/http-server.js';
 import { TrainingHost } from '../server/training-host.js';
 import { buildWeb } from '../web-build.js';
@@ -46,8 +46,8 @@ export const serveCommand: Command = {
     const checkpointPath = flags.checkpoint as string | undefined;
     let resume: Uint8Array | null = null;
     if (checkpointPath !== undefined && existsSync(checkpointPath)) {
-      // Validate here so a bad file is a one-line error before anything starts.
-      loadCheckpoint(checkpointPath);
+      // Validate here (format and model) so a bad file is a one-line error before anything starts.
+      loadModel(checkpointPath);
       resume = readFileSync(checkpointPath);
     }
     const config = resume ? null : resolveCharModelConfig(modelConfig(flags, Vocabulary.fromText(text).chars));
@@ -63,7 +63,7 @@ export const serveCommand: Command = {
       });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', (e: NodeJS.ErrnoException) =>
-          reject(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? new CliError(`cannot listen on ${String(flags.host)}:${String(flags.port)}: ${e.code}`) : e));
+          reject(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '') ? new CliError(`cannot listen on ${String(flags.host)}:${String(flags.port)}: ${e.code}`) : e));
         server!.listen(flags.port as number, flags.host as string, resolve);
       });
     } catch (e) {
