@@ -10,13 +10,21 @@ import { ROOT, cleanEnv, npm, run } from './workspace.mjs';
 const CONSUMERS = join(dirname(fileURLToPath(import.meta.url)), 'consumers');
 export const RXJS_RANGE = '^7.8.0';
 
+// Folders still in use; removed at exit too, should a test runner abandon a timed-out test.
+const live = new Set();
+process.once('exit', () => {
+  for (const dir of live) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Runs `fn(dir)` with a fresh folder under os.tmpdir() and removes it afterwards. */
 export async function withTempDir(prefix, fn) {
   const dir = mkdtempSync(join(realpathSync(tmpdir()), prefix));
+  live.add(dir);
   try {
     return await fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    live.delete(dir);
   }
 }
 

@@ -79,8 +79,11 @@ export async function startRegistry({ readyTimeoutMs = 60_000 } = {}) {
     process.off('exit', killNow);
     rmSync(dir, { recursive: true, force: true });
   };
-  // If this process dies without reaching stop(), take verdaccio along.
-  const killNow = () => child?.kill('SIGKILL');
+  // If this process exits without reaching stop(), take verdaccio and its folder along.
+  const killNow = () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
   process.on('exit', killNow);
   try {
     const port = await freePort();
