@@ -32,6 +32,8 @@ export interface OnlineRunOptions {
   logEvery?: number;
   /** Seconds of training, then stop. Default: until the source completes or the signal aborts. */
   seconds?: number;
+  /** Updates in this run, then stop. Default: no limit. */
+  maxSteps?: number;
   signal?: AbortSignal;
   /** Counters and history to continue from (a resumed checkpoint). */
   resume?: Pick<Checkpoint, 'counters' | 'history'>;
@@ -77,7 +79,7 @@ export interface OnlineRunSummary {
   /** Last validation loss (nats/char), or null without held-out text. */
   valLoss: number | null;
   history: HistoryEntry[];
-  stoppedBy: 'end' | 'time' | 'abort';
+  stoppedBy: 'end' | 'time' | 'steps' | 'abort';
   checkpoint: Checkpoint;
 }
 
@@ -225,6 +227,7 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
             return fail(err);
           }
           if (o.seconds !== undefined && t >= o.seconds) finish('time');
+          else if (o.maxSteps !== undefined && steps >= o.maxSteps) finish('steps');
         },
         error: fail,
         complete: () => finish('end'),

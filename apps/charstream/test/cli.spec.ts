@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@rxrnn/trainer';
-import { finished, runCli, startCli, tempDir, writeCorpus } from './helpers.js';
+import { finished, runCli, startCli, tempDir, waitFor, writeCorpus } from './helpers.js';
 
 const tmp = tempDir();
 let corpus: string;
@@ -15,7 +15,8 @@ const TINY = ['--hidden', '16', '--seq', '16', '--batch', '4', '--seed', '3'];
 beforeAll(async () => {
   corpus = writeCorpus(tmp.dir);
   ckpt = join(tmp.dir, 'tiny.ckpt');
-  const r = await runCli(['train', '--input', corpus, ...TINY, '--seconds', '1.5', '--checkpoint', ckpt, '--plot', join(tmp.dir, 'loss.svg'), '--json']);
+  // A step budget, not a time budget: the same model however loaded the machine is.
+  const r = await runCli(['train', '--input', corpus, ...TINY, '--steps', '300', '--checkpoint', ckpt, '--plot', join(tmp.dir, 'loss.svg'), '--json']);
   expect(r.stderr).not.toContain('error');
   expect(r.code).toBe(0);
   writeFileSync(join(tmp.dir, 'summary.json'), r.stdout);
@@ -26,7 +27,8 @@ describe('charstream train', () => {
   it('prints a JSON summary, writes the checkpoint and a loss plot with both curves', () => {
     const summary = JSON.parse(readFileSync(join(tmp.dir, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ command: 'train', mode: 'offline', checkpoint: ckpt, model: { cell: 'lstm', hidden: 16, layers: 1 } });
-    expect(summary.steps).toBeGreaterThan(0);
+    expect(summary.steps).toBe(300);
+    expect(summary.stoppedBy).toBe('steps');
     expect(summary.train.bpc).toBeCloseTo(summary.train.nats / Math.LN2, 10);
     expect(summary.validation.nats).toBeGreaterThan(0);
     const saved = loadCheckpoint(ckpt);
@@ -139,6 +141,18 @@ describe('charstream score', () => {
     expect(rows.map((x) => x.text)).toEqual(['The cell reads the next character.', 'qzxv#@!jk wq']);
     expect(rows[0].chars).toBe(35);
     expect(rows[1].bits).toBeGreaterThan(rows[0].bits);
+  });
+
+  it('prints each line as soon as it is complete, before the input ends', async () => {
+    const child = startCli(['score', '--checkpoint', ckpt]);
+    const done = finished(child);
+    child.stdin!.write('The cell reads.\nThe model le');
+    const seen = await waitFor(child.stdout!, /The cell reads\.\n/);
+    expect(seen).not.toContain('The model');
+    child.stdin!.end('arns.\n');
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\s+\d+\.\d{3}  The cell reads\.\n\s+\d+\.\d{3}  The model learns\.\n$/);
   });
 
   it('learns from the stream with --learn (dynamic evaluation) and marks lines over --threshold', async () => {

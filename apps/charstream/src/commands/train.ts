@@ -15,13 +15,14 @@ import { MODEL_FLAGS, modelConfig, streamVocabulary } from './model-flags.js';
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a character model on a file (batched) or on stdin as it arrives (--input -)',
-  usage: 'train --input FILE|- [--cell lstm|gru|rnn --hidden N --layers N --seq N --batch N --lr X --seconds N --checkpoint OUT --plot loss.svg --json --seed S]',
+  usage: 'train --input FILE|- [--cell lstm|gru|rnn --hidden N --layers N --seq N --batch N --lr X --seconds N --steps N --checkpoint OUT --plot loss.svg --json --seed S]',
   flags: {
     input: { type: 'string', help: 'text file to train on, or - for stdin (trained online as it arrives)' },
     ...MODEL_FLAGS,
     lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 2e-3, help: 'learning rate (Adam)' },
     batch: { type: 'int', min: 1, max: 1024, default: 16, help: 'parallel streams per update (file input)' },
-    seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, help: 'time budget (default 60 for a file, until end of input for stdin)' },
+    seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, help: 'time budget (default 60 for a file without --steps; stdin: until it ends)' },
+    steps: { type: 'int', min: 1, max: 1e9, help: 'stop after this many updates (whichever of --steps and --seconds comes first)' },
     checkpoint: { type: 'string', default: 'charstream.ckpt', help: 'checkpoint to write (atomically)' },
     'checkpoint-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 30, help: 'seconds between checkpoints' },
     'sample-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 10, help: 'seconds between sample lines in the progress display' },
@@ -56,7 +57,7 @@ export const trainCommand: Command = {
       const optimizer = createOptimizer({ kind: 'adam' }, model.params.length);
       const run = await runOnline({
         model, optimizer, source: readableText(io.stdin), bptt: flags.seq as number, lr: flags.lr as number,
-        seconds: flags.seconds as number | undefined, signal: io.signal, checkpointPath,
+        seconds: flags.seconds as number | undefined, maxSteps: flags.steps as number | undefined, signal: io.signal, checkpointPath,
         checkpointEvery: flags['checkpoint-every'] as number, training: { source: 'stdin' },
         onUpdate: (u) => {
           progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.smoothLoss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
@@ -89,7 +90,8 @@ export const trainCommand: Command = {
       const model = new CharModel(modelConfig(flags, Vocabulary.fromText(text).chars));
       const run = await trainOffline({
         model, text, batchSize: B, bptt: T, lr: flags.lr as number, seed: flags.seed as number,
-        seconds: (flags.seconds as number | undefined) ?? 60, signal: io.signal, checkpointPath,
+        seconds: (flags.seconds as number | undefined) ?? (flags.steps === undefined ? 60 : undefined), maxSteps: flags.steps as number | undefined,
+        signal: io.signal, checkpointPath,
         checkpointEvery: flags['checkpoint-every'] as number, evalEvery: 100, logEvery: 10,
         onProgress: (p) => {
           progress.update({ step: p.step, tokens: p.tokens, loss: p.loss.nats, charsPerSecond: p.tokensPerSecond, elapsed: p.elapsed, remaining: p.remaining });
@@ -99,7 +101,7 @@ export const trainCommand: Command = {
       });
       progress.finish();
       history = run.checkpoint.history;
-      const stoppedBy = run.stoppedBy === 'steps' ? 'end' : run.stoppedBy;
+      const stoppedBy = run.stoppedBy;
       summary = {
         mode: 'offline', steps: run.steps, tokens: run.tokens, seconds: run.seconds, charsPerSecond: run.tokensPerSecond,
         train: run.train ? metrics(run.train.nats) : null, validation: run.bestVal ? metrics(run.bestVal.nats) : null, stoppedBy,
