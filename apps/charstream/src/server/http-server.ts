@@ -112,7 +112,9 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
         res.writeHead(304, { ...SECURITY_HEADERS, ETag: etag });
         return void res.end();
       }
-      const body = packr.pack({ format: WEIGHTS_FORMAT, version: 1, step, config: training.config, params });
+      // pack() returns a view of msgpackr's reusable buffer; the socket may send it after the next
+      // request has packed, so the response gets its own copy.
+      const body = Buffer.from(packr.pack({ format: WEIGHTS_FORMAT, version: 1, step, config: training.config, params }));
       res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/x-msgpack', 'Content-Length': body.length, ETag: etag, 'Cache-Control': 'no-cache' });
       res.end(req.method === 'HEAD' ? undefined : body);
     },
