@@ -120,8 +120,9 @@ const show = (p: TrainProgress) => {
   }
 };
 
-// Cosine decay over the budget: the total number of updates is only known once the speed is, so
-// the schedule is fixed after a short warmup measured in updates (and then stored in checkpoints).
+// Cosine decay over the budget: the total number of updates is only known from the speed, which
+// drifts on a shared machine, so after a short warmup the horizon is re-estimated from the mean
+// speed so far at every progress report (the rate stays continuous; checkpoints store the latest).
 const WARMUP = 20;
 let warmStart = 0;
 const onStart = (tr: OfflineTrainer) => {
@@ -130,7 +131,7 @@ const onStart = (tr: OfflineTrainer) => {
   warmStart = performance.now();
 };
 const fixSchedule = (tr: OfflineTrainer, p: TrainProgress) => {
-  if (resume || tr.options.schedule.kind === 'cosine' || p.step < WARMUP) return;
+  if (resume || p.step < WARMUP) return;
   const perStep = (performance.now() - warmStart) / 1000 / p.step;
   const total = Math.max(WARMUP + 1, Math.round(p.step + (p.remaining ?? 0) / perStep));
   tr.options.schedule = { kind: 'cosine', warmupSteps: WARMUP, totalSteps: total - WARMUP, minLr: lr / 10 };
