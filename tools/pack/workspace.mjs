@@ -51,7 +51,7 @@ export function cleanEnv(extra = {}) {
  */
 export function run(cmd, args, { cwd = ROOT, env = cleanEnv(), timeoutMs = 180_000, allowFail = false, input } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -70,7 +70,10 @@ export function run(cmd, args, { cwd = ROOT, env = cleanEnv(), timeoutMs = 180_0
         reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited with ${code}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`));
       } else resolve({ code, stdout, stderr });
     });
-    child.stdin.end(input ?? '');
+    if (input !== undefined) {
+      child.stdin.on('error', () => {}); // a child that exits without reading its input
+      child.stdin.end(input);
+    }
   });
 }
 
