@@ -15,6 +15,8 @@ describe('installed tarballs', () => {
     expect(result.tarballs.map((t: { name: string }) => t.name).sort()).toEqual(
       ['@rxrnn/bidirectional', '@rxrnn/cells', '@rxrnn/clipping', '@rxrnn/kernels', '@rxrnn/trainer'],
     );
+    // rxjs is a peer: the consumer's one copy serves every package.
+    expect(result.rxjsCopies).toEqual(['node_modules/rxjs']);
     for (const kind of ['esm', 'cjs'] as const) {
       const r = result[kind];
       expect(r.ok, kind).toBe(true);
