@@ -26,7 +26,8 @@ export interface HistoryEntry {
   tokens: number;
   seconds: number;
   lr: number;
-  trainLoss: number;
+  /** Mean train loss since the previous row (absent on an evaluation row with no update since). */
+  trainLoss?: number;
   /** Validation loss in nats per token when this row came with an evaluation. */
   valLoss?: number;
 }
@@ -253,7 +254,7 @@ function validateBody(x: unknown, path: string | undefined): asserts x is Checkp
     if (!isObject(entry)) fail(`history[${i}] must be an object`);
     const h = entry as Record<string, unknown>;
     int(h.step, `history[${i}].step`);
-    num(h.trainLoss, `history[${i}].trainLoss`);
+    if (h.trainLoss !== undefined) num(h.trainLoss, `history[${i}].trainLoss`);
     if (h.valLoss !== undefined) num(h.valLoss, `history[${i}].valLoss`);
   });
 

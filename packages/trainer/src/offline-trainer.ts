@@ -271,8 +271,12 @@ export class OfflineTrainer {
     if (improved) this.best = { valLoss: val.nats, step: this.step, params: this.model.params.slice() };
     const last = this.history[this.history.length - 1];
     if (last && last.step === this.step) last.valLoss = val.nats;
-    else this.history.push({ ...this.historyBase(), trainLoss: this.meter.metrics()?.nats ?? Number.NaN, valLoss: val.nats });
-    if (!Number.isFinite(this.history[this.history.length - 1].trainLoss)) this.history[this.history.length - 1].trainLoss = val.nats;
+    else {
+      // A row of its own: the train mean since the previous row (if any update happened) goes with it.
+      const train = this.meter.metrics();
+      this.history.push({ ...this.historyBase(), ...(train ? { trainLoss: train.nats } : {}), valLoss: val.nats });
+      this.meter.reset();
+    }
     return { val, improved };
   }
 

@@ -137,14 +137,14 @@ export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSumm
     await trainer.close();
   }
   const runSeconds = (performance.now() - start) / 1000;
-  const lastRow = trainer.history[trainer.history.length - 1];
+  const lastRow = trainer.history.filter((h) => h.trainLoss !== undefined).at(-1);
   const best = trainer.best;
   return {
     steps: trainer.step,
     tokens: trainer.tokens,
     seconds: runSeconds,
     tokensPerSecond: (trainer.tokens - startTokens) / Math.max(runSeconds, 1e-9),
-    train: lastRow ? metricsOf(lastRow.trainLoss) : null,
+    train: lastRow?.trainLoss !== undefined ? metricsOf(lastRow.trainLoss) : null,
     bestVal: best ? { ...metricsOf(best.valLoss), step: best.step } : null,
     stoppedBy,
     checkpoint: trainer.toCheckpoint(),
