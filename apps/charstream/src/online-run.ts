@@ -109,7 +109,7 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
   let rowLoss = 0;
   let rowCount = 0;
   let lastEval = start;
-  let lastSave = start;
+  let savedSteps = 0;
   let lastValLoss: number | null = null;
   let lastEvalStep = -1;
   let stoppedBy: OnlineRunSummary['stoppedBy'] = 'end';
@@ -123,7 +123,7 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
       training: { bptt, lr, maxGradNorm, ...o.training }, seed: 1,
     });
   const save = () => {
-    lastSave = performance.now();
+    savedSteps = steps;
     if (!o.checkpointPath) return;
     const bytes = saveCheckpoint(o.checkpointPath, record());
     o.onCheckpoint?.(o.checkpointPath, bytes);
@@ -163,10 +163,10 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
         if (steps > 0 && lastEvalStep !== steps) evaluate();
         save();
         const seconds = elapsed();
-        const lastRow = history[history.length - 1];
+        const lastRow = [...history].reverse().find((h) => h.trainLoss !== undefined);
         resolve({
           steps: base.step + steps, tokens: base.tokens + tokens, seconds, charsPerSecond: tokens / Math.max(seconds, 1e-9),
-          trainLoss: lastRow ? lastRow.trainLoss : null, valLoss: lastValLoss, history, stoppedBy, checkpoint: record(),
+          trainLoss: lastRow?.trainLoss ?? null, valLoss: lastValLoss, history, stoppedBy, checkpoint: record(),
         });
       } catch (e) {
         reject(e);
@@ -222,7 +222,6 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
           try {
             const now = performance.now();
             if ((now - lastEval) / 1000 >= evalEvery) evaluate();
-            if ((now - lastSave) / 1000 >= checkpointEvery) save();
           } catch (err) {
             return fail(err);
           }
@@ -233,6 +232,18 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
         complete: () => finish('end'),
       }),
     );
+    if (o.checkpointPath) {
+      // On a clock, not on updates: a stream that pauses still gets what it taught saved.
+      const saver = setInterval(() => {
+        if (steps === savedSteps) return;
+        try {
+          save();
+        } catch (err) {
+          fail(err);
+        }
+      }, checkpointEvery * 1000);
+      subscription.add(() => clearInterval(saver));
+    }
     if (o.seconds !== undefined) {
       // Also stops a run whose source has gone quiet (stdin with nothing arriving).
       const timer = setTimeout(() => finish('time'), o.seconds * 1000);
@@ -265,7 +276,13 @@ export function thinHistory(history: HistoryEntry[]): void {
       continue;
     }
     const valLoss = b.valLoss ?? a.valLoss;
-    merged.push({ ...b, trainLoss: (a.trainLoss + b.trainLoss) / 2, ...(valLoss === undefined ? {} : { valLoss }) });
+    const losses = [a.trainLoss, b.trainLoss].filter((x): x is number => x !== undefined);
+    const { trainLoss: _a, valLoss: _b, ...rest } = b;
+    merged.push({
+      ...rest,
+      ...(losses.length ? { trainLoss: losses.reduce((x, y) => x + y, 0) / losses.length } : {}),
+      ...(valLoss === undefined ? {} : { valLoss }),
+    });
   }
   history.splice(0, history.length, ...merged);
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ROOT, finished, startCli, waitFor, type CliResult } from './helpers.js';
+import { APP_ROOT, finished, startCli, stopChildren, waitFor, type CliResult } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -43,6 +43,7 @@ describe.skipIf(!mustRun)('the web page in Chromium', () => {
       const r = await serverDone;
       expect(r.code).toBe(0);
     }
+    stopChildren();
   });
 
   const count = () => page.$eval('#output', (el) => Number((el as HTMLElement).dataset.count));

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@rxrnn/trainer';
-import { finished, runCli, startCli, tempDir, waitFor, writeCorpus } from './helpers.js';
+import { finished, runCli, startCli, tempDir, waitFor, stopChildren, writeCorpus } from './helpers.js';
 
 const tmp = tempDir();
 let corpus: string;
@@ -21,7 +21,10 @@ beforeAll(async () => {
   expect(r.code).toBe(0);
   writeFileSync(join(tmp.dir, 'summary.json'), r.stdout);
 });
-afterAll(() => tmp.cleanup());
+afterAll(() => {
+  stopChildren();
+  tmp.cleanup();
+});
 
 describe('charstream train', () => {
   it('prints a JSON summary, writes the checkpoint and a loss plot with both curves', () => {

@@ -17,13 +17,25 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Children still running, so a failed test cannot leave a server or a trainer behind. */
+const live = new Set<ChildProcess>();
+
 /** Starts the CLI; the caller owns the child (kill it or wait for it). */
 export function startCli(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', CLI, ...args], {
     cwd: APP_ROOT,
     env: { ...process.env, FORCE_COLOR: '0' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** Kills the children a test left running (afterAll of every spec that starts some). */
+export function stopChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
 }
 
 /** Collects a child's output until it exits. */

@@ -6,10 +6,13 @@ import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, loadCheckpoint } from '@rxrnn/trainer';
-import { finished, runCli, startCli, tempDir, waitFor, writeCorpus } from './helpers.js';
+import { finished, runCli, startCli, tempDir, waitFor, stopChildren, writeCorpus } from './helpers.js';
 
 const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+afterAll(() => {
+  stopChildren();
+  tmp.cleanup();
+});
 
 function fetchBytes(url: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {

@@ -54,10 +54,10 @@ export const demoCommand: Command = {
       onEval: (e) => progress.log(`[validation] step ${e.step}: ${e.valLoss.toFixed(3)} nats/char, ${(e.valLoss / Math.LN2).toFixed(3)} bits/char`),
     });
     progress.finish();
-    const first = run.history[0];
+    const first = run.history.find((h) => h.trainLoss !== undefined);
     out.write(
       `\n${run.stoppedBy === 'abort' ? 'Stopped' : 'Done'} after ${run.seconds.toFixed(1)}s: ${run.steps} updates, ${run.tokens} characters ` +
-        `(${Math.round(run.charsPerSecond)} chars/s). Train loss ${first ? first.trainLoss.toFixed(3) : '?'} -> ${run.trainLoss?.toFixed(3) ?? '?'} nats/char` +
+        `(${Math.round(run.charsPerSecond)} chars/s). Train loss ${first?.trainLoss?.toFixed(3) ?? '?'} -> ${run.trainLoss?.toFixed(3) ?? '?'} nats/char` +
         `${run.valLoss !== null ? `, validation ${run.valLoss.toFixed(3)} nats/char (${(run.valLoss / Math.LN2).toFixed(3)} bits/char)` : ''}.\n`,
     );
     if (flags.checkpoint) out.write(`checkpoint: ${flags.checkpoint}\n`);

@@ -110,7 +110,7 @@ export const trainCommand: Command = {
     }
     summary.checkpoint = checkpointPath;
     if (flags.plot) {
-      const train = history.map((h) => ({ x: h.tokens, y: h.trainLoss }));
+      const train = history.filter((h) => h.trainLoss !== undefined).map((h) => ({ x: h.tokens, y: h.trainLoss! }));
       const val = history.filter((h) => h.valLoss !== undefined).map((h) => ({ x: h.tokens, y: h.valLoss! }));
       writeFileSync(flags.plot as string, lossCurveSvg(train, val, { title: `charstream train: ${input === '-' ? 'stdin' : input}` }));
       summary.plot = flags.plot;

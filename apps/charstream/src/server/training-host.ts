@@ -90,7 +90,8 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
         this.weightsStep = m.step;
         this.weightsTokens = m.tokens;
         // A resumed run's history seeds the curve, so the chart starts where the run left off.
-        this.points = m.history.map((h) => ({ step: h.step, tokens: h.tokens, loss: h.trainLoss, bpc: h.trainLoss / Math.LN2, charsPerSecond: 0, gradNorm: 0, elapsed: 0 }));
+        this.points = m.history.filter((h) => h.trainLoss !== undefined)
+          .map((h) => ({ step: h.step, tokens: h.tokens, loss: h.trainLoss!, bpc: h.trainLoss! / Math.LN2, charsPerSecond: 0, gradNorm: 0, elapsed: 0 }));
         this.evals = m.history.filter((h) => h.valLoss !== undefined).map((h) => ({ step: h.step, tokens: h.tokens, valLoss: h.valLoss! }));
         break;
       case 'update':
