@@ -1,5 +1,6 @@
 // What a command gets from the process: its streams, an AbortSignal raised by Ctrl-C, and the
 // error class for problems the user can fix (bad input file, bad checkpoint), which exit with 2.
+import type { FlagTable, Flags } from './args.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -19,6 +20,6 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
-  flags: import('./args.js').FlagTable;
-  run(flags: import('./args.js').Flags, io: CliIo): Promise<number>;
+  flags: FlagTable;
+  run(flags: Flags, io: CliIo): Promise<number>;
 }
