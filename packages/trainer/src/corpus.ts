@@ -85,9 +85,9 @@ export class StreamBatcher {
   }
 
   /**
-   * Writes the next window of streams [b0, b1) into inputs/targets [T×(b1−b0)] and reports
-   * whether this window starts a new epoch (then the caller zeroes the carried state, since the
-   * streams jumped). Call once per range for the same window, then `advance()`.
+   * Writes the current window of streams [b0, b1) into inputs/targets [T×(b1−b0)]. Call once per
+   * range for the same window (check `atEpochStart` first: the streams jumped, so the carried
+   * state must be zeroed), then `advance()`.
    */
   fill(inputs: Int32Array, targets: Int32Array, b0: number, b1: number): void {
     const { T, streamLen, ids } = this;

@@ -187,7 +187,7 @@ export class OfflineTrainer {
   trainStep(): StepReport {
     const { bptt: T, batchSize: B, maxGradNorm } = this.options;
     const { model, batcher, worker } = this;
-    if (this.options.threads === 2 && !worker) throw new RangeError('trainer: threads 2 but no worker attached (use createOfflineTrainer or attachWorker)');
+    if (this.options.threads === 2 && !worker) throw new RangeError('trainer: threads 2 but no worker attached (build it with OfflineTrainer.create or OfflineTrainer.resume)');
     // The streams jump at an epoch boundary, so their carried state no longer belongs to them.
     const reset = batcher.atEpochStart;
     if (reset) this.state.fill(0);
