@@ -86,6 +86,18 @@ describe('OfflineTrainer', () => {
     expect(() => otherBatch.restore(ckpt)).toThrow(/training.batchSize is 4, this trainer uses 2/);
   });
 
+  it('refuses an update with a non-finite loss or gradient and leaves the parameters alone', async () => {
+    const model = makeModel();
+    const tr = await OfflineTrainer.create(model, text, opts);
+    tr.trainStep();
+    model.params[model.params.length - 1] = Infinity; // a linear-layer bias: logits become non-finite
+    const before = model.params.slice();
+    const opt = tr.optimizer.getState();
+    expect(() => tr.trainStep()).toThrow(/trainer: non-finite (loss|gradient norm) at step 1; parameters left unchanged/);
+    expect(Array.from(model.params)).toEqual(Array.from(before));
+    expect(tr.optimizer.getState()).toEqual(opt);
+  });
+
   it('rejects bad options and corpora with clear errors', () => {
     expect(() => new OfflineTrainer(makeModel(), text, { batchSize: 0 })).toThrow(/batchSize must be an integer >= 1, got 0/);
     expect(() => new OfflineTrainer(makeModel(), 'the fox', opts)).toThrow(/too short/);
