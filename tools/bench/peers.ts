@@ -125,8 +125,10 @@ export async function runPeers(opts: PeersOptions): Promise<PeerRecord[]> {
 export default async function peers(args: string[]): Promise<void> {
   const opts = parseArgs(args);
   const meta: { suite: 'peers'; machine: Machine } = { suite: 'peers', machine: machine(['peers', ...args]) };
+  const t0 = Date.now();
   const records = await runPeers(opts);
   meta.machine.loadavgEnd = loadNow();
+  meta.machine.seconds = Math.round((Date.now() - t0) / 1000);
   const rs = ratios(records);
   if (opts.json) {
     for (const r of [...records, ...rs, meta]) process.stdout.write(JSON.stringify(r) + '\n');

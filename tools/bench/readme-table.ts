@@ -48,7 +48,8 @@ export function section(records: PeerRecord[], m: Machine): string {
     ...(notMeasured.length ? ['Not measured:', '', ...notMeasured, ''] : []),
     `Measured ${m.date.slice(0, 10)} with \`${m.command}\` on ${m.cpu}, ${m.nproc} cores, Node ${m.node}` +
       ` (1/5/15-min load average ${m.loadavg.join(', ')} at the start${m.loadavgEnd ? `, ${m.loadavgEnd.join(', ')} at the end` : ''}:` +
-      ' a shared machine, so expect noise).' +
+      ' a shared machine, so expect noise)' +
+      (m.seconds ? `; the run took ${Math.round(m.seconds / 60)} min.` : '.') +
       (m.quick ? ' This was a `--quick` smoke run: indicative only.' : ''),
     'Regenerate with `npm run --silent bench -- readme-table` (or pass a saved `peers --json` output).',
     END,
@@ -66,8 +67,10 @@ export default async function readmeTable(args: string[]): Promise<void> {
   } else {
     const flags = args.filter((a) => a !== '--json');
     m = machine(['readme-table', ...args]);
+    const t0 = Date.now();
     records = await runPeers({ ...parseArgs(flags), json: true });
     m.loadavgEnd = loadNow();
+    m.seconds = Math.round((Date.now() - t0) / 1000);
   }
   const readme = readFileSync(README, 'utf8');
   const i = readme.indexOf(START);

@@ -11,6 +11,8 @@ export interface Machine {
   loadavg: number[];
   /** the same at the end, when known */
   loadavgEnd?: number[];
+  /** wall-clock duration of the whole run, when known */
+  seconds?: number;
   date: string;
   command: string;
   quick: boolean;
