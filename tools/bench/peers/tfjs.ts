@@ -38,7 +38,6 @@ interface Ctx {
   flags: string;
 }
 
-
 function uniform(tf: Tf, shape: number[], a: number): TF.Tensor {
   return tf.randomUniform(shape, -a, a, 'float32', 7);
 }
@@ -52,7 +51,6 @@ interface OpsCell {
   state: TF.Tensor[];
   step(x: TF.Tensor): TF.Tensor[];
   dispose(): void;
-  h(): TF.Tensor;
 }
 
 function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): OpsCell {
@@ -99,7 +97,6 @@ function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): 
       cell.state = next;
       return next;
     },
-    h: () => cell.state[0],
     dispose() {
       for (const t of [...weights, ...cell.state]) t.dispose();
     },
