@@ -11,7 +11,7 @@ interface BrainEquation {
 }
 interface BrainNet {
   options: Record<string, unknown>;
-  model: { equations: BrainEquation[] };
+  model: { equations: BrainEquation[]; allMatrices: { rows: number; columns: number }[] };
   mapModel(): BrainNet['model'];
   bindEquation(): void;
   trainPattern(input: number[], logErrorRate?: boolean): number;
@@ -45,6 +45,9 @@ function makeNet(brain: Brain, kind: CellKind, o: { inputSize: number; inputRang
   return net;
 }
 
+/** Parameters of a brain.js net, its output layer included. */
+const paramsOf = (net: BrainNet): number => net.model.allMatrices.reduce((n, m) => n + m.rows * m.columns, 0);
+
 
 export const brainRunner: RunWorkload = async (workload: Workload, quick: boolean, emit: Emit) => {
   const brain = loadBrain();
@@ -67,7 +70,7 @@ export const brainRunner: RunWorkload = async (workload: Workload, quick: boolea
               pos = (pos + 1) % chain;
             }
           }, bud);
-          return summarize(t, 'us/step', 1);
+          return { ...summarize(t, 'us/step', 1), params: paramsOf(net) };
         });
       }
     }
@@ -83,7 +86,7 @@ export const brainRunner: RunWorkload = async (workload: Workload, quick: boolea
         const t = await timeRuns((n) => {
           for (let k = 0; k < n; k++) net.trainPattern(seqs[s++ % seqs.length]);
         }, bud);
-        return summarize(t, 'chars/s', B.T);
+        return { ...summarize(t, 'chars/s', B.T), params: paramsOf(net) };
       });
     }
   } else if (workload === 'C') {
@@ -103,7 +106,7 @@ export const brainRunner: RunWorkload = async (workload: Workload, quick: boolea
         while (got < n) got += net.run('', true).length;
         return got;
       }, bud);
-      return summarize(t, 'chars/s', 1);
+      return { ...summarize(t, 'chars/s', 1), params: paramsOf(net) };
     });
   }
 };

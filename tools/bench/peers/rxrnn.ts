@@ -30,7 +30,7 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
           const t = await timeRuns((n) => {
             for (let k = 0; k < n; k++) c.step(state, x, 1);
           }, bud);
-          return summarize(t, 'us/step', 1);
+          return { ...summarize(t, 'us/step', 1), params: c.paramCount() };
         });
       }
     }
@@ -53,7 +53,7 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
             const t = await timeRuns((n) => {
               for (let k = 0; k < n; k++) tr.trainStep();
             }, bud);
-            return summarize(t, 'chars/s', B.batch * B.T);
+            return { ...summarize(t, 'chars/s', B.batch * B.T), params: model.paramCount() };
           } finally {
             await tr.close();
           }
@@ -71,7 +71,7 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
       const t = await timeRuns((n) => {
         for (let k = 0; k < n; k++) stack.forward(input, T, Bn, state);
       }, bud);
-      return summarize(t, 'steps*batch/s', T * Bn);
+      return { ...summarize(t, 'steps*batch/s', T * Bn), params: stack.paramCount() };
     });
   } else {
     const vocab = alphabet(D.V);
@@ -96,7 +96,7 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
             }),
           bud,
         );
-        return summarize(t, 'chars/s', 1);
+        return { ...summarize(t, 'chars/s', 1), params: model.paramCount() };
       });
     }
   }

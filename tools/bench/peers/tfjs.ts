@@ -51,6 +51,7 @@ interface OpsCell {
   state: TF.Tensor[];
   step(x: TF.Tensor): TF.Tensor[];
   dispose(): void;
+  params: number;
 }
 
 function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): OpsCell {
@@ -100,6 +101,7 @@ function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): 
     dispose() {
       for (const t of [...weights, ...cell.state]) t.dispose();
     },
+    params: weights.reduce((n, w) => n + w.size, 0),
   };
   return cell;
 }
@@ -129,7 +131,7 @@ async function workloadA({ tf, quick, emit, flags }: Ctx): Promise<void> {
           for (let k = 0; k < n; k++) c.step(x)[0].dataSync();
         }, bud);
         c.dispose();
-        return summarize(t, 'us/step', 1);
+        return { ...summarize(t, 'us/step', 1), params: c.params };
       });
       await guarded(emit, { ...base, form: 'layer', notes: `stateful layer, predict per step; ${flags}` }, async () => {
         const model = tf.sequential({
@@ -144,8 +146,9 @@ async function workloadA({ tf, quick, emit, flags }: Ctx): Promise<void> {
           }
         }, bud);
         x3.dispose();
+        const params = model.countParams();
         model.dispose();
-        return summarize(t, 'us/step', 1);
+        return { ...summarize(t, 'us/step', 1), params };
       });
       x.dispose();
     }
@@ -214,9 +217,10 @@ async function workloadB({ tf, quick, emit, flags }: Ctx): Promise<void> {
         }, bud);
         xs.dispose();
         ys.dispose();
+        const params = model.countParams();
         model.dispose();
         opt.dispose();
-        return summarize(t, 'chars/s', B.batch * B.T);
+        return { ...summarize(t, 'chars/s', B.batch * B.T), params };
       },
     );
   }
@@ -251,7 +255,7 @@ async function workloadC({ tf, quick, emit, flags }: Ctx): Promise<void> {
     }, bud);
     cell.dispose();
     X.dispose();
-    return summarize(t, 'steps*batch/s', work);
+    return { ...summarize(t, 'steps*batch/s', work), params: cell.params };
   });
   await guarded(emit, { ...base, form: 'layer', notes: `tf.layers.lstm returnSequences, predict; ${flags}` }, async () => {
     const model = tf.sequential({
@@ -267,8 +271,9 @@ async function workloadC({ tf, quick, emit, flags }: Ctx): Promise<void> {
       }
     }, bud);
     X.dispose();
+    const params = model.countParams();
     model.dispose();
-    return summarize(t, 'steps*batch/s', work);
+    return { ...summarize(t, 'steps*batch/s', work), params };
   });
 }
 
@@ -316,9 +321,10 @@ async function workloadD({ tf, quick, emit, flags }: Ctx): Promise<void> {
         const t = await timeRuns((n) => {
           for (let k = 0; k < n; k++) nextChar();
         }, bud);
+        const params = [emb, Wy, by].reduce((n, w) => n + w.size, 0) + cells.reduce((n, c) => n + c.params, 0);
         for (const c of cells) c.dispose();
         for (const x of [emb, Wy, by]) x.dispose();
-        return summarize(t, 'chars/s', 1);
+        return { ...summarize(t, 'chars/s', 1), params };
       },
     );
   }

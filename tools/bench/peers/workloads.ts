@@ -52,6 +52,8 @@ export interface PeerRecord {
   runs?: number;
   /** every run's value, over all rounds (value is their median) */
   samples?: number[];
+  /** parameters of the model measured (same-size check across implementations) */
+  params?: number;
   /** units of work (steps, chars…) in each timed run */
   work?: number;
   /** set instead of value when the implementation failed to load or to run */
