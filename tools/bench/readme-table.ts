@@ -49,7 +49,7 @@ export function section(records: PeerRecord[], m: Machine): string {
     `Measured ${m.date.slice(0, 10)} with \`${m.command}\` on ${m.cpu}, ${m.nproc} cores, Node ${m.node}` +
       ` (1/5/15-min load average ${m.loadavg.join(', ')} at the start${m.loadavgEnd ? `, ${m.loadavgEnd.join(', ')} at the end` : ''}:` +
       ' a shared machine, so expect noise)' +
-      (m.seconds ? `; the run took ${Math.round(m.seconds / 60)} min.` : '.') +
+      (m.seconds ? `; the run took ${m.seconds < 120 ? `${m.seconds} s` : `${Math.round(m.seconds / 60)} min`}.` : '.') +
       (m.quick ? ' This was a `--quick` smoke run: indicative only.' : ''),
     'Regenerate with `npm run --silent bench -- readme-table` (or pass a saved `peers --json` output).',
     END,
