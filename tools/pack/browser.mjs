@@ -68,7 +68,7 @@ function nodeImportsOf(errors) {
     .map(([file, spec]) => `${file} imports ${spec}`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const names = process.argv.slice(2);
   const { inputs, ...r } = await bundleForBrowser({ packages: names.length ? names : undefined });
   console.log(JSON.stringify({ ...r, inputs: inputs.length }, null, 2));

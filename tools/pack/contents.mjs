@@ -96,7 +96,7 @@ export async function checkPackContents() {
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const results = await checkPackContents();
   for (const r of results) {
     console.log(`${r.name}: ${r.files.length} files, ${r.size} bytes packed`);

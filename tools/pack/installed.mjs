@@ -53,7 +53,7 @@ export async function checkInstalledTarballs({ log = () => {} } = {}) {
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await checkInstalledTarballs({ log: (m) => console.error(m) });
   console.log(JSON.stringify(result, null, 2));
 }

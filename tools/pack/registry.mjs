@@ -173,7 +173,7 @@ export async function registryRoundTrip({ log = () => {} } = {}) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { publishLog, ...result } = await registryRoundTrip({ log: (m) => console.error(m) });
   if (process.argv.includes('--verbose')) console.error(publishLog);
   console.log(JSON.stringify(result, null, 2));

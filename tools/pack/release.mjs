@@ -95,7 +95,7 @@ export async function releaseInClone({ unpin = true } = {}) {
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const pinned = pinnedWorkspaceDependencies();
   for (const p of pinned) console.error(`pinned (breaks the release's lockfile update): ${p}`);
   const { log, ...result } = await releaseInClone();
