@@ -1,6 +1,7 @@
-// PyTorch conformance: every fixture of the kinds @rxrnn/cells handles (rnn_cell, rnn_module,
-// char_model, param_counts) from test/fixtures/torch and ../shared/conformance/examples, run through
-// the runner's kind modules; every tensor and loss must match PyTorch within 1e-4.
+// PyTorch conformance: every fixture of the kinds rnn_cell, rnn_module (bidirectional ones through
+// @rxrnn/bidirectional), char_model and param_counts from test/fixtures/torch and
+// ../shared/conformance/examples, run through the runner's kind modules; every tensor and loss
+// must match PyTorch within 1e-4.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,12 +67,8 @@ describe('PyTorch conformance (cells kinds)', () => {
 
   for (const { name, fixture } of [...own, ...shared]) {
     const bidirectional = fixture.kind === 'rnn_module' && fixture.config?.bidirectional;
-    it(`${name}: ${fixture.kind} ${fixture.mode ?? ''}${bidirectional ? ' (bidirectional: unsupported here)' : ''}`, () => {
+    it(`${name}: ${fixture.kind} ${fixture.mode ?? ''}${bidirectional ? ' (bidirectional)' : ''}`, () => {
       const run = KINDS[fixture.kind]!;
-      if (bidirectional) {
-        expect(() => run(fixture)).toThrow('unsupported: bidirectional rnn_module (see @rxrnn/bidirectional)');
-        return;
-      }
       const result = run(fixture);
       if (fixture.kind === 'param_counts') {
         expect(result.entries.length).toBe(fixture.entries.length);

@@ -307,6 +307,9 @@ def main():
                 H, T = (4, 5) if not bidir else (3, 4)
                 write(f'module_{tag}_L{L}_{"bi" if bidir else "uni"}',
                       rnn_module(mode, 3, H, L, bidir, T, 2, seed))
+    # Bidirectional stacks with n_x != H and B = 3, so a mixed-up width or row order cannot hide.
+    for mode, tag, seed in (('GRU', 'gru', 9301), ('LSTM', 'lstm', 9302)):
+        write(f'module_{tag}_L2_bi_nx5', rnn_module(mode, 5, 3, 2, True, 5, 3, seed))
     write('char_model', char_model(7, 5, 6, 5, 2, 9201))
     write('param_counts', param_counts(9202))
     write('grad_clipping', grad_clipping(9203))

@@ -1,6 +1,8 @@
-// Conformance kind "rnn_module": nn.RNN/GRU/LSTM (1–2 layers, unidirectional) rebuilt as an
-// @rxrnn/cells RnnStack (fromTorch → forward → backward with dOutput = G, dh_n = Gh, dc_n = Gc).
+// Conformance kind "rnn_module": nn.RNN/GRU/LSTM (1–2 layers) rebuilt as an @rxrnn/cells RnnStack,
+// or with bidirectional: true as an @rxrnn/bidirectional BidirectionalStack (fromTorch → forward →
+// backward with dOutput = G, dh_n = Gh, dc_n = Gc). State index layer*D + direction, as PyTorch.
 import { RnnStack, type CellKind, type TorchStateDict } from '@rxrnn/cells';
+import { BidirectionalStack } from '@rxrnn/bidirectional';
 
 const KINDS: Record<string, CellKind> = { RNN_TANH: 'rnn', GRU: 'gru', LSTM: 'lstm' };
 
@@ -15,11 +17,14 @@ export default function rnnModule(f: any): object {
   const kind = KINDS[f.mode];
   if (!kind) throw new Error(`unsupported: rnn_module mode ${JSON.stringify(f.mode)} (expected RNN_TANH, GRU or LSTM)`);
   const c = f.config;
-  if (c.bidirectional) throw new Error('unsupported: bidirectional rnn_module (see @rxrnn/bidirectional)');
   if (c.batch_first) throw new Error('unsupported: batch_first rnn_module (the project is time-major)');
   const { input_size: nX, hidden_size: H, num_layers: L, seq_len: T, batch: B } = c;
   const lstm = kind === 'lstm';
-  const stack = new RnnStack({ kind, inputSize: nX, hiddenSize: H, layers: L });
+  const D = c.bidirectional ? 2 : 1;
+  // Both stacks offer the same window API; only the bidirectional one reads `_reverse` tensors.
+  const stack = D === 2
+    ? new BidirectionalStack({ kind, inputSize: nX, hiddenSize: H, layers: L })
+    : new RnnStack({ kind, inputSize: nX, hiddenSize: H, layers: L });
   stack.fromTorch(f.params as TorchStateDict);
 
   const state = stack.packState(B, f.h0.data, lstm ? f.c0.data : undefined);
@@ -38,15 +43,15 @@ export default function rnnModule(f: any): object {
   for (const [name, t] of Object.entries(stack.toTorch('grads'))) params[name] = enc(t.shape, t.data);
   return {
     mode: f.mode,
-    output: enc([T, B, H], output),
-    h_n: enc([L, B, H], hN),
-    ...(lstm ? { c_n: enc([L, B, H], cN!) } : {}),
+    output: enc([T, B, D * H], output),
+    h_n: enc([L * D, B, H], hN),
+    ...(lstm ? { c_n: enc([L * D, B, H], cN!) } : {}),
     loss,
     grads: {
       params,
       input: enc([T, B, nX], dInput),
-      h0: enc([L, B, H], dH0),
-      ...(lstm ? { c0: enc([L, B, H], dC0!) } : {}),
+      h0: enc([L * D, B, H], dH0),
+      ...(lstm ? { c0: enc([L * D, B, H], dC0!) } : {}),
     },
   };
 }
