@@ -117,5 +117,6 @@ describe('elementwise kernels and reductions', () => {
     expect(K.maxAbs(v, 3)).toBe(3);
     expect(K.maxAbs(new Float32Array(0), 0)).toBe(0);
     expect(K.maxAbs(Float32Array.from([1, NaN]), 2)).toBeNaN();
+    expect(K.maxAbs(Float32Array.from([NaN, 1, 2]), 3)).toBeNaN();
   });
 });

@@ -18,7 +18,9 @@ export function maxAbs(x: Float32Array, n: number): number {
   let m = 0;
   for (let i = 0; i < n; i++) {
     const a = Math.abs(x[i]!);
-    if (!(a <= m)) m = a;
+    // A NaN anywhere decides the answer: stop there, or a later finite value would hide it.
+    if (a !== a) return NaN;
+    if (a > m) m = a;
   }
   return m;
 }
