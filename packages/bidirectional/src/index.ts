@@ -5,3 +5,7 @@
 export const PACKAGE_NAME = '@rxrnn/bidirectional';
 export { BidirectionalStack, type BidirectionalStackConfig, type BidirectionalTorchOptions } from './bidirectional-stack.js';
 export { MERGE_MODES, mergedSize, mergeForward, mergeBackward, type MergeMode } from './merge.js';
+export { bidirectional, type BidirectionalOptions, type WindowOptions } from './operators/bidirectional.js';
+export { SequenceTagger, type SequenceTaggerConfig } from './sequence-tagger.js';
+export { SequenceClassifier, type SequenceClassifierConfig } from './sequence-classifier.js';
+export type { SequenceModelConfig } from './internal/sequence-model.js';

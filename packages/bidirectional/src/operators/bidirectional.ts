@@ -1,0 +1,151 @@
+// bidirectional(): windows of a stream of x [B×n_x] through a forward and a reverse direction,
+// emitting each window's merged per-step outputs (fresh [B×outSize] arrays). Per subscription: the
+// window buffer, the carried forward state, the step counter and the latency timer.
+import { Observable, Subscriber, type OperatorFunction, type Subscription } from 'rxjs';
+import type { Cell } from '@rxrnn/cells';
+import { BidirectionalStack } from '../bidirectional-stack.js';
+import { BiLayers } from '../internal/bi-layers.js';
+import { checkMerge, mergedSize, mergeForward, type MergeMode } from '../merge.js';
+import { resolveWindow, type WindowOptions } from './internal/window-options.js';
+
+export type { WindowOptions };
+
+export interface BidirectionalOptions {
+  /** How to cut the stream: fixed size (+ hop), delimiter, and/or maximum latency. Required. */
+  window: WindowOptions;
+  /** Per-step merge of the two directions; default the stack's merge, else 'concat' ([fwd | rev], 2H). */
+  merge?: MergeMode;
+  /** Batch rows B: every input holds B·n_x floats, every output step B·outSize. Default 1. */
+  batch?: number;
+  /**
+   * Carry the forward direction's state from one window to the next (to the state at the next
+   * window's first element). Default true. The reverse direction always restarts per window.
+   */
+  carryState?: boolean;
+  /**
+   * Initial state [B × stateSize] (layout of BidirectionalStack: index layer*2 + direction):
+   * the forward direction starts from it once, the reverse direction at every window. Default zeros.
+   */
+  initialState?: Float32Array;
+}
+
+const OP = 'bidirectional';
+
+/** The operator over a BidirectionalStack (any depth), or over one forward and one reverse cell. */
+export function bidirectional(stack: BidirectionalStack, options: BidirectionalOptions): OperatorFunction<Float32Array, Float32Array[]>;
+export function bidirectional(forwardCell: Cell, backwardCell: Cell, options: BidirectionalOptions): OperatorFunction<Float32Array, Float32Array[]>;
+export function bidirectional(a: BidirectionalStack | Cell, b: Cell | BidirectionalOptions, c?: BidirectionalOptions): OperatorFunction<Float32Array, Float32Array[]> {
+  const isStack = a instanceof BidirectionalStack;
+  const options = (isStack ? b : c) as BidirectionalOptions;
+  if (options === null || typeof options !== 'object') throw new TypeError(`${OP}: options must be an object with a window, got ${String(options)}`);
+  // Its own tapes over the cells' parameters: the operator never disturbs a training stack's tapes.
+  const engine = new BiLayers(OP, isStack ? a.cells : [{ forward: a as Cell, reverse: b as Cell }]);
+  const win = resolveWindow(OP, options.window);
+  const merge = checkMerge(OP, options.merge ?? (isStack ? a.merge : 'concat'));
+  const B = options.batch ?? 1;
+  if (!Number.isSafeInteger(B) || B < 1) throw new RangeError(`${OP}: batch ${String(B)}, expected an integer >= 1`);
+  const H = engine.hiddenSize, nIn = B * engine.inputSize, outW = B * mergedSize(merge, H), n = B * engine.stateSize;
+  const init = options.initialState ?? new Float32Array(n);
+  if (!(init instanceof Float32Array) || init.length !== n) {
+    throw new RangeError(`${OP}: initialState length ${String((init as { length?: number })?.length)}, expected B*stateSize = ${n}`);
+  }
+  const carry = options.carryState ?? true;
+
+  return (source) => new Observable<Float32Array[]>((subscriber) => {
+    // Per subscription: its own window, carried state, step counter and timer.
+    let buf: Float32Array[] = [];
+    let fresh = 0;
+    let step = 0;
+    let timer: Subscription | null = null;
+    const carried = init.slice();
+    const stopTimer = () => {
+      timer?.unsubscribe();
+      timer = null;
+    };
+
+    /** Runs the buffered window; `full` fixed windows keep their overlap, anything else ends a segment. */
+    const flush = (full: boolean) => {
+      stopTimer();
+      const T = buf.length;
+      const x = new Float32Array(T * nIn);
+      buf.forEach((v, t) => x.set(v, t * nIn));
+      const work = carried.slice();
+      // The reverse direction starts from its initial state in every window.
+      for (let k = 0; k < engine.layers; k++) engine.dirState(work, k, 1, B).set(engine.dirState(init, k, 1, B));
+      const both = engine.forward(OP, x, T, B, work);
+      const hop = full ? win.hop : T;
+      if (carry) {
+        if (hop < T) engine.forwardStateAt(hop, work);
+        carried.set(work);
+      }
+      const merged = new Float32Array(T * outW);
+      mergeForward(merged, both, T * B, H, merge);
+      const out: Float32Array[] = [];
+      for (let t = 0; t < T; t++) {
+        const v = merged.subarray(t * outW, (t + 1) * outW).slice();
+        // A non-finite output means the parameters or the input blew up: say where, don't emit it.
+        for (let i = 0; i < v.length; i++) {
+          if (v[i]! - v[i]! !== 0) throw new RangeError(`${OP}: output[${i}] is ${v[i]} at step ${step - T + t}, expected a finite number (check the parameters)`);
+        }
+        out.push(v);
+      }
+      buf = hop < T ? buf.slice(hop) : [];
+      fresh = 0;
+      subscriber.next(out);
+    };
+
+    const inner = new Subscriber<Float32Array>({
+      next: (x) => {
+        try {
+          checkInput(x, nIn, step);
+          buf.push(x.slice());
+          fresh++;
+          const index = step++;
+          if (win.delimiter !== null && win.delimiter(x, index)) flush(false);
+          else if (buf.length === win.size) flush(win.delimiter === null);
+          else if (win.maxLatency !== null && timer === null) {
+            timer = win.scheduler.schedule(() => {
+              timer = null;
+              try {
+                flush(false);
+              } catch (err) {
+                subscriber.error(err);
+              }
+            }, win.maxLatency);
+          }
+        } catch (err) {
+          subscriber.error(err);
+        }
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => {
+        try {
+          // A partial window still owes outputs for elements no window has covered.
+          if (fresh > 0) flush(false);
+          subscriber.complete();
+        } catch (err) {
+          subscriber.error(err);
+        }
+      },
+    });
+    // Added before subscribing, so unsubscribing downstream closes `inner` even while a
+    // synchronous source is still emitting into it.
+    subscriber.add(inner);
+    source.subscribe(inner);
+    return () => {
+      stopTimer();
+      buf = [];
+    };
+  });
+}
+
+function checkInput(x: unknown, n: number, step: number): asserts x is Float32Array {
+  if (!(x instanceof Float32Array)) {
+    const got = x === null || typeof x !== 'object' ? String(x) : ((x as object).constructor?.name ?? 'object');
+    throw new TypeError(`${OP}: input is ${got}, expected a Float32Array at step ${step}`);
+  }
+  if (x.length !== n) throw new RangeError(`${OP}: input length ${x.length}, expected ${n} at step ${step}`);
+  for (let i = 0; i < n; i++) {
+    if (x[i]! - x[i]! !== 0) throw new RangeError(`${OP}: input[${i}] is ${x[i]}, expected a finite number at step ${step}`);
+  }
+}

@@ -1,0 +1,88 @@
+// SequenceClassifier: many-to-one, a label per window. ids [T·B] → (bi)directional stack → pooled
+// features [B × D·H] (final states of both directions, or the mean over steps) → Dense → softmax
+// cross-entropy. Flat params/grads; lossAndGrad accumulates grads of the mean loss over B windows.
+import { softmaxCrossEntropy } from '@rxrnn/kernels';
+import { argmax, SequenceModel, type SequenceModelConfig } from './internal/sequence-model.js';
+
+export interface SequenceClassifierConfig extends SequenceModelConfig {
+  /**
+   * 'final' (default): [forward h after the last step | reverse h after the first step] (each
+   * direction's final state, having read the whole window); 'mean': the outputs averaged over T.
+   */
+  pool?: 'final' | 'mean';
+}
+
+const WHERE = 'SequenceClassifier';
+
+export class SequenceClassifier extends SequenceModel {
+  readonly pool: 'final' | 'mean';
+  private feat = new Float32Array(0);
+  private dFeat = new Float32Array(0);
+  private logitsBuf = new Float32Array(0);
+  private dLogits = new Float32Array(0);
+  private lossRows = new Float32Array(0);
+  private dOut = new Float32Array(0);
+
+  constructor(config: SequenceClassifierConfig) {
+    // Always concat: 'final' needs each direction's own half.
+    super(WHERE, config, 'concat', (w) => w);
+    const pool = config.pool ?? 'final';
+    if (pool !== 'final' && pool !== 'mean') throw new RangeError(`${WHERE}: pool ${JSON.stringify(pool)}, expected 'final' or 'mean'`);
+    this.pool = pool;
+  }
+
+  private features(where: string, inputs: Int32Array, T: number, B: number): Float32Array {
+    const h = this.encode(where, inputs, T, B), W = this.rnnOutSize, H = W / this.directions;
+    if (this.feat.length !== B * W) {
+      this.feat = new Float32Array(B * W);
+      this.dFeat = new Float32Array(B * W);
+      this.logitsBuf = new Float32Array(B * this.dense.outSize);
+      this.dLogits = new Float32Array(B * this.dense.outSize);
+      this.lossRows = new Float32Array(B);
+    }
+    const f = this.feat;
+    for (let b = 0; b < B; b++) {
+      if (this.pool === 'mean') {
+        f.fill(0, b * W, (b + 1) * W);
+        for (let t = 0; t < T; t++) for (let j = 0; j < W; j++) f[b * W + j] = f[b * W + j]! + h[(t * B + b) * W + j]! / T;
+      } else {
+        // Forward half from the last step; the reverse half (if any) from the first.
+        f.set(h.subarray(((T - 1) * B + b) * W, ((T - 1) * B + b) * W + H), b * W);
+        if (this.directions === 2) f.set(h.subarray(b * W + H, (b + 1) * W), b * W + H);
+      }
+    }
+    return f;
+  }
+
+  /** The most probable label per window, [B]. */
+  predict(inputs: Int32Array, T: number, B: number): Int32Array {
+    const f = this.features(`${WHERE}.predict`, inputs, T, B), C = this.dense.outSize;
+    this.dense.forward(this.logitsBuf, f, B);
+    const out = new Int32Array(B);
+    for (let b = 0; b < B; b++) out[b] = argmax(this.logitsBuf, b * C, C);
+    return out;
+  }
+
+  /** Softmax cross-entropy of each window's label (labels [B]); grads of the MEAN loss accumulate. */
+  lossAndGrad(inputs: Int32Array, labels: Int32Array, T: number, B: number): { lossSum: number; count: number } {
+    const f = this.features(`${WHERE}.lossAndGrad`, inputs, T, B), C = this.dense.outSize;
+    const W = this.rnnOutSize, H = W / this.directions;
+    this.dense.forward(this.logitsBuf, f, B);
+    const lossSum = softmaxCrossEntropy(this.dLogits, this.lossRows, this.logitsBuf, labels, B, C);
+    for (let i = 0; i < this.dLogits.length; i++) this.dLogits[i] = this.dLogits[i]! / B;
+    this.dense.backward(this.dLogits, f, B, this.dFeat);
+    if (this.dOut.length !== T * B * W) this.dOut = new Float32Array(T * B * W);
+    const d = this.dOut;
+    d.fill(0);
+    for (let b = 0; b < B; b++) {
+      if (this.pool === 'mean') {
+        for (let t = 0; t < T; t++) for (let j = 0; j < W; j++) d[(t * B + b) * W + j] = this.dFeat[b * W + j]! / T;
+      } else {
+        d.set(this.dFeat.subarray(b * W, b * W + H), ((T - 1) * B + b) * W);
+        if (this.directions === 2) d.set(this.dFeat.subarray(b * W + H, (b + 1) * W), b * W + H);
+      }
+    }
+    this.encodeBackward(d);
+    return { lossSum, count: B };
+  }
+}
