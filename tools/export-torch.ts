@@ -2,7 +2,7 @@
 // model in PyTorch state_dict layout ({config, params}) for tools/torch/load_export.py.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CheckpointError, exportTorch, loadCheckpoint } from '@rxrnn/trainer';
+import { CheckpointError, exportTorch, loadCheckpoint } from '@rxrnn/trainer/node';
 
 const USAGE = `usage: npm run --silent export-torch -- CHECKPOINT OUT.json [--latest]
 

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { loadCheckpoint, trainOffline, type OfflineTrainer, type TrainProgress } from '@rxrnn/trainer';
+import { loadCheckpoint, trainOffline, type OfflineTrainer, type TrainProgress } from '@rxrnn/trainer/node';
 
 const USAGE = `usage: npm run --silent train -- --input FILE [options]
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointError, loadCheckpoint, trainOffline } from '@rxrnn/trainer';
+import { CheckpointError, loadCheckpoint, trainOffline } from '@rxrnn/trainer/node';
 import { markovChain } from './markov.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-resume-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CharModel, Vocabulary, type CharModelConfig } from '@rxrnn/cells';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OfflineTrainer, trainOffline } from '@rxrnn/trainer';
+import { createOfflineTrainer, OfflineTrainer, trainOffline } from '@rxrnn/trainer/node';
 import { markovChain } from './markov.js';
 
 const LONG = process.env.RXRNN_LONG === '1';
@@ -52,7 +52,7 @@ describe('memorisation', () => {
     const text = pseudoText(10_000, 42);
     const vocab = Vocabulary.fromText(text).chars;
     const model = new CharModel({ cell: 'lstm', vocab, hidden: 128, embeddingDim: 32, seed: 1 });
-    const tr = await OfflineTrainer.create(model, text, { batchSize: 16, bptt: 64, lr: 5e-3, valFraction: 0, evalEvery: 0 });
+    const tr = await createOfflineTrainer(model, text, { batchSize: 16, bptt: 64, lr: 5e-3, valFraction: 0, evalEvery: 0 });
     // Training perplexity over the most recent epoch's windows (their summed losses / predictions).
     const perEpoch = Math.floor(tr.train.length / (16 * 64));
     const recent: { sum: number; n: number }[] = [];

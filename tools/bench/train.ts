@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
 import { getBackend } from '@rxrnn/kernels';
-import { OfflineTrainer } from '@rxrnn/trainer';
+import { createOfflineTrainer } from '@rxrnn/trainer/node';
 
 const CORPUS = new URL('../../../shared/data/tinyshakespeare.txt', import.meta.url);
 
@@ -37,7 +37,7 @@ export default async function train(args: string[]): Promise<void> {
   for (const cell of cells) {
     for (const threads of threadsList) {
       const model = new CharModel({ cell, vocab, hidden, embeddingDim: 64, layers: 1, seed: 1 });
-      const tr = await OfflineTrainer.create(model, text, { batchSize: 32, bptt: 64, optimizer: { kind: 'adam' }, lr: 2e-3, maxGradNorm: 5, evalEvery: 0, threads });
+      const tr = await createOfflineTrainer(model, text, { batchSize: 32, bptt: 64, optimizer: { kind: 'adam' }, lr: 2e-3, maxGradNorm: 5, evalEvery: 0, threads });
       try {
         // Warm-up: JIT, WASM tier-up, worker start.
         for (let i = 0; i < 3; i++) tr.trainStep();

@@ -1,8 +1,6 @@
-// Checkpoint format (msgpackr, moreTypes) and atomic file IO: an outer envelope {format, version,
-// crc32, body} around the packed training state. Every buffer in a decoded checkpoint is a fresh
-// copy owned by the caller; saving never mutates the checkpoint passed in.
-import * as nodeFs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// Checkpoint format (msgpackr, moreTypes): an outer envelope {format, version, crc32, body} around
+// the packed training state, and its validation. Every buffer in a decoded checkpoint is a fresh
+// copy owned by the caller; encoding never mutates the checkpoint passed in. File IO: checkpoint-file.ts.
 import { RNG_STATE_LENGTH } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import type { CharModelConfig } from './model.js';
@@ -110,74 +108,6 @@ export function decodeCheckpoint(bytes: Uint8Array, expect: CheckpointExpectatio
     fail(`checkpoint: ${c.params.length} parameters, the model has ${expect.paramCount}`);
   }
   return c;
-}
-
-/** Minimal file-system surface used for saving; tests inject failures through it. */
-export interface CheckpointIo {
-  openSync: typeof nodeFs.openSync;
-  writeSync: (fd: number, data: Uint8Array, offset: number, length: number) => number;
-  fsyncSync: typeof nodeFs.fsyncSync;
-  closeSync: typeof nodeFs.closeSync;
-  renameSync: typeof nodeFs.renameSync;
-  unlinkSync: typeof nodeFs.unlinkSync;
-}
-
-const defaultIo: CheckpointIo = nodeFs;
-
-/**
- * Writes atomically: the bytes go to a temp file in the same directory, are fsynced, and the temp
- * file is renamed over `path` (atomic on POSIX). A failure at any point removes the temp file and
- * leaves the previous checkpoint untouched. Returns the number of bytes written.
- */
-export function saveCheckpoint(path: string, ckpt: Checkpoint, io: CheckpointIo = defaultIo): number {
-  const bytes = encodeCheckpoint(ckpt);
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  let fd: number | undefined;
-  try {
-    fd = io.openSync(tmp, 'w', 0o644);
-    let off = 0;
-    while (off < bytes.length) off += io.writeSync(fd, bytes, off, bytes.length - off);
-    io.fsyncSync(fd);
-    io.closeSync(fd);
-    fd = undefined;
-    io.renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) {
-      try {
-        io.closeSync(fd);
-      } catch {
-        // Already failing; the original error is the one worth reporting.
-      }
-    }
-    try {
-      io.unlinkSync(tmp);
-    } catch {
-      // The temp file may never have been created.
-    }
-    throw e;
-  }
-  // Persist the rename itself; directories cannot be fsynced on every platform, so best effort.
-  try {
-    const dfd = nodeFs.openSync(dirname(path), 'r');
-    try {
-      nodeFs.fsyncSync(dfd);
-    } finally {
-      nodeFs.closeSync(dfd);
-    }
-  } catch {
-    // Not supported here (e.g. Windows); the rename is still atomic.
-  }
-  return bytes.length;
-}
-
-export function loadCheckpoint(path: string, expect: CheckpointExpectations = {}): Checkpoint {
-  let bytes: Uint8Array;
-  try {
-    bytes = nodeFs.readFileSync(path);
-  } catch (e) {
-    throw new CheckpointError(`checkpoint: cannot read file: ${(e as Error).message}`, path);
-  }
-  return decodeCheckpoint(bytes, expect, path);
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

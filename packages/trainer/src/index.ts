@@ -1,5 +1,6 @@
-// @rxrnn/trainer public API: metrics, optimizers, schedules, checkpoints, truncated BPTT
-// (offline batched and online operators), PyTorch export.
+// @rxrnn/trainer public API (browser-safe): metrics, optimizers, schedules, checkpoint bytes,
+// truncated BPTT (offline batched and online operators), PyTorch export. Files and worker
+// threads live in the Node entry, '@rxrnn/trainer/node' (node.ts).
 export { lossMetrics, natsToBits, bitsToNats, LossMeter, type LossMetrics } from './metrics.js';
 export type { Optimizer, OptimizerKind, OptimizerState } from './optim/optimizer.js';
 export { Sgd, type SgdOptions } from './optim/sgd.js';
@@ -14,11 +15,8 @@ export {
   CheckpointError,
   encodeCheckpoint,
   decodeCheckpoint,
-  saveCheckpoint,
-  loadCheckpoint,
   type Checkpoint,
   type CheckpointExpectations,
-  type CheckpointIo,
   type HistoryEntry,
 } from './checkpoint.js';
 export { encodeText, splitCorpus, StreamBatcher, type BatchCursor } from './corpus.js';
@@ -26,13 +24,13 @@ export { createCharModel, type TrainableModel, type CharModelConfig } from './mo
 export {
   OfflineTrainer,
   resolveOfflineOptions,
+  type HalfBatchWorkerFactory,
   type OfflineTrainingOptions,
   type ResolvedOfflineOptions,
   type StepReport,
 } from './offline-trainer.js';
 export { trainOffline, type TrainOfflineOptions, type TrainProgress, type TrainSummary, type EvalReport } from './train-offline.js';
-export { createHalfBatchWorker, type HalfBatchWorker } from './parallel/half-batch-worker.js';
+export type { HalfBatchWorker } from './parallel/half-batch-worker.js';
 export { trainOnline, type OnlineInput, type OnlineOptions, type OnlineTrainEvent } from './operators/train-online.js';
 export { scoreOnline, type ScoreOptions, type ScoreEvent } from './operators/score-online.js';
 export { exportTorch, type TorchExport, type ExportOptions } from './export-torch.js';
-export { trainInWorker, type TrainInWorkerOptions, type TrainWorkerEvent } from './parallel/train-in-worker.js';

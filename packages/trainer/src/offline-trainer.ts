@@ -10,7 +10,10 @@ import { createCharModel, type TrainableModel } from './model.js';
 import { createOptimizer, type OptimizerConfig } from './optim/create-optimizer.js';
 import type { Optimizer } from './optim/optimizer.js';
 import { learningRate, validateSchedule, type LrSchedule } from './optim/schedule.js';
-import { createHalfBatchWorker, type HalfBatchWorker } from './parallel/half-batch-worker.js';
+import type { HalfBatchWorker } from './parallel/half-batch-worker.js';
+
+/** Starts a half-batch gradient worker (Node: createHalfBatchWorker from '@rxrnn/trainer/node'). */
+export type HalfBatchWorkerFactory = (config: TrainableModel['config'], paramCount: number, stateLen: number, T: number, B2: number) => Promise<HalfBatchWorker>;
 
 /** Settings of an offline run; all plain data so they travel in checkpoints and to workers. */
 export interface OfflineTrainingOptions {
@@ -153,16 +156,16 @@ export class OfflineTrainer {
    * Builds a trainer and, for threads 2, starts its half-batch worker (which is why this is async).
    * Call close() when done so the worker thread exits.
    */
-  static async create(model: TrainableModel, corpus: string | Int32Array, options: OfflineTrainingOptions = {}): Promise<OfflineTrainer> {
+  static async create(model: TrainableModel, corpus: string | Int32Array, options: OfflineTrainingOptions = {}, createWorker?: HalfBatchWorkerFactory): Promise<OfflineTrainer> {
     const tr = new OfflineTrainer(model, corpus, options);
-    await tr.startWorker();
+    await tr.startWorker(createWorker);
     return tr;
   }
 
   /** fromCheckpoint plus the worker a threads-2 checkpoint needs. */
-  static async resume(ckpt: Checkpoint, corpus: string | Int32Array, override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {}): Promise<OfflineTrainer> {
+  static async resume(ckpt: Checkpoint, corpus: string | Int32Array, override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {}, createWorker?: HalfBatchWorkerFactory): Promise<OfflineTrainer> {
     const tr = OfflineTrainer.fromCheckpoint(ckpt, corpus, override);
-    await tr.startWorker();
+    await tr.startWorker(createWorker);
     return tr;
   }
 
@@ -175,19 +178,21 @@ export class OfflineTrainer {
     await w.close();
   }
 
-  private async startWorker(): Promise<void> {
+  private async startWorker(createWorker: HalfBatchWorkerFactory | undefined): Promise<void> {
     if (this.options.threads !== 2 || this.worker) return;
+    // Worker threads are Node-only; the browser-safe entry cannot import them itself.
+    if (!createWorker) throw new RangeError("trainer: threads 2 needs a worker factory; use the '@rxrnn/trainer/node' entry (createOfflineTrainer, trainOffline) or pass createHalfBatchWorker");
     const { batchSize: B, bptt: T } = this.options;
     const B2 = B - this.b1;
     const stateLen = this.model.createState(B2).length;
-    this.attachWorker(await createHalfBatchWorker(this.model.config, this.model.params.length, stateLen, T, B2));
+    this.attachWorker(await createWorker(this.model.config, this.model.params.length, stateLen, T, B2));
   }
 
   /** One truncated-BPTT update: forward T tokens of every stream, backward, clip, step. */
   trainStep(): StepReport {
     const { bptt: T, batchSize: B, maxGradNorm } = this.options;
     const { model, batcher, worker } = this;
-    if (this.options.threads === 2 && !worker) throw new RangeError('trainer: threads 2 but no worker attached (build it with OfflineTrainer.create or OfflineTrainer.resume)');
+    if (this.options.threads === 2 && !worker) throw new RangeError("trainer: threads 2 but no worker attached (build it with createOfflineTrainer from '@rxrnn/trainer/node')");
     // The streams jump at an epoch boundary, so their carried state no longer belongs to them.
     const reset = batcher.atEpochStart;
     if (reset) this.state.fill(0);

@@ -1,10 +1,10 @@
 // trainOffline(): the reusable offline training loop (the CLI, the app's `train` and its worker
 // all call it). Drives an OfflineTrainer for a step or time budget, yields to the event loop
 // between updates, reports progress, evaluates, checkpoints atomically, honours an AbortSignal.
-import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { Checkpoint } from './checkpoint.js';
 import type { LossMetrics } from './metrics.js';
 import type { TrainableModel } from './model.js';
-import { OfflineTrainer, type OfflineTrainingOptions, type StepReport } from './offline-trainer.js';
+import { OfflineTrainer, type HalfBatchWorkerFactory, type OfflineTrainingOptions, type StepReport } from './offline-trainer.js';
 
 export interface TrainProgress extends StepReport {
   /** Seconds of training in this run (a resumed run starts at 0 here; see totalSeconds). */
@@ -41,10 +41,13 @@ export interface TrainOfflineOptions extends OfflineTrainingOptions {
   progressInterval?: number;
   /** Called after every held-out evaluation. */
   onEval?: (e: EvalReport) => void;
-  /** Write a checkpoint here (atomically) every `checkpointEvery` seconds and at the end. */
-  checkpointPath?: string;
+  /** Receives a checkpoint every `checkpointEvery` seconds and at the end (the Node entry's
+   * trainOffline writes it to `checkpointPath` atomically). */
+  onCheckpoint?: (ckpt: Checkpoint) => void;
   /** Seconds between periodic checkpoints. Default 60. */
   checkpointEvery?: number;
+  /** Worker factory for threads 2 (the Node entry passes createHalfBatchWorker). */
+  createWorker?: HalfBatchWorkerFactory;
   /** Called once the trainer exists and before the first update (e.g. to adjust the schedule). */
   onStart?: (trainer: OfflineTrainer) => void;
 }
@@ -66,7 +69,7 @@ export interface TrainSummary {
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSummary> {
-  const { text, resume, maxSteps, seconds, signal, onProgress, onEval, checkpointPath, onStart } = opts;
+  const { text, resume, maxSteps, seconds, signal, onProgress, onEval, onCheckpoint, onStart, createWorker } = opts;
   const progressInterval = opts.progressInterval ?? 250;
   const checkpointEvery = opts.checkpointEvery ?? 60;
   if (maxSteps === undefined && seconds === undefined && !signal) throw new RangeError('trainOffline: give maxSteps, seconds or a signal, or it never stops');
@@ -79,10 +82,10 @@ export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSumm
     const override: { evalEvery?: number; logEvery?: number } = {};
     if (opts.evalEvery !== undefined) override.evalEvery = opts.evalEvery;
     if (opts.logEvery !== undefined) override.logEvery = opts.logEvery;
-    trainer = await OfflineTrainer.resume(resume, text, override);
+    trainer = await OfflineTrainer.resume(resume, text, override, createWorker);
   } else {
     if (!opts.model) throw new TypeError('trainOffline: pass a model (or resume from a checkpoint)');
-    trainer = await OfflineTrainer.create(opts.model, text, opts);
+    trainer = await OfflineTrainer.create(opts.model, text, opts, createWorker);
   }
   const hasVal = trainer.val.length >= 2;
   const evalEvery = trainer.options.evalEvery;
@@ -99,7 +102,7 @@ export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSumm
     onEval?.({ step: trainer.step, val, improved, best: trainer.best!.valLoss });
   };
   const save = () => {
-    if (checkpointPath) saveCheckpoint(checkpointPath, trainer.toCheckpoint());
+    if (onCheckpoint) onCheckpoint(trainer.toCheckpoint());
     lastSave = performance.now();
   };
 
@@ -126,7 +129,7 @@ export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSumm
         lastProgress = now;
         onProgress(progress(report, start, startTokens, seconds, trainer));
       }
-      if (checkpointPath && (now - lastSave) / 1000 >= checkpointEvery) save();
+      if (onCheckpoint && (now - lastSave) / 1000 >= checkpointEvery) save();
       // Let timers, I/O and signals (SIGINT, abort) in between updates.
       await tick();
     }

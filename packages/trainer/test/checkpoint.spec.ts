@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Rng } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointIo } from '../src/index.js';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointIo } from '../src/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

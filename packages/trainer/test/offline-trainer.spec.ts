@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, OfflineTrainer, trainOffline, type OfflineTrainingOptions } from '../src/index.js';
+import { CheckpointError, createOfflineTrainer, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, OfflineTrainer, resumeOfflineTrainer, trainOffline, type OfflineTrainingOptions } from '../src/node.js';
 
 const text = 'the quick brown fox jumps over the lazy dog. '.repeat(60);
 const vocab = Vocabulary.fromText(text).chars;
@@ -24,7 +24,7 @@ async function run(trainer: OfflineTrainer, steps: number) {
 
 describe('OfflineTrainer', () => {
   it('starts near ln(V) and lowers the training loss', async () => {
-    const tr = await OfflineTrainer.create(makeModel(), text, { ...opts, lr: 1e-2 });
+    const tr = await createOfflineTrainer(makeModel(), text, { ...opts, lr: 1e-2 });
     const first = tr.trainStep();
     expect(Math.abs(first.loss.nats - Math.log(vocab.length))).toBeLessThan(0.1);
     for (let i = 0; i < 60; i++) tr.trainStep();
@@ -33,8 +33,8 @@ describe('OfflineTrainer', () => {
   });
 
   it('a fixed seed gives the same run', async () => {
-    const a = await OfflineTrainer.create(makeModel(), text, opts);
-    const b = await OfflineTrainer.create(makeModel(), text, opts);
+    const a = await createOfflineTrainer(makeModel(), text, opts);
+    const b = await createOfflineTrainer(makeModel(), text, opts);
     await run(a, 12);
     await run(b, 12);
     expect(bits(a.model.params).equals(bits(b.model.params))).toBe(true);
@@ -43,15 +43,15 @@ describe('OfflineTrainer', () => {
   for (const threads of [1, 2] as const) {
     it(`resume is bitwise exact across an epoch boundary (threads ${threads})`, async () => {
       const N = 9, M = 14;
-      const straight = await OfflineTrainer.create(makeModel('gru'), text, { ...opts, threads });
+      const straight = await createOfflineTrainer(makeModel('gru'), text, { ...opts, threads });
       await run(straight, N + M);
       await straight.close();
 
-      const first = await OfflineTrainer.create(makeModel('gru'), text, { ...opts, threads });
+      const first = await createOfflineTrainer(makeModel('gru'), text, { ...opts, threads });
       await run(first, N);
       const bytes = encodeCheckpoint(first.toCheckpoint());
       await first.close();
-      const resumed = await OfflineTrainer.resume(decodeCheckpoint(bytes), text);
+      const resumed = await resumeOfflineTrainer(decodeCheckpoint(bytes), text);
       await run(resumed, M);
       await resumed.close();
       expect(resumed.step).toBe(N + M);
@@ -64,8 +64,8 @@ describe('OfflineTrainer', () => {
   }
 
   it('two threads compute the same update as one (up to float summation order)', async () => {
-    const one = await OfflineTrainer.create(makeModel(), text, opts);
-    const two = await OfflineTrainer.create(makeModel(), text, { ...opts, threads: 2 });
+    const one = await createOfflineTrainer(makeModel(), text, opts);
+    const two = await createOfflineTrainer(makeModel(), text, { ...opts, threads: 2 });
     const r1 = one.trainStep();
     const r2 = two.trainStep();
     await two.close();
@@ -77,18 +77,18 @@ describe('OfflineTrainer', () => {
   });
 
   it('refuses a checkpoint of another model or other batch settings', async () => {
-    const tr = await OfflineTrainer.create(makeModel(), text, opts);
+    const tr = await createOfflineTrainer(makeModel(), text, opts);
     tr.trainStep();
     const ckpt = tr.toCheckpoint();
-    const other = await OfflineTrainer.create(new CharModel({ cell: 'lstm', vocab, hidden: 12, embeddingDim: 8, layers: 2, seed: 3 }), text, opts);
+    const other = await createOfflineTrainer(new CharModel({ cell: 'lstm', vocab, hidden: 12, embeddingDim: 8, layers: 2, seed: 3 }), text, opts);
     expect(() => other.restore(ckpt)).toThrow(CheckpointError);
-    const otherBatch = await OfflineTrainer.create(makeModel(), text, { ...opts, batchSize: 2 });
+    const otherBatch = await createOfflineTrainer(makeModel(), text, { ...opts, batchSize: 2 });
     expect(() => otherBatch.restore(ckpt)).toThrow(/training.batchSize is 4, this trainer uses 2/);
   });
 
   it('refuses an update with a non-finite loss or gradient and leaves the parameters alone', async () => {
     const model = makeModel();
-    const tr = await OfflineTrainer.create(model, text, opts);
+    const tr = await createOfflineTrainer(model, text, opts);
     tr.trainStep();
     model.params[model.params.length - 1] = Infinity; // a linear-layer bias: logits become non-finite
     const before = model.params.slice();
@@ -129,6 +129,10 @@ describe('trainOffline', () => {
     expect(summary.stoppedBy).toBe('abort');
     expect(summary.steps).toBe(3);
     expect(loadCheckpoint(path).counters.step).toBe(3);
+  });
+
+  it('the browser-safe entry refuses threads 2 without a worker factory', async () => {
+    await expect(OfflineTrainer.create(makeModel(), text, { ...opts, threads: 2 })).rejects.toThrow(/threads 2 needs a worker factory/);
   });
 
   it('refuses to run without a budget', async () => {

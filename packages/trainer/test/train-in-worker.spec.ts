@@ -3,7 +3,7 @@
 import { CharModel } from '@rxrnn/cells';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { trainInWorker, type TrainWorkerEvent } from '../src/index.js';
+import { trainInWorker, type TrainWorkerEvent } from '../src/node.js';
 
 const text = 'all work and no play makes jack a dull boy. '.repeat(50);
 const vocab = [...new Set(text)].sort();

@@ -2,7 +2,7 @@
 // was given, posts progress/eval/snapshot/done messages, and stops cleanly on {type: 'stop'}.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCharModel } from '../model.js';
-import { trainOffline } from '../train-offline.js';
+import { trainOffline } from '../node.js';
 import type { TrainInWorkerOptions } from './train-in-worker.js';
 
 const opts = workerData as TrainInWorkerOptions;
