@@ -169,4 +169,36 @@ describe('scoreOnline (dynamic evaluation)', () => {
     await expect(collect(of('ab!').pipe(scoreOnline(makeModel())))).rejects.toThrow(/scoreOnline: char "!" at token 2/);
     expect(await collect(EMPTY.pipe(scoreOnline(makeModel())))).toEqual([]);
   });
+
+  it('never-emitting source, early unsubscribe, unsubscription chains, synchronous infinite source', async () => {
+    const seen: unknown[] = [];
+    const sub = NEVER.pipe(scoreOnline(makeModel())).subscribe((e) => seen.push(e));
+    await new Promise((r) => setTimeout(r, 10));
+    sub.unsubscribe();
+    expect(seen).toEqual([]);
+
+    let tornDown = false;
+    const src = new Observable<string>((s) => {
+      s.next(text);
+      return () => (tornDown = true);
+    });
+    expect((await collect(src.pipe(mergeMap((x) => of(x)), scoreOnline(makeModel()), take(5)))).length).toBe(5);
+    expect(tornDown).toBe(true);
+
+    let pulled = 0;
+    function* forever() {
+      for (;;) {
+        pulled++;
+        yield 'ab';
+      }
+    }
+    const model = makeModel();
+    const events = await collect(from(forever()).pipe(scoreOnline(model, { bptt: 4 }), take(7)));
+    expect(events.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(pulled).toBeLessThanOrEqual(4);
+    // Nothing trains after the unsubscribe.
+    const after = Array.from(model.params);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(Array.from(model.params)).toEqual(after);
+  });
 });
