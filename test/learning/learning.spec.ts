@@ -1,17 +1,10 @@
 // Learning tests: the trainer + cells actually learn. Oracles: ln(V) for an untrained model, a
 // perplexity bound for memorisation, and the exact entropy rate of a seeded Markov chain.
-// Default tests stay fast; RXRNN_LONG=1 adds the tinyshakespeare quality run (10 minutes).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// All fast (≈ 30 s); the 10-minute tinyshakespeare quality run is in train-cli.spec.ts (RXRNN_LONG=1).
 import { CharModel, Vocabulary, type CharModelConfig } from '@rxrnn/cells';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOfflineTrainer, OfflineTrainer, trainOffline } from '@rxrnn/trainer/node';
 import { markovChain } from './markov.js';
-
-const LONG = process.env.RXRNN_LONG === '1';
-const dir = mkdtempSync(join(tmpdir(), 'rxrnn-learning-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // Deterministic pseudo-text: words drawn by an LCG, so there is something to memorise.
 function pseudoText(n: number, seed: number): string {
@@ -91,22 +84,4 @@ describe('a source of known entropy', () => {
     expect(bpc).toBeGreaterThan(chain.entropyRate - 0.05);
     expect(bpc).toBeLessThan(chain.entropyRate + 0.05);
   });
-});
-
-describe.runIf(LONG)('quality (RXRNN_LONG=1)', () => {
-  const corpus = new URL('../../../shared/data/tinyshakespeare.txt', import.meta.url);
-  it.runIf(existsSync(corpus))(
-    'the CLI defaults reach validation loss ≤ 1.60 nats/char on tinyshakespeare in 600 s',
-    async () => {
-      const text = readFileSync(corpus, 'utf8');
-      const model = new CharModel({ cell: 'lstm', vocab: Vocabulary.fromText(text).chars, hidden: 384, embeddingDim: 64, layers: 1, seed: 1 });
-      const summary = await trainOffline({
-        model, text, batchSize: 32, bptt: 64, lr: 3e-3, threads: 2, evalEvery: 100, seconds: 600,
-        schedule: { kind: 'constant', warmupSteps: 20 }, checkpointPath: join(dir, 'shakespeare.ckpt'),
-      });
-      console.log(`tinyshakespeare: best val ${summary.bestVal!.nats.toFixed(4)} nats/char after ${summary.tokens} chars`);
-      expect(summary.bestVal!.nats).toBeLessThanOrEqual(1.6);
-    },
-    700_000,
-  );
 });
