@@ -161,11 +161,14 @@ export class BiLayers {
       reverse.finalState(tr, sr);
       // Interleave: row (t, b) = [forward at t | reverse at t], the reverse run's step T−1−t.
       const out = s.outs[k]!;
+      // Plain index loops: no subarray views per row in the per-window hot path.
       for (let t = 0; t < T; t++) {
         for (let b = 0; b < B; b++) {
-          const r = t * B + b, rr = (T - 1 - t) * B + b;
-          out.set(of.subarray(r * H, (r + 1) * H), r * 2 * H);
-          out.set(or.subarray(rr * H, (rr + 1) * H), r * 2 * H + H);
+          const r = t * B + b, rr = (T - 1 - t) * B + b, o = r * 2 * H;
+          for (let j = 0; j < H; j++) {
+            out[o + j] = of[r * H + j]!;
+            out[o + H + j] = or[rr * H + j]!;
+          }
         }
       }
       x = out;
@@ -219,9 +222,11 @@ export class BiLayers {
         // Split [forward | reverse] rows; the reverse half goes back to the reverse run's time order.
         for (let t = 0; t < T; t++) {
           for (let b = 0; b < B; b++) {
-            const r = t * B + b, rr = (T - 1 - t) * B + b;
-            dF.set(dOut.subarray(r * 2 * H, r * 2 * H + H), r * H);
-            dR.set(dOut.subarray(r * 2 * H + H, (r + 1) * 2 * H), rr * H);
+            const r = t * B + b, rr = (T - 1 - t) * B + b, o = r * 2 * H;
+            for (let j = 0; j < H; j++) {
+              dF[r * H + j] = dOut[o + j]!;
+              dR[rr * H + j] = dOut[o + H + j]!;
+            }
           }
         }
       }
