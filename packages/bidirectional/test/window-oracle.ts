@@ -8,12 +8,14 @@ export interface OracleOptions {
   merge?: 'concat' | 'sum' | 'mul' | 'ave';
   carry?: boolean;
   B?: number;
+  /** Per layer, the forward start state and the reverse start state of every window; default zeros. */
+  init?: { forward: Float32Array; reverse: Float32Array }[];
 }
 
 /** Per window, per step, the merged output [B × width]. `hops[i]`: steps from window i's start to the next's. */
 export function oracleWindows(pairs: { forward: Cell; reverse: Cell }[], windows: Float32Array[][], hops: number[], o: OracleOptions = {}): Float32Array[][] {
   const B = o.B ?? 1, merge = o.merge ?? 'concat', carry = o.carry ?? true;
-  let carried = pairs.map((p) => p.forward.createState(B));
+  let carried = pairs.map((p, k) => o.init?.[k]?.forward.slice() ?? p.forward.createState(B));
   return windows.map((w, i) => {
     const T = w.length, hop = Math.min(hops[i] ?? T, T);
     let layerIn = w;
@@ -28,7 +30,7 @@ export function oracleWindows(pairs: { forward: Cell; reverse: Cell }[], windows
         return h;
       });
       next.push(hop < T ? atHop : s);
-      const rs = reverse.createState(B);
+      const rs = o.init?.[k]?.reverse.slice() ?? reverse.createState(B);
       const r: Float32Array[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) r[t] = reverse.step(rs, layerIn[t]!, B).slice();
       layerIn = f.map((ft, t) => {

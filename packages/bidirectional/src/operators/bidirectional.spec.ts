@@ -2,7 +2,7 @@
 // (fixed, hop/overlap, delimiter, latency) against a step-by-step oracle, and marble tests for the
 // latency flush on a TestScheduler.
 import { describe, expect, it } from 'vitest';
-import { from, map, type Observable } from 'rxjs';
+import { from, map, Subject, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { createCell, type CellKind } from '@rxrnn/cells';
 import { BidirectionalStack } from '../bidirectional-stack.js';
@@ -97,6 +97,30 @@ describe('bidirectional(): window modes', () => {
       expect(got[0]![0]!.length).toBe(B * (merge === 'concat' ? 2 * H : H));
       expectClose(got, oracleWindows([p], chunks(xb, 2), [2, 2], { merge, B }));
     }
+  });
+
+  it('starts the forward direction once, and the reverse direction every window, from initialState', () => {
+    const q = pair('lstm', 50);
+    const init = randomVectors(1, 2 * 2 * H, 6)[0]!; // [forward h | c | reverse h | c], B = 1
+    const got = run(from(xs.slice(0, 4)), bidirectional(q.forward, q.reverse, { window: { size: 2 }, initialState: init }));
+    const start = { forward: init.subarray(0, 2 * H), reverse: init.subarray(2 * H) };
+    expectClose(got, oracleWindows([q], chunks(xs.slice(0, 4), 2), [2, 2], { init: [start] }));
+    expect(closeWindows(got[0]!, run(from(xs.slice(0, 2)), bidirectional(q.forward, q.reverse, { window: { size: 2 } }))[0]!)).toBe(false);
+  });
+
+  it('keeps interleaved subscriptions apart (their windows share the operator\'s scratch, not state)', () => {
+    const op = bidirectional(p.forward, p.reverse, { window: { size: 2 } });
+    const s1 = new Subject<Float32Array>(), s2 = new Subject<Float32Array>();
+    const a: Float32Array[][] = [], b: Float32Array[][] = [];
+    s1.pipe(op).subscribe((w) => a.push(w));
+    s2.pipe(op).subscribe((w) => b.push(w));
+    const ys = randomVectors(4, nX, 7);
+    for (let i = 0; i < 4; i++) {
+      s1.next(xs[i]!);
+      s2.next(ys[i]!);
+    }
+    expectClose(a, oracleWindows([p], chunks(xs.slice(0, 4), 2), [2, 2]));
+    expectClose(b, oracleWindows([p], chunks(ys, 2), [2, 2]));
   });
 
   it('errors the stream when the parameters produce non-finite outputs, naming the step', () => {
