@@ -23,6 +23,7 @@ describe('installed tarballs', () => {
       expect(r.lstmSteps).toBe(11);
       expect(r.training.lastLoss).toBeLessThan(r.training.firstLoss * 0.6);
       expect([...r.generated]).toHaveLength(48);
+      expect(r.bidirectionalWindows).toEqual([4, 4, 3]);
       expect(r.offline).toEqual({ steps: 5, threads: 2, checkpointParams: expect.any(Number) });
     }
     // Both module systems load the same files, so the seeded run is identical.

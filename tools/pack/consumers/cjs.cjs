@@ -8,6 +8,7 @@ const mods = {
   cells: require('@rxrnn/cells'),
   clipping: require('@rxrnn/clipping'),
   trainer: require('@rxrnn/trainer'),
+  trainerNode: require('@rxrnn/trainer/node'),
   bidirectional: require('@rxrnn/bidirectional'),
   rxjs: require('rxjs'),
 };

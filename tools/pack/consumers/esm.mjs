@@ -3,9 +3,10 @@ import * as kernels from '@rxrnn/kernels';
 import * as cells from '@rxrnn/cells';
 import * as clipping from '@rxrnn/clipping';
 import * as trainer from '@rxrnn/trainer';
+import * as trainerNode from '@rxrnn/trainer/node';
 import * as bidirectional from '@rxrnn/bidirectional';
 import * as rxjs from 'rxjs';
 import scenarioModule from './scenario.cjs';
 
-const summary = await scenarioModule.scenario({ kernels, cells, clipping, trainer, bidirectional, rxjs });
+const summary = await scenarioModule.scenario({ kernels, cells, clipping, trainer, trainerNode, bidirectional, rxjs });
 console.log(JSON.stringify({ consumer: 'esm', ok: true, ...summary }));

@@ -1,18 +1,19 @@
 // What every installed-package consumer runs, whichever way it loaded the packages (import in
 // esm.mjs, require() in cjs.cjs): a token stream through lstm(), a char model trained on the spot
-// from a stream with trainOnline(), generate(), offline training with a worker thread and a
-// checkpoint round trip. Throws on any wrong result; returns a summary.
+// from a stream with trainOnline(), generate(), the stream through bidirectional(), and from the
+// Node entry offline training with a worker thread and a checkpoint file round trip.
+// Throws on any wrong result; returns a summary.
 'use strict';
 const assert = require('node:assert/strict');
 
 const TEXT = 'the cat sat on the mat. '.repeat(40);
 
-async function scenario({ kernels, cells, clipping, trainer, bidirectional, rxjs }) {
+async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidirectional, rxjs }) {
   const { from, lastValueFrom, toArray } = rxjs;
   const summary = {};
 
   // Every package loads and says who it is through its public entry.
-  for (const [name, mod] of Object.entries({ kernels, cells, clipping, trainer, bidirectional })) {
+  for (const [name, mod] of Object.entries({ kernels, cells, clipping, trainer, 'trainer/node': trainerNode, bidirectional })) {
     assert.ok(Object.keys(mod).length > 0, `@rxrnn/${name} exports nothing`);
   }
   summary.backend = kernels.getBackend();
@@ -44,6 +45,20 @@ async function scenario({ kernels, cells, clipping, trainer, bidirectional, rxjs
   assert.ok(hs.some((h) => h.some((v) => v !== 0)), 'lstm() emitted only zeros');
   summary.lstmSteps = hs.length;
 
+  // The same stream through a bidirectional GRU in windows of 4 steps: one [2H] output per
+  // step, and the first window equals the stack's own forward pass over those 4 steps.
+  const bi = new bidirectional.BidirectionalStack({ kind: 'gru', inputSize: vocab.size, hiddenSize: 6, layers: 1, seed: 5 });
+  const windows = await lastValueFrom(from(ids.map(oneHot)).pipe(bidirectional.bidirectional(bi, { window: { size: 4 } }), toArray()));
+  assert.deepEqual(windows.map((w) => w.length), [4, 4, 3]);
+  for (const w of windows) for (const step of w) assert.equal(step.length, 2 * 6);
+  const x0 = new Float32Array(4 * vocab.size);
+  ids.slice(0, 4).forEach((id, t) => (x0[t * vocab.size + id] = 1));
+  const direct = bi.forward(x0, 4, 1, bi.createState(1));
+  windows[0].forEach((step, t) => step.forEach((v, j) => {
+    assert.ok(Math.abs(v - direct[t * 12 + j]) <= 1e-6, `bidirectional() step ${t}[${j}] = ${v}, stack.forward gives ${direct[t * 12 + j]}`);
+  }));
+  summary.bidirectionalWindows = windows.map((w) => w.length);
+
   // Gradient clipping on a flat buffer: norm 5 clipped to 1.
   const g = Float32Array.of(3, 4);
   const clip = clipping.clipByGlobalNorm(g, 1);
@@ -70,17 +85,22 @@ async function scenario({ kernels, cells, clipping, trainer, bidirectional, rxjs
   assert.equal(await sample(7), text, 'the same seed generated different text');
   summary.generated = text;
 
-  // Offline training with the gradient worker thread (a separate entry file in the package's
-  // dist, loaded by URL), then a checkpoint through msgpackr and back.
+  // Node entry (@rxrnn/trainer/node): offline training with the gradient worker thread (a
+  // separate file in the package's dist, loaded by URL), a checkpoint file written atomically
+  // and read back, and the same checkpoint through msgpackr in memory.
   const gru = trainer.createCharModel({ cell: 'gru', vocab: vocab.chars, hidden: 16, embeddingDim: 8, seed: 2 });
   const before = gru.params.slice();
-  const run = await trainer.trainOffline({ model: gru, text: TEXT, batchSize: 4, bptt: 16, maxSteps: 5, threads: 2, evalEvery: 0, valFraction: 0.1 });
+  const run = await trainerNode.trainOffline({ model: gru, text: TEXT, batchSize: 4, bptt: 16, maxSteps: 5, threads: 2, evalEvery: 0, valFraction: 0.1 });
   assert.equal(run.steps, 5);
   assert.ok(gru.params.some((v, i) => v !== before[i]), 'trainOffline did not change the parameters');
+  const file = require('node:path').join(process.cwd(), 'model.ckpt');
+  trainerNode.saveCheckpoint(file, run.checkpoint);
+  const loaded = trainerNode.loadCheckpoint(file);
+  assert.deepEqual(Array.from(loaded.params), Array.from(gru.params));
+  assert.equal(loaded.counters.step, 5);
   const restored = trainer.decodeCheckpoint(trainer.encodeCheckpoint(run.checkpoint));
   assert.deepEqual(Array.from(restored.params), Array.from(gru.params));
-  assert.equal(restored.counters.step, 5);
-  summary.offline = { steps: run.steps, threads: 2, checkpointParams: restored.params.length };
+  summary.offline = { steps: run.steps, threads: 2, checkpointParams: loaded.params.length };
   return summary;
 }
 

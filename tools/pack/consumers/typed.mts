@@ -3,11 +3,9 @@
 import { gemv, getBackend, type Backend } from '@rxrnn/kernels';
 import { createCell, generate, lstm, Vocabulary, type Cell, type CharModel } from '@rxrnn/cells';
 import { clipByGlobalNorm, type GlobalNormResult } from '@rxrnn/clipping';
-import {
-  createCharModel, decodeCheckpoint, encodeCheckpoint, trainOffline, trainOnline,
-  type Checkpoint, type OnlineTrainEvent, type TrainSummary,
-} from '@rxrnn/trainer';
-import * as bidirectional from '@rxrnn/bidirectional';
+import { createCharModel, decodeCheckpoint, encodeCheckpoint, trainOnline, type Checkpoint, type OnlineTrainEvent, type TrainSummary } from '@rxrnn/trainer';
+import { loadCheckpoint, saveCheckpoint, trainOffline } from '@rxrnn/trainer/node';
+import { BidirectionalStack, bidirectional, type BidirectionalOptions } from '@rxrnn/bidirectional';
 import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
 
 const text: string = 'the cat sat on the mat. '.repeat(40);
@@ -25,6 +23,10 @@ const inputs: Float32Array[] = Array.from(vocab.encode('the cat'), (id) => {
 const hidden: Observable<Float32Array> = from(inputs).pipe(lstm(cell));
 const hs: Float32Array[] = await lastValueFrom(hidden.pipe(toArray()));
 
+const stack = new BidirectionalStack({ kind: 'gru', inputSize: vocab.size, hiddenSize: 6, layers: 1, seed: 5 });
+const biOptions: BidirectionalOptions = { window: { size: 4 } };
+const windows: Float32Array[][] = await lastValueFrom(from(inputs).pipe(bidirectional(stack, biOptions), toArray()));
+
 const clip: GlobalNormResult = clipByGlobalNorm(Float32Array.of(3, 4), 1);
 
 const model: CharModel = createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
@@ -36,8 +38,10 @@ const sample: string = (await lastValueFrom(generated.pipe(toArray()))).join('')
 
 const run: TrainSummary = await trainOffline({ model, text, batchSize: 4, bptt: 16, maxSteps: 1, threads: 2 });
 const restored: Checkpoint = decodeCheckpoint(encodeCheckpoint(run.checkpoint));
+const bytes: number = saveCheckpoint('model.ckpt', restored);
+const loaded: Checkpoint = loadCheckpoint('model.ckpt');
 
 // @ts-expect-error kind must be one of the CellKind literals
 createCell({ kind: 'transformer', inputSize: 1, hiddenSize: 1 });
 
-export const summary = { backend, y, hs: hs.length, clip: clip.totalNorm, losses, sample, steps: restored.counters.step, bidirectional: Object.keys(bidirectional) };
+export const summary = { backend, y, hs: hs.length, clip: clip.totalNorm, losses, sample, steps: restored.counters.step, bytes, loaded, windows: windows.length };
