@@ -1,7 +1,7 @@
 // bidirectional(): windows of a stream of x [B×n_x] through a forward and a reverse direction,
 // emitting each window's merged per-step outputs (fresh [B×outSize] arrays). Per subscription: the
 // window buffer, the carried forward state, the step counter and the latency timer.
-import { Observable, Subscriber, type OperatorFunction, type Subscription } from 'rxjs';
+import { concatWith, defer, finalize, merge as mergeStreams, mergeMap, Subject, tap, type OperatorFunction, type Subscription } from 'rxjs';
 import type { Cell } from '@rxrnn/cells';
 import { BidirectionalStack } from '../bidirectional-stack.js';
 import { BiLayers } from '../internal/bi-layers.js';
@@ -51,92 +51,86 @@ export function bidirectional(a: BidirectionalStack | Cell, b: Cell | Bidirectio
   }
   const carry = options.carryState ?? true;
 
-  return (source) => new Observable<Float32Array[]>((subscriber) => {
-    // Per subscription: its own window, carried state, step counter and timer.
-    let buf: Float32Array[] = [];
-    let fresh = 0;
-    let step = 0;
-    let timer: Subscription | null = null;
-    const carried = init.slice();
-    const stopTimer = () => {
-      timer?.unsubscribe();
-      timer = null;
-    };
+  return (source) =>
+    defer(() => {
+      // Per subscription: its own window, carried state, step counter and latency timer.
+      let buf: Float32Array[] = [];
+      let fresh = 0;
+      let step = 0;
+      let timer: Subscription | null = null;
+      const carried = init.slice();
+      // Latency flushes happen between source values, so they reach the output through a Subject.
+      const timed = new Subject<Float32Array[]>();
+      const stopTimer = () => {
+        timer?.unsubscribe();
+        timer = null;
+      };
 
-    /** Runs the buffered window; `full` fixed windows keep their overlap, anything else ends a segment. */
-    const flush = (full: boolean) => {
-      stopTimer();
-      const T = buf.length;
-      const x = new Float32Array(T * nIn);
-      buf.forEach((v, t) => x.set(v, t * nIn));
-      const work = carried.slice();
-      // The reverse direction starts from its initial state in every window.
-      for (let k = 0; k < engine.layers; k++) engine.dirState(work, k, 1, B).set(engine.dirState(init, k, 1, B));
-      const both = engine.forward(OP, x, T, B, work);
-      const hop = full ? win.hop : T;
-      if (carry) {
-        if (hop < T) engine.forwardStateAt(hop, work);
-        carried.set(work);
-      }
-      const merged = new Float32Array(T * outW);
-      mergeForward(merged, both, T * B, H, merge);
-      const out: Float32Array[] = [];
-      for (let t = 0; t < T; t++) {
-        const v = merged.subarray(t * outW, (t + 1) * outW).slice();
-        // A non-finite output means the parameters or the input blew up: say where, don't emit it.
-        for (let i = 0; i < v.length; i++) {
-          if (v[i]! - v[i]! !== 0) throw new RangeError(`${OP}: output[${i}] is ${v[i]} at step ${step - T + t}, expected a finite number (check the parameters)`);
+      /** Runs the buffered window; `full` fixed windows keep their overlap, anything else ends a segment. */
+      const flush = (full: boolean): Float32Array[] => {
+        stopTimer();
+        const T = buf.length;
+        const x = new Float32Array(T * nIn);
+        buf.forEach((v, t) => x.set(v, t * nIn));
+        const work = carried.slice();
+        // The reverse direction starts from its initial state in every window.
+        for (let k = 0; k < engine.layers; k++) engine.dirState(work, k, 1, B).set(engine.dirState(init, k, 1, B));
+        const both = engine.forward(OP, x, T, B, work);
+        const hop = full ? win.hop : T;
+        if (carry) {
+          if (hop < T) engine.forwardStateAt(hop, work);
+          carried.set(work);
         }
-        out.push(v);
-      }
-      buf = hop < T ? buf.slice(hop) : [];
-      fresh = 0;
-      subscriber.next(out);
-    };
-
-    const inner = new Subscriber<Float32Array>({
-      next: (x) => {
-        try {
-          checkInput(x, nIn, step);
-          buf.push(x.slice());
-          fresh++;
-          const index = step++;
-          if (win.delimiter !== null && win.delimiter(x, index)) flush(false);
-          else if (buf.length === win.size) flush(win.delimiter === null);
-          else if (win.maxLatency !== null && timer === null) {
-            timer = win.scheduler.schedule(() => {
-              timer = null;
-              try {
-                flush(false);
-              } catch (err) {
-                subscriber.error(err);
-              }
-            }, win.maxLatency);
+        const merged = new Float32Array(T * outW);
+        mergeForward(merged, both, T * B, H, merge);
+        const out: Float32Array[] = [];
+        for (let t = 0; t < T; t++) {
+          const v = merged.slice(t * outW, (t + 1) * outW);
+          // A non-finite output means the parameters or the input blew up: say where, don't emit it.
+          for (let i = 0; i < v.length; i++) {
+            if (v[i]! - v[i]! !== 0) throw new RangeError(`${OP}: output[${i}] is ${v[i]} at step ${step - T + t}, expected a finite number (check the parameters)`);
           }
-        } catch (err) {
-          subscriber.error(err);
+          out.push(v);
         }
-      },
-      error: (err: unknown) => subscriber.error(err),
-      complete: () => {
-        try {
-          // A partial window still owes outputs for elements no window has covered.
-          if (fresh > 0) flush(false);
-          subscriber.complete();
-        } catch (err) {
-          subscriber.error(err);
+        buf = hop < T ? buf.slice(hop) : [];
+        fresh = 0;
+        return out;
+      };
+
+      /** Buffers one element; returns the windows it completes (none or one). */
+      const accept = (x: Float32Array): Float32Array[][] => {
+        // Validate on arrival, so the error names this element's step, not the window's end.
+        checkInput(x, nIn, step);
+        buf.push(x.slice());
+        fresh++;
+        const index = step++;
+        if (win.delimiter !== null && win.delimiter(x, index)) return [flush(false)];
+        if (buf.length === win.size) return [flush(win.delimiter === null)];
+        if (win.maxLatency !== null && timer === null) {
+          timer = win.scheduler.schedule(() => {
+            timer = null;
+            try {
+              timed.next(flush(false));
+            } catch (err) {
+              timed.error(err);
+            }
+          }, win.maxLatency);
         }
-      },
+        return [];
+      };
+
+      const windows = source.pipe(
+        mergeMap(accept),
+        // A partial window still owes outputs for elements no window has covered.
+        concatWith(defer(() => (fresh > 0 ? [flush(false)] : []))),
+        tap({ complete: () => timed.complete() }),
+      );
+      // `timed` first: a synchronous scheduler may flush before the source subscription returns.
+      return mergeStreams(timed, windows).pipe(finalize(() => {
+        stopTimer();
+        buf = [];
+      }));
     });
-    // Added before subscribing, so unsubscribing downstream closes `inner` even while a
-    // synchronous source is still emitting into it.
-    subscriber.add(inner);
-    source.subscribe(inner);
-    return () => {
-      stopTimer();
-      buf = [];
-    };
-  });
 }
 
 function checkInput(x: unknown, n: number, step: number): asserts x is Float32Array {
