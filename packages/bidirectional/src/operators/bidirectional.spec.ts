@@ -177,6 +177,20 @@ describe('bidirectional(): latency flush (marble tests)', () => {
     });
   });
 
+  it('errors the stream at the flush time when a latency-flushed window fails', () => {
+    const q = pair('gru', 60);
+    q.forward.params.fill(NaN);
+    const ts = scheduler();
+    let at = -1, message = '';
+    ts.run(({ cold, flush }) => {
+      cold('a 9ms |', values).pipe(bidirectional(q.forward, q.reverse, { window: { size: 3, maxLatency: 3, scheduler: ts } }))
+        .subscribe({ error: (e) => ((at = ts.now()), (message = (e as Error).message)) });
+      flush();
+    });
+    expect(at).toBe(3);
+    expect(message).toMatch(/^bidirectional: output\[0\] is NaN at step 0/);
+  });
+
   it('tears the timer down on unsubscribe and on a source error', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
