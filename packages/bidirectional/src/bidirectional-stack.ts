@@ -2,7 +2,7 @@
 // per layer [forward cell | reverse cell] (PyTorch's state_dict order); input [T·B × n_x] or ids,
 // output [T·B × outputSize]; state [L·2 × B × S], index layer*2 + direction (PyTorch's h0 order).
 import { allocF32, Rng } from '@rxrnn/kernels';
-import { createCell, RnnStack, type Cell, type CellKind, type GruVariant, type ParamView, type TorchStateDict, type TorchTensorF32 } from '@rxrnn/cells';
+import { cellLayout, createCell, resolveCellConfig, type Cell, type CellKind, type GruVariant, type ParamView, type TorchStateDict, type TorchTensorF32 } from '@rxrnn/cells';
 import { BiLayers, checkF32 } from './internal/bi-layers.js';
 import { checkMerge, mergeBackward, mergedSize, mergeForward, type MergeMode } from './merge.js';
 
@@ -93,16 +93,16 @@ export class BidirectionalStack {
    * forward cell's `weight_ih_l{k}`, ... then the reverse cell's `weight_ih_l{k}_reverse`, ...
    */
   static layoutOf(config: BidirectionalStackConfig): { views: ParamView[]; sizes: number[]; size: number } {
-    const layers = config?.layers ?? 1;
+    const c = resolveCellConfig(WHERE, config);
+    const layers = config.layers ?? 1;
+    if (!Number.isSafeInteger(layers) || layers < 1) throw new RangeError(`${WHERE}: layers must be a positive integer, got ${String(layers)}`);
     const views: ParamView[] = [], sizes: number[] = [];
     let size = 0;
-    // RnnStack validates the config and lays out one direction; layer k > 0 reads 2H.
-    const one = (inputSize: number) => RnnStack.layoutOf({ ...config, inputSize, layers: 1 });
-    if (!Number.isSafeInteger(layers) || layers < 1) throw new RangeError(`${WHERE}: layers must be a positive integer, got ${String(layers)}`);
     for (let k = 0; k < layers; k++) {
-      const l = one(k === 0 ? config.inputSize : 2 * config.hiddenSize);
+      // Layer k > 0 reads the previous layer's [forward | reverse]: n_x = 2H.
+      const l = cellLayout({ ...c, inputSize: k === 0 ? c.inputSize : 2 * c.hiddenSize });
       for (const suffix of ['', '_reverse']) {
-        for (const v of l.views) views.push({ name: `${v.name.replace(/_l0$/, `_l${k}`)}${suffix}`, offset: size + v.offset, shape: [...v.shape] });
+        for (const v of l.views) views.push({ name: `${v.name}_l${k}${suffix}`, offset: size + v.offset, shape: [...v.shape] });
         sizes.push(l.size);
         size += l.size;
       }
