@@ -119,7 +119,16 @@ export async function runPeers(opts: PeersOptions): Promise<PeerRecord[]> {
       }
     }
   }
-  return [...byKey.values()].map(merge);
+  const merged = [...byKey.values()].map(merge);
+  // A child that failed in some round but measured in others: its failure becomes a note on the
+  // measured records of that (impl, workload) instead of a record of its own.
+  const failures = merged.filter((r) => r.error && !r.hidden);
+  return merged.filter((r) => {
+    if (!failures.includes(r)) return true;
+    const measured = merged.filter((m) => m.impl === r.impl && m.workload === r.workload && m.samples?.length);
+    for (const m of measured) m.notes = `${m.notes ?? ''}; in another round the child failed: ${r.error}`;
+    return measured.length === 0;
+  });
 }
 
 export default async function peers(args: string[]): Promise<void> {
