@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Browser smoke check: bundles an entry that re-exports every package (their built dist, as a
-// bundler sees the published packages) with esbuild for the browser (ESM, nothing external) and
-// reports every import that cannot work there: Node built-ins and anything unresolved.
+// Browser smoke check: bundles an entry that re-exports every package's browser entry points
+// (every export subpath but the Node-only './node', from the built dist as a bundler sees the
+// published packages) with esbuild for the browser (ESM, nothing external) and reports every
+// import that cannot work there: Node built-ins and anything unresolved.
 // Running the bundle in a browser is the app's browser test.
 // `node tools/pack/browser.mjs [@rxrnn/name ...]` (default: all packages together).
 import { createRequire } from 'node:module';
@@ -12,10 +13,24 @@ import { isBuiltin } from './contents.mjs';
 
 const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
 
-/** The entry: `export * as <name> from '<package>'` for each package, so nothing is shaken off. */
-export function browserEntry(names = publishablePackages().map((p) => p.name)) {
-  return names
-    .map((name) => `export * as ${name.split('/')[1]} from '${name}';`)
+/**
+ * What a browser may import: every package's export subpaths but './package.json' and the
+ * Node-only ones ('./node', e.g. @rxrnn/trainer/node for files and worker threads).
+ */
+export function browserSpecifiers(names = publishablePackages().map((p) => p.name)) {
+  const pkgs = publishablePackages();
+  return names.flatMap((name) => {
+    const exportsMap = pkgs.find((p) => p.name === name)?.manifest.exports ?? { '.': null };
+    return Object.keys(exportsMap)
+      .filter((k) => k !== './package.json' && !/(^|\/)node$/.test(k))
+      .map((k) => (k === '.' ? name : `${name}/${k.slice(2)}`));
+  });
+}
+
+/** The entry: `export * as <id> from '<specifier>'` for each, so nothing is shaken off. */
+export function browserEntry(names) {
+  return browserSpecifiers(names)
+    .map((spec, i) => `export * as ${spec.replace(/^@rxrnn\//, '').replace(/[^a-zA-Z0-9]/g, '_')}_${i} from '${spec}';`)
     .join('\n');
 }
 
