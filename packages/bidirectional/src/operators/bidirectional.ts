@@ -45,10 +45,12 @@ export function bidirectional(a: BidirectionalStack | Cell, b: Cell | Bidirectio
   const B = options.batch ?? 1;
   if (!Number.isSafeInteger(B) || B < 1) throw new RangeError(`${OP}: batch ${String(B)}, expected an integer >= 1`);
   const H = engine.hiddenSize, nIn = B * engine.inputSize, outW = B * mergedSize(merge, H), n = B * engine.stateSize;
-  const init = options.initialState ?? new Float32Array(n);
-  if (!(init instanceof Float32Array) || init.length !== n) {
-    throw new RangeError(`${OP}: initialState length ${String((init as { length?: number })?.length)}, expected B*stateSize = ${n}`);
+  const given = options.initialState ?? new Float32Array(n);
+  if (!(given instanceof Float32Array) || given.length !== n) {
+    throw new RangeError(`${OP}: initialState length ${String((given as { length?: number })?.length)}, expected B*stateSize = ${n}`);
   }
+  // A copy: the caller may reuse its array; every subscription starts from these values.
+  const init = given.slice();
   const carry = options.carryState ?? true;
 
   return (source) =>
