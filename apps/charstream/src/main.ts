@@ -1,7 +1,7 @@
 // The charstream command line: picks the command (default: the built-in demo), parses its flags
 // and maps failures to exit codes — 2 for usage, input and checkpoint problems (one line, no
 // stack unless --verbose), 1 for anything unexpected.
-import { CheckpointError } from '@rxrnn/trainer';
+import { CheckpointError } from '@rxrnn/trainer/node';
 import { describeFlags, parseFlags, UsageError } from './args.js';
 import { CliError, type CliIo, type Command } from './cli-io.js';
 import { demoCommand } from './commands/demo.js';

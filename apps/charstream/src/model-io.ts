@@ -6,7 +6,7 @@ import { Rng } from '@rxrnn/kernels';
 import {
   CheckpointError, createOptimizer, decodeCheckpoint, loadCheckpoint,
   type Checkpoint, type HistoryEntry, type Optimizer, type OptimizerConfig, type OptimizerState,
-} from '@rxrnn/trainer';
+} from '@rxrnn/trainer/node';
 
 export { CheckpointError };
 

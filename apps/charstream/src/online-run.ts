@@ -2,7 +2,7 @@
 // → history rows, periodic validation, atomic checkpoints, a time budget and an AbortSignal.
 // Shared by `train --input -`, the default demo and the serve worker; the model is updated in place.
 import { CharModel } from '@rxrnn/cells';
-import { saveCheckpoint, trainOnline, type Checkpoint, type HistoryEntry, type OnlineTrainEvent, type Optimizer } from '@rxrnn/trainer';
+import { saveCheckpoint, trainOnline, type Checkpoint, type HistoryEntry, type OnlineTrainEvent, type Optimizer } from '@rxrnn/trainer/node';
 import { Observable, Subscription } from 'rxjs';
 import { onlineCheckpoint } from './model-io.js';
 

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '@rxrnn/trainer';
+import { loadCheckpoint } from '@rxrnn/trainer/node';
 import { finished, runCli, startCli, tempDir, waitFor, stopChildren, writeCorpus } from './helpers.js';
 
 const tmp = tempDir();

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CharModel } from '@rxrnn/cells';
-import { createOptimizer, loadCheckpoint } from '@rxrnn/trainer';
+import { createOptimizer, loadCheckpoint } from '@rxrnn/trainer/node';
 import { thinHistory, runOnline } from '../src/online-run.js';
 import { textChunks } from '../src/text-source.js';
 import { defaultCorpus } from '../src/default-corpus.js';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CharModel } from '@rxrnn/cells';
-import { createOptimizer, decodeCheckpoint, encodeCheckpoint } from '@rxrnn/trainer';
+import { createOptimizer, decodeCheckpoint, encodeCheckpoint } from '@rxrnn/trainer/node';
 import { Packr } from 'msgpackr';
 import { onlineCheckpoint } from '../src/model-io.js';
 import { createCharstreamServer } from '../src/server/http-server.js';

@@ -2,7 +2,7 @@
 // streams in, with the progress line, validation and a sample every few seconds showing the text
 // getting better; a final sample at the end of the time budget. Needs no files and no network.
 import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { createOptimizer } from '@rxrnn/trainer';
+import { createOptimizer } from '@rxrnn/trainer/node';
 import type { Command } from '../cli-io.js';
 import { defaultCorpus } from '../default-corpus.js';
 import { runOnline } from '../online-run.js';

@@ -2,7 +2,7 @@
 // --learn adapts the model to the stream while scoring (dynamic evaluation). Lines are printed
 // when their newline is scored; a last line without one is printed at the end of input.
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
-import { scoreOnline } from '@rxrnn/trainer';
+import { scoreOnline } from '@rxrnn/trainer/node';
 import { concat, of, tap } from 'rxjs';
 import { CliError, type Command } from '../cli-io.js';
 import { loadModel, optimizerFromState } from '../model-io.js';

@@ -3,7 +3,7 @@
 // checkpoints, a JSON summary and a loss-curve SVG; Ctrl-C stops, saves and exits 0.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { createOptimizer, trainOffline, type HistoryEntry } from '@rxrnn/trainer';
+import { createOptimizer, trainOffline, type HistoryEntry } from '@rxrnn/trainer/node';
 import { CliError, type Command } from '../cli-io.js';
 import { lossCurveSvg } from '../loss-plot.js';
 import { runOnline } from '../online-run.js';

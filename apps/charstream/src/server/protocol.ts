@@ -1,7 +1,7 @@
 // Messages between the serve command's main thread and its training worker. Plain data and
 // typed arrays only (structured clone); weights travel as a transferred Float32Array copy.
 import type { ResolvedCharModelConfig } from '@rxrnn/cells';
-import type { HistoryEntry } from '@rxrnn/trainer';
+import type { HistoryEntry } from '@rxrnn/trainer/node';
 
 /** workerData of the training worker. */
 export interface TrainingWorkerData {

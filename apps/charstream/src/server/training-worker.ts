@@ -3,7 +3,7 @@
 // snapshots; answers checkpoint requests; on 'stop' saves a final checkpoint and says 'done'.
 import { parentPort, workerData } from 'node:worker_threads';
 import { CharModel } from '@rxrnn/cells';
-import { createOptimizer, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '@rxrnn/trainer';
+import { createOptimizer, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '@rxrnn/trainer/node';
 import { modelFromCheckpoint, optimizerFromState } from '../model-io.js';
 import { runOnline } from '../online-run.js';
 import { textChunks } from '../text-source.js';
