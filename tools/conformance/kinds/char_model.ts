@@ -1,10 +1,9 @@
 // Conformance kind "char_model": Embedding → LSTM (or GRU/RNN, from the gate count) → Linear rebuilt
 // as an @rxrnn/cells CharModel from the state_dict (the recurrent module's prefix read from its names).
 import { CharModel, type CellKind, type TorchStateDict } from '@rxrnn/cells';
+import { enc } from '../tensors.js';
 
 const KINDS: Record<number, CellKind> = { 1: 'rnn', 3: 'gru', 4: 'lstm' };
-
-const enc = (shape: number[], data: ArrayLike<number>) => ({ shape, data: Array.from(data) });
 
 export default function charModel(f: any): object {
   const params = f.params as TorchStateDict;

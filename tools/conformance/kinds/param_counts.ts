@@ -1,12 +1,11 @@
 // Conformance kind "param_counts": what the project's own cells and output layer hold, next to the
 // course formula (classic) — GRU's default reset-after cell holds H more (its separate b_hn).
-import { Dense, createCell, type CellKind } from '@rxrnn/cells';
-
-const KINDS: Record<string, CellKind> = { RNN_TANH: 'rnn', GRU: 'gru', LSTM: 'lstm' };
+import { Dense, createCell } from '@rxrnn/cells';
+import { MODES } from '../tensors.js';
 
 export default function paramCounts(f: any): object {
   const entries = (f.entries as any[]).map((e) => {
-    const kind = KINDS[e.mode];
+    const kind = MODES[e.mode];
     if (!kind) throw new Error(`unsupported: param_counts mode ${JSON.stringify(e.mode)}`);
     const cfg = { kind, inputSize: e.n_x, hiddenSize: e.n_a };
     return {

@@ -1,18 +1,10 @@
 // Conformance kind "rnn_cell": one step of nn.RNNCell/GRUCell/LSTMCell rebuilt through @rxrnn/cells
 // (createCell → fromTorch → forwardSequence over T = 1 → backwardSequence), SCHEMA.md output fields.
-import { createCell, type CellKind, type TorchStateDict } from '@rxrnn/cells';
-
-const KINDS: Record<string, CellKind> = { RNN_TANH: 'rnn', GRU: 'gru', LSTM: 'lstm' };
-
-const enc = (shape: number[], data: ArrayLike<number>) => ({ shape, data: Array.from(data) });
-const sumProd = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
+import { createCell, type TorchStateDict } from '@rxrnn/cells';
+import { MODES, enc, sumProd } from '../tensors.js';
 
 export default function rnnCell(f: any): object {
-  const kind = KINDS[f.mode];
+  const kind = MODES[f.mode];
   if (!kind) throw new Error(`unsupported: rnn_cell mode ${JSON.stringify(f.mode)} (expected RNN_TANH, GRU or LSTM)`);
   const { input_size: nX, hidden_size: H, batch: B } = f.config;
   const lstm = kind === 'lstm', n = B * H;

@@ -1,20 +1,12 @@
 // Conformance kind "rnn_module": nn.RNN/GRU/LSTM (1–2 layers) rebuilt as an @rxrnn/cells RnnStack,
 // or with bidirectional: true as an @rxrnn/bidirectional BidirectionalStack (fromTorch → forward →
 // backward with dOutput = G, dh_n = Gh, dc_n = Gc). State index layer*D + direction, as PyTorch.
-import { RnnStack, type CellKind, type TorchStateDict } from '@rxrnn/cells';
+import { RnnStack, type TorchStateDict } from '@rxrnn/cells';
 import { BidirectionalStack } from '@rxrnn/bidirectional';
-
-const KINDS: Record<string, CellKind> = { RNN_TANH: 'rnn', GRU: 'gru', LSTM: 'lstm' };
-
-const enc = (shape: number[], data: ArrayLike<number>) => ({ shape, data: Array.from(data) });
-const sumProd = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
+import { MODES, enc, sumProd } from '../tensors.js';
 
 export default function rnnModule(f: any): object {
-  const kind = KINDS[f.mode];
+  const kind = MODES[f.mode];
   if (!kind) throw new Error(`unsupported: rnn_module mode ${JSON.stringify(f.mode)} (expected RNN_TANH, GRU or LSTM)`);
   const c = f.config;
   if (c.batch_first) throw new Error('unsupported: batch_first rnn_module (the project is time-major)');
