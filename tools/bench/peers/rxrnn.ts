@@ -1,5 +1,5 @@
 // rxrnn side of the peer benchmark, through the packages' public APIs only: createCell().step (A),
-// OfflineTrainer.trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C) and the
+// createOfflineTrainer(...).trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C) and the
 // generate() operator (D). Buffers come from allocF32, so they live in the kernels' WASM memory.
 import { queueScheduler } from 'rxjs';
 import { CharModel, RnnStack, createCell, generate } from '@rxrnn/cells';
@@ -34,8 +34,9 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
       }
     }
   } else if (workload === 'B') {
-    // Imported here so that a trainer that fails to load costs only workload B.
-    const { OfflineTrainer } = await import('@rxrnn/trainer');
+    // Imported here so that a trainer that fails to load costs only workload B. The Node entry
+    // supplies the worker threads that threads: 2 needs.
+    const { createOfflineTrainer } = await import('@rxrnn/trainer/node');
     const vocab = alphabet(B.V);
     const ids = randomIds(200_000, B.V, 5);
     const text = Array.from(ids, (i) => vocab[i]).join('');
@@ -47,7 +48,7 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
         };
         await guarded(emit, base, async () => {
           const model = new CharModel({ cell, vocab, hidden: B.hidden, embeddingDim: B.E, layers: 1, seed: 1 });
-          const tr = await OfflineTrainer.create(model, text, {
+          const tr = await createOfflineTrainer(model, text, {
             batchSize: B.batch, bptt: B.T, optimizer: { kind: 'adam' }, lr: B.lr, maxGradNorm: B.clip, evalEvery: 0, threads,
           });
           try {
