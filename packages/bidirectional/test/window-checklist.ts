@@ -1,4 +1,4 @@
-// Test-only: the STYLE.md RxJS checklist (as in @rxrnn/cells' operator-checklist) for an operator
+// Test-only: the STYLE.md RxJS checklist (as in @rxrnn/cells test/support/operator-checklist) for an operator
 // that emits one value per WINDOW of `perWindow` inputs. Each check throws on failure:
 //   for (const [name, check] of Object.entries(windowChecklist({...}))) it(name, check);
 import { concat, EMPTY, from, mergeMap, NEVER, Observable, of, Subject, take, throwError, type OperatorFunction } from 'rxjs';

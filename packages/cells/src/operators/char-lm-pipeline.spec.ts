@@ -7,7 +7,7 @@ import { createStateHandle } from '../state-handle.js';
 import { dense } from './dense.js';
 import { embed } from './embed.js';
 import { gru } from './gru.js';
-import { randomVectors } from './internal/test-inputs.js';
+import { randomVectors } from '../../test/support/test-inputs.js';
 import { lstm } from './lstm.js';
 import { rnn } from './rnn.js';
 import { sample } from './sample.js';

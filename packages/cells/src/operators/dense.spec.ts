@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Dense } from '../dense.js';
 import { dense } from './dense.js';
-import { operatorChecklist } from './internal/operator-checklist.js';
-import { randomVectors } from './internal/test-inputs.js';
+import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { randomVectors } from '../../test/support/test-inputs.js';
 
 describe('dense()', () => {
   // A hand-made layer: y = W x + b with W [2×3]; the oracle is the same formula in float64.

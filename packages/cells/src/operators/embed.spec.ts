@@ -2,8 +2,8 @@ import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Embedding } from '../embedding.js';
 import { embed } from './embed.js';
-import { operatorChecklist } from './internal/operator-checklist.js';
-import { randomVectors } from './internal/test-inputs.js';
+import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { randomVectors } from '../../test/support/test-inputs.js';
 
 describe('embed()', () => {
   // A hand-made table: row i of `weight` is token i's vector, so the expected output is that row.

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CharModel, type CharModelConfig } from '../char-model.js';
 import { createStateHandle } from '../state-handle.js';
 import { generate } from './generate.js';
-import { toyModel } from './internal/test-inputs.js';
+import { toyModel } from '../../test/support/test-inputs.js';
 
 const text = (o: ReturnType<typeof generate>): Promise<string> => lastValueFrom(o.pipe(toArray(), map((cs) => cs.join(''))), { defaultValue: '' });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createCell } from '../create-cell.js';
 import { lstm } from './lstm.js';
-import { operatorChecklist } from './internal/operator-checklist.js';
-import { randomVectors, stepDirectly } from './internal/test-inputs.js';
+import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
 
 describe('lstm()', () => {
   const cell = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 5, seed: 11 });

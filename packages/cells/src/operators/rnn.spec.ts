@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createCell } from '../create-cell.js';
 import { rnn } from './rnn.js';
-import { operatorChecklist } from './internal/operator-checklist.js';
-import { randomVectors, stepDirectly } from './internal/test-inputs.js';
+import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
 
 describe('rnn()', () => {
   const cell = createCell({ kind: 'rnn', inputSize: 3, hiddenSize: 5, seed: 11 });

@@ -1,7 +1,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { operatorChecklist } from './internal/operator-checklist.js';
-import { randomVectors } from './internal/test-inputs.js';
+import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { randomVectors } from '../../test/support/test-inputs.js';
 import { sample, type SampleOptions } from './sample.js';
 
 const argmax = (x: Float32Array): number => x.reduce((best, v, i) => (v > x[best]! ? i : best), 0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { operatorChecklist } from './internal/operator-checklist.js';
-import { randomVectors } from './internal/test-inputs.js';
+import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { randomVectors } from '../../test/support/test-inputs.js';
 import { softmax } from './softmax.js';
 
 /** float64 softmax(x / T) per row of width V: the oracle. */

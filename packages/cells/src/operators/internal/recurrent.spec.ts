@@ -7,7 +7,7 @@ import { RnnStack } from '../../rnn-stack.js';
 import { createStateHandle } from '../../state-handle.js';
 import type { CellKind } from '../../types.js';
 import { recurrent } from './recurrent.js';
-import { randomVectors, stepDirectly } from './test-inputs.js';
+import { randomVectors, stepDirectly } from '../../../test/support/test-inputs.js';
 
 const collect = <T>(o: Observable<T>): Promise<T[]> => lastValueFrom(o.pipe(toArray()));
 const bits = (xs: Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.slice().buffer)));

@@ -2,7 +2,7 @@
 // deliberately broken operator below trips the check written to catch it.
 import { map, Observable, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { operatorChecklist, type ChecklistCase } from './operator-checklist.js';
+import { operatorChecklist, type ChecklistCase } from './support/operator-checklist.js';
 
 const double = (): OperatorFunction<number, number> =>
   map((x) => {
