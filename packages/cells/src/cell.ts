@@ -18,6 +18,20 @@ export interface CellStorage {
   grads: Float32Array;
 }
 
+/** Scratch of the fused batch-1 step (allocF32 buffers; G·H floats unless noted). */
+export interface StepOneBuffers {
+  /** The input copied into WASM memory [n_x]. */
+  x: Float32Array;
+  /** One-hot input: W_ih's column of the id + b. */
+  xb: Float32Array;
+  pre: Float32Array;
+  act: Float32Array;
+  /** GRU: W_hh·h + b_hh. */
+  hPre: Float32Array;
+  /** A zero-length array (the absent W_ih and x of a one-hot step). */
+  empty: Float32Array;
+}
+
 /** Maps a PyTorch base name ('weight_ih', 'bias_hh', ...) to the key in a state_dict. */
 export type TorchNamer = (base: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh') => string;
 
@@ -120,6 +134,11 @@ export abstract class RecurrentCell implements Cell {
   /** h views of the states seen by step() for the current B: several streams may share a cell. */
   private stepViews = new WeakMap<Float32Array, Float32Array>();
   private trainTape: CellTape | null = null;
+  /** Batch-1 step buffers (from allocF32, made on the first B = 1 step) for the fused kernels. */
+  private one: StepOneBuffers | null = null;
+  /** h (and c) views of the states seen by a B = 1 step. */
+  private oneViews = new WeakMap<Float32Array, { h: Float32Array; c: Float32Array }>();
+  private readonly stepWhere: string;
 
   constructor(config: CellConfig, storage?: CellStorage) {
     const where = `${config?.kind ?? 'cell'} cell`;
@@ -130,6 +149,7 @@ export abstract class RecurrentCell implements Cell {
     this.gruVariant = c.gruVariant;
     this.G = GATES[c.kind];
     this.stateSize = c.kind === 'lstm' ? 2 * c.hiddenSize : c.hiddenSize;
+    this.stepWhere = `${c.kind}.step`;
     const layout = cellLayout(c);
     this.layout = layout.views;
     if (storage) {
@@ -197,7 +217,8 @@ export abstract class RecurrentCell implements Cell {
    * one-hot input, x = B token ids < n_x). Returns h [B × H], a view of `state`.
    */
   step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array {
-    const where = `${this.kind}.step`;
+    const where = this.stepWhere;
+    if (B === 1 && this.fusable()) return this.stepOne(where, state, x);
     if (this.stepTape === null || this.stepTape.B !== B) {
       checkPositiveInt(where, 'B', B);
       this.stepTape?.free();
@@ -228,6 +249,50 @@ export abstract class RecurrentCell implements Cell {
     }
     return hView;
   }
+
+  /**
+   * The streaming case B = 1 in one fused kernel call (lstmStep, gruStep, rnnStep): state is
+   * updated in place; the results are bitwise those of the general path (same kernels' sums).
+   */
+  private stepOne(where: string, state: Float32Array, x: Float32Array | Int32Array): Float32Array {
+    let v = this.oneViews.get(state);
+    if (v === undefined) {
+      checkF32(where, 'state', state, this.stateSize, 'B*stateSize');
+      const H = this.hiddenSize;
+      v = { h: state.subarray(0, H), c: this.kind === 'lstm' ? state.subarray(H, 2 * H) : state.subarray(0, 0) };
+      this.oneViews.set(state, v);
+    }
+    const one = (this.one ??= this.cutOne());
+    const n_x = this.inputSize;
+    if (x instanceof Int32Array) {
+      // One-hot: the input term is W_ih's column of the id plus the bias, gathered here.
+      checkIds(where, 'x (one-hot ids)', x, 1, n_x);
+      const id = x[0]!, W = this.wIh, b = this.b, xb = one.xb, GH = xb.length;
+      for (let j = 0; j < GH; j++) xb[j] = W[j * n_x + id]! + b[j]!;
+      this.fusedStep(v.h, v.c, one, one.empty, one.empty, xb, 0);
+    } else {
+      checkF32(where, 'x', x, n_x, 'B*n_x');
+      one.x.set(x);
+      this.fusedStep(v.h, v.c, one, this.wIh, one.x, this.b, n_x);
+    }
+    return v.h;
+  }
+
+  private cutOne(): StepOneBuffers {
+    const GH = this.G * this.hiddenSize;
+    return { x: allocF32(this.inputSize), xb: allocF32(GH), pre: allocF32(GH), act: allocF32(GH), hPre: allocF32(this.kind === 'gru' ? GH : 0), empty: allocF32(0) };
+  }
+
+  /** True when this cell has a fused batch-1 step kernel (all but GRU reset-before). */
+  protected fusable(): boolean {
+    return true;
+  }
+
+  /**
+   * One fused batch-1 step: input term b + Wih·x (nX = 0: b alone), recurrent term, gates; h (c)
+   * in place. Only called when fusable().
+   */
+  protected abstract fusedStep(h: Float32Array, c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void;
 
   /** Throws unless `tape` was cut for a cell of this kind, variant and hidden size. */
   private checkTape(where: string, tape: CellTape): void {

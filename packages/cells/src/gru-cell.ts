@@ -2,9 +2,9 @@
 // reset-after keeps b_hn apart (H extra params) and imports PyTorch exactly; reset-before applies r
 // to h before W_hn (Cho et al., the course notes). Shapes: x [B × n_x], h [B × H]; buffers in the tape.
 import {
-  gemmAB, gemmAtB, gemvT, gruBackward, gruForward, gruNBackward, gruNForward, gruRzBackward, gruRzForward,
+  allocF32, gemmAB, gemmAtB, gemvT, gruBackward, gruForward, gruNBackward, gruNForward, gruRzBackward, gruRzForward, gruStep,
 } from '@rxrnn/kernels';
-import { RecurrentCell, type CellStorage } from './cell.js';
+import { RecurrentCell, type CellStorage, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
 import { slice } from './internal/layout.js';
 import type { CellConfig } from './types.js';
@@ -26,7 +26,8 @@ export class GruCell extends RecurrentCell {
     const hn = this.views().find((v) => v.name === 'bias_hn');
     this.bHn = hn ? slice(this.params, hn) : new Float32Array(0);
     this.gBHn = hn ? slice(this.grads, hn) : new Float32Array(0);
-    this.hBias = new Float32Array(hn ? 3 * H : 0);
+    // In WASM memory: the fused batch-1 step reads it by pointer.
+    this.hBias = hn ? allocF32(3 * H) : new Float32Array(0);
     this.wHhRz = this.wHh.subarray(0, 2 * H * H);
     this.wHn = this.wHh.subarray(2 * H * H);
     this.gWHhRz = this.gWHh.subarray(0, 2 * H * H);
@@ -39,6 +40,15 @@ export class GruCell extends RecurrentCell {
 
   protected override prepare(): void {
     if (this.after) this.hBias.set(this.bHn, 2 * this.hiddenSize);
+  }
+
+  protected override fusable(): boolean {
+    return this.after;
+  }
+
+  protected fusedStep(h: Float32Array, _c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
+    this.prepare();
+    gruStep(h, one.act, one.pre, one.hPre, Wih, x, this.wHh, b, this.hBias, nX, this.hiddenSize);
   }
 
   protected advance(tape: CellTape, t: number): void {

@@ -1,13 +1,17 @@
 // LstmCell: gate rows [i, f, g, o] (PyTorch), c' = f⊙c + i⊙g, h' = o⊙tanh(c'); G = 4.
 // State per batch row is [h | c]; the tape keeps activated gates and every c for backward.
-import { gemmAB, gemmAtB, lstmBackward, lstmForward } from '@rxrnn/kernels';
-import { RecurrentCell, type CellStorage } from './cell.js';
+import { gemmAB, gemmAtB, lstmBackward, lstmForward, lstmStep } from '@rxrnn/kernels';
+import { RecurrentCell, type CellStorage, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
 import type { CellConfig } from './types.js';
 
 export class LstmCell extends RecurrentCell {
   constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'lstm' }, storage?: CellStorage) {
     super({ ...config, kind: 'lstm' }, storage);
+  }
+
+  protected fusedStep(h: Float32Array, c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
+    lstmStep(h, c, one.act, one.pre, Wih, x, this.wHh, b, nX, this.hiddenSize);
   }
 
   protected advance(tape: CellTape, t: number): void {

@@ -1,13 +1,17 @@
 // RnnCell: the tanh RNN, h' = tanh(W_ih x + W_hh h + b); one gate block (G = 1).
 // Shapes: x [B × n_x], h [B × H]; the per-step buffers live in the CellTape.
-import { gemmAB, gemmAtB, rnnBackward, rnnForward } from '@rxrnn/kernels';
-import { RecurrentCell, type CellStorage } from './cell.js';
+import { gemmAB, gemmAtB, rnnBackward, rnnForward, rnnStep } from '@rxrnn/kernels';
+import { RecurrentCell, type CellStorage, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
 import type { CellConfig } from './types.js';
 
 export class RnnCell extends RecurrentCell {
   constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'rnn' }, storage?: CellStorage) {
     super({ ...config, kind: 'rnn' }, storage);
+  }
+
+  protected fusedStep(h: Float32Array, _c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
+    rnnStep(h, one.pre, Wih, x, this.wHh, b, nX, this.hiddenSize);
   }
 
   protected advance(tape: CellTape, t: number): void {

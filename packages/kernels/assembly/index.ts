@@ -2,6 +2,7 @@
 // the kernels and where the JS-side allocator may start handing out memory.
 export * from './linalg';
 export * from './gates';
+export * from './step';
 
 /** First byte after the module's static data: the JS allocator's heap starts here. */
 export function heapBase(): usize {

@@ -18,6 +18,14 @@
 
 /** y[rows] = W[rows×cols]·x (+ y when acc). Four rows at a time share each loaded x vector. */
 export function gemv(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i32): void {
+  gemvAdd(y, W, x, rows, cols, acc, y);
+}
+
+/**
+ * y[rows] = W[rows×cols]·x (+ add[rows] when acc; add may be y itself). The fused step kernels
+ * seed with a bias this way without a copy; the sums are formed in exactly gemv's order.
+ */
+export function gemvAdd(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i32, add: usize): void {
   const rb = <usize>cols << 2;
   const c8 = cols & ~7;
   const c4 = cols & ~3;
@@ -62,10 +70,10 @@ export function gemv(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i3
       s3 += ldf(w3, c) * xv;
     }
     if (acc) {
-      s0 += ldf(y, r);
-      s1 += ldf(y, r + 1);
-      s2 += ldf(y, r + 2);
-      s3 += ldf(y, r + 3);
+      s0 += ldf(add, r);
+      s1 += ldf(add, r + 1);
+      s2 += ldf(add, r + 2);
+      s3 += ldf(add, r + 3);
     }
     stf(y, r, s0);
     stf(y, r + 1, s1);
@@ -87,7 +95,7 @@ export function gemv(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i3
     }
     let s0 = hsum(f32x4.add(a0, b0));
     for (; c < cols; c++) s0 += ldf(w0, c) * ldf(x, c);
-    if (acc) s0 += ldf(y, r);
+    if (acc) s0 += ldf(add, r);
     stf(y, r, s0);
   }
 }

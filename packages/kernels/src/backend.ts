@@ -24,6 +24,9 @@ export interface WasmKernels {
   gruNForward(h: number, act: number, xPre: number, hn: number, hPrev: number, B: number, H: number): void;
   gruNBackward(dxPre: number, dhn: number, dhPrev: number, dh: number, act: number, hPrev: number, B: number, H: number): void;
   gruRzBackward(dxPre: number, dhPreRz: number, dhPrev: number, drh: number, act: number, hPrev: number, B: number, H: number): void;
+  lstmStep(h: number, c: number, act: number, pre: number, Wih: number, x: number, Whh: number, b: number, nX: number, H: number): void;
+  gruStep(h: number, act: number, xPre: number, hPre: number, Wih: number, x: number, Whh: number, bIh: number, bHh: number, nX: number, H: number): void;
+  rnnStep(h: number, pre: number, Wih: number, x: number, Whh: number, b: number, nX: number, H: number): void;
 }
 
 const PAGE = 65536;

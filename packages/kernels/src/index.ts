@@ -3,7 +3,7 @@
 export {
   gemv, gemvT, gemmABt, gemmAtB, gemmAB, ger,
   rnnForward, rnnBackward, lstmForward, lstmBackward, gruForward, gruBackward,
-  gruRzForward, gruNForward, gruNBackward, gruRzBackward,
+  gruRzForward, gruNForward, gruNBackward, gruRzBackward, lstmStep, gruStep, rnnStep,
 } from './kernels.js';
 export { sigmoid, tanh, sigmoidGrad, tanhGrad, addBias, scale, axpy, fill } from './reference/elementwise.js';
 export { softmaxRows, logSoftmaxRows, softmaxCrossEntropy } from './reference/softmax.js';

@@ -4,6 +4,7 @@
 import { active, ptr, viaScratch, workspace } from './backend.js';
 import * as G from './reference/gates.js';
 import * as L from './reference/linalg.js';
+import * as S from './reference/step.js';
 import { checkGemm, checkGemv, checkGer } from './validate.js';
 
 // Mode bits for viaScratch: 1 = copy in, 2 = copy out.
@@ -191,5 +192,50 @@ export function gruRzBackward(dxPre: Float32Array, dhPreRz: Float32Array, dhPrev
   if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) return w.gruRzBackward(p0, p1, p2, p3, p4, p5, B, H);
   if (!viaScratch([dxPre, dhPreRz, dhPrev, drh, act, hPrev], [INOUT, OUT, INOUT, IN, IN, IN], (p) => w.gruRzBackward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, B, H))) {
     G.gruRzBackwardCore(dxPre, dhPreRz, dhPrev, drh, act, hPrev, B, H);
+  }
+}
+
+// ---- Fused batch-1 steps: one call per streaming step (see assembly/step.ts) ----------------
+
+/**
+ * LSTM step for one row: pre = b + W_ih·x + W_hh·h [4H] (nX = 0: no input term; b then holds the
+ * whole input projection), act = [σi, σf, tanh g, σo]; c = f·c + i·g and h = o·tanh(c) in place.
+ * Bitwise the same as bias copy + gemv(acc) + gemv(acc) + lstmForward on either backend.
+ */
+export function lstmStep(h: Float32Array, c: Float32Array, act: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+  const w = active();
+  if (!w) return S.lstmStep(h, c, act, pre, Wih, x, Whh, b, nX, H);
+  S.lstmStepCheck(h, c, act, pre, Wih, x, Whh, b, nX, H);
+  const p0 = ptr(h), p1 = ptr(c), p2 = ptr(act), p3 = ptr(pre), p4 = ptr(Wih), p5 = ptr(x), p6 = ptr(Whh), p7 = ptr(b);
+  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) >= 0) return w.lstmStep(p0, p1, p2, p3, p4, p5, p6, p7, nX, H);
+  if (!viaScratch([h, c, act, pre, Wih, x, Whh, b], [INOUT, INOUT, OUT, OUT, IN, IN, IN, IN], (p) => w.lstmStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, nX, H))) {
+    S.lstmStepCore(h, c, act, pre, Wih, x, Whh, b, nX, H);
+  }
+}
+
+/**
+ * GRU reset-after step for one row: xPre = b_ih + W_ih·x, hPre = b_hh + W_hh·h [3H] rows
+ * [r, z, n] (nX = 0: xPre = b_ih), act = [r, z, n]; h = (1 − z)·n + z·h in place.
+ */
+export function gruStep(h: Float32Array, act: Float32Array, xPre: Float32Array, hPre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, bIh: Float32Array, bHh: Float32Array, nX: number, H: number): void {
+  const w = active();
+  if (!w) return S.gruStep(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
+  S.gruStepCheck(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
+  const p0 = ptr(h), p1 = ptr(act), p2 = ptr(xPre), p3 = ptr(hPre), p4 = ptr(Wih), p5 = ptr(x), p6 = ptr(Whh), p7 = ptr(bIh), p8 = ptr(bHh);
+  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7 | p8) >= 0) return w.gruStep(p0, p1, p2, p3, p4, p5, p6, p7, p8, nX, H);
+  if (!viaScratch([h, act, xPre, hPre, Wih, x, Whh, bIh, bHh], [INOUT, OUT, OUT, OUT, IN, IN, IN, IN, IN], (p) => w.gruStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, p[8]!, nX, H))) {
+    S.gruStepCore(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
+  }
+}
+
+/** tanh RNN step for one row: pre = b + W_ih·x + W_hh·h [H] (nX = 0: b holds the input term); h = tanh(pre) in place. */
+export function rnnStep(h: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+  const w = active();
+  if (!w) return S.rnnStep(h, pre, Wih, x, Whh, b, nX, H);
+  S.rnnStepCheck(h, pre, Wih, x, Whh, b, nX, H);
+  const p0 = ptr(h), p1 = ptr(pre), p2 = ptr(Wih), p3 = ptr(x), p4 = ptr(Whh), p5 = ptr(b);
+  if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) return w.rnnStep(p0, p1, p2, p3, p4, p5, nX, H);
+  if (!viaScratch([h, pre, Wih, x, Whh, b], [INOUT, OUT, IN, IN, IN, IN], (p) => w.rnnStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, nX, H))) {
+    S.rnnStepCore(h, pre, Wih, x, Whh, b, nX, H);
   }
 }

@@ -5,6 +5,7 @@ export {
   rnnForward, rnnBackward, lstmForward, lstmBackward, gruForward, gruBackward,
   gruRzForward, gruNForward, gruNBackward, gruRzBackward,
 } from './gates.js';
+export { lstmStep, gruStep, rnnStep } from './step.js';
 export { sigmoid, tanh, sigmoidGrad, tanhGrad, addBias, scale, axpy, fill } from './elementwise.js';
 export { softmaxRows, logSoftmaxRows, softmaxCrossEntropy } from './softmax.js';
 export { sumSquares, maxAbs, dot } from './reductions.js';
