@@ -16,7 +16,7 @@
   store<f32>(p + (<usize>i << 2), v);
 }
 
-/** y[rows] = W[rows×cols]·x (+ y when acc). Four rows at a time share each loaded x vector. */
+/** y[rows] = W[rows×cols]·x (+ y when acc). Six rows at a time share each loaded x vector. */
 export function gemv(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i32): void {
   gemvAdd(y, W, x, rows, cols, acc, y);
 }
@@ -24,33 +24,74 @@ export function gemv(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i3
 /**
  * y[rows] = W[rows×cols]·x (+ add[rows] when acc; add may be y itself). The fused step kernels
  * seed with a bias this way without a copy; the sums are formed in exactly gemv's order.
+ *
+ * Register budget: V8 gives WASM SIMD 15 xmm registers and its scheduler issues a block's loads
+ * early, so a loop body must keep at most ~14 vectors live or it spills to the stack inside the
+ * loop (the earlier 4 rows × 2 accumulators × 8 columns body needed 18 and spilled three: about
+ * 40% slower). Six rows with one accumulator each over 4 columns keep 6 + 1 + 6 = 13 live; each
+ * row's add chain still has six independent neighbours to hide the add latency.
  */
 export function gemvAdd(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i32, add: usize): void {
   const rb = <usize>cols << 2;
   const c8 = cols & ~7;
   const c4 = cols & ~3;
   let r = 0;
+  for (; r + 6 <= rows; r += 6) {
+    const w0 = W + <usize>r * rb;
+    const w1 = w0 + rb, w2 = w1 + rb, w3 = w2 + rb, w4 = w3 + rb, w5 = w4 + rb;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+    let c = 0;
+    for (; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      const x0 = v128.load(x + o);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), x0));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), x0));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), x0));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), x0));
+      a4 = f32x4.add(a4, f32x4.mul(v128.load(w4 + o), x0));
+      a5 = f32x4.add(a5, f32x4.mul(v128.load(w5 + o), x0));
+    }
+    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3), s4 = hsum(a4), s5 = hsum(a5);
+    for (; c < cols; c++) {
+      const xv = ldf(x, c);
+      s0 += ldf(w0, c) * xv;
+      s1 += ldf(w1, c) * xv;
+      s2 += ldf(w2, c) * xv;
+      s3 += ldf(w3, c) * xv;
+      s4 += ldf(w4, c) * xv;
+      s5 += ldf(w5, c) * xv;
+    }
+    if (acc) {
+      s0 += ldf(add, r);
+      s1 += ldf(add, r + 1);
+      s2 += ldf(add, r + 2);
+      s3 += ldf(add, r + 3);
+      s4 += ldf(add, r + 4);
+      s5 += ldf(add, r + 5);
+    }
+    stf(y, r, s0);
+    stf(y, r + 1, s1);
+    stf(y, r + 2, s2);
+    stf(y, r + 3, s3);
+    stf(y, r + 4, s4);
+    stf(y, r + 5, s5);
+  }
+  // Up to five leftover rows: four at a time, each with one accumulator fed the pairwise sum of
+  // two products per iteration (4 + 2 + 8 = 14 live vectors), then single rows.
   for (; r + 4 <= rows; r += 4) {
     const w0 = W + <usize>r * rb;
-    const w1 = w0 + rb;
-    const w2 = w1 + rb;
-    const w3 = w2 + rb;
-    // Two accumulators per row (columns c and c+4) hide the add latency.
+    const w1 = w0 + rb, w2 = w1 + rb, w3 = w2 + rb;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
     let c = 0;
     for (; c < c8; c += 8) {
       const o = <usize>c << 2;
       const x0 = v128.load(x + o);
       const x1 = v128.load(x + o, 16);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), x0));
-      b0 = f32x4.add(b0, f32x4.mul(v128.load(w0 + o, 16), x1));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), x0));
-      b1 = f32x4.add(b1, f32x4.mul(v128.load(w1 + o, 16), x1));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), x0));
-      b2 = f32x4.add(b2, f32x4.mul(v128.load(w2 + o, 16), x1));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), x0));
-      b3 = f32x4.add(b3, f32x4.mul(v128.load(w3 + o, 16), x1));
+      a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(w0 + o), x0), f32x4.mul(v128.load(w0 + o, 16), x1)));
+      a1 = f32x4.add(a1, f32x4.add(f32x4.mul(v128.load(w1 + o), x0), f32x4.mul(v128.load(w1 + o, 16), x1)));
+      a2 = f32x4.add(a2, f32x4.add(f32x4.mul(v128.load(w2 + o), x0), f32x4.mul(v128.load(w2 + o, 16), x1)));
+      a3 = f32x4.add(a3, f32x4.add(f32x4.mul(v128.load(w3 + o), x0), f32x4.mul(v128.load(w3 + o, 16), x1)));
     }
     for (; c < c4; c += 4) {
       const o = <usize>c << 2;
@@ -60,8 +101,7 @@ export function gemvAdd(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc:
       a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), x0));
       a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), x0));
     }
-    let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1));
-    let s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
+    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
     for (; c < cols; c++) {
       const xv = ldf(x, c);
       s0 += ldf(w0, c) * xv;
