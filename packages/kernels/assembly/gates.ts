@@ -50,38 +50,70 @@ export function rnnBackward(dPre: usize, dh: usize, h: usize, B: i32, H: i32): v
   }
 }
 
+/**
+ * One pass per activation kind (σ over the contiguous i, f blocks, tanh over g, σ over o), then
+ * the cell update: each loop body stays small enough for V8's 15 xmm registers (the single
+ * interleaved body spilled), and every element gets exactly the same operations as before.
+ */
 export function lstmForward(h: usize, c: usize, act: usize, pre: usize, cPrev: usize, B: i32, H: i32): void {
   const H4 = H & ~3;
   for (let b = 0; b < B; b++) {
     const g0 = b * 4 * H;
+    sigmoidBlock(act + (<usize>g0 << 2), pre + (<usize>g0 << 2), H, H4);
+    sigmoidBlock(act + (<usize>(g0 + H) << 2), pre + (<usize>(g0 + H) << 2), H, H4);
+    tanhBlock(act + (<usize>(g0 + 2 * H) << 2), pre + (<usize>(g0 + 2 * H) << 2), H, H4);
+    sigmoidBlock(act + (<usize>(g0 + 3 * H) << 2), pre + (<usize>(g0 + 3 * H) << 2), H, H4);
     let j = 0;
+    for (; j + 8 <= H4; j += 8) {
+      const s = b * H + j;
+      const c0 = f32x4.add(f32x4.mul(vl(act, g0 + H + j), vl(cPrev, s)), f32x4.mul(vl(act, g0 + j), vl(act, g0 + 2 * H + j)));
+      const c1 = f32x4.add(f32x4.mul(vl(act, g0 + H + j + 4), vl(cPrev, s + 4)), f32x4.mul(vl(act, g0 + j + 4), vl(act, g0 + 2 * H + j + 4)));
+      const t0 = vtanh(c0);
+      const t1 = vtanh(c1);
+      vs(c, s, c0);
+      vs(c, s + 4, c1);
+      vs(h, s, f32x4.mul(vl(act, g0 + 3 * H + j), t0));
+      vs(h, s + 4, f32x4.mul(vl(act, g0 + 3 * H + j + 4), t1));
+    }
     for (; j < H4; j += 4) {
-      const ig = vsigmoid(vl(pre, g0 + j));
-      const fg = vsigmoid(vl(pre, g0 + H + j));
-      const gg = vtanh(vl(pre, g0 + 2 * H + j));
-      const og = vsigmoid(vl(pre, g0 + 3 * H + j));
-      vs(act, g0 + j, ig);
-      vs(act, g0 + H + j, fg);
-      vs(act, g0 + 2 * H + j, gg);
-      vs(act, g0 + 3 * H + j, og);
-      const cv = f32x4.add(f32x4.mul(fg, vl(cPrev, b * H + j)), f32x4.mul(ig, gg));
+      const cv = f32x4.add(f32x4.mul(vl(act, g0 + H + j), vl(cPrev, b * H + j)), f32x4.mul(vl(act, g0 + j), vl(act, g0 + 2 * H + j)));
       vs(c, b * H + j, cv);
-      vs(h, b * H + j, f32x4.mul(og, vtanh(cv)));
+      vs(h, b * H + j, f32x4.mul(vl(act, g0 + 3 * H + j), vtanh(cv)));
     }
     for (; j < H; j++) {
-      const ig = sigm(ld(pre, g0 + j));
-      const fg = sigm(ld(pre, g0 + H + j));
-      const gg = Math.tanh(ld(pre, g0 + 2 * H + j));
-      const og = sigm(ld(pre, g0 + 3 * H + j));
-      st(act, g0 + j, ig);
-      st(act, g0 + H + j, fg);
-      st(act, g0 + 2 * H + j, gg);
-      st(act, g0 + 3 * H + j, og);
-      const cv = fg * ld(cPrev, b * H + j) + ig * gg;
+      const ig = ld(pre, g0 + j) , fg = ld(pre, g0 + H + j), gg = ld(pre, g0 + 2 * H + j), og = ld(pre, g0 + 3 * H + j);
+      const cv = sigm(fg) * ld(cPrev, b * H + j) + sigm(ig) * Math.tanh(gg);
       st(c, b * H + j, cv);
-      st(h, b * H + j, og * Math.tanh(cv));
+      st(h, b * H + j, sigm(og) * Math.tanh(cv));
     }
   }
+}
+
+/** out[0..n) = σ(x): vector lanes below n4, float64 scalar tail (as every gate kernel). */
+function sigmoidBlock(out: usize, x: usize, n: i32, n4: i32): void {
+  let j = 0;
+  // Two independent exp chains per iteration: enough parallelism without spilling.
+  for (; j + 8 <= n4; j += 8) {
+    const a = vsigmoid(vl(x, j));
+    const b = vsigmoid(vl(x, j + 4));
+    vs(out, j, a);
+    vs(out, j + 4, b);
+  }
+  for (; j < n4; j += 4) vs(out, j, vsigmoid(vl(x, j)));
+  for (; j < n; j++) st(out, j, sigm(ld(x, j)));
+}
+
+/** out[0..n) = tanh(x), likewise. */
+function tanhBlock(out: usize, x: usize, n: i32, n4: i32): void {
+  let j = 0;
+  for (; j + 8 <= n4; j += 8) {
+    const a = vtanh(vl(x, j));
+    const b = vtanh(vl(x, j + 4));
+    vs(out, j, a);
+    vs(out, j + 4, b);
+  }
+  for (; j < n4; j += 4) vs(out, j, vtanh(vl(x, j)));
+  for (; j < n; j++) st(out, j, Math.tanh(ld(x, j)));
 }
 
 export function lstmBackward(dPre: usize, dcPrev: usize, dh: usize, dc: usize, act: usize, cPrev: usize, c: usize, B: i32, H: i32): void {
@@ -117,31 +149,44 @@ export function lstmBackward(dPre: usize, dcPrev: usize, dh: usize, dc: usize, a
   }
 }
 
+/** r and z in one pass each (σ of xPre + hPre), then n and h: small loop bodies, as lstmForward. */
 export function gruForward(h: usize, act: usize, xPre: usize, hPre: usize, hPrev: usize, B: i32, H: i32): void {
   const H4 = H & ~3;
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H;
+    sigmoidSumBlock(act + (<usize>g0 << 2), xPre + (<usize>g0 << 2), hPre + (<usize>g0 << 2), H, H4);
+    sigmoidSumBlock(act + (<usize>(g0 + H) << 2), xPre + (<usize>(g0 + H) << 2), hPre + (<usize>(g0 + H) << 2), H, H4);
     let j = 0;
     for (; j < H4; j += 4) {
-      const r = vsigmoid(f32x4.add(vl(xPre, g0 + j), vl(hPre, g0 + j)));
-      const z = vsigmoid(f32x4.add(vl(xPre, g0 + H + j), vl(hPre, g0 + H + j)));
+      const r = vl(act, g0 + j);
+      const z = vl(act, g0 + H + j);
       const n = vtanh(f32x4.add(vl(xPre, g0 + 2 * H + j), f32x4.mul(r, vl(hPre, g0 + 2 * H + j))));
-      vs(act, g0 + j, r);
-      vs(act, g0 + H + j, z);
       vs(act, g0 + 2 * H + j, n);
       // (1 − z)·n + z·hPrev = n + z·(hPrev − n)
       vs(h, b * H + j, f32x4.add(n, f32x4.mul(z, f32x4.sub(vl(hPrev, b * H + j), n))));
     }
     for (; j < H; j++) {
+      // Scalar tail in float64 from the pre-activations (act holds the float32-rounded r, z).
       const r = sigm(ld(xPre, g0 + j) + ld(hPre, g0 + j));
       const z = sigm(ld(xPre, g0 + H + j) + ld(hPre, g0 + H + j));
       const n = Math.tanh(ld(xPre, g0 + 2 * H + j) + r * ld(hPre, g0 + 2 * H + j));
-      st(act, g0 + j, r);
-      st(act, g0 + H + j, z);
       st(act, g0 + 2 * H + j, n);
       st(h, b * H + j, (1.0 - z) * n + z * ld(hPrev, b * H + j));
     }
   }
+}
+
+/** out[0..n) = σ(x + y), vector lanes below n4, float64 scalar tail. */
+function sigmoidSumBlock(out: usize, x: usize, y: usize, n: i32, n4: i32): void {
+  let j = 0;
+  for (; j + 8 <= n4; j += 8) {
+    const a = vsigmoid(f32x4.add(vl(x, j), vl(y, j)));
+    const b = vsigmoid(f32x4.add(vl(x, j + 4), vl(y, j + 4)));
+    vs(out, j, a);
+    vs(out, j + 4, b);
+  }
+  for (; j < n4; j += 4) vs(out, j, vsigmoid(f32x4.add(vl(x, j), vl(y, j))));
+  for (; j < n; j++) st(out, j, sigm(ld(x, j) + ld(y, j)));
 }
 
 export function gruBackward(dxPre: usize, dhPre: usize, dhPrev: usize, dh: usize, act: usize, hPre: usize, hPrev: usize, B: i32, H: i32): void {
