@@ -197,6 +197,34 @@ export function gruRzBackward(dxPre: Float32Array, dhPreRz: Float32Array, dhPrev
 
 // ---- Fused batch-1 steps: one call per streaming step (see assembly/step.ts) ----------------
 
+type F = Float32Array;
+
+/**
+ * Pointers of the argument lists the step kernels saw recently. A typed array's buffer and
+ * byteOffset never change, so the same array objects give the same pointers: a hit skips the
+ * eight or nine ptr() lookups (a `.buffer` read each, ~15 ns) of a streaming step. A few slots,
+ * one per cell being stepped (a stack steps one cell per layer), reused round robin. Only lists
+ * wholly in WASM memory are kept.
+ */
+const STEP_SLOTS = 8;
+const stepCache: { arrs: (F | undefined)[]; ptrs: number[] }[] = [];
+let stepNext = 0;
+
+function stepPtrs(n: number, a0: F, a1: F, a2: F, a3: F, a4: F, a5: F, a6?: F, a7?: F, a8?: F): number[] | null {
+  for (let i = 0; i < stepCache.length; i++) {
+    const e = stepCache[i]!, s = e.arrs;
+    if (s[0] === a0 && s[1] === a1 && s[2] === a2 && s[3] === a3 && s[4] === a4 && s[5] === a5 && s[6] === a6 && s[7] === a7 && s[8] === a8 && s.length === n) return e.ptrs;
+  }
+  const arrs = [a0, a1, a2, a3, a4, a5, a6, a7, a8].slice(0, n);
+  const ptrs = arrs.map((a) => ptr(a!));
+  if (ptrs.some((q) => q < 0)) return null;
+  const entry = { arrs, ptrs };
+  if (stepCache.length < STEP_SLOTS) stepCache.push(entry);
+  else stepCache[stepNext] = entry;
+  stepNext = (stepNext + 1) % STEP_SLOTS;
+  return ptrs;
+}
+
 /**
  * LSTM step for one row: pre = b + W_ih·x + W_hh·h [4H] (nX = 0: no input term; b then holds the
  * whole input projection), act = [σi, σf, tanh g, σo]; c = f·c + i·g and h = o·tanh(c) in place.
@@ -206,6 +234,8 @@ export function lstmStep(h: Float32Array, c: Float32Array, act: Float32Array, pr
   const w = active();
   if (!w) return S.lstmStep(h, c, act, pre, Wih, x, Whh, b, nX, H);
   S.lstmStepCheck(h, c, act, pre, Wih, x, Whh, b, nX, H);
+  const q = stepPtrs(8, h, c, act, pre, Wih, x, Whh, b);
+  if (q !== null) return w.lstmStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, nX, H);
   const p0 = ptr(h), p1 = ptr(c), p2 = ptr(act), p3 = ptr(pre), p4 = ptr(Wih), p5 = ptr(x), p6 = ptr(Whh), p7 = ptr(b);
   if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) >= 0) return w.lstmStep(p0, p1, p2, p3, p4, p5, p6, p7, nX, H);
   if (!viaScratch([h, c, act, pre, Wih, x, Whh, b], [INOUT, INOUT, OUT, OUT, IN, IN, IN, IN], (p) => w.lstmStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, nX, H))) {
@@ -221,6 +251,8 @@ export function gruStep(h: Float32Array, act: Float32Array, xPre: Float32Array, 
   const w = active();
   if (!w) return S.gruStep(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
   S.gruStepCheck(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
+  const q = stepPtrs(9, h, act, xPre, hPre, Wih, x, Whh, bIh, bHh);
+  if (q !== null) return w.gruStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, q[8]!, nX, H);
   const p0 = ptr(h), p1 = ptr(act), p2 = ptr(xPre), p3 = ptr(hPre), p4 = ptr(Wih), p5 = ptr(x), p6 = ptr(Whh), p7 = ptr(bIh), p8 = ptr(bHh);
   if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7 | p8) >= 0) return w.gruStep(p0, p1, p2, p3, p4, p5, p6, p7, p8, nX, H);
   if (!viaScratch([h, act, xPre, hPre, Wih, x, Whh, bIh, bHh], [INOUT, OUT, OUT, OUT, IN, IN, IN, IN, IN], (p) => w.gruStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, p[8]!, nX, H))) {
@@ -233,6 +265,8 @@ export function rnnStep(h: Float32Array, pre: Float32Array, Wih: Float32Array, x
   const w = active();
   if (!w) return S.rnnStep(h, pre, Wih, x, Whh, b, nX, H);
   S.rnnStepCheck(h, pre, Wih, x, Whh, b, nX, H);
+  const q = stepPtrs(6, h, pre, Wih, x, Whh, b);
+  if (q !== null) return w.rnnStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, nX, H);
   const p0 = ptr(h), p1 = ptr(pre), p2 = ptr(Wih), p3 = ptr(x), p4 = ptr(Whh), p5 = ptr(b);
   if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) return w.rnnStep(p0, p1, p2, p3, p4, p5, nX, H);
   if (!viaScratch([h, pre, Wih, x, Whh, b], [INOUT, OUT, IN, IN, IN, IN], (p) => w.rnnStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, nX, H))) {

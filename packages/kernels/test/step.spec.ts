@@ -117,3 +117,22 @@ describe('step kernel argument errors (both backends alike)', () => {
     K.setBackend('wasm');
   });
 });
+
+describe('step kernels: repeated calls with partly changed arguments', () => {
+  it('uses the arrays of each call (no stale pointers when one argument changes)', () => {
+    K.setBackend('wasm');
+    const rng = new K.Rng(5);
+    const H = 5, nX = 3;
+    const r = (n: number, s = 0.5): Float32Array => rand(rng, n, 'wasm-memory', -s, s);
+    const h = r(H), c = r(H), act = K.allocF32(4 * H), pre = K.allocF32(4 * H), x = r(nX), b = r(4 * H);
+    const Wih = r(4 * H * nX), W1 = r(4 * H * H), W2 = r(4 * H * H);
+    const plainX = Float32Array.from(x);
+    for (const [W, xi] of [[W1, x], [W2, x], [W1, plainX], [W2, x], [W1, x]] as const) {
+      const hr = h.slice(), cr = c.slice(), ar = new Float32Array(4 * H), pr = new Float32Array(4 * H);
+      K.reference.lstmStep(hr, cr, ar, pr, Wih, xi, W, b, nX, H);
+      K.lstmStep(h, c, act, pre, Wih, xi, W, b, nX, H);
+      expect(maxDiff(h, hr)).toBeLessThan(TOL);
+      expect(maxDiff(c, cr)).toBeLessThan(TOL);
+    }
+  });
+});
