@@ -8,7 +8,7 @@ import { createCell, type CellKind } from '@rxrnn/cells';
 import { BidirectionalStack } from '../bidirectional-stack.js';
 import { bidirectional, type BidirectionalOptions } from './bidirectional.js';
 import { closeWindows, oracleWindows, randomVectors } from '../../test/window-oracle.js';
-import { windowChecklist } from '../../test/window-checklist.js';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 
 const nX = 3, H = 4;
 const pair = (kind: CellKind, seed: number) => ({
@@ -31,13 +31,12 @@ describe('bidirectional(): RxJS checklist', () => {
   for (const kind of ['rnn', 'gru', 'lstm'] as const) {
     describe(`${kind} cells, window 3`, () => {
       const p = pair(kind, 10);
-      const checks = windowChecklist({
+      const checks = rxChecklist({
         make: () => bidirectional(p.forward, p.reverse, { window: { size: 3 } }),
         inputs,
-        perWindow: 3,
+        perOutput: 3,
         expected: oracleWindows([p], chunks(inputs, 3), [3, 3]),
         equal: (a, b) => closeWindows(a, b),
-        copy: (w) => w.map((v) => v.slice()),
         bad: { input: new Float32Array(2), message: /^bidirectional: input length 2, expected 3 at step 3$/ },
       });
       for (const [name, check] of Object.entries(checks)) it(name, check);
@@ -45,13 +44,12 @@ describe('bidirectional(): RxJS checklist', () => {
   }
   describe('2-layer LSTM stack (layer 1 reads [forward | reverse]), merge sum, window 2', () => {
     const stack = new BidirectionalStack({ kind: 'lstm', inputSize: nX, hiddenSize: H, layers: 2, seed: 5 });
-    const checks = windowChecklist({
+    const checks = rxChecklist({
       make: () => bidirectional(stack, { window: { size: 2 }, merge: 'sum' }),
       inputs,
-      perWindow: 2,
+      perOutput: 2,
       expected: oracleWindows(stack.cells, chunks(inputs, 2), [2, 2, 2], { merge: 'sum' }),
       equal: (a, b) => closeWindows(a, b),
-      copy: (w) => w.map((v) => v.slice()),
       bad: { input: Float32Array.of(1, NaN, 0), message: /^bidirectional: input\[1\] is NaN, expected a finite number at step 2$/ },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dense } from '../dense.js';
 import { dense } from './dense.js';
-import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors } from '../../test/support/test-inputs.js';
 
 describe('dense()', () => {
@@ -28,7 +28,7 @@ describe('dense()', () => {
   const close = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6);
   const xs = randomVectors(3, 3, 4);
 
-  const checks = operatorChecklist({
+  const checks = rxChecklist({
     make: () => dense(layer),
     inputs: xs,
     expected: xs.map(oracle),
@@ -39,7 +39,7 @@ describe('dense()', () => {
 
   it('maps B rows at once', () => {
     const batched = randomVectors(2, 2 * 3, 5);
-    const checks2 = operatorChecklist({
+    const checks2 = rxChecklist({
       make: () => dense(layer, { batch: 2 }),
       inputs: batched,
       expected: batched.map(oracle),
@@ -59,7 +59,7 @@ describe('dense()', () => {
     const w = real.weight;
     const bb = real.bias;
     const xs2 = randomVectors(3, 5, 6);
-    const checks2 = operatorChecklist({
+    const checks2 = rxChecklist({
       make: () => dense(real),
       inputs: xs2,
       expected: xs2.map((x) => Float32Array.from({ length: 3 }, (_, r) => x.reduce((s, v, c) => s + w[r * 5 + c]! * v, bb[r]!))),

@@ -2,7 +2,7 @@ import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Embedding } from '../embedding.js';
 import { embed } from './embed.js';
-import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors } from '../../test/support/test-inputs.js';
 
 describe('embed()', () => {
@@ -18,7 +18,7 @@ describe('embed()', () => {
   };
   const row = (...ids: number[]): Float32Array => Float32Array.from(ids.flatMap((id) => Array.from(weight.slice(id * E, id * E + E))));
 
-  const checks = operatorChecklist<number | Int32Array, Float32Array>({
+  const checks = rxChecklist<number | Int32Array, Float32Array>({
     make: () => embed(table),
     inputs: [4, 0, 2, 2],
     expected: [row(4), row(0), row(2), row(2)],
@@ -27,7 +27,7 @@ describe('embed()', () => {
   for (const [name, check] of Object.entries(checks)) it(name, check);
 
   it('takes B ids at once as an Int32Array', () => {
-    const batched = operatorChecklist<number | Int32Array, Float32Array>({
+    const batched = rxChecklist<number | Int32Array, Float32Array>({
       make: () => embed(table, { batch: 2 }),
       inputs: [Int32Array.of(1, 3), Int32Array.of(0, 0)],
       expected: [row(1, 3), row(0, 0)],
@@ -55,7 +55,7 @@ describe('embed()', () => {
   it('drives the real Embedding: each vector is its weight row', () => {
     const real = new Embedding({ vocabSize: 7, dim: 4, seed: 3 });
     const rows = (...ids: number[]): Float32Array => Float32Array.from(ids.flatMap((id) => Array.from(real.weight.slice(id * 4, id * 4 + 4))));
-    const checks2 = operatorChecklist<number | Int32Array, Float32Array>({
+    const checks2 = rxChecklist<number | Int32Array, Float32Array>({
       make: () => embed(real, { batch: 3 }),
       inputs: [Int32Array.of(6, 0, 3), Int32Array.of(1, 1, 5)],
       expected: [rows(6, 0, 3), rows(1, 1, 5)],

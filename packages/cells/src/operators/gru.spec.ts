@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createCell } from '../create-cell.js';
 import { gru } from './gru.js';
-import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
 
 describe('gru()', () => {
   const cell = createCell({ kind: 'gru', inputSize: 3, hiddenSize: 5, seed: 11 });
   const inputs = randomVectors(4, 3, 2);
-  const checks = operatorChecklist({
+  const checks = rxChecklist({
     make: () => gru(cell),
     inputs,
     expected: stepDirectly(cell, inputs),

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createCell } from '../create-cell.js';
 import { rnn } from './rnn.js';
-import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
 
 describe('rnn()', () => {
   const cell = createCell({ kind: 'rnn', inputSize: 3, hiddenSize: 5, seed: 11 });
   const inputs = randomVectors(4, 3, 2);
-  const checks = operatorChecklist({
+  const checks = rxChecklist({
     make: () => rnn(cell),
     inputs,
     expected: stepDirectly(cell, inputs),

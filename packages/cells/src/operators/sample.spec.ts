@@ -1,6 +1,6 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors } from '../../test/support/test-inputs.js';
 import { sample, type SampleOptions } from './sample.js';
 
@@ -33,7 +33,7 @@ function softmax64(x: number[], T: number): number[] {
 describe('sample()', () => {
   const xs = randomVectors(4, 9, 12);
   // Greedy decoding (topK 1) has an oracle that shares nothing with the sampler: argmax.
-  const checks = operatorChecklist({
+  const checks = rxChecklist({
     make: () => sample({ topK: 1, seed: 3 }),
     inputs: xs,
     expected: xs.map(argmax),
@@ -43,7 +43,7 @@ describe('sample()', () => {
 
   it('draws B rows at once into an Int32Array when given a batch', () => {
     const batched = randomVectors(3, 2 * 9, 13);
-    const checks2 = operatorChecklist({
+    const checks2 = rxChecklist({
       make: () => sample({ topK: 1, batch: 2 }),
       inputs: batched,
       expected: batched.map((x) => Int32Array.of(argmax(x.subarray(0, 9)), argmax(x.subarray(9)))),

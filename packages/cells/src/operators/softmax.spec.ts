@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { operatorChecklist } from '../../test/support/operator-checklist.js';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors } from '../../test/support/test-inputs.js';
 import { softmax } from './softmax.js';
 
@@ -19,7 +19,7 @@ const close = (a: Float32Array, b: Float32Array): boolean => a.length === b.leng
 
 describe('softmax()', () => {
   const xs = randomVectors(3, 7, 6).map((x) => x.map((v) => 4 * v));
-  const checks = operatorChecklist({
+  const checks = rxChecklist({
     make: () => softmax(),
     inputs: xs,
     expected: xs.map((x) => softmax64(x, 7)),
@@ -30,7 +30,7 @@ describe('softmax()', () => {
 
   it('applies the temperature and normalizes each of B rows on its own', () => {
     const batched = randomVectors(2, 3 * 5, 8).map((x) => x.map((v) => 10 * v));
-    const checks2 = operatorChecklist({
+    const checks2 = rxChecklist({
       make: () => softmax({ temperature: 0.7, batch: 3 }),
       inputs: batched,
       expected: batched.map((x) => softmax64(x, 5, 0.7)),
@@ -41,7 +41,7 @@ describe('softmax()', () => {
   });
 
   it('stays finite for huge logits', () => {
-    const checks3 = operatorChecklist({
+    const checks3 = rxChecklist({
       make: () => softmax(),
       inputs: [Float32Array.of(1e30, 0, -1e30), Float32Array.of(-3e38, -3e38)],
       expected: [Float32Array.of(1, 0, 0), Float32Array.of(0.5, 0.5)],
