@@ -1,9 +1,10 @@
 // `npm run bench -- stream [--json] [--backend wasm|js] [--runs N]`: per-token latency of a
 // batch-1 streaming step, LSTM and GRU, n_x 64, H ∈ {128, 256, 512}: the raw Cell.step and the
-// same step through the lstm()/gru() operator (a synchronous source of pre-made inputs).
+// same step through the lstm()/gru() operator (a synchronous source of pre-made inputs); then
+// generate() chars/s from a 2-layer LSTM-256 char model (embedding 64, V 65), sampling included.
 import { getBackend, ready, setBackend } from '@rxrnn/kernels';
-import { createCell, gru, lstm } from '@rxrnn/cells';
-import { Observable } from 'rxjs';
+import { CharModel, createCell, generate, gru, lstm } from '@rxrnn/cells';
+import { Observable, asyncScheduler, queueScheduler, type SchedulerLike } from 'rxjs';
 
 const N_X = 64;
 const HIDDEN = [128, 256, 512];
@@ -68,4 +69,31 @@ export default async function stream(args: string[]): Promise<void> {
       if (!Number.isFinite(sink)) throw new RangeError('stream: the operator emitted non-finite states');
     }
   }
+
+  // generate(): the default asyncScheduler (yields every 4 ms) and queueScheduler (no yields).
+  const vocab = Array.from({ length: 65 }, (_, i) => String.fromCharCode(32 + i));
+  const model = new CharModel({ cell: 'lstm', vocab, hidden: 256, layers: 2, embeddingDim: 64, seed: 1 });
+  const length = 2000;
+  const run = (scheduler: SchedulerLike): Promise<number> => new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    generate(model, { prime: 'T', length, seed: 1, scheduler }).subscribe({
+      error: reject,
+      complete: () => resolve(length / ((performance.now() - t0) / 1000)),
+    });
+  });
+  const forms = [['generate', asyncScheduler], ['generate-sync', queueScheduler]] as const;
+  const rates = forms.map(() => [] as number[]);
+  for (let r = 0; r < runs + 1; r++) {
+    for (let i = 0; i < forms.length; i++) {
+      const cps = await run(forms[i]![1]);
+      if (r > 0) rates[i]!.push(cps); // the first round warms up
+    }
+  }
+  forms.forEach(([path], i) => {
+    const t = rates[i]!.sort((a, b) => a - b);
+    const cps = t[Math.floor(t.length / 2)]!;
+    const record = { suite: 'stream', cell: 'lstm', hidden: 256, layers: 2, path, chars_per_sec: Math.round(cps), embedding: 64, vocab: 65, batch: 1, backend: getBackend(), runs, length };
+    if (json) console.log(JSON.stringify(record));
+    else console.log(`lstm H=256 ×2 ${path.padEnd(13)} ${String(Math.round(cps)).padStart(8)} chars/s (${getBackend()})`);
+  });
 }
