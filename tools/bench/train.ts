@@ -2,9 +2,10 @@
 // training throughput (chars/s) of the offline trainer on a char LM (V=65, T=64, B=32, Adam,
 // global-norm clip 5), one record per cell × thread count. Timings only here, never in tests.
 import { existsSync, readFileSync } from 'node:fs';
-import { CharModel, Vocabulary } from '@rxrnn/cells';
+import { Vocabulary } from '@rxrnn/cells';
 import { getBackend } from '@rxrnn/kernels';
-import { createOfflineTrainer } from '@rxrnn/trainer/node';
+import { B } from './peers/workloads.js';
+import { timeTrainRun } from './train-run.js';
 
 const CORPUS = new URL('../../../shared/data/tinyshakespeare.txt', import.meta.url);
 
@@ -31,41 +32,39 @@ export default async function train(args: string[]): Promise<void> {
   const seconds = Number(arg(args, 'seconds', '8'));
   const cells = arg(args, 'cells', 'lstm,gru').split(',') as ('lstm' | 'gru' | 'rnn')[];
   const threadsList = arg(args, 'threads', '1,2').split(',').map(Number) as (1 | 2)[];
-  const hidden = Number(arg(args, 'hidden', '256'));
+  const hidden = Number(arg(args, 'hidden', String(B.hidden)));
   const text = corpus();
   const vocab = Vocabulary.fromText(text).chars;
   for (const cell of cells) {
     for (const threads of threadsList) {
-      const model = new CharModel({ cell, vocab, hidden, embeddingDim: 64, layers: 1, seed: 1 });
-      const tr = await createOfflineTrainer(model, text, { batchSize: 32, bptt: 64, optimizer: { kind: 'adam' }, lr: 2e-3, maxGradNorm: 5, evalEvery: 0, threads });
-      try {
+      const { measured } = await timeTrainRun({ cell, vocab, text, hidden, threads }, async (updates, tr) => {
         // Warm-up: JIT, WASM tier-up, worker start.
-        for (let i = 0; i < 3; i++) tr.trainStep();
+        updates(3);
         const t0 = performance.now();
         const tokens0 = tr.tokens;
         let steps = 0;
         while (performance.now() - t0 < seconds * 1000) {
-          tr.trainStep();
+          updates(1);
           steps++;
         }
         const elapsed = (performance.now() - t0) / 1000;
-        const rec = {
-          suite: 'train',
-          cell,
-          hidden,
-          vocab: vocab.length,
-          bptt: 64,
-          batch: 32,
-          threads,
-          backend: getBackend(),
-          steps,
-          seconds: Number(elapsed.toFixed(3)),
-          chars_per_sec: Math.round((tr.tokens - tokens0) / elapsed),
-        };
-        console.log(json ? JSON.stringify(rec) : `${cell}-${hidden} threads=${threads} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`);
-      } finally {
-        await tr.close();
-      }
+        return { steps, elapsed, tokens: tr.tokens - tokens0 };
+      });
+      const { steps, elapsed } = measured;
+      const rec = {
+        suite: 'train',
+        cell,
+        hidden,
+        vocab: vocab.length,
+        bptt: B.T,
+        batch: B.batch,
+        threads,
+        backend: getBackend(),
+        steps,
+        seconds: Number(elapsed.toFixed(3)),
+        chars_per_sec: Math.round(measured.tokens / elapsed),
+      };
+      console.log(json ? JSON.stringify(rec) : `${cell}-${hidden} threads=${threads} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`);
     }
   }
 }

@@ -34,9 +34,9 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
       }
     }
   } else if (workload === 'B') {
-    // Imported here so that a trainer that fails to load costs only workload B. The Node entry
-    // supplies the worker threads that threads: 2 needs.
-    const { createOfflineTrainer } = await import('@rxrnn/trainer/node');
+    // Imported here so that a trainer that fails to load costs only workload B. The trainer's Node
+    // entry supplies the worker threads that threads: 2 needs.
+    const { timeTrainRun } = await import('../train-run.js');
     const vocab = alphabet(B.V);
     const ids = randomIds(200_000, B.V, 5);
     const text = Array.from(ids, (i) => vocab[i]).join('');
@@ -47,18 +47,8 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
           notes: `OfflineTrainer.trainStep, ${threads} thread${threads > 1 ? 's' : ''}, adam, maxGradNorm ${B.clip}, state carried; ${backend}`,
         };
         await guarded(emit, base, async () => {
-          const model = new CharModel({ cell, vocab, hidden: B.hidden, embeddingDim: B.E, layers: 1, seed: 1 });
-          const tr = await createOfflineTrainer(model, text, {
-            batchSize: B.batch, bptt: B.T, optimizer: { kind: 'adam' }, lr: B.lr, maxGradNorm: B.clip, evalEvery: 0, threads,
-          });
-          try {
-            const t = await timeRuns((n) => {
-              for (let k = 0; k < n; k++) tr.trainStep();
-            }, bud);
-            return { ...summarize(t, 'chars/s', B.batch * B.T), params: model.paramCount() };
-          } finally {
-            await tr.close();
-          }
+          const { measured, params } = await timeTrainRun({ cell, vocab, text, hidden: B.hidden, threads }, (updates) => timeRuns(updates, bud));
+          return { ...summarize(measured, 'chars/s', B.batch * B.T), params };
         });
       }
     }
