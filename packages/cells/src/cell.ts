@@ -283,16 +283,21 @@ export abstract class RecurrentCell implements Cell {
     return { x: allocF32(this.inputSize), xb: allocF32(GH), pre: allocF32(GH), act: allocF32(GH), hPre: allocF32(this.kind === 'gru' ? GH : 0), empty: allocF32(0) };
   }
 
-  /** True when this cell has a fused batch-1 step kernel (all but GRU reset-before). */
+  /**
+   * True when this cell has a fused batch-1 step kernel (RnnCell, LstmCell, reset-after GruCell
+   * override it). False here, so a subclass made elsewhere keeps the general path.
+   */
   protected fusable(): boolean {
-    return true;
+    return false;
   }
 
   /**
    * One fused batch-1 step: input term b + Wih·x (nX = 0: b alone), recurrent term, gates; h (c)
    * in place. Only called when fusable().
    */
-  protected abstract fusedStep(h: Float32Array, c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void;
+  protected fusedStep(_h: Float32Array, _c: Float32Array, _one: StepOneBuffers, _Wih: Float32Array, _x: Float32Array, _b: Float32Array, _nX: number): void {
+    throw new Error(`${this.kind}.step: no fused batch-1 step for this cell`);
+  }
 
   /** Throws unless `tape` was cut for a cell of this kind, variant and hidden size. */
   private checkTape(where: string, tape: CellTape): void {

@@ -46,7 +46,7 @@ export class GruCell extends RecurrentCell {
     return this.after;
   }
 
-  protected fusedStep(h: Float32Array, _c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
+  protected override fusedStep(h: Float32Array, _c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
     this.prepare();
     gruStep(h, one.act, one.pre, one.hPre, Wih, x, this.wHh, b, this.hBias, nX, this.hiddenSize);
   }

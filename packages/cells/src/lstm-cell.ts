@@ -10,7 +10,11 @@ export class LstmCell extends RecurrentCell {
     super({ ...config, kind: 'lstm' }, storage);
   }
 
-  protected fusedStep(h: Float32Array, c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
+  protected override fusable(): boolean {
+    return true;
+  }
+
+  protected override fusedStep(h: Float32Array, c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
     lstmStep(h, c, one.act, one.pre, Wih, x, this.wHh, b, nX, this.hiddenSize);
   }
 
