@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installConsumer, runNodeConsumer, typecheckConsumer, withTempDir, writeConsumers } from './consumer.mjs';
-import { ensureBuilt, packAll } from './workspace.mjs';
+import { ensureBuilt, packAll, stepTimer } from './workspace.mjs';
 
 /** Every installed copy of package `name` under dir/node_modules (relative paths). */
 export function findPackageCopies(dir, name) {
@@ -27,16 +27,7 @@ export function findPackageCopies(dir, name) {
 
 /** Resolves with {tarballs, rxjsCopies, esm, cjs, tsc, timings}; rejects with the failing step's output. */
 export async function checkInstalledTarballs({ log = () => {} } = {}) {
-  const timings = {};
-  const timed = async (name, fn) => {
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[name] = Math.round(performance.now() - t0);
-      log(`${name}: ${timings[name]} ms`);
-    }
-  };
+  const { timings, timed } = stepTimer(log);
   await timed('build', ensureBuilt);
   return withTempDir('rxrnn-tarballs-', async (packDir) => {
     const reports = await timed('pack', () => packAll(packDir));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installConsumer, npmEnv, runNodeConsumer, withTempDir, writeConsumers } from './consumer.mjs';
-import { NPM_REGISTRY, ROOT, ensureBuilt, nx, publishablePackages, withWorkspaceLock } from './workspace.mjs';
+import { NPM_REGISTRY, ROOT, ensureBuilt, nx, publishablePackages, stepTimer, withWorkspaceLock } from './workspace.mjs';
 
 const VERDACCIO = join(ROOT, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
 
@@ -133,16 +133,7 @@ export async function publishAll(registry) {
 
 /** The whole round trip; resolves with {published, resolved (package → tarball URL), esm, timings, publishLog}. */
 export async function registryRoundTrip({ log = () => {} } = {}) {
-  const timings = {};
-  const timed = async (name, fn) => {
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[name] = Math.round(performance.now() - t0);
-      log(`${name}: ${timings[name]} ms`);
-    }
-  };
+  const { timings, timed } = stepTimer(log);
   await timed('build', ensureBuilt);
   const registry = await timed('start', () => startRegistry());
   try {

@@ -104,6 +104,24 @@ export function ensureBuilt() {
 }
 
 /**
+ * Times named steps: `timed(name, fn)` awaits fn, records its milliseconds in `timings[name]`
+ * (also when it fails) and logs them.
+ */
+export function stepTimer(log = () => {}) {
+  const timings = {};
+  const timed = async (name, fn) => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round(performance.now() - t0);
+      log(`${name}: ${timings[name]} ms`);
+    }
+  };
+  return { timings, timed };
+}
+
+/**
  * Runs `fn` while holding the workspace lock (a folder under node_modules/.cache), so that no
  * build rewrites dist/ while another process packs, publishes or bundles it.
  */
