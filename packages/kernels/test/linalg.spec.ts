@@ -136,3 +136,25 @@ describe('mixed placement and views', () => {
     K.freeF32(y);
   });
 });
+
+describe.each(places)('gemv specialized six-row blocks (cols 64 and 512) with %s arrays', (place) => {
+  it('matches the reference twin, incl. leftover rows and the last block (no read past the matrix)', () => {
+    const rng = new K.Rng(12);
+    for (const cols of [64, 512]) {
+      for (const rows of [6, 11, 12, 13, 47, 2048]) {
+        for (const acc of [false, true]) {
+          const W = rand(rng, rows * cols, place);
+          const x = rand(rng, cols, place);
+          const y0 = rand(rng, rows, place);
+          const y = copy(y0, place), yRef = y0.slice();
+          K.gemv(y, W, x, rows, cols, acc);
+          K.reference.gemv(yRef, W.slice(), x.slice(), rows, cols, acc);
+          const bound = new Float32Array(rows);
+          K.reference.gemv(bound, abs(W), abs(x), rows, cols);
+          const d = maxScaledDiff(y, yRef, bound);
+          expect(d, `gemv ${rows}x${cols} acc=${acc} max scaled diff ${d}`).toBeLessThan(TOL);
+        }
+      }
+    }
+  });
+});

@@ -54,7 +54,8 @@ describe.each(['wasm-memory', 'plain'] as Place[])('step kernels, wasm vs twin, 
 });
 
 describe('step kernels equal the unfused kernels bit for bit', () => {
-  it.each(SIZES)('H=%i', (H) => {
+  // 512: the six-row blocks specialized for 512 and 64 columns (gemv6x512/gemv6x64).
+  it.each([...SIZES, 512])('H=%i', (H) => {
     for (const backend of ['wasm', 'js'] as const) {
       K.setBackend(backend);
       const rng = new K.Rng(H);
