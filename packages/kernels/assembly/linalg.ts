@@ -16,97 +16,6 @@
   store<f32>(p + (<usize>i << 2), v);
 }
 
-// Six-row blocks specialized for 512 and 64 columns (LSTM/GRU-512 with n_x = 64 stream 3.5–4.5 MB
-// of weights from L3 every step). With the row stride a constant, the six rows are one address
-// register plus load offsets, and the loop also reads one byte of each 64-byte line of the next
-// block (96 bytes per iteration = six rows over cols/4 iterations), walking it sequentially so
-// its lines and pages are in flight before the block starts: the hardware prefetchers stop at
-// 4 KiB page boundaries, and the shared wasm memory is not backed by huge pages. Sums are formed
-// exactly as in gemvAdd's generic six-row loop.
-let touchSink: u32 = 0;
-
-/** gemvAdd's six-row block for cols = 512 (row stride 2048 bytes as load offsets); see gemvAdd. */
-function gemv6x512(y: usize, W: usize, x: usize, r: i32, acc: i32, add: usize, end: usize): u32 {
-  let p = W + <usize>r * 2048;
-  const e = p + 2048;
-  let q = x;
-  let t = p + 12288;
-  let sink: u32 = 0;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
-  let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
-  while (true) {
-    const x0 = v128.load(q);
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(p, 0), x0));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(p, 2048), x0));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(p, 4096), x0));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(p, 6144), x0));
-    a4 = f32x4.add(a4, f32x4.mul(v128.load(p, 8192), x0));
-    a5 = f32x4.add(a5, f32x4.mul(v128.load(p, 10240), x0));
-    if (t + 64 < end) sink |= load<u8>(t) | load<u8>(t, 64);
-    p += 16;
-    q += 16;
-    t += 96;
-    if (p >= e) break;
-  }
-  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3), s4 = hsum(a4), s5 = hsum(a5);
-  if (acc) {
-    s0 += ldf(add, r + 0);
-    s1 += ldf(add, r + 1);
-    s2 += ldf(add, r + 2);
-    s3 += ldf(add, r + 3);
-    s4 += ldf(add, r + 4);
-    s5 += ldf(add, r + 5);
-  }
-  stf(y, r + 0, s0);
-  stf(y, r + 1, s1);
-  stf(y, r + 2, s2);
-  stf(y, r + 3, s3);
-  stf(y, r + 4, s4);
-  stf(y, r + 5, s5);
-  return sink;
-}
-
-/** gemvAdd's six-row block for cols = 64 (row stride 256 bytes as load offsets); see gemvAdd. */
-function gemv6x64(y: usize, W: usize, x: usize, r: i32, acc: i32, add: usize, end: usize): u32 {
-  let p = W + <usize>r * 256;
-  const e = p + 256;
-  let q = x;
-  let t = p + 1536;
-  let sink: u32 = 0;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
-  let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
-  while (true) {
-    const x0 = v128.load(q);
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(p, 0), x0));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(p, 256), x0));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(p, 512), x0));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(p, 768), x0));
-    a4 = f32x4.add(a4, f32x4.mul(v128.load(p, 1024), x0));
-    a5 = f32x4.add(a5, f32x4.mul(v128.load(p, 1280), x0));
-    if (t + 64 < end) sink |= load<u8>(t) | load<u8>(t, 64);
-    p += 16;
-    q += 16;
-    t += 96;
-    if (p >= e) break;
-  }
-  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3), s4 = hsum(a4), s5 = hsum(a5);
-  if (acc) {
-    s0 += ldf(add, r + 0);
-    s1 += ldf(add, r + 1);
-    s2 += ldf(add, r + 2);
-    s3 += ldf(add, r + 3);
-    s4 += ldf(add, r + 4);
-    s5 += ldf(add, r + 5);
-  }
-  stf(y, r + 0, s0);
-  stf(y, r + 1, s1);
-  stf(y, r + 2, s2);
-  stf(y, r + 3, s3);
-  stf(y, r + 4, s4);
-  stf(y, r + 5, s5);
-  return sink;
-}
-
 /** y[rows] = W[rows×cols]·x (+ y when acc). Six rows at a time share each loaded x vector. */
 export function gemv(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc: i32): void {
   gemvAdd(y, W, x, rows, cols, acc, y);
@@ -127,13 +36,6 @@ export function gemvAdd(y: usize, W: usize, x: usize, rows: i32, cols: i32, acc:
   const c8 = cols & ~7;
   const c4 = cols & ~3;
   let r = 0;
-  if (cols == 512 || cols == 64) {
-    const end = W + <usize>rows * rb;
-    let sink: u32 = 0;
-    if (cols == 512) for (; r + 6 <= rows; r += 6) sink |= gemv6x512(y, W, x, r, acc, add, end);
-    else for (; r + 6 <= rows; r += 6) sink |= gemv6x64(y, W, x, r, acc, add, end);
-    touchSink |= sink;
-  }
   for (; r + 6 <= rows; r += 6) {
     const w0 = W + <usize>r * rb;
     const w1 = w0 + rb, w2 = w1 + rb, w3 = w2 + rb, w4 = w3 + rb, w5 = w4 + rb;
