@@ -31,3 +31,23 @@ export function rnnStep(h: usize, pre: usize, Wih: usize, x: usize, Whh: usize, 
   gemvAdd(pre, Whh, h, H, H, 1, pre);
   rnnForward(h, pre, 1, H);
 }
+
+/**
+ * Rows [r0, r1) of a step's two products: y1 = s1 + A1·v1 (c1 = 0: y1 = s1), then
+ * y2 = s2 + A2·v2, where s2 may be y1 (LSTM, RNN) — the per-row work of the steps above, for the
+ * helper thread that shares a step's rows (src/step-threads.ts). With r0 a multiple of six every
+ * row goes through the same six-row block of gemvAdd as in the whole-matrix call, so the sums are
+ * bitwise those of lstmStep/gruStep/rnnStep.
+ */
+export function stepRows(y1: usize, s1: usize, A1: usize, v1: usize, c1: i32, y2: usize, s2: usize, A2: usize, v2: usize, c2: i32, r0: i32, r1: i32): void {
+  const n = r1 - r0;
+  const o = <usize>r0 << 2;
+  if (c1 > 0) gemvAdd(y1 + o, A1 + <usize>r0 * (<usize>c1 << 2), v1, n, c1, 1, s1 + o);
+  else memory.copy(y1 + o, s1 + o, <usize>n << 2);
+  gemvAdd(y2 + o, A2 + <usize>r0 * (<usize>c2 << 2), v2, n, c2, 1, s2 + o);
+}
+
+/** dst[0, n) = src[0, n): the step helper's rows, copied from its scratch into the outputs. */
+export function copyF32(dst: usize, src: usize, n: i32): void {
+  memory.copy(dst, src, <usize>n << 2);
+}

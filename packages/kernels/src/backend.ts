@@ -27,6 +27,8 @@ export interface WasmKernels {
   lstmStep(h: number, c: number, act: number, pre: number, Wih: number, x: number, Whh: number, b: number, nX: number, H: number): void;
   gruStep(h: number, act: number, xPre: number, hPre: number, Wih: number, x: number, Whh: number, bIh: number, bHh: number, nX: number, H: number): void;
   rnnStep(h: number, pre: number, Wih: number, x: number, Whh: number, b: number, nX: number, H: number): void;
+  stepRows(y1: number, s1: number, A1: number, v1: number, c1: number, y2: number, s2: number, A2: number, v2: number, c2: number, r0: number, r1: number): void;
+  copyF32(dst: number, src: number, n: number): void;
 }
 
 const PAGE = 65536;
@@ -46,6 +48,7 @@ const SIMD_PROBE = new Uint8Array([
 
 interface Wasm {
   k: WasmKernels;
+  module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   shared: boolean;
 }
@@ -90,7 +93,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 function install(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): void {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const k = instance.exports as unknown as WasmKernels;
-  wasm = { k, memory, shared };
+  wasm = { k, module, memory, shared };
   heapStart = heapTop = alignUp(k.heapBase());
   refreshView();
 }
@@ -153,6 +156,15 @@ export function active(): WasmKernels | null {
   if (chosen === 'js') return null;
   if (!wasm && isNode) loadSync();
   return wasm ? wasm.k : null;
+}
+
+/**
+ * The compiled module and its memory when the wasm backend runs on a shared memory — what a
+ * helper thread needs to run the same kernels on the same arrays (step-threads.ts) — else null.
+ */
+export function sharedWasm(): { k: WasmKernels; module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
+  const k = active();
+  return k && wasm!.shared ? { k, module: wasm!.module, memory: wasm!.memory } : null;
 }
 
 // ---- Memory ------------------------------------------------------------------------------

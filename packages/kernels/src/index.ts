@@ -10,6 +10,8 @@ export { softmaxRows, logSoftmaxRows, softmaxCrossEntropy } from './reference/so
 export { sumSquares, maxAbs, dot } from './reference/reductions.js';
 export { setBackend, getBackend, wasmSupported, ready, allocF32, freeF32, wasmMemoryInfo } from './backend.js';
 export type { Backend } from './backend.js';
+export { setStepThreads, getStepThreads } from './step-threads.js';
+export type { StepThreadsOptions, StepThreadsInfo } from './step-threads.js';
 export { Rng, RNG_STATE_LENGTH } from './rng.js';
 export { initUniform, initGlorotUniform, initOrthogonal } from './init.js';
 export * as reference from './reference/index.js';

@@ -5,6 +5,7 @@ import { active, ptr, viaScratch, workspace } from './backend.js';
 import * as G from './reference/gates.js';
 import * as L from './reference/linalg.js';
 import * as S from './reference/step.js';
+import { sharedRows, stepHelper } from './step-threads.js';
 import { checkGemm, checkGemv, checkGer } from './validate.js';
 
 // Mode bits for viaScratch: 1 = copy in, 2 = copy out.
@@ -235,7 +236,12 @@ export function lstmStep(h: Float32Array, c: Float32Array, act: Float32Array, pr
   if (!w) return S.lstmStep(h, c, act, pre, Wih, x, Whh, b, nX, H);
   S.lstmStepCheck(h, c, act, pre, Wih, x, Whh, b, nX, H);
   const q = stepPtrs(8, h, c, act, pre, Wih, x, Whh, b);
-  if (q !== null) return w.lstmStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, nX, H);
+  if (q !== null) {
+    const helper = stepHelper(4 * H, nX + H);
+    if (helper === null) return w.lstmStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, nX, H);
+    sharedRows(helper, q[3]!, q[7]!, q[4]!, q[5]!, nX, q[3]!, q[3]!, q[6]!, q[0]!, H, 4 * H);
+    return w.lstmForward(q[0]!, q[1]!, q[2]!, q[3]!, q[1]!, 1, H);
+  }
   const p0 = ptr(h), p1 = ptr(c), p2 = ptr(act), p3 = ptr(pre), p4 = ptr(Wih), p5 = ptr(x), p6 = ptr(Whh), p7 = ptr(b);
   if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) >= 0) return w.lstmStep(p0, p1, p2, p3, p4, p5, p6, p7, nX, H);
   if (!viaScratch([h, c, act, pre, Wih, x, Whh, b], [INOUT, INOUT, OUT, OUT, IN, IN, IN, IN], (p) => w.lstmStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, nX, H))) {
@@ -252,7 +258,12 @@ export function gruStep(h: Float32Array, act: Float32Array, xPre: Float32Array, 
   if (!w) return S.gruStep(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
   S.gruStepCheck(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
   const q = stepPtrs(9, h, act, xPre, hPre, Wih, x, Whh, bIh, bHh);
-  if (q !== null) return w.gruStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, q[8]!, nX, H);
+  if (q !== null) {
+    const helper = stepHelper(3 * H, nX + H);
+    if (helper === null) return w.gruStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, q[8]!, nX, H);
+    sharedRows(helper, q[2]!, q[7]!, q[4]!, q[5]!, nX, q[3]!, q[8]!, q[6]!, q[0]!, H, 3 * H);
+    return w.gruForward(q[0]!, q[1]!, q[2]!, q[3]!, q[0]!, 1, H);
+  }
   const p0 = ptr(h), p1 = ptr(act), p2 = ptr(xPre), p3 = ptr(hPre), p4 = ptr(Wih), p5 = ptr(x), p6 = ptr(Whh), p7 = ptr(bIh), p8 = ptr(bHh);
   if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7 | p8) >= 0) return w.gruStep(p0, p1, p2, p3, p4, p5, p6, p7, p8, nX, H);
   if (!viaScratch([h, act, xPre, hPre, Wih, x, Whh, bIh, bHh], [INOUT, OUT, OUT, OUT, IN, IN, IN, IN, IN], (p) => w.gruStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, p[8]!, nX, H))) {
@@ -266,7 +277,12 @@ export function rnnStep(h: Float32Array, pre: Float32Array, Wih: Float32Array, x
   if (!w) return S.rnnStep(h, pre, Wih, x, Whh, b, nX, H);
   S.rnnStepCheck(h, pre, Wih, x, Whh, b, nX, H);
   const q = stepPtrs(6, h, pre, Wih, x, Whh, b);
-  if (q !== null) return w.rnnStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, nX, H);
+  if (q !== null) {
+    const helper = stepHelper(H, nX + H);
+    if (helper === null) return w.rnnStep(q[0]!, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, nX, H);
+    sharedRows(helper, q[1]!, q[5]!, q[2]!, q[3]!, nX, q[1]!, q[1]!, q[4]!, q[0]!, H, H);
+    return w.rnnForward(q[0]!, q[1]!, 1, H);
+  }
   const p0 = ptr(h), p1 = ptr(pre), p2 = ptr(Wih), p3 = ptr(x), p4 = ptr(Whh), p5 = ptr(b);
   if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) return w.rnnStep(p0, p1, p2, p3, p4, p5, nX, H);
   if (!viaScratch([h, pre, Wih, x, Whh, b], [INOUT, OUT, IN, IN, IN, IN], (p) => w.rnnStep(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, nX, H))) {

@@ -1,9 +1,10 @@
-// rxrnn side of the peer benchmark, through the packages' public APIs only: createCell().step (A),
+// rxrnn side of the peer benchmark, through the packages' public APIs only: createCell().step on one
+// thread and with setStepThreads(2) (A),
 // createOfflineTrainer(...).trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C) and the
 // generate() operator (D). Buffers come from allocF32, so they live in the kernels' WASM memory.
 import { queueScheduler } from 'rxjs';
 import { CharModel, RnnStack, createCell, generate } from '@rxrnn/cells';
-import { allocF32, getBackend, ready } from '@rxrnn/kernels';
+import { allocF32, getBackend, getStepThreads, ready, setStepThreads } from '@rxrnn/kernels';
 import { randomF32, randomIds, summarize, timeRuns } from './measure.js';
 import { A, B, C, D, budget, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
 
@@ -18,21 +19,27 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
   const backend = `kernels backend ${getBackend()}`;
   const bud = budget(workload, quick);
   if (workload === 'A') {
-    for (const cell of A.cells) {
-      for (const H of A.hidden) {
-        const base = { workload, cell, hidden: H, inputSize: A.n_x, batch: 1, form: 'cell', notes: `createCell().step on allocF32 buffers, h read in place; ${backend}` };
-        await guarded(emit, base, async () => {
-          const c = createCell({ kind: cell, inputSize: A.n_x, hiddenSize: H, seed: 1 });
-          const state = c.createState(1);
-          const x = allocF32(A.n_x);
-          x.set(randomF32(A.n_x, 3));
-          const t = await timeRuns((n) => {
-            for (let k = 0; k < n; k++) c.step(state, x, 1);
-          }, bud);
-          return { ...summarize(t, 'us/step', 1), params: c.paramCount() };
-        });
+    for (const threads of [1, 2] as const) {
+      await setStepThreads(threads);
+      for (const cell of A.cells) {
+        for (const H of A.hidden) {
+          const form = threads === 1 ? 'cell' : 'cell-2t';
+          const how = threads === 1 ? 'one thread' : `setStepThreads(2): a helper thread shares steps of ≥ ${getStepThreads().minWeights} weights`;
+          const base = { workload, cell, hidden: H, inputSize: A.n_x, batch: 1, form, notes: `createCell().step on allocF32 buffers, h read in place, ${how}; ${backend}` };
+          await guarded(emit, base, async () => {
+            const c = createCell({ kind: cell, inputSize: A.n_x, hiddenSize: H, seed: 1 });
+            const state = c.createState(1);
+            const x = allocF32(A.n_x);
+            x.set(randomF32(A.n_x, 3));
+            const t = await timeRuns((n) => {
+              for (let k = 0; k < n; k++) c.step(state, x, 1);
+            }, bud);
+            return { ...summarize(t, 'us/step', 1), params: c.paramCount() };
+          });
+        }
       }
     }
+    await setStepThreads(1);
   } else if (workload === 'B') {
     // Imported here so that a trainer that fails to load costs only workload B. The trainer's Node
     // entry supplies the worker threads that threads: 2 needs.
@@ -69,10 +76,12 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
     const vocab = alphabet(D.V);
     const model = new CharModel({ cell: D.cell, vocab, hidden: D.hidden, embeddingDim: D.E, layers: D.layers, seed: 1 });
     const forms = [
-      { form: 'generate', opts: {}, notes: 'generate() defaults: asyncScheduler, yields every 4 ms' },
-      { form: 'generate-sync', opts: { scheduler: queueScheduler }, notes: 'generate() with scheduler: queueScheduler (no yielding)' },
-    ];
+      { form: 'generate', opts: {}, threads: 1, notes: 'generate() defaults: asyncScheduler, yields every 4 ms' },
+      { form: 'generate-sync', opts: { scheduler: queueScheduler }, threads: 1, notes: 'generate() with scheduler: queueScheduler (no yielding)' },
+      { form: 'generate-sync-2t', opts: { scheduler: queueScheduler }, threads: 2, notes: 'generate() with scheduler: queueScheduler, setStepThreads(2)' },
+    ] as const;
     for (const f of forms) {
+      await setStepThreads(f.threads);
       const base = { workload, cell: D.cell, hidden: D.hidden, inputSize: D.E, layers: D.layers, vocab: D.V, batch: 1, form: f.form, notes: `${f.notes}; sampling at temperature 1 included; ${backend}` };
       await guarded(emit, base, async () => {
         // One iteration = one char: a generation of n chars, timed until it completes.
@@ -91,5 +100,6 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
         return { ...summarize(t, 'chars/s', 1), params: model.paramCount() };
       });
     }
+    await setStepThreads(1);
   }
 };

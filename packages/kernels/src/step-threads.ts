@@ -1,0 +1,445 @@
+// A second thread for the batch-1 step kernels. A large streaming step is bound by reading its
+// weights from cache (LSTM-512: 4.5 MB per step), which one core does at its own bandwidth. A
+// helper worker runs the same WASM module on the same shared memory and takes row chunks of the
+// step's two products, so both cores read weights. Results are bitwise those of the one-thread
+// step (chunks start at multiples of six rows; see stepRows in assembly/step.ts).
+//
+// The calling thread never depends on the helper: chunks are claimed through one atomic word, so
+// the caller takes every chunk the helper has not started, and a chunk the helper started but did
+// not finish in time (its thread descheduled on a busy machine) is taken over. That is safe because
+// the helper writes only into its own scratch rows, which the caller copies out after the helper
+// has marked the chunk done; a chunk taken over is marked so first, and the helper's late result
+// for it is never read.
+import { allocF32, freeF32, ptr, sharedWasm, type WasmKernels } from './backend.js';
+
+/**
+ * Shared control words (Int32 indices), the busy ones on separate 64-byte lines:
+ * CLAIM  (job sequence << 8) | chunks claimed; a job is published by storing seq << 8 and each
+ *        chunk is claimed by compare-exchange, so a late helper can never claim a newer job's chunk
+ * SLEEP  1 while the helper blocks in Atomics.wait (the poster then notifies CLAIM)
+ * HELPED chunks whose helper result was used, over all jobs
+ * ERROR  byte length of the helper's error message (0: none), message at ERROR_TEXT
+ * JOB    the job: op, the helper's stepRows arguments (outputs in its scratch), chunk geometry,
+ *        spin time
+ * MARK   per chunk: seq·4 + 3 when the helper finished it, seq·4 + 2 when the caller took it over
+ */
+const CLAIM = 0, SLEEP = 16, HELPED = 32, ERROR = 48, JOB = 64, MARK = 96, ERROR_TEXT = 128;
+const CTRL_INTS = ERROR_TEXT + 64;
+const OP_ROWS = 1, OP_STOP = 2;
+// JOB fields: op, y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, rows, chunkRows, chunks, spinMicros
+const SPIN = 14;
+const SEQ_MASK = 0x7fffff;
+const TAKEN = 2, FINISHED = 3;
+/**
+ * Chunks per step: at most 8 (enough for the two threads to balance), each of at least 16384
+ * weights (~2 µs of reading), so that the cross-core claims stay a small part of a step. Chosen
+ * by timing lstmStep/gruStep/rnnStep at H = 128/256/512 with 4–64 chunks and 4096–32768 weights.
+ */
+const MAX_CHUNKS = 8;
+const MIN_CHUNK_WEIGHTS = 16384;
+/**
+ * The caller takes over a helper's chunk it has waited on for this many of its own chunk times
+ * (plus 2 µs, from when it starts waiting): a running helper finishes within it, a descheduled
+ * one would cost a scheduler time slice.
+ */
+const PATIENCE = 1.5;
+
+// The helper's whole program, plain JavaScript so it runs as an eval'd Node worker or a browser
+// worker from a Blob URL without resolving any file; the layout constants are prepended.
+const HELPER_SOURCE = `'use strict';
+const CLAIM = ${CLAIM}, SLEEP = ${SLEEP}, HELPED = ${HELPED}, ERROR = ${ERROR}, JOB = ${JOB}, MARK = ${MARK};
+const ERROR_TEXT = ${ERROR_TEXT}, OP_STOP = ${OP_STOP}, SPIN = ${SPIN}, TAKEN = ${TAKEN}, FINISHED = ${FINISHED};
+const nodePort = typeof require === 'function' ? require('node:worker_threads').parentPort : null;
+const post = (m) => (nodePort ? nodePort.postMessage(m) : self.postMessage(m));
+const start = ({ module, memory, ctrl: sab }) => {
+  let k;
+  try {
+    k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  } catch (e) {
+    post({ error: String(e) });
+    return;
+  }
+  const ctrl = new Int32Array(sab);
+  post('ready');
+  serve(k, ctrl);
+  if (nodePort) nodePort.close();
+  else self.close();
+};
+if (nodePort) nodePort.once('message', start);
+else self.onmessage = (e) => { self.onmessage = null; start(e.data); };
+
+function idle(ctrl, seq) {
+  let until = performance.now() + ctrl[JOB + SPIN] / 1000;
+  let v, i = 0;
+  while (((v = Atomics.load(ctrl, CLAIM)) >>> 8) === seq) {
+    if ((++i & 1023) !== 0 || performance.now() < until) continue;
+    Atomics.store(ctrl, SLEEP, 1);
+    v = Atomics.load(ctrl, CLAIM);
+    if ((v >>> 8) === seq) Atomics.wait(ctrl, CLAIM, v);
+    Atomics.store(ctrl, SLEEP, 0);
+    until = performance.now() + ctrl[JOB + SPIN] / 1000;
+  }
+  return v >>> 8;
+}
+
+function fail(ctrl, e) {
+  if (Atomics.load(ctrl, ERROR) !== 0) return;
+  const text = new TextEncoder().encode(String(e && e.stack || e)).slice(0, 252);
+  new Uint8Array(ctrl.buffer, ERROR_TEXT * 4, 252).set(text);
+  Atomics.store(ctrl, ERROR, Math.max(1, text.length));
+}
+
+function serve(k, ctrl) {
+  let seq = Atomics.load(ctrl, CLAIM) >>> 8;
+  for (;;) {
+    seq = idle(ctrl, seq);
+    if (ctrl[JOB] === OP_STOP) return;
+    const y1 = ctrl[JOB + 1], s1 = ctrl[JOB + 2], A1 = ctrl[JOB + 3], v1 = ctrl[JOB + 4], c1 = ctrl[JOB + 5];
+    const y2 = ctrl[JOB + 6], s2 = ctrl[JOB + 7], A2 = ctrl[JOB + 8], v2 = ctrl[JOB + 9], c2 = ctrl[JOB + 10];
+    const rows = ctrl[JOB + 11], chunkRows = ctrl[JOB + 12], chunks = ctrl[JOB + 13];
+    for (;;) {
+      const v = Atomics.load(ctrl, CLAIM);
+      const c = v & 255;
+      if ((v >>> 8) !== seq || c >= chunks) break;
+      if (Atomics.compareExchange(ctrl, CLAIM, v, v + 1) !== v) continue;
+      // Already taken over by the caller (this thread was late): skip it.
+      const before = Atomics.load(ctrl, MARK + c);
+      if (before === seq * 4 + TAKEN) continue;
+      const r0 = c * chunkRows;
+      try {
+        k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, Math.min(rows, r0 + chunkRows));
+      } catch (e) {
+        fail(ctrl, e);
+        continue;
+      }
+      // Fails when the caller took the chunk over meanwhile; then these rows are never read.
+      if (Atomics.compareExchange(ctrl, MARK + c, before, seq * 4 + FINISHED) === before) Atomics.add(ctrl, HELPED, 1);
+    }
+  }
+}
+`;
+
+/** The parts of a Node or browser Worker the helper uses. */
+interface HelperWorker {
+  postMessage(m: unknown): void;
+  terminate(): unknown;
+}
+
+export interface StepThreadsOptions {
+  /** Microseconds the helper keeps polling for the next step before it sleeps (default 2000). */
+  spinMicros?: number;
+  /**
+   * Smallest step that is shared, in weights read per step: rows × (n_x + H), e.g. 4H(n_x + H)
+   * for an LSTM (default 65536 — LSTM from H ≈ 100, GRU from H ≈ 120, tanh RNN from H ≈ 230 at n_x = 64).
+   * Smaller steps run on the calling thread alone: the handshake would cost more than it saves.
+   */
+  minWeights?: number;
+}
+
+export interface StepThreadsInfo {
+  /** 2 while a helper thread shares large batch-1 steps, else 1. */
+  threads: 1 | 2;
+  spinMicros: number;
+  minWeights: number;
+  /** Steps that were shared, since the helper started. */
+  steps: number;
+  /** Row chunks of those steps, and how many the helper ran (the rest ran on the caller). */
+  chunks: number;
+  helperChunks: number;
+  /** Chunks the helper had started but the caller took over because it was late. */
+  takenOver: number;
+}
+
+interface Helper {
+  worker: HelperWorker;
+  ctrl: Int32Array;
+  k: WasmKernels;
+  exited: Promise<void>;
+  seq: number;
+  steps: number;
+  chunks: number;
+  takenOver: number;
+  /** The caller's recent time per weight of a chunk (µs): how long to wait for the helper's. */
+  chunkUs: number;
+  /** The helper's output rows (two outputs of up to `scratchRows` rows each), by byte offset. */
+  scratch: [number, number];
+  scratchRows: number;
+  /**
+   * Every scratch array ever handed to the helper. Never freed while it lives: a late helper may
+   * still write into an old one, which must not become someone else's memory.
+   */
+  scratchArrays: Float32Array[];
+}
+
+const DEFAULTS = { spinMicros: 2000, minWeights: 65536 };
+let helper: Helper | null = null;
+let settings = { ...DEFAULTS };
+let changing: Promise<void> = Promise.resolve();
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+function checkOptions(options: StepThreadsOptions): typeof DEFAULTS {
+  if (options === null || typeof options !== 'object') throw new TypeError('setStepThreads: options must be an object');
+  const out = { ...settings };
+  for (const key of ['spinMicros', 'minWeights'] as const) {
+    const v = options[key];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`setStepThreads: ${key} must be a non-negative integer, got ${String(v)}`);
+    out[key] = v;
+  }
+  return out;
+}
+
+interface Spawned {
+  worker: HelperWorker;
+  on(event: 'message' | 'error' | 'exit', f: (v: unknown) => void): void;
+  /** Drops the start-up listeners once the helper is ready (in Node they keep a process alive). */
+  started(): void;
+}
+
+function spawn(): Spawned {
+  if (isNode) {
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
+    const worker = new Worker(HELPER_SOURCE, { eval: true });
+    return {
+      worker,
+      on: (event, f) => worker.on(event, f),
+      // A helper in its loop must not keep the process alive: unref, and no 'message' listener
+      // (one re-refs the worker's port). Its 'error' listener stays: an unhandled one would throw.
+      started: () => {
+        worker.removeAllListeners('message').unref();
+      },
+    };
+  }
+  const W = (globalThis as { Worker?: new (url: string) => Worker }).Worker;
+  if (typeof W !== 'function') throw new Error('setStepThreads: this runtime has no Worker');
+  const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
+  const worker = new W(url);
+  URL.revokeObjectURL(url);
+  let exit: ((v: unknown) => void) | null = null;
+  const terminate = (): void => {
+    worker.terminate();
+    exit?.(0);
+  };
+  return {
+    worker: { postMessage: (m) => worker.postMessage(m), terminate },
+    started: () => undefined,
+    on: (event, f) => {
+      if (event === 'message') worker.addEventListener('message', (e) => f(e.data));
+      else if (event === 'error') worker.addEventListener('error', (e) => f(new Error(e.message)));
+      else exit = f;
+    },
+  };
+}
+
+async function start(): Promise<Helper> {
+  const wasm = sharedWasm();
+  if (!wasm) {
+    throw new Error(
+      'setStepThreads(2): needs the wasm backend on a shared WebAssembly.Memory (SharedArrayBuffer; in browsers a cross-origin isolated page), ' +
+        'but kernels run on the js backend or a plain memory here',
+    );
+  }
+  const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_INTS * 4));
+  ctrl[JOB + SPIN] = settings.spinMicros;
+  const { worker, on, started } = spawn();
+  const exited = new Promise<void>((resolve) => on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    on('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`setStepThreads: helper failed to start: ${(m as { error?: string }).error ?? String(m)}`))));
+    on('error', reject);
+    void exited.then(() => reject(new Error('setStepThreads: helper exited before it was ready')));
+    worker.postMessage({ module: wasm.module, memory: wasm.memory, ctrl: ctrl.buffer });
+  });
+  started();
+  const h: Helper = { worker, ctrl, k: wasm.k, exited, seq: 0, steps: 0, chunks: 0, takenOver: 0, chunkUs: 1e-4, scratch: [-1, -1], scratchRows: 0, scratchArrays: [] };
+  // A helper that dies (its thread ended or crashed) is dropped: steps go back to one thread.
+  void exited.then(() => {
+    if (helper === h) helper = null;
+  });
+  warmUp(h);
+  return h;
+}
+
+/**
+ * A few thousand small shared jobs (~10 ms) right at the start, so that the code both threads run
+ * per chunk is compiled before the first real step: a new worker otherwise spends its first
+ * thousands of steps in V8's slower tiers.
+ */
+function warmUp(h: Helper): void {
+  const rows = 48, cols = 2048;
+  const A = allocF32(rows * cols), v = allocF32(cols), y = allocF32(rows), bias = allocF32(rows);
+  if (ensureScratch(h, rows) && (ptr(A) | ptr(v) | ptr(y) | ptr(bias)) >= 0) {
+    const pA = ptr(A), pv = ptr(v), py = ptr(y);
+    for (let i = 0; i < 2000; i++) sharedRows(h, py, ptr(bias), pA, pv, 0, py, py, pA, pv, cols, rows);
+  }
+  // A late helper may still read these, never write them: freeing them is safe.
+  for (const a of [A, v, y, bias]) freeF32(a);
+  h.steps = h.chunks = h.takenOver = 0;
+  Atomics.store(h.ctrl, HELPED, 0);
+}
+
+async function stop(h: Helper): Promise<void> {
+  const { ctrl } = h;
+  ctrl[JOB] = OP_STOP;
+  h.seq = (h.seq + 1) & SEQ_MASK;
+  Atomics.store(ctrl, CLAIM, h.seq << 8);
+  Atomics.notify(ctrl, CLAIM);
+  await h.worker.terminate();
+  // The helper thread is gone: nothing can write into its scratch any more.
+  for (const a of h.scratchArrays) freeF32(a);
+  h.scratchArrays.length = 0;
+  h.scratchRows = 0;
+}
+
+/**
+ * Starts (2) or stops (1) a helper thread that shares the large batch-1 steps of lstmStep,
+ * gruStep and rnnStep — what createCell().step, RnnStack steps and generate() use — with the
+ * calling thread. Results are bitwise the same either way. Needs the wasm backend on shared
+ * memory (Node; browsers when cross-origin isolated). The helper polls for `spinMicros` after a
+ * step, so it keeps a second core busy only while steps keep coming. Calling again with 2 updates
+ * the options. In Node the helper never keeps the process alive.
+ */
+export function setStepThreads(threads: 1 | 2, options: StepThreadsOptions = {}): Promise<void> {
+  if (threads !== 1 && threads !== 2) throw new RangeError(`setStepThreads: expected 1 or 2 threads, got ${String(threads)}`);
+  const next = checkOptions(options);
+  const run = async (): Promise<void> => {
+    settings = next;
+    if (threads === 1) {
+      const h = helper;
+      helper = null;
+      if (h) await stop(h);
+      return;
+    }
+    if (helper) helper.ctrl[JOB + SPIN] = settings.spinMicros;
+    else helper = await start();
+  };
+  changing = changing.then(run, run);
+  return changing;
+}
+
+/** Whether steps are shared right now, the settings, and how the work was split so far. */
+export function getStepThreads(): StepThreadsInfo {
+  const h = helper;
+  return {
+    threads: h ? 2 : 1,
+    ...settings,
+    steps: h?.steps ?? 0,
+    chunks: h?.chunks ?? 0,
+    helperChunks: h ? Atomics.load(h.ctrl, HELPED) : 0,
+    takenOver: h?.takenOver ?? 0,
+  };
+}
+
+/** The helper when a step of `rows` rows over `cols` columns is worth sharing, else null. */
+export function stepHelper(rows: number, cols: number): Helper | null {
+  const h = helper;
+  return h !== null && rows * cols >= settings.minWeights && ensureScratch(h, rows) ? h : null;
+}
+
+/** Gives the helper scratch rows for a step of `rows` rows; false when memory is exhausted. */
+function ensureScratch(h: Helper, rows: number): boolean {
+  if (rows <= h.scratchRows) return true;
+  const a = allocF32(2 * rows);
+  // An ordinary array came back: no room in WASM memory, so the step runs on one thread.
+  if (ptr(a) < 0) return false;
+  h.scratchArrays.push(a);
+  h.scratch = [a.byteOffset, a.byteOffset + 4 * rows];
+  h.scratchRows = rows;
+  return true;
+}
+
+/**
+ * Rows [0, rows) of y1 = s1 + A1·v1 (c1 = 0: y1 = s1), then y2 = s2 + A2·v2 where s2 may be y1,
+ * shared with the helper (byte offsets into the shared memory). Returns once every row is written.
+ * Throws, before the caller updates any state, if the helper reported an error.
+ */
+export function sharedRows(h: Helper, y1: number, s1: number, A1: number, v1: number, c1: number, y2: number, s2: number, A2: number, v2: number, c2: number, rows: number): void {
+  const { ctrl, k } = h;
+  const per = Math.max(Math.ceil(rows / MAX_CHUNKS), Math.ceil(MIN_CHUNK_WEIGHTS / (c1 + c2)));
+  const chunkRows = Math.ceil(per / 6) * 6;
+  const chunks = Math.ceil(rows / chunkRows);
+  // The helper computes into its scratch: the first output there, the second after it (or the
+  // first again when both are one array, as for the LSTM's pre).
+  const [S1, S2] = h.scratch;
+  const hy2 = y2 === y1 ? S1! : S2!;
+  ctrl[JOB] = OP_ROWS;
+  ctrl[JOB + 1] = S1!;
+  ctrl[JOB + 2] = s1;
+  ctrl[JOB + 3] = A1;
+  ctrl[JOB + 4] = v1;
+  ctrl[JOB + 5] = c1;
+  ctrl[JOB + 6] = hy2;
+  ctrl[JOB + 7] = s2 === y1 ? S1! : s2;
+  ctrl[JOB + 8] = A2;
+  ctrl[JOB + 9] = v2;
+  ctrl[JOB + 10] = c2;
+  ctrl[JOB + 11] = rows;
+  ctrl[JOB + 12] = chunkRows;
+  ctrl[JOB + 13] = chunks;
+  const seq = (h.seq = (h.seq + 1) & SEQ_MASK);
+  Atomics.store(ctrl, CLAIM, seq << 8);
+  if (Atomics.load(ctrl, SLEEP) !== 0) Atomics.notify(ctrl, CLAIM);
+  // Every 32nd step times the caller's chunks: the estimate of how long a helper chunk takes.
+  const timed = (seq & 31) === 0;
+  const t0 = timed ? performance.now() : 0;
+  let mine = 0;
+  let mineCount = 0;
+  for (;;) {
+    const v = Atomics.load(ctrl, CLAIM);
+    const c = v & 255;
+    if (c >= chunks) break;
+    if (Atomics.compareExchange(ctrl, CLAIM, v, v + 1) !== v) continue;
+    const r0 = c * chunkRows;
+    k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, Math.min(rows, r0 + chunkRows));
+    mine |= 1 << c;
+    mineCount++;
+  }
+  if (timed && mineCount > 0) h.chunkUs = ((performance.now() - t0) * 1000) / mineCount / (chunkRows * (c1 + c2));
+  const patienceMs = (PATIENCE * h.chunkUs * chunkRows * (c1 + c2) + 2) / 1000;
+  for (let c = 0; c < chunks; c++) {
+    if (mine & (1 << c)) continue;
+    const r0 = c * chunkRows;
+    const n = Math.min(rows, r0 + chunkRows) - r0;
+    if (helperFinished(h, c, seq, patienceMs)) {
+      k.copyF32(y2 + 4 * r0, hy2 + 4 * r0, n);
+      if (y1 !== y2) k.copyF32(y1 + 4 * r0, S1! + 4 * r0, n);
+    } else {
+      k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, r0 + n);
+      h.takenOver++;
+    }
+  }
+  h.steps++;
+  h.chunks += chunks;
+  if (Atomics.load(ctrl, ERROR) !== 0) helperFailed(h);
+}
+
+/**
+ * Waits until the helper has marked chunk c of job seq finished (true), or, once it has waited
+ * patienceMs, takes the chunk over by marking it first (false: the caller computes it).
+ */
+function helperFinished(h: Helper, c: number, seq: number, patienceMs: number): boolean {
+  const { ctrl } = h;
+  const finished = seq * 4 + FINISHED;
+  let deadline = 0;
+  for (let i = 1; ; i++) {
+    const m = Atomics.load(ctrl, MARK + c);
+    if (m === finished) return true;
+    if ((i & 63) !== 0) continue;
+    // The clock is read only once the caller really waits.
+    const now = performance.now();
+    if (deadline === 0) deadline = now + patienceMs;
+    else if (now > deadline) {
+      // Whoever marks first wins: the helper's mark means its rows are complete.
+      return Atomics.compareExchange(ctrl, MARK + c, m, seq * 4 + TAKEN) !== m;
+    }
+  }
+}
+
+/** Drops the helper (later steps run on one thread) and reports its error. */
+function helperFailed(h: Helper): never {
+  const len = Atomics.load(h.ctrl, ERROR);
+  const text = new TextDecoder().decode(new Uint8Array(h.ctrl.buffer, ERROR_TEXT * 4, len).slice());
+  if (helper === h) helper = null;
+  void stop(h);
+  throw new Error(`step helper thread failed: ${text}; steps run on one thread from now on`);
+}
