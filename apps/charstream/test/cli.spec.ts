@@ -126,6 +126,10 @@ describe('charstream sample', () => {
     expect(a.code).toBe(0);
     expect([...a.stdout]).toHaveLength(120);
     expect(b.stdout).toBe(a.stdout);
+    // A helper thread sharing the steps changes nothing in the text, and the process still ends.
+    const threaded = await runCli([...args, '--step-threads', '2']);
+    expect(threaded.code).toBe(0);
+    expect(threaded.stdout).toBe(a.stdout);
   });
 
   it('refuses a prime outside the vocabulary', async () => {

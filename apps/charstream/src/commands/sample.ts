@@ -1,6 +1,7 @@
 // `charstream sample`: streams characters from a checkpoint's model to stdout as generate() emits
 // them. Ctrl-C or a closed pipe ends the stream early.
 import { generate } from '@rxrnn/cells';
+import { setStepThreads } from '@rxrnn/kernels';
 import { CliError, type Command } from '../cli-io.js';
 import { loadModel } from '../model-io.js';
 import { defaultPrime } from '../sample-text.js';
@@ -8,7 +9,7 @@ import { defaultPrime } from '../sample-text.js';
 export const sampleCommand: Command = {
   name: 'sample',
   summary: 'stream generated text from a checkpoint to stdout',
-  usage: 'sample --checkpoint F [--prime TEXT --length N --temperature T --top-k K --top-p P --seed S]',
+  usage: 'sample --checkpoint F [--prime TEXT --length N --temperature T --top-k K --top-p P --seed S --step-threads 2]',
   flags: {
     checkpoint: { type: 'string', help: 'checkpoint written by train or serve' },
     prime: { type: 'string', help: 'text fed to the model first (not printed; default a newline)' },
@@ -17,6 +18,7 @@ export const sampleCommand: Command = {
     'top-k': { type: 'int', min: 1, max: 1_000_000, help: 'sample among the K most likely characters only' },
     'top-p': { type: 'number', min: 0, exclusiveMin: true, max: 1, help: 'nucleus sampling: the smallest set with probability >= P' },
     seed: { type: 'int', min: 0, max: 2 ** 31 - 1, help: 'seed of the sampler (default random)' },
+    'step-threads': { type: 'int', min: 1, max: 2, default: 1, help: '2: a helper thread shares the large steps (hidden >= ~100); same text, less time per character' },
     verbose: { type: 'boolean', help: 'stack traces on errors' },
   },
   async run(flags, io) {
@@ -26,6 +28,7 @@ export const sampleCommand: Command = {
     const prime = (flags.prime as string | undefined) ?? defaultPrime(vocab);
     const unknown = [...prime].find((ch) => !vocab.includes(ch));
     if (unknown !== undefined) throw new CliError(`--prime has ${JSON.stringify(unknown)}, which the model's vocabulary of ${vocab.length} characters does not contain`);
+    await setStepThreads(flags['step-threads'] as 1 | 2);
     const text$ = generate(model, {
       prime, length: flags.length as number, temperature: flags.temperature as number,
       topK: flags['top-k'] as number | undefined, topP: flags['top-p'] as number | undefined, seed: flags.seed as number | undefined,
@@ -37,6 +40,7 @@ export const sampleCommand: Command = {
         resolve();
       }, { once: true });
     });
+    await setStepThreads(1);
     if (io.stdout.isTTY) io.stdout.write('\n');
     return 0;
   },
