@@ -1,8 +1,9 @@
-// `npm run bench -- stream [--json] [--backend wasm|js] [--runs N]`: per-token latency of a
+// `npm run bench -- stream [--json] [--backend wasm|js] [--runs N] [--threads 2]`: per-token latency of a
 // batch-1 streaming step, LSTM and GRU, n_x 64, H ∈ {128, 256, 512}: the raw Cell.step and the
 // same step through the lstm()/gru() operator (a synchronous source of pre-made inputs); then
 // generate() chars/s from a 2-layer LSTM-256 char model (embedding 64, V 65), sampling included.
-import { getBackend, ready, setBackend } from '@rxrnn/kernels';
+// --threads 2 runs it all with setStepThreads(2) (a helper thread shares the large steps).
+import { getBackend, getStepThreads, ready, setBackend, setStepThreads } from '@rxrnn/kernels';
 import { CharModel, createCell, generate, gru, lstm } from '@rxrnn/cells';
 import { Observable, asyncScheduler, queueScheduler, type SchedulerLike } from 'rxjs';
 
@@ -36,6 +37,9 @@ export default async function stream(args: string[]): Promise<void> {
   else if (backend !== undefined) throw new RangeError(`stream: --backend ${backend}, expected wasm or js`);
   const runs = Number(flag('--runs') ?? 7);
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`stream: --runs ${flag('--runs')}, expected an integer >= 1`);
+  const threads = Number(flag('--threads') ?? 1);
+  if (threads !== 1 && threads !== 2) throw new RangeError(`stream: --threads ${flag('--threads')}, expected 1 or 2`);
+  await setStepThreads(threads);
 
   // 64 distinct pre-made inputs, cycled: the timed loops allocate nothing but the operator's copy.
   const inputs = Array.from({ length: 64 }, (_, k) => Float32Array.from({ length: N_X }, (_, i) => Math.sin(k * 31 + i)));
@@ -62,9 +66,9 @@ export default async function stream(args: string[]): Promise<void> {
       medianUs([raw, viaOperator], steps, 2);
       const [cellUs, opUs] = medianUs([raw, viaOperator], steps, runs);
       for (const [path, us] of [['cell', cellUs!], ['operator', opUs!]] as const) {
-        const record = { suite: 'stream', cell: kind, hidden, path, us_per_step: Number(us.toFixed(2)), n_x: N_X, batch: 1, backend: getBackend(), runs, steps };
+        const record = { suite: 'stream', cell: kind, hidden, path, us_per_step: Number(us.toFixed(2)), n_x: N_X, batch: 1, backend: getBackend(), threads, runs, steps };
         if (json) console.log(JSON.stringify(record));
-        else console.log(`${kind.padEnd(4)} H=${String(hidden).padEnd(4)} ${path.padEnd(8)} ${us.toFixed(2).padStart(8)} µs/step (${getBackend()})`);
+        else console.log(`${kind.padEnd(4)} H=${String(hidden).padEnd(4)} ${path.padEnd(8)} ${us.toFixed(2).padStart(8)} µs/step (${getBackend()}, ${threads} thread${threads > 1 ? 's' : ''})`);
       }
       if (!Number.isFinite(sink)) throw new RangeError('stream: the operator emitted non-finite states');
     }
@@ -92,8 +96,13 @@ export default async function stream(args: string[]): Promise<void> {
   forms.forEach(([path], i) => {
     const t = rates[i]!.sort((a, b) => a - b);
     const cps = t[Math.floor(t.length / 2)]!;
-    const record = { suite: 'stream', cell: 'lstm', hidden: 256, layers: 2, path, chars_per_sec: Math.round(cps), embedding: 64, vocab: 65, batch: 1, backend: getBackend(), runs, length };
+    const record = { suite: 'stream', cell: 'lstm', hidden: 256, layers: 2, path, chars_per_sec: Math.round(cps), embedding: 64, vocab: 65, batch: 1, backend: getBackend(), threads, runs, length };
     if (json) console.log(JSON.stringify(record));
-    else console.log(`lstm H=256 ×2 ${path.padEnd(13)} ${String(Math.round(cps)).padStart(8)} chars/s (${getBackend()})`);
+    else console.log(`lstm H=256 ×2 ${path.padEnd(13)} ${String(Math.round(cps)).padStart(8)} chars/s (${getBackend()}, ${threads} thread${threads > 1 ? 's' : ''})`);
   });
+  if (threads === 2) {
+    const info = getStepThreads();
+    if (!json) console.log(`step threads: ${info.steps} steps shared, the helper's rows used for ${info.helperChunks} of ${info.chunks} chunks, ${info.takenOver} taken over`);
+    await setStepThreads(1);
+  }
 }
