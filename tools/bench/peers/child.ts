@@ -1,6 +1,6 @@
 // Child-process entry of the peer benchmark: `child.ts <impl> <workload> <quick 0|1>` loads one
 // implementation, runs one workload and prints one JSON record per line on stdout. A failure to
-// load or run becomes an error record; nothing else is written to stdout.
+// load or run becomes an error record; nothing else is written to stdout. It then exits.
 import { UNIT, type Emit, type Impl, type PeerRecord, type RunWorkload, type Workload } from './workloads.js';
 
 const [impl, workload, quickArg] = process.argv.slice(2) as [Impl, Workload, string];
@@ -17,6 +17,8 @@ async function runner(): Promise<RunWorkload> {
       return (await import('./tfjs.js')).tfjsRunner('cpu');
     case 'tfjs-wasm':
       return (await import('./tfjs.js')).tfjsRunner('wasm');
+    case 'tfjs-wasm-threads':
+      return (await import('./tfjs.js')).tfjsRunner('wasm-threads');
     case 'brain.js':
       return (await import('./brain.js')).brainRunner;
     case 'rxrnn':
@@ -31,3 +33,6 @@ try {
 } catch (e) {
   emit({ workload, cell: 'lstm', hidden: 0, form: 'load', unit: UNIT[workload] ?? 'us/step', error: e instanceof Error ? e.message : String(e) });
 }
+// Leave once stdout has taken the last record: a peer's threads may keep the process alive (TF.js's
+// threaded WASM build keeps its pthread workers referenced).
+process.stdout.write('', () => process.exit(0));

@@ -122,9 +122,21 @@ export function textTable(records: PeerRecord[]): string {
   return [...lines, ...(problems.length ? ['', 'not measured:', ...problems] : [])].join('\n');
 }
 
-/** One row per configuration: each implementation's best form (named), and speed-up vs TF.js-WASM. */
+/** Column headings of the README table, per implementation. */
+const LABEL: Record<Impl, string> = {
+  rxrnn: 'rxrnn',
+  'tfjs-wasm': 'TF.js WASM',
+  'tfjs-wasm-threads': 'TF.js WASM threads',
+  'tfjs-cpu': 'TF.js cpu',
+  'brain.js': 'brain.js',
+};
+
+/** The peers the README table also divides rxrnn by, one column each. */
+const VERSUS: readonly Impl[] = ['tfjs-wasm', 'tfjs-wasm-threads'];
+
+/** One row per configuration: each implementation's best form (named), and rxrnn's speed-up over each VERSUS peer. */
 export function markdownTable(records: PeerRecord[]): string {
-  const head = ['Workload', 'Size', 'Unit', 'rxrnn', 'TF.js WASM', 'TF.js cpu', 'brain.js', 'rxrnn ÷ TF.js WASM'];
+  const head = ['Workload', 'Size', 'Unit', ...IMPLS.map((impl) => LABEL[impl]), ...VERSUS.map((impl) => `rxrnn ÷ ${LABEL[impl]}`)];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const byImpl of groupByConfig(records).values()) {
     const any = [...byImpl.values()][0][0];
@@ -135,10 +147,11 @@ export function markdownTable(records: PeerRecord[]): string {
       return cellText(rs?.[0]);
     });
     const ours = best(byImpl.get('rxrnn'));
-    const wasm = best(byImpl.get('tfjs-wasm'));
-    lines.push(
-      `| ${any.workload} | ${sizeText(any)} | ${any.unit} | ${cells.join(' | ')} | ${ours && wasm ? `${speedup(ours, wasm)}×` : '—'} |`,
-    );
+    const versus = VERSUS.map((impl) => {
+      const peer = best(byImpl.get(impl));
+      return ours && peer ? `${speedup(ours, peer)}×` : '—';
+    });
+    lines.push(`| ${any.workload} | ${sizeText(any)} | ${any.unit} | ${[...cells, ...versus].join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -1,31 +1,118 @@
-// TF.js side of the peer benchmark (cpu or wasm backend, chosen per child process): each workload
-// in TF.js's layer form (tf.layers, predict / computeGradients) and in raw ops inside tf.tidy.
-// Owns every tensor it creates and disposes them; state tensors are swapped per step.
+// TF.js side of the peer benchmark (cpu backend, or wasm backend unthreaded or threaded, chosen per
+// child process): each workload in TF.js's layer form (tf.layers, predict / computeGradients) and
+// in raw ops inside tf.tidy. Owns every tensor it creates and disposes them; state tensors are
+// swapped per step.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
+import type * as TFWasm from '@tensorflow/tfjs-backend-wasm';
 import { summarize, timeRuns, randomIds } from './measure.js';
 import { A, B, C, D, budget, type CellKind, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
 
 type Tf = typeof TF;
 type T2 = TF.Tensor2D;
 
+/** Which TF.js backend a child runs: plain JS kernels, the SIMD WASM build, or the threaded-SIMD one. */
+export type TfBackend = 'cpu' | 'wasm' | 'wasm-threads';
+
+/** Threads asked of the threaded WASM build: two, as many as rxrnn's opt-in threaded forms use. */
+const WASM_THREADS = 2;
+
 /** Loads TF.js with only the requested backend active; PROD silences the Node "Hi there" banner. */
-async function loadTf(backend: 'cpu' | 'wasm'): Promise<Tf> {
+async function loadTf(backend: TfBackend): Promise<Tf> {
   const tf = (await import('@tensorflow/tfjs')) as Tf;
   tf.env().set('PROD', true);
-  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+  if (backend !== 'cpu') {
+    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof TFWasm;
+    if (backend === 'wasm-threads') {
+      // The package registers 'wasm' with a loader that never picks the threaded build in Node;
+      // its kernels stay registered under 'wasm' and set themselves up on whichever backend that is.
+      if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('the threaded WASM build needs WASM SIMD');
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+      wasm.setThreadsCount(WASM_THREADS);
+      tf.removeBackend('wasm');
+      tf.registerBackend('wasm', async () => new wasm.BackendWasm(await threadedWasmModule()), 2);
+    }
+  }
+  const name = backend === 'cpu' ? 'cpu' : 'wasm';
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
   await tf.ready();
   return tf;
 }
 
-export function tfjsRunner(backend: 'cpu' | 'wasm'): RunWorkload {
+type WasmModule = ConstructorParameters<typeof TFWasm.BackendWasm>[0];
+type Instantiated = (instance: WebAssembly.Instance, module: WebAssembly.Module) => void;
+interface FactoryConfig {
+  locateFile(path: string): string;
+  instantiateWasm(imports: WebAssembly.Imports, receive: Instantiated): object;
+  onAbort(what: unknown): void;
+}
+
+/**
+ * The threaded-SIMD emscripten module of tfjs-backend-wasm, loaded as its own init() would load it
+ * in a browser, but with files where init() uses blob: URLs. Porting note: two things in 4.22 keep
+ * it from running in Node as shipped. (1) init() in dist/tf-backend-wasm.node.js hands the pthread
+ * worker script to emscripten as a blob: URL (locateFile) and worker_threads' Worker rejects it
+ * (ERR_WORKER_PATH); the WASM_HAS_MULTITHREAD_SUPPORT flag returns false under IS_NODE anyway.
+ * Here the worker script (wasm-out/…-threaded-simd.worker.js exports it as a string) goes to a
+ * temporary file, and the pthreads load the module script from its own file. (2) The C++
+ * init_with_threads_count caps the pool at emscripten_num_logical_cores() / 2, assuming two
+ * hardware threads per core; on a host with one per core that halves the cores (1 on 2 cores),
+ * so that import reports twice the cores Node sees and the cap becomes the real core count.
+ */
+async function threadedWasmModule(): Promise<WasmModule> {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  const out = join(pkg, 'wasm-out');
+  const { wasmWorkerContents } = require(join(out, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const factory = require(join(out, 'tfjs-backend-wasm-threaded-simd.js')) as (c: FactoryConfig) => Promise<WasmModule>;
+  const dir = mkdtempSync(join(tmpdir(), 'rxrnn-bench-tfjs-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const workerFile = join(dir, 'pthread-worker.cjs');
+  // The template literal holding the script turned the "\n" escapes of its string literals into
+  // newlines; put them back, as init() does before making its Blob.
+  writeFileSync(workerFile, wasmWorkerContents.replace(/\n/g, '\\n'));
+  const binary = readFileSync(join(pkg, 'dist/tfjs-backend-wasm-threaded-simd.wasm'));
+  const cores = 2 * availableParallelism();
+  const module = await new Promise<WasmModule>((resolve, reject) => {
+    factory({
+      locateFile: (path) => (path.endsWith('.worker.js') ? workerFile : join(pkg, 'dist', path)),
+      instantiateWasm(imports, receive) {
+        const env = { ...imports.env, emscripten_num_logical_cores: () => cores };
+        WebAssembly.instantiate(binary, { ...imports, env }).then(({ instance, module }) => receive(instance, module), reject);
+        return {};
+      },
+      onAbort: (what) => reject(new Error(`threaded WASM module aborted: ${String(what)}`)),
+    }).then(resolve, reject);
+  });
+  // The bridge init() adds to the module (tfjs namespace, so as not to clash with emscripten's).
+  type Cwrap = (name: string, ret: 'number' | null, args: 'number'[]) => (...args: number[]) => number;
+  const { cwrap } = module as unknown as { cwrap: Cwrap };
+  module.tfjs = {
+    init: cwrap('init', null, []),
+    initWithThreadsCount: cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: cwrap('get_threads_count', 'number', []),
+    registerTensor: cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: cwrap('dispose_data', null, ['number']),
+    dispose: cwrap('dispose', null, []),
+  };
+  return module;
+}
+
+/** What a record's notes say about the backend that ran, read back from TF.js. */
+async function backendFlags(tf: Tf, backend: TfBackend): Promise<string> {
+  if (backend === 'cpu') return 'plain JS kernels';
+  const { getThreadsCount } = (await import('@tensorflow/tfjs-backend-wasm')) as typeof TFWasm;
+  const env = tf.env();
+  return `simd=${env.getBool('WASM_HAS_SIMD_SUPPORT')} threads=${env.getBool('WASM_HAS_MULTITHREAD_SUPPORT')} threadsCount=${getThreadsCount()}`;
+}
+
+export function tfjsRunner(backend: TfBackend): RunWorkload {
   return async (workload: Workload, quick: boolean, emit: Emit) => {
     const tf = await loadTf(backend);
-    const flags =
-      backend === 'wasm'
-        ? `simd=${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')} threads=${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`
-        : 'plain JS kernels';
-    const ctx = { tf, quick, emit, flags };
+    const ctx = { tf, quick, emit, flags: await backendFlags(tf, backend) };
     const fn = { A: workloadA, B: workloadB, C: workloadC, D: workloadD }[workload];
     await fn(ctx);
   };
