@@ -45,26 +45,46 @@ export function best(rs: PeerRecord[] | undefined): (PeerRecord & { value: numbe
   return top;
 }
 
-/** rxrnn's fastest form against every measured form of every peer, per configuration. */
+/**
+ * Threads a record's form runs on: rxrnn's forms named …-2t use a second thread (setStepThreads(2)
+ * or the trainer's half-batch worker), TF.js's threaded WASM build runs two; everything else one.
+ */
+export function threadsOf(r: PeerRecord): 1 | 2 {
+  return r.impl === 'tfjs-wasm-threads' || /-2t$/.test(r.form) ? 2 : 1;
+}
+
+/** rxrnn's fastest one-thread form and its fastest form overall, per configuration. */
+function oursByThreads(rs: PeerRecord[] | undefined): { one?: PeerRecord & { value: number }; any?: PeerRecord & { value: number } } {
+  return { one: best(rs?.filter((r) => threadsOf(r) === 1)), any: best(rs) };
+}
+
+/**
+ * rxrnn against every measured form of every peer, per configuration: its fastest one-thread form
+ * (threads: 1) and, where a two-thread form is faster, that one too (threads: 2).
+ */
 export function ratios(records: PeerRecord[]): RatioRecord[] {
   const out: RatioRecord[] = [];
   for (const byImpl of groupByConfig(records).values()) {
-    const ours = best(byImpl.get('rxrnn'));
-    if (!ours) continue;
-    for (const impl of IMPLS) {
-      if (impl === 'rxrnn') continue;
-      for (const peer of byImpl.get(impl) ?? []) {
-        if (!measured(peer)) continue;
-        out.push({
-          suite: 'peers',
-          ratio: speedup(ours, peer),
-          workload: ours.workload,
-          cell: ours.cell,
-          hidden: ours.hidden,
-          form: ours.form,
-          vs: impl,
-          vsForm: peer.form,
-        });
+    const { one, any } = oursByThreads(byImpl.get('rxrnn'));
+    const mine = [one, any !== one ? any : undefined].filter((r): r is PeerRecord & { value: number } => r !== undefined);
+    for (const ours of mine) {
+      for (const impl of IMPLS) {
+        if (impl === 'rxrnn') continue;
+        for (const peer of byImpl.get(impl) ?? []) {
+          if (!measured(peer)) continue;
+          out.push({
+            suite: 'peers',
+            ratio: speedup(ours, peer),
+            workload: ours.workload,
+            cell: ours.cell,
+            hidden: ours.hidden,
+            form: ours.form,
+            threads: threadsOf(ours),
+            vs: impl,
+            vsForm: peer.form,
+            vsThreads: threadsOf(peer),
+          });
+        }
       }
     }
   }
@@ -131,27 +151,31 @@ const LABEL: Record<Impl, string> = {
   'brain.js': 'brain.js',
 };
 
-/** The peers the README table also divides rxrnn by, one column each. */
-const VERSUS: readonly Impl[] = ['tfjs-wasm', 'tfjs-wasm-threads'];
-
-/** One row per configuration: each implementation's best form (named), and rxrnn's speed-up over each VERSUS peer. */
+/**
+ * One row per configuration: rxrnn's fastest one-thread and two-thread forms, each peer's fastest
+ * form (forms named), and two speed-ups: rxrnn on one thread over TF.js WASM (one thread), and
+ * rxrnn's fastest form over TF.js's threaded WASM build (both may use two threads).
+ */
 export function markdownTable(records: PeerRecord[]): string {
-  const head = ['Workload', 'Size', 'Unit', ...IMPLS.map((impl) => LABEL[impl]), ...VERSUS.map((impl) => `rxrnn ÷ ${LABEL[impl]}`)];
+  const peers = IMPLS.filter((impl) => impl !== 'rxrnn');
+  const head = ['Workload', 'Size', 'Unit', 'rxrnn, 1 thread', 'rxrnn, 2 threads', ...peers.map((impl) => LABEL[impl]), 'rxrnn 1 thread ÷ TF.js WASM', 'rxrnn ÷ TF.js WASM threads'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const named = (r: (PeerRecord & { value: number }) | undefined): string => (r ? `${fmt(r.value)} <sub>${r.form}</sub>` : '—');
   for (const byImpl of groupByConfig(records).values()) {
-    const any = [...byImpl.values()][0][0];
-    const cells = IMPLS.map((impl) => {
-      const rs = byImpl.get(impl);
-      const top = best(rs);
-      if (top) return `${fmt(top.value)} <sub>${top.form}</sub>`;
-      return cellText(rs?.[0]);
+    const any = [...byImpl.values()][0]![0]!;
+    const rs = byImpl.get('rxrnn');
+    const ours = oursByThreads(rs);
+    const two = best(rs?.filter((r) => threadsOf(r) === 2));
+    const cells = peers.map((impl) => {
+      const top = best(byImpl.get(impl));
+      return top ? named(top) : cellText(byImpl.get(impl)?.[0]);
     });
-    const ours = best(byImpl.get('rxrnn'));
-    const versus = VERSUS.map((impl) => {
+    const ratio = (a: (PeerRecord & { value: number }) | undefined, impl: Impl): string => {
       const peer = best(byImpl.get(impl));
-      return ours && peer ? `${speedup(ours, peer)}×` : '—';
-    });
-    lines.push(`| ${any.workload} | ${sizeText(any)} | ${any.unit} | ${[...cells, ...versus].join(' | ')} |`);
+      return a && peer ? `${speedup(a, peer)}×` : '—';
+    };
+    const row = [named(ours.one), named(two), ...cells, ratio(ours.one, 'tfjs-wasm'), ratio(ours.any, 'tfjs-wasm-threads')];
+    lines.push(`| ${any.workload} | ${sizeText(any)} | ${any.unit} | ${row.join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -71,8 +71,11 @@ export interface RatioRecord {
   cell: CellKind;
   hidden: number;
   form: string;
+  /** Threads rxrnn's form ran on (forms named …-2t use two). */
+  threads: 1 | 2;
   vs: Impl;
   vsForm: string;
+  vsThreads: 1 | 2;
 }
 
 /** What a record's configuration is, without impl and form: rows of the table, keys of ratios. */
