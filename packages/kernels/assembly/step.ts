@@ -51,3 +51,14 @@ export function stepRows(y1: usize, s1: usize, A1: usize, v1: usize, c1: i32, y2
 export function copyF32(dst: usize, src: usize, n: i32): void {
   memory.copy(dst, src, <usize>n << 2);
 }
+
+/** dst[0, n) += src[0, n): a helper's GEMM rows added into an accumulating output. */
+export function addF32(dst: usize, src: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) + load<f32>(src + (<usize>i << 2)));
+}

@@ -29,6 +29,7 @@ export interface WasmKernels {
   rnnStep(h: number, pre: number, Wih: number, x: number, Whh: number, b: number, nX: number, H: number): void;
   stepRows(y1: number, s1: number, A1: number, v1: number, c1: number, y2: number, s2: number, A2: number, v2: number, c2: number, r0: number, r1: number): void;
   copyF32(dst: number, src: number, n: number): void;
+  addF32(dst: number, src: number, n: number): void;
 }
 
 const PAGE = 65536;

@@ -5,7 +5,7 @@ import { active, ptr, viaScratch, workspace } from './backend.js';
 import * as G from './reference/gates.js';
 import * as L from './reference/linalg.js';
 import * as S from './reference/step.js';
-import { sharedRows, stepHelper } from './step-threads.js';
+import { gemmHelper, sharedGemmABt, sharedRows, stepHelper } from './step-threads.js';
 import { checkGemm, checkGemv, checkGer } from './validate.js';
 
 // Mode bits for viaScratch: 1 = copy in, 2 = copy out.
@@ -46,7 +46,12 @@ function gemm(name: GemmName, C: Float32Array, A: Float32Array, Bm: Float32Array
   if (ws < 0) return L[name](C, A, Bm, M, N, K, acc);
   const a = acc ? 1 : 0;
   const pC = ptr(C), pA = ptr(A), pB = ptr(Bm);
-  if ((pC | pA | pB) >= 0) return w[name](pC, pA, pB, M, N, K, a, ws);
+  if ((pC | pA | pB) >= 0) {
+    // A large batched forward product goes to the step helper too, when one runs.
+    const helper = name === 'gemmABt' ? gemmHelper(M, N, K) : null;
+    if (helper !== null) return sharedGemmABt(helper, pC, pA, pB, M, N, K, a);
+    return w[name](pC, pA, pB, M, N, K, a, ws);
+  }
   if (!viaScratch([C, A, Bm], [acc ? INOUT : OUT, IN, IN], (p) => w[name](p[0]!, p[1]!, p[2]!, M, N, K, a, ws))) {
     L[name](C, A, Bm, M, N, K, acc);
   }

@@ -2,7 +2,8 @@
 // weights from cache (LSTM-512: 4.5 MB per step), which one core does at its own bandwidth. A
 // helper worker runs the same WASM module on the same shared memory and takes row chunks of the
 // step's two products, so both cores read weights. Results are bitwise those of the one-thread
-// step (chunks start at multiples of six rows; see stepRows in assembly/step.ts).
+// step (chunks start at multiples of six rows; see stepRows in assembly/step.ts). Large batched
+// forward products (gemmABt, B ≥ 8) are shared the same way, by rows of C in four-row blocks.
 //
 // The calling thread never depends on the helper: chunks are claimed through one atomic word, so
 // the caller takes every chunk the helper has not started, and a chunk the helper started but did
@@ -25,8 +26,9 @@ import { allocF32, freeF32, ptr, sharedWasm, type WasmKernels } from './backend.
  */
 const CLAIM = 0, SLEEP = 16, HELPED = 32, ERROR = 48, JOB = 64, MARK = 96, ERROR_TEXT = 128;
 const CTRL_INTS = ERROR_TEXT + 64;
-const OP_ROWS = 1, OP_STOP = 2;
-// JOB fields: op, y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, rows, chunkRows, chunks, spinMicros
+const OP_ROWS = 1, OP_STOP = 2, OP_GEMM = 3;
+// JOB fields, OP_ROWS: op, y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, rows, chunkRows, chunks, spinMicros
+//             OP_GEMM: op, C, A, Bm, N, K, -, -, -, -, -, rows (M), chunkRows, chunks, spinMicros
 const SPIN = 14;
 const SEQ_MASK = 0x7fffff;
 const TAKEN = 2, FINISHED = 3;
@@ -48,7 +50,7 @@ const PATIENCE = 1.5;
 // worker from a Blob URL without resolving any file; the layout constants are prepended.
 const HELPER_SOURCE = `'use strict';
 const CLAIM = ${CLAIM}, SLEEP = ${SLEEP}, HELPED = ${HELPED}, ERROR = ${ERROR}, JOB = ${JOB}, MARK = ${MARK};
-const ERROR_TEXT = ${ERROR_TEXT}, OP_STOP = ${OP_STOP}, SPIN = ${SPIN}, TAKEN = ${TAKEN}, FINISHED = ${FINISHED};
+const ERROR_TEXT = ${ERROR_TEXT}, OP_STOP = ${OP_STOP}, OP_GEMM = ${OP_GEMM}, SPIN = ${SPIN}, TAKEN = ${TAKEN}, FINISHED = ${FINISHED};
 const nodePort = typeof require === 'function' ? require('node:worker_threads').parentPort : null;
 const post = (m) => (nodePort ? nodePort.postMessage(m) : self.postMessage(m));
 const start = ({ module, memory, ctrl: sab }) => {
@@ -93,7 +95,8 @@ function serve(k, ctrl) {
   let seq = Atomics.load(ctrl, CLAIM) >>> 8;
   for (;;) {
     seq = idle(ctrl, seq);
-    if (ctrl[JOB] === OP_STOP) return;
+    const op = ctrl[JOB];
+    if (op === OP_STOP) return;
     const y1 = ctrl[JOB + 1], s1 = ctrl[JOB + 2], A1 = ctrl[JOB + 3], v1 = ctrl[JOB + 4], c1 = ctrl[JOB + 5];
     const y2 = ctrl[JOB + 6], s2 = ctrl[JOB + 7], A2 = ctrl[JOB + 8], v2 = ctrl[JOB + 9], c2 = ctrl[JOB + 10];
     const rows = ctrl[JOB + 11], chunkRows = ctrl[JOB + 12], chunks = ctrl[JOB + 13];
@@ -106,8 +109,11 @@ function serve(k, ctrl) {
       const before = Atomics.load(ctrl, MARK + c);
       if (before === seq * 4 + TAKEN) continue;
       const r0 = c * chunkRows;
+      const r1 = Math.min(rows, r0 + chunkRows);
       try {
-        k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, Math.min(rows, r0 + chunkRows));
+        // OP_GEMM: rows [r0, r1) of C = A·Bmᵀ (y1 = C, s1 = A, A1 = Bm, v1 = N, c1 = K).
+        if (op === OP_GEMM) k.gemmABt(y1 + 4 * r0 * v1, s1 + 4 * r0 * c1, A1, r1 - r0, v1, c1, 0);
+        else k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, r1);
       } catch (e) {
         fail(ctrl, e);
         continue;
@@ -143,6 +149,8 @@ export interface StepThreadsInfo {
   minWeights: number;
   /** Steps that were shared, since the helper started. */
   steps: number;
+  /** Batched products (gemmABt, B ≥ 8) that were shared. */
+  gemms: number;
   /** Row chunks of those steps, and how many the helper ran (the rest ran on the caller). */
   chunks: number;
   helperChunks: number;
@@ -157,13 +165,17 @@ interface Helper {
   exited: Promise<void>;
   seq: number;
   steps: number;
+  gemms: number;
   chunks: number;
   takenOver: number;
-  /** The caller's recent time per weight of a chunk (µs): how long to wait for the helper's. */
-  chunkUs: number;
-  /** The helper's output rows (two outputs of up to `scratchRows` rows each), by byte offset. */
-  scratch: [number, number];
-  scratchRows: number;
+  /**
+   * The caller's recent time per unit of a chunk's work (µs; a step's weights, a GEMM's
+   * multiply-adds), per op: how long to wait for the helper's chunk.
+   */
+  usPerUnit: [number, number];
+  /** The helper's output area (byte offset) and its size in floats. */
+  scratch: number;
+  scratchFloats: number;
   /**
    * Every scratch array ever handed to the helper. Never freed while it lives: a late helper may
    * still write into an old one, which must not become someone else's memory.
@@ -251,7 +263,7 @@ async function start(): Promise<Helper> {
     worker.postMessage({ module: wasm.module, memory: wasm.memory, ctrl: ctrl.buffer });
   });
   started();
-  const h: Helper = { worker, ctrl, k: wasm.k, exited, seq: 0, steps: 0, chunks: 0, takenOver: 0, chunkUs: 1e-4, scratch: [-1, -1], scratchRows: 0, scratchArrays: [] };
+  const h: Helper = { worker, ctrl, k: wasm.k, exited, seq: 0, steps: 0, gemms: 0, chunks: 0, takenOver: 0, usPerUnit: [1e-4, 1e-5], scratch: -1, scratchFloats: 0, scratchArrays: [] };
   // A helper that dies (its thread ended or crashed) is dropped: steps go back to one thread.
   void exited.then(() => {
     if (helper === h) helper = null;
@@ -268,13 +280,13 @@ async function start(): Promise<Helper> {
 function warmUp(h: Helper): void {
   const rows = 48, cols = 2048;
   const A = allocF32(rows * cols), v = allocF32(cols), y = allocF32(rows), bias = allocF32(rows);
-  if (ensureScratch(h, rows) && (ptr(A) | ptr(v) | ptr(y) | ptr(bias)) >= 0) {
+  if (ensureScratch(h, 2 * rows) && (ptr(A) | ptr(v) | ptr(y) | ptr(bias)) >= 0) {
     const pA = ptr(A), pv = ptr(v), py = ptr(y);
     for (let i = 0; i < 2000; i++) sharedRows(h, py, ptr(bias), pA, pv, 0, py, py, pA, pv, cols, rows);
   }
   // A late helper may still read these, never write them: freeing them is safe.
   for (const a of [A, v, y, bias]) freeF32(a);
-  h.steps = h.chunks = h.takenOver = 0;
+  h.steps = h.gemms = h.chunks = h.takenOver = 0;
   Atomics.store(h.ctrl, HELPED, 0);
 }
 
@@ -288,13 +300,13 @@ async function stop(h: Helper): Promise<void> {
   // The helper thread is gone: nothing can write into its scratch any more.
   for (const a of h.scratchArrays) freeF32(a);
   h.scratchArrays.length = 0;
-  h.scratchRows = 0;
+  h.scratchFloats = 0;
 }
 
 /**
  * Starts (2) or stops (1) a helper thread that shares the large batch-1 steps of lstmStep,
- * gruStep and rnnStep — what createCell().step, RnnStack steps and generate() use — with the
- * calling thread. Results are bitwise the same either way. Needs the wasm backend on shared
+ * gruStep and rnnStep — what createCell().step, RnnStack steps and generate() use — and large
+ * batched gemmABt products with the calling thread. Results are bitwise the same either way. Needs the wasm backend on shared
  * memory (Node; browsers when cross-origin isolated). The helper polls for `spinMicros` after a
  * step, so it keeps a second core busy only while steps keep coming. Calling again with 2 updates
  * the options. In Node the helper never keeps the process alive.
@@ -324,6 +336,7 @@ export function getStepThreads(): StepThreadsInfo {
     threads: h ? 2 : 1,
     ...settings,
     steps: h?.steps ?? 0,
+    gemms: h?.gemms ?? 0,
     chunks: h?.chunks ?? 0,
     helperChunks: h ? Atomics.load(h.ctrl, HELPED) : 0,
     takenOver: h?.takenOver ?? 0,
@@ -333,19 +346,57 @@ export function getStepThreads(): StepThreadsInfo {
 /** The helper when a step of `rows` rows over `cols` columns is worth sharing, else null. */
 export function stepHelper(rows: number, cols: number): Helper | null {
   const h = helper;
-  return h !== null && rows * cols >= settings.minWeights && ensureScratch(h, rows) ? h : null;
+  return h !== null && rows * cols >= settings.minWeights && ensureScratch(h, 2 * rows) ? h : null;
 }
 
-/** Gives the helper scratch rows for a step of `rows` rows; false when memory is exhausted. */
-function ensureScratch(h: Helper, rows: number): boolean {
-  if (rows <= h.scratchRows) return true;
-  const a = allocF32(2 * rows);
-  // An ordinary array came back: no room in WASM memory, so the step runs on one thread.
+/**
+ * The helper when C[M×N] = A[M×K]·Bmᵀ is worth sharing, else null: at least 8 rows and 32 ×
+ * minWeights multiply-adds (2²¹ by default, ~40 µs on one thread here).
+ */
+export function gemmHelper(M: number, N: number, K: number): Helper | null {
+  const h = helper;
+  return h !== null && M >= 8 && M * N * K >= 32 * settings.minWeights && ensureScratch(h, M * N) ? h : null;
+}
+
+/** Gives the helper `floats` of scratch; false when WASM memory is exhausted. */
+function ensureScratch(h: Helper, floats: number): boolean {
+  if (floats <= h.scratchFloats) return true;
+  const a = allocF32(floats);
+  // An ordinary array came back: no room in WASM memory, so the work runs on one thread.
   if (ptr(a) < 0) return false;
   h.scratchArrays.push(a);
-  h.scratch = [a.byteOffset, a.byteOffset + 4 * rows];
-  h.scratchRows = rows;
+  h.scratch = a.byteOffset;
+  h.scratchFloats = floats;
   return true;
+}
+
+/** The job being shared, as the caller sees it (outputs in place, not in the helper's scratch). */
+const job = { op: OP_ROWS, y1: 0, s1: 0, A1: 0, v1: 0, c1: 0, y2: 0, s2: 0, A2: 0, v2: 0, c2: 0, rows: 0, chunkRows: 0, acc: 0, S2: 0 };
+
+/** The caller computes chunk c of the job itself, into the outputs. */
+function runChunk(k: WasmKernels, c: number): void {
+  const r0 = c * job.chunkRows;
+  const r1 = Math.min(job.rows, r0 + job.chunkRows);
+  if (job.op === OP_GEMM) k.gemmABt(job.y1 + 4 * r0 * job.v1, job.s1 + 4 * r0 * job.c1, job.A1, r1 - r0, job.v1, job.c1, job.acc);
+  else k.stepRows(job.y1, job.s1, job.A1, job.v1, job.c1, job.y2, job.s2, job.A2, job.v2, job.c2, r0, r1);
+}
+
+/**
+ * Moves the helper's result for chunk c from its scratch into the outputs. A GEMM with acc adds
+ * it: C + (A·Bᵀ) is bitwise the kernel's own (A·Bᵀ) + C.
+ */
+function collectChunk(h: Helper, c: number): void {
+  const { k } = h;
+  const r0 = c * job.chunkRows;
+  const n = Math.min(job.rows, r0 + job.chunkRows) - r0;
+  if (job.op === OP_GEMM) {
+    const at = 4 * r0 * job.v1;
+    if (job.acc) k.addF32(job.y1 + at, h.scratch + at, n * job.v1);
+    else k.copyF32(job.y1 + at, h.scratch + at, n * job.v1);
+    return;
+  }
+  k.copyF32(job.y2 + 4 * r0, (job.y2 === job.y1 ? h.scratch : job.S2) + 4 * r0, n);
+  if (job.y1 !== job.y2) k.copyF32(job.y1 + 4 * r0, h.scratch + 4 * r0, n);
 }
 
 /**
@@ -354,32 +405,81 @@ function ensureScratch(h: Helper, rows: number): boolean {
  * Throws, before the caller updates any state, if the helper reported an error.
  */
 export function sharedRows(h: Helper, y1: number, s1: number, A1: number, v1: number, c1: number, y2: number, s2: number, A2: number, v2: number, c2: number, rows: number): void {
-  const { ctrl, k } = h;
+  const { ctrl } = h;
   const per = Math.max(Math.ceil(rows / MAX_CHUNKS), Math.ceil(MIN_CHUNK_WEIGHTS / (c1 + c2)));
   const chunkRows = Math.ceil(per / 6) * 6;
-  const chunks = Math.ceil(rows / chunkRows);
+  job.op = OP_ROWS;
+  job.y1 = y1;
+  job.s1 = s1;
+  job.A1 = A1;
+  job.v1 = v1;
+  job.c1 = c1;
+  job.y2 = y2;
+  job.s2 = s2;
+  job.A2 = A2;
+  job.v2 = v2;
+  job.c2 = c2;
+  job.rows = rows;
+  job.chunkRows = chunkRows;
+  job.S2 = h.scratch + 4 * rows;
   // The helper computes into its scratch: the first output there, the second after it (or the
   // first again when both are one array, as for the LSTM's pre).
-  const [S1, S2] = h.scratch;
-  const hy2 = y2 === y1 ? S1! : S2!;
-  ctrl[JOB] = OP_ROWS;
-  ctrl[JOB + 1] = S1!;
+  const S1 = h.scratch;
+  ctrl[JOB + 1] = S1;
   ctrl[JOB + 2] = s1;
   ctrl[JOB + 3] = A1;
   ctrl[JOB + 4] = v1;
   ctrl[JOB + 5] = c1;
-  ctrl[JOB + 6] = hy2;
-  ctrl[JOB + 7] = s2 === y1 ? S1! : s2;
+  ctrl[JOB + 6] = y2 === y1 ? S1 : job.S2;
+  ctrl[JOB + 7] = s2 === y1 ? S1 : s2;
   ctrl[JOB + 8] = A2;
   ctrl[JOB + 9] = v2;
   ctrl[JOB + 10] = c2;
+  share(h, OP_ROWS, rows, chunkRows, chunkRows * (c1 + c2));
+  h.steps++;
+}
+
+/**
+ * C[M×N] = A[M×K]·Bm[N×K]ᵀ (+ C when acc), rows of C shared with the helper in chunks that start
+ * at multiples of four (the kernel's row block), so the result is bitwise the one-thread call's.
+ */
+export function sharedGemmABt(h: Helper, C: number, A: number, Bm: number, M: number, N: number, K: number, acc: number): void {
+  const { ctrl } = h;
+  const per = Math.max(Math.ceil(M / MAX_CHUNKS), Math.ceil(MIN_CHUNK_WEIGHTS / (N * K)));
+  const chunkRows = Math.ceil(per / 4) * 4;
+  job.op = OP_GEMM;
+  job.y1 = C;
+  job.s1 = A;
+  job.A1 = Bm;
+  job.v1 = N;
+  job.c1 = K;
+  job.rows = M;
+  job.chunkRows = chunkRows;
+  job.acc = acc;
+  ctrl[JOB + 1] = h.scratch;
+  ctrl[JOB + 2] = A;
+  ctrl[JOB + 3] = Bm;
+  ctrl[JOB + 4] = N;
+  ctrl[JOB + 5] = K;
+  share(h, OP_GEMM, M, chunkRows, chunkRows * N * K);
+  h.gemms++;
+}
+
+/**
+ * Publishes the job whose arguments are in `job` and ctrl[JOB + 1…], runs chunks on the caller
+ * until none is left unclaimed, then collects the helper's chunks (or takes over a late one).
+ */
+function share(h: Helper, op: number, rows: number, chunkRows: number, unitsPerChunk: number): void {
+  const { ctrl, k } = h;
+  const chunks = Math.ceil(rows / chunkRows);
+  ctrl[JOB] = op;
   ctrl[JOB + 11] = rows;
   ctrl[JOB + 12] = chunkRows;
   ctrl[JOB + 13] = chunks;
   const seq = (h.seq = (h.seq + 1) & SEQ_MASK);
   Atomics.store(ctrl, CLAIM, seq << 8);
   if (Atomics.load(ctrl, SLEEP) !== 0) Atomics.notify(ctrl, CLAIM);
-  // Every 32nd step times the caller's chunks: the estimate of how long a helper chunk takes.
+  // Every 32nd job times the caller's chunks: the estimate of how long a helper chunk takes.
   const timed = (seq & 31) === 0;
   const t0 = timed ? performance.now() : 0;
   let mine = 0;
@@ -389,26 +489,21 @@ export function sharedRows(h: Helper, y1: number, s1: number, A1: number, v1: nu
     const c = v & 255;
     if (c >= chunks) break;
     if (Atomics.compareExchange(ctrl, CLAIM, v, v + 1) !== v) continue;
-    const r0 = c * chunkRows;
-    k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, Math.min(rows, r0 + chunkRows));
+    runChunk(k, c);
     mine |= 1 << c;
     mineCount++;
   }
-  if (timed && mineCount > 0) h.chunkUs = ((performance.now() - t0) * 1000) / mineCount / (chunkRows * (c1 + c2));
-  const patienceMs = (PATIENCE * h.chunkUs * chunkRows * (c1 + c2) + 2) / 1000;
+  const slot = op === OP_GEMM ? 1 : 0;
+  if (timed && mineCount > 0) h.usPerUnit[slot] = ((performance.now() - t0) * 1000) / mineCount / unitsPerChunk;
+  const patienceMs = (PATIENCE * h.usPerUnit[slot] * unitsPerChunk + 2) / 1000;
   for (let c = 0; c < chunks; c++) {
     if (mine & (1 << c)) continue;
-    const r0 = c * chunkRows;
-    const n = Math.min(rows, r0 + chunkRows) - r0;
-    if (helperFinished(h, c, seq, patienceMs)) {
-      k.copyF32(y2 + 4 * r0, hy2 + 4 * r0, n);
-      if (y1 !== y2) k.copyF32(y1 + 4 * r0, S1! + 4 * r0, n);
-    } else {
-      k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, r0 + n);
+    if (helperFinished(h, c, seq, patienceMs)) collectChunk(h, c);
+    else {
+      runChunk(k, c);
       h.takenOver++;
     }
   }
-  h.steps++;
   h.chunks += chunks;
   if (Atomics.load(ctrl, ERROR) !== 0) helperFailed(h);
 }

@@ -68,6 +68,53 @@ describe('shared steps are bitwise the one-thread steps', () => {
   });
 });
 
+describe('shared batched products (gemmABt) are bitwise the one-thread ones', () => {
+  // M = 8, 13, 66: whole four-row blocks, leftover rows, several chunks; odd N and K (= D) for the tails.
+  const cases = [8, 13, 66].flatMap((M) => [[5, 3], [67, 129], [256, 64]].flatMap(([N, D]) => [0, 1].map((acc) => ({ M, N: N!, D: D!, acc: acc === 1 }))));
+  it.each(cases)('M=$M N=$N K=$D acc=$acc', async ({ M, N, D, acc }) => {
+    const rng = new K.Rng(M * 1000 + N + D);
+    const A = rand(rng, M * D, 'wasm-memory'), Bm = rand(rng, N * D, 'wasm-memory'), C0 = rand(rng, M * N, 'wasm-memory');
+    const one = K.allocF32(M * N), two = K.allocF32(M * N);
+    one.set(C0);
+    two.set(C0);
+    K.gemmABt(one, A, Bm, M, N, D, acc);
+    await K.setStepThreads(2, { minWeights: 0 });
+    const before = K.getStepThreads().gemms;
+    K.gemmABt(two, A, Bm, M, N, D, acc);
+    expect(K.getStepThreads().gemms - before).toBe(1);
+    expect([...two]).toEqual([...one]);
+  });
+
+  it('the helper takes a share of the rows, its results added in exactly', async () => {
+    await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000 });
+    const rng = new K.Rng(4);
+    const M = 64, N = 512, D = 256;
+    const A = rand(rng, M * D, 'wasm-memory'), Bm = rand(rng, N * D, 'wasm-memory'), C0 = rand(rng, M * N, 'wasm-memory');
+    const one = K.allocF32(M * N), two = K.allocF32(M * N);
+    const until = performance.now() + 10_000;
+    do {
+      await K.setStepThreads(1);
+      one.set(C0);
+      K.gemmABt(one, A, Bm, M, N, D, true);
+      await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000 });
+      for (let i = 0; i < 20 && K.getStepThreads().helperChunks === 0; i++) {
+        two.set(C0);
+        K.gemmABt(two, A, Bm, M, N, D, true);
+        expect([...two]).toEqual([...one]);
+      }
+    } while (K.getStepThreads().helperChunks === 0 && performance.now() < until);
+    expect(K.getStepThreads().helperChunks).toBeGreaterThan(0);
+  });
+
+  it('small batches (M < 8) stay on the calling thread', async () => {
+    await K.setStepThreads(2, { minWeights: 0 });
+    const rng = new K.Rng(1);
+    const M = 7, N = 64, D = 64;
+    K.gemmABt(K.allocF32(M * N), rand(rng, M * D, 'wasm-memory'), rand(rng, N * D, 'wasm-memory'), M, N, D);
+    expect(K.getStepThreads().gemms).toBe(0);
+  });
+});
+
 describe('setStepThreads', () => {
   it('the helper takes a share of the rows', async () => {
     await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000 });

@@ -1,7 +1,7 @@
-// rxrnn side of the peer benchmark, through the packages' public APIs only: createCell().step on one
-// thread and with setStepThreads(2) (A),
-// createOfflineTrainer(...).trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C) and the
-// generate() operator (D). Buffers come from allocF32, so they live in the kernels' WASM memory.
+// rxrnn side of the peer benchmark, through the packages' public APIs only: createCell().step (A),
+// createOfflineTrainer(...).trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C)
+// and the generate() operator (D); A, C and D also after setStepThreads(2). Buffers come from
+// allocF32, so they live in the kernels' WASM memory.
 import { queueScheduler } from 'rxjs';
 import { CharModel, RnnStack, createCell, generate } from '@rxrnn/cells';
 import { allocF32, getBackend, getStepThreads, ready, setStepThreads } from '@rxrnn/kernels';
@@ -61,17 +61,22 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
     }
   } else if (workload === 'C') {
     const { hidden: H, batch: Bn, T, n_x } = C;
-    const base = { workload, cell: C.cell, hidden: H, inputSize: n_x, batch: Bn, T, form: 'stack', notes: `RnnStack.forward over [T,B,n_x] (keeps its tape); ${backend}` };
-    await guarded(emit, base, async () => {
-      const stack = new RnnStack({ kind: C.cell, inputSize: n_x, hiddenSize: H, layers: 1, seed: 1 });
-      const input = allocF32(T * Bn * n_x);
-      input.set(randomF32(T * Bn * n_x, 4));
-      const state = stack.createState(Bn);
-      const t = await timeRuns((n) => {
-        for (let k = 0; k < n; k++) stack.forward(input, T, Bn, state);
-      }, bud);
-      return { ...summarize(t, 'steps*batch/s', T * Bn), params: stack.paramCount() };
-    });
+    for (const threads of [1, 2] as const) {
+      await setStepThreads(threads);
+      const how = threads === 1 ? 'one thread' : 'setStepThreads(2): a helper thread shares the rows of the batched products';
+      const base = { workload, cell: C.cell, hidden: H, inputSize: n_x, batch: Bn, T, form: threads === 1 ? 'stack' : 'stack-2t', notes: `RnnStack.forward over [T,B,n_x] (keeps its tape), ${how}; ${backend}` };
+      await guarded(emit, base, async () => {
+        const stack = new RnnStack({ kind: C.cell, inputSize: n_x, hiddenSize: H, layers: 1, seed: 1 });
+        const input = allocF32(T * Bn * n_x);
+        input.set(randomF32(T * Bn * n_x, 4));
+        const state = stack.createState(Bn);
+        const t = await timeRuns((n) => {
+          for (let k = 0; k < n; k++) stack.forward(input, T, Bn, state);
+        }, bud);
+        return { ...summarize(t, 'steps*batch/s', T * Bn), params: stack.paramCount() };
+      });
+    }
+    await setStepThreads(1);
   } else {
     const vocab = alphabet(D.V);
     const model = new CharModel({ cell: D.cell, vocab, hidden: D.hidden, embeddingDim: D.E, layers: D.layers, seed: 1 });
