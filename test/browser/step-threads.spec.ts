@@ -40,7 +40,7 @@ async function run() {
     return JSON.stringify(rows);
   };
   const one = trajectory();
-  await K.setStepThreads(2, { minWeights: 0, spinMicros: 100000 });
+  await K.setStepThreads(2, { minWeights: 0, spinMicros: 100000, adaptive: false });
   out.equal = true;
   const until = performance.now() + 10000;
   do { if (trajectory() !== one) out.equal = false; } while (K.getStepThreads().helperChunks === 0 && performance.now() < until);

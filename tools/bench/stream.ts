@@ -1,8 +1,10 @@
-// `npm run bench -- stream [--json] [--backend wasm|js] [--runs N] [--threads 2]`: per-token latency of a
-// batch-1 streaming step, LSTM and GRU, n_x 64, H ∈ {128, 256, 512}: the raw Cell.step and the
-// same step through the lstm()/gru() operator (a synchronous source of pre-made inputs); then
-// generate() chars/s from a 2-layer LSTM-256 char model (embedding 64, V 65), sampling included.
-// --threads 2 runs it all with setStepThreads(2) (a helper thread shares the large steps).
+// `npm run bench -- stream [--json] [--backend wasm|js] [--runs N] [--threads 2 [--min-weights W] [--no-adaptive]]`:
+// per-token latency of a batch-1 streaming step, LSTM and GRU, n_x 64, H ∈ {128, 256, 512}: the
+// raw Cell.step and the same step through the lstm()/gru() operator (a synchronous source of
+// pre-made inputs); then generate() chars/s from a 2-layer LSTM-256 char model (embedding 64,
+// V 65), sampling included.
+// --threads 2 runs it all with setStepThreads(2) (a helper thread shares the large steps;
+// --min-weights sets its threshold, --no-adaptive shares every eligible step).
 import { getBackend, getStepThreads, ready, setBackend, setStepThreads } from '@rxrnn/kernels';
 import { CharModel, createCell, generate, gru, lstm } from '@rxrnn/cells';
 import { Observable, asyncScheduler, queueScheduler, type SchedulerLike } from 'rxjs';
@@ -39,7 +41,9 @@ export default async function stream(args: string[]): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`stream: --runs ${flag('--runs')}, expected an integer >= 1`);
   const threads = Number(flag('--threads') ?? 1);
   if (threads !== 1 && threads !== 2) throw new RangeError(`stream: --threads ${flag('--threads')}, expected 1 or 2`);
-  await setStepThreads(threads);
+  const minWeights = flag('--min-weights') === undefined ? undefined : Number(flag('--min-weights'));
+  if (minWeights !== undefined && !(Number.isSafeInteger(minWeights) && minWeights >= 0)) throw new RangeError(`stream: --min-weights ${flag('--min-weights')}, expected an integer >= 0`);
+  await setStepThreads(threads, { ...(minWeights === undefined ? {} : { minWeights }), adaptive: !args.includes('--no-adaptive') });
 
   // 64 distinct pre-made inputs, cycled: the timed loops allocate nothing but the operator's copy.
   const inputs = Array.from({ length: 64 }, (_, k) => Float32Array.from({ length: N_X }, (_, i) => Math.sin(k * 31 + i)));
@@ -102,7 +106,7 @@ export default async function stream(args: string[]): Promise<void> {
   });
   if (threads === 2) {
     const info = getStepThreads();
-    if (!json) console.log(`step threads: ${info.steps} steps shared, the helper's rows used for ${info.helperChunks} of ${info.chunks} chunks, ${info.takenOver} taken over`);
+    if (!json) console.log(`step threads: ${info.steps} steps large enough to share, ${info.alone} of them run alone (sharing timed slower); the helper's rows used for ${info.helperChunks} of ${info.chunks} shared chunks, ${info.takenOver} taken over`);
     await setStepThreads(1);
   }
 }

@@ -12,12 +12,13 @@
 // has marked the chunk done; a chunk taken over is marked so first, and the helper's late result
 // for it is never read.
 import { allocF32, freeF32, ptr, sharedWasm, type WasmKernels } from './backend.js';
+import { ShareGovernor } from './share-governor.js';
 
 /**
  * Shared control words (Int32 indices), the busy ones on separate 64-byte lines:
  * CLAIM  (job sequence << 8) | chunks claimed; a job is published by storing seq << 8 and each
  *        chunk is claimed by compare-exchange, so a late helper can never claim a newer job's chunk
- * SLEEP  1 while the helper blocks in Atomics.wait (the poster then notifies CLAIM)
+ * SLEEP  1 while the helper blocks in Atomics.wait; the poster that clears it notifies CLAIM
  * HELPED chunks whose helper result was used, over all jobs
  * ERROR  byte length of the helper's error message (0: none), message at ERROR_TEXT
  * JOB    the job: op, the helper's stepRows arguments (outputs in its scratch), chunk geometry,
@@ -136,10 +137,17 @@ export interface StepThreadsOptions {
   spinMicros?: number;
   /**
    * Smallest step that is shared, in weights read per step: rows × (n_x + H), e.g. 4H(n_x + H)
-   * for an LSTM (default 65536 — LSTM from H ≈ 100, GRU from H ≈ 120, tanh RNN from H ≈ 230 at n_x = 64).
-   * Smaller steps run on the calling thread alone: the handshake would cost more than it saves.
+   * for an LSTM (default 131072 — LSTM from H = 152, GRU from H = 180, tanh RNN from H = 332 at
+   * n_x = 64). Smaller steps run on the calling thread alone: on a quiet machine sharing them gains
+   * ~1 µs, and with every core busy the spinning helper costs them more than that.
    */
   minWeights?: number;
+  /**
+   * Time both ways and share only while sharing is faster (default true): with every core busy
+   * the helper's polling would cost the caller more than it saves. false shares every eligible
+   * job (for measurements and tests).
+   */
+  adaptive?: boolean;
 }
 
 export interface StepThreadsInfo {
@@ -147,15 +155,18 @@ export interface StepThreadsInfo {
   threads: 1 | 2;
   spinMicros: number;
   minWeights: number;
-  /** Steps that were shared, since the helper started. */
+  /** Steps large enough to share, since the helper started (`alone` of them ran unshared). */
   steps: number;
-  /** Batched products (gemmABt, B ≥ 8) that were shared. */
+  /** Batched products (gemmABt, B ≥ 8) large enough to share. */
   gemms: number;
   /** Row chunks of those steps, and how many the helper ran (the rest ran on the caller). */
   chunks: number;
   helperChunks: number;
   /** Chunks the helper had started but the caller took over because it was late. */
   takenOver: number;
+  adaptive: boolean;
+  /** Eligible jobs run on the caller alone because sharing was measured slower (adaptive). */
+  alone: number;
 }
 
 interface Helper {
@@ -168,6 +179,8 @@ interface Helper {
   gemms: number;
   chunks: number;
   takenOver: number;
+  /** Per op (steps, GEMMs): whether sharing currently pays, from timing both ways. */
+  governors: [ShareGovernor, ShareGovernor];
   /**
    * The caller's recent time per unit of a chunk's work (µs; a step's weights, a GEMM's
    * multiply-adds), per op: how long to wait for the helper's chunk.
@@ -183,7 +196,7 @@ interface Helper {
   scratchArrays: Float32Array[];
 }
 
-const DEFAULTS = { spinMicros: 2000, minWeights: 65536 };
+const DEFAULTS = { spinMicros: 2000, minWeights: 131072, adaptive: true };
 let helper: Helper | null = null;
 let settings = { ...DEFAULTS };
 let changing: Promise<void> = Promise.resolve();
@@ -198,6 +211,10 @@ function checkOptions(options: StepThreadsOptions): typeof DEFAULTS {
     if (v === undefined) continue;
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`setStepThreads: ${key} must be a non-negative integer, got ${String(v)}`);
     out[key] = v;
+  }
+  if (options.adaptive !== undefined) {
+    if (typeof options.adaptive !== 'boolean') throw new TypeError(`setStepThreads: adaptive must be a boolean, got ${String(options.adaptive)}`);
+    out.adaptive = options.adaptive;
   }
   return out;
 }
@@ -263,7 +280,7 @@ async function start(): Promise<Helper> {
     worker.postMessage({ module: wasm.module, memory: wasm.memory, ctrl: ctrl.buffer });
   });
   started();
-  const h: Helper = { worker, ctrl, k: wasm.k, exited, seq: 0, steps: 0, gemms: 0, chunks: 0, takenOver: 0, usPerUnit: [1e-4, 1e-5], scratch: -1, scratchFloats: 0, scratchArrays: [] };
+  const h: Helper = { worker, ctrl, k: wasm.k, exited, seq: 0, steps: 0, gemms: 0, chunks: 0, takenOver: 0, governors: [new ShareGovernor(), new ShareGovernor()], usPerUnit: [1e-4, 1e-5], scratch: -1, scratchFloats: 0, scratchArrays: [] };
   // A helper that dies (its thread ended or crashed) is dropped: steps go back to one thread.
   void exited.then(() => {
     if (helper === h) helper = null;
@@ -282,11 +299,19 @@ function warmUp(h: Helper): void {
   const A = allocF32(rows * cols), v = allocF32(cols), y = allocF32(rows), bias = allocF32(rows);
   if (ensureScratch(h, 2 * rows) && (ptr(A) | ptr(v) | ptr(y) | ptr(bias)) >= 0) {
     const pA = ptr(A), pv = ptr(v), py = ptr(y);
-    for (let i = 0; i < 2000; i++) sharedRows(h, py, ptr(bias), pA, pv, 0, py, py, pA, pv, cols, rows);
+    // Every warm-up job shared, whatever the timing says.
+    const kept = settings;
+    settings = { ...settings, adaptive: false };
+    try {
+      for (let i = 0; i < 2000; i++) sharedRows(h, py, ptr(bias), pA, pv, 0, py, py, pA, pv, cols, rows);
+    } finally {
+      settings = kept;
+    }
   }
   // A late helper may still read these, never write them: freeing them is safe.
   for (const a of [A, v, y, bias]) freeF32(a);
   h.steps = h.gemms = h.chunks = h.takenOver = 0;
+  h.governors = [new ShareGovernor(), new ShareGovernor()];
   Atomics.store(h.ctrl, HELPED, 0);
 }
 
@@ -340,6 +365,7 @@ export function getStepThreads(): StepThreadsInfo {
     chunks: h?.chunks ?? 0,
     helperChunks: h ? Atomics.load(h.ctrl, HELPED) : 0,
     takenOver: h?.takenOver ?? 0,
+    alone: h ? h.governors[0].alone + h.governors[1].alone : 0,
   };
 }
 
@@ -351,7 +377,7 @@ export function stepHelper(rows: number, cols: number): Helper | null {
 
 /**
  * The helper when C[M×N] = A[M×K]·Bmᵀ is worth sharing, else null: at least 8 rows and 32 ×
- * minWeights multiply-adds (2²¹ by default, ~40 µs on one thread here).
+ * minWeights multiply-adds (2²² by default, ~80 µs on one thread here).
  */
 export function gemmHelper(M: number, N: number, K: number): Helper | null {
   const h = helper;
@@ -472,13 +498,23 @@ export function sharedGemmABt(h: Helper, C: number, A: number, Bm: number, M: nu
 function share(h: Helper, op: number, rows: number, chunkRows: number, unitsPerChunk: number): void {
   const { ctrl, k } = h;
   const chunks = Math.ceil(rows / chunkRows);
+  const slot = op === OP_GEMM ? 1 : 0;
+  const governor = settings.adaptive ? h.governors[slot] : null;
+  const start = governor ? performance.now() : 0;
+  if (governor !== null && !governor.sharing) {
+    for (let c = 0; c < chunks; c++) runChunk(k, c);
+    governor.record((performance.now() - start) * 1000, chunks * unitsPerChunk);
+    return;
+  }
   ctrl[JOB] = op;
   ctrl[JOB + 11] = rows;
   ctrl[JOB + 12] = chunkRows;
   ctrl[JOB + 13] = chunks;
   const seq = (h.seq = (h.seq + 1) & SEQ_MASK);
   Atomics.store(ctrl, CLAIM, seq << 8);
-  if (Atomics.load(ctrl, SLEEP) !== 0) Atomics.notify(ctrl, CLAIM);
+  // Wake a sleeping helper once: whoever clears SLEEP notifies, so a helper that is slow to get a
+  // core back does not cost the caller a system call on every job meanwhile.
+  if (Atomics.load(ctrl, SLEEP) !== 0 && Atomics.compareExchange(ctrl, SLEEP, 1, 0) === 1) Atomics.notify(ctrl, CLAIM);
   // Every 32nd job times the caller's chunks: the estimate of how long a helper chunk takes.
   const timed = (seq & 31) === 0;
   const t0 = timed ? performance.now() : 0;
@@ -493,7 +529,6 @@ function share(h: Helper, op: number, rows: number, chunkRows: number, unitsPerC
     mine |= 1 << c;
     mineCount++;
   }
-  const slot = op === OP_GEMM ? 1 : 0;
   if (timed && mineCount > 0) h.usPerUnit[slot] = ((performance.now() - t0) * 1000) / mineCount / unitsPerChunk;
   const patienceMs = (PATIENCE * h.usPerUnit[slot] * unitsPerChunk + 2) / 1000;
   for (let c = 0; c < chunks; c++) {
@@ -505,6 +540,7 @@ function share(h: Helper, op: number, rows: number, chunkRows: number, unitsPerC
     }
   }
   h.chunks += chunks;
+  governor?.record((performance.now() - start) * 1000, chunks * unitsPerChunk);
   if (Atomics.load(ctrl, ERROR) !== 0) helperFailed(h);
 }
 

@@ -9,7 +9,7 @@ import { rand } from './helpers.js';
 
 const initial = K.getBackend();
 beforeAll(() => K.setBackend('wasm'));
-afterEach(() => K.setStepThreads(1, { spinMicros: 2000, minWeights: 65536 }));
+afterEach(() => K.setStepThreads(1, { spinMicros: 2000, minWeights: 131072, adaptive: true }));
 afterAll(() => K.setBackend(initial));
 
 type Kind = 'lstm' | 'gru' | 'rnn';
@@ -60,7 +60,7 @@ describe('shared steps are bitwise the one-thread steps', () => {
   it.each(cases)('$kind H=$H n_x=$nX', async ({ kind, H, nX }) => {
     const s = stepper(kind, nX, H, H * 31 + nX);
     const one = trajectory(s, 6);
-    await K.setStepThreads(2, { minWeights: 0 });
+    await K.setStepThreads(2, { minWeights: 0, adaptive: false });
     const before = K.getStepThreads().steps;
     const two = trajectory(s, 6);
     expect(K.getStepThreads().steps - before).toBe(6);
@@ -78,7 +78,7 @@ describe('shared batched products (gemmABt) are bitwise the one-thread ones', ()
     one.set(C0);
     two.set(C0);
     K.gemmABt(one, A, Bm, M, N, D, acc);
-    await K.setStepThreads(2, { minWeights: 0 });
+    await K.setStepThreads(2, { minWeights: 0, adaptive: false });
     const before = K.getStepThreads().gemms;
     K.gemmABt(two, A, Bm, M, N, D, acc);
     expect(K.getStepThreads().gemms - before).toBe(1);
@@ -86,7 +86,7 @@ describe('shared batched products (gemmABt) are bitwise the one-thread ones', ()
   });
 
   it('the helper takes a share of the rows, its results added in exactly', async () => {
-    await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000 });
+    await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000, adaptive: false });
     const rng = new K.Rng(4);
     const M = 64, N = 512, D = 256;
     const A = rand(rng, M * D, 'wasm-memory'), Bm = rand(rng, N * D, 'wasm-memory'), C0 = rand(rng, M * N, 'wasm-memory');
@@ -96,7 +96,7 @@ describe('shared batched products (gemmABt) are bitwise the one-thread ones', ()
       await K.setStepThreads(1);
       one.set(C0);
       K.gemmABt(one, A, Bm, M, N, D, true);
-      await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000 });
+      await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000, adaptive: false });
       for (let i = 0; i < 20 && K.getStepThreads().helperChunks === 0; i++) {
         two.set(C0);
         K.gemmABt(two, A, Bm, M, N, D, true);
@@ -107,7 +107,7 @@ describe('shared batched products (gemmABt) are bitwise the one-thread ones', ()
   });
 
   it('small batches (M < 8) stay on the calling thread', async () => {
-    await K.setStepThreads(2, { minWeights: 0 });
+    await K.setStepThreads(2, { minWeights: 0, adaptive: false });
     const rng = new K.Rng(1);
     const M = 7, N = 64, D = 64;
     K.gemmABt(K.allocF32(M * N), rand(rng, M * D, 'wasm-memory'), rand(rng, N * D, 'wasm-memory'), M, N, D);
@@ -117,7 +117,7 @@ describe('shared batched products (gemmABt) are bitwise the one-thread ones', ()
 
 describe('setStepThreads', () => {
   it('the helper takes a share of the rows', async () => {
-    await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000 });
+    await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000, adaptive: false });
     const s = stepper('lstm', 64, 512, 3);
     const until = performance.now() + 10_000;
     while (K.getStepThreads().helperChunks === 0 && performance.now() < until) s.run();
@@ -128,7 +128,7 @@ describe('setStepThreads', () => {
   });
 
   it('steps below minWeights stay on the calling thread', async () => {
-    await K.setStepThreads(2, { minWeights: 4 * 40 * (8 + 40) + 1 });
+    await K.setStepThreads(2, { minWeights: 4 * 40 * (8 + 40) + 1, adaptive: false });
     const small = stepper('lstm', 8, 40, 1);
     small.run();
     expect(K.getStepThreads().steps).toBe(0);
@@ -140,7 +140,7 @@ describe('setStepThreads', () => {
   it('a sleeping helper is woken and results stay exact', async () => {
     const s = stepper('gru', 64, 256, 9);
     const one = trajectory(s, 4);
-    await K.setStepThreads(2, { minWeights: 0, spinMicros: 0 });
+    await K.setStepThreads(2, { minWeights: 0, spinMicros: 0, adaptive: false });
     s.reset();
     for (let t = 0; t < 4; t++) {
       // The helper has gone to sleep in Atomics.wait by now; the step notifies it.
@@ -155,7 +155,7 @@ describe('setStepThreads', () => {
     expect(K.getStepThreads().threads).toBe(2);
     await K.setStepThreads(1);
     expect(K.getStepThreads()).toMatchObject({ threads: 1, steps: 0, helperChunks: 0 });
-    await K.setStepThreads(2, { minWeights: 0 });
+    await K.setStepThreads(2, { minWeights: 0, adaptive: false });
     const s = stepper('rnn', 3, 300, 2);
     s.run();
     expect(K.getStepThreads().steps).toBe(1);
@@ -165,6 +165,7 @@ describe('setStepThreads', () => {
     expect(() => K.setStepThreads(3 as 2)).toThrow(new RangeError('setStepThreads: expected 1 or 2 threads, got 3'));
     expect(() => K.setStepThreads(2, { spinMicros: -1 })).toThrow(new RangeError('setStepThreads: spinMicros must be a non-negative integer, got -1'));
     expect(() => K.setStepThreads(2, { minWeights: 0.5 })).toThrow(new RangeError('setStepThreads: minWeights must be a non-negative integer, got 0.5'));
+    expect(() => K.setStepThreads(2, { adaptive: 'yes' as unknown as boolean })).toThrow(new TypeError('setStepThreads: adaptive must be a boolean, got yes'));
     K.setBackend('js');
     try {
       await expect(K.setStepThreads(2)).rejects.toThrow(/needs the wasm backend on a shared WebAssembly.Memory/);

@@ -18,7 +18,7 @@ export const sampleCommand: Command = {
     'top-k': { type: 'int', min: 1, max: 1_000_000, help: 'sample among the K most likely characters only' },
     'top-p': { type: 'number', min: 0, exclusiveMin: true, max: 1, help: 'nucleus sampling: the smallest set with probability >= P' },
     seed: { type: 'int', min: 0, max: 2 ** 31 - 1, help: 'seed of the sampler (default random)' },
-    'step-threads': { type: 'int', min: 1, max: 2, default: 1, help: '2: a helper thread shares the large steps (hidden >= ~100); same text, less time per character' },
+    'step-threads': { type: 'int', min: 1, max: 2, default: 1, help: '2: a helper thread shares the large steps (LSTM hidden >= 152); same text, less time per character' },
     verbose: { type: 'boolean', help: 'stack traces on errors' },
   },
   async run(flags, io) {
