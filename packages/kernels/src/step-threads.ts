@@ -425,6 +425,27 @@ function collectChunk(h: Helper, c: number): void {
   if (job.y1 !== job.y2) k.copyF32(job.y1 + 4 * r0, h.scratch + 4 * r0, n);
 }
 
+/** The caller's view of a job: op, its first product (or GEMM) fields and chunk geometry. */
+function setJob(op: number, y1: number, s1: number, A1: number, v1: number, c1: number, rows: number, chunkRows: number): void {
+  job.op = op;
+  job.y1 = y1;
+  job.s1 = s1;
+  job.A1 = A1;
+  job.v1 = v1;
+  job.c1 = c1;
+  job.rows = rows;
+  job.chunkRows = chunkRows;
+}
+
+/** The helper's view of the first product (its output in the helper's scratch). */
+function postFirst(ctrl: Int32Array, y1: number, s1: number, A1: number, v1: number, c1: number): void {
+  ctrl[JOB + 1] = y1;
+  ctrl[JOB + 2] = s1;
+  ctrl[JOB + 3] = A1;
+  ctrl[JOB + 4] = v1;
+  ctrl[JOB + 5] = c1;
+}
+
 /**
  * Rows [0, rows) of y1 = s1 + A1·v1 (c1 = 0: y1 = s1), then y2 = s2 + A2·v2 where s2 may be y1,
  * shared with the helper (byte offsets into the shared memory). Returns once every row is written.
@@ -434,28 +455,17 @@ export function sharedRows(h: Helper, y1: number, s1: number, A1: number, v1: nu
   const { ctrl } = h;
   const per = Math.max(Math.ceil(rows / MAX_CHUNKS), Math.ceil(MIN_CHUNK_WEIGHTS / (c1 + c2)));
   const chunkRows = Math.ceil(per / 6) * 6;
-  job.op = OP_ROWS;
-  job.y1 = y1;
-  job.s1 = s1;
-  job.A1 = A1;
-  job.v1 = v1;
-  job.c1 = c1;
+  setJob(OP_ROWS, y1, s1, A1, v1, c1, rows, chunkRows);
   job.y2 = y2;
   job.s2 = s2;
   job.A2 = A2;
   job.v2 = v2;
   job.c2 = c2;
-  job.rows = rows;
-  job.chunkRows = chunkRows;
   job.S2 = h.scratch + 4 * rows;
   // The helper computes into its scratch: the first output there, the second after it (or the
   // first again when both are one array, as for the LSTM's pre).
   const S1 = h.scratch;
-  ctrl[JOB + 1] = S1;
-  ctrl[JOB + 2] = s1;
-  ctrl[JOB + 3] = A1;
-  ctrl[JOB + 4] = v1;
-  ctrl[JOB + 5] = c1;
+  postFirst(ctrl, S1, s1, A1, v1, c1);
   ctrl[JOB + 6] = y2 === y1 ? S1 : job.S2;
   ctrl[JOB + 7] = s2 === y1 ? S1 : s2;
   ctrl[JOB + 8] = A2;
@@ -473,20 +483,10 @@ export function sharedGemmABt(h: Helper, C: number, A: number, Bm: number, M: nu
   const { ctrl } = h;
   const per = Math.max(Math.ceil(M / MAX_CHUNKS), Math.ceil(MIN_CHUNK_WEIGHTS / (N * K)));
   const chunkRows = Math.ceil(per / 4) * 4;
-  job.op = OP_GEMM;
-  job.y1 = C;
-  job.s1 = A;
-  job.A1 = Bm;
-  job.v1 = N;
-  job.c1 = K;
-  job.rows = M;
-  job.chunkRows = chunkRows;
+  // Its first product's fields carry the GEMM: y1 = C, s1 = A, A1 = Bm, v1 = N, c1 = K.
+  setJob(OP_GEMM, C, A, Bm, N, K, M, chunkRows);
   job.acc = acc;
-  ctrl[JOB + 1] = h.scratch;
-  ctrl[JOB + 2] = A;
-  ctrl[JOB + 3] = Bm;
-  ctrl[JOB + 4] = N;
-  ctrl[JOB + 5] = K;
+  postFirst(ctrl, h.scratch, A, Bm, N, K);
   share(h, OP_GEMM, M, chunkRows, chunkRows * N * K);
   h.gemms++;
 }
