@@ -38,6 +38,7 @@ export function browserEntry(names) {
  * Resolves with {ok, errors, warnings, nodeImports, inputs, bytes}: `errors` are esbuild's
  * messages (an unresolved import or a Node built-in fails the build on platform "browser"),
  * `nodeImports` every built-in any bundled file still imports (with the importer).
+ * @param {{ packages?: string[], build?: boolean }} [options]
  */
 export async function bundleForBrowser({ packages, build = true } = {}) {
   if (build) await ensureBuilt();

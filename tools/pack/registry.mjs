@@ -139,12 +139,14 @@ export async function registryRoundTrip({ log = () => {} } = {}) {
   try {
     const publishLog = await timed('publish', () => publishAll(registry));
     // What the registry now serves, straight from its API.
+    /** @type {Record<string, unknown>} */
     const published = {};
     for (const p of publishablePackages()) {
       const res = await fetch(`${registry.url}/${p.name.replace('/', '%2f')}`);
       const doc = res.ok ? await res.json() : null;
       published[p.name] = { version: p.version, latest: doc?.['dist-tags']?.latest ?? null, versions: Object.keys(doc?.versions ?? {}) };
     }
+    /** @type {Record<string, string>} */
     const resolved = {};
     const esm = await withTempDir('rxrnn-registry-consumer-', async (dir) => {
       const dependencies = Object.fromEntries(publishablePackages().map((p) => [p.name, p.version]));
