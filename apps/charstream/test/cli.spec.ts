@@ -1,7 +1,7 @@
 // The CLI end to end, as child processes: exit codes and usage, train (file and stdin) with its
 // JSON summary, plot and checkpoint, sample and score on a checkpoint trained here, bad
 // checkpoints, and Ctrl-C (SIGINT) during training saving a final checkpoint atomically.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@rxrnn/trainer/node';
@@ -42,6 +42,30 @@ describe('charstream train', () => {
     expect(svg).toContain('loss (nats/char)');
   });
 
+  it('--resume continues a file run exactly where it stopped: 300 + 40 updates equal 340 in one go', async () => {
+    const resumed = join(tmp.dir, 'resumed.ckpt');
+    const straight = join(tmp.dir, 'straight.ckpt');
+    copyFileSync(ckpt, resumed);
+    const [r, s] = await Promise.all([
+      runCli(['train', '--input', corpus, '--resume', '--steps', '340', '--checkpoint', resumed, '--json']),
+      runCli(['train', '--input', corpus, ...TINY, '--steps', '340', '--checkpoint', straight, '--json']),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
+    expect(r.stderr).toContain(`resuming from ${resumed} at step 300`);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'offline', resumedFrom: 300, steps: 340, model: { hidden: 16 } });
+    const a = loadCheckpoint(resumed), b = loadCheckpoint(straight);
+    expect(a.counters.step).toBe(340);
+    expect([...a.params]).toEqual([...b.params]);
+    expect(a.history.length).toBeGreaterThan(loadCheckpoint(ckpt).history.length);
+  });
+
+  it('--resume refuses a checkpoint of the other kind, naming it', async () => {
+    const r = await runCli(['train', '--input', '-', '--resume', '--checkpoint', ckpt], 'some text\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--resume: ${ckpt} was written by training on a file; resume it with a file --input`);
+  });
+
   it('trains online from stdin until it ends', async () => {
     const out = join(tmp.dir, 'stdin.ckpt');
     const text = readFileSync(corpus, 'utf8').slice(0, 6000);
@@ -54,6 +78,15 @@ describe('charstream train', () => {
     expect(summary.tokens).toBeLessThanOrEqual(6000);
     expect(summary.validation.nats).toBeGreaterThan(0);
     expect(loadCheckpoint(out).training.mode).toBe('online');
+
+    // --resume: the same model and optimizer go on learning from more text.
+    const more = await runCli(['train', '--input', '-', '--resume', '--checkpoint', out, '--json'], readFileSync(corpus, 'utf8').slice(6000, 9000));
+    expect(more.code, more.stderr).toBe(0);
+    const next = JSON.parse(more.stdout);
+    expect(next.resumedFrom).toBe(summary.steps);
+    expect(loadCheckpoint(out).counters.step).toBe(next.steps);
+    expect(next.steps).toBeGreaterThan(summary.steps);
+    expect(next.tokens).toBeGreaterThan(summary.tokens);
   });
 
   it('says clearly when stdin has no text', async () => {

@@ -1,11 +1,13 @@
 // `charstream train`: offline batched training on a file (the trainer's trainOffline), or online
 // training from stdin as it arrives (`--input -`, trainOnline). Progress, samples, periodic atomic
-// checkpoints, a JSON summary and a loss-curve SVG; Ctrl-C stops, saves and exits 0.
-import { readFileSync, writeFileSync } from 'node:fs';
+// checkpoints, a JSON summary and a loss-curve SVG; Ctrl-C stops, saves and exits 0, and --resume
+// continues from that checkpoint.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { createOptimizer, trainOffline, type HistoryEntry } from '@rxrnn/trainer/node';
+import { createOptimizer, loadCheckpoint, trainOffline, type Checkpoint, type HistoryEntry } from '@rxrnn/trainer/node';
 import { CliError, type Command } from '../cli-io.js';
 import { lossCurveSvg } from '../loss-plot.js';
+import { modelFromCheckpoint, optimizerFromState } from '../model-io.js';
 import { runOnline } from '../online-run.js';
 import { ProgressDisplay } from '../progress.js';
 import { oneLine, sampleText } from '../sample-text.js';
@@ -15,7 +17,7 @@ import { MODEL_FLAGS, modelConfig, streamVocabulary } from './model-flags.js';
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a character model on a file (batched) or on stdin as it arrives (--input -)',
-  usage: 'train --input FILE|- [--cell lstm|gru|rnn --hidden N --layers N --seq N --batch N --lr X --seconds N --steps N --checkpoint OUT --plot loss.svg --json --seed S]',
+  usage: 'train --input FILE|- [--cell lstm|gru|rnn --hidden N --layers N --seq N --batch N --lr X --seconds N --steps N --checkpoint OUT --resume --plot loss.svg --json --seed S]',
   flags: {
     input: { type: 'string', help: 'text file to train on, or - for stdin (trained online as it arrives)' },
     ...MODEL_FLAGS,
@@ -25,6 +27,7 @@ export const trainCommand: Command = {
     steps: { type: 'int', min: 1, max: 1e9, help: 'stop after this many updates (whichever of --steps and --seconds comes first)' },
     checkpoint: { type: 'string', default: 'charstream.ckpt', help: 'checkpoint to write (atomically)' },
     'checkpoint-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 30, help: 'seconds between checkpoints' },
+    resume: { type: 'boolean', help: 'continue from --checkpoint if it exists: its model, optimizer, position and history (model and batch flags then come from it; --steps counts all updates)' },
     'sample-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 10, help: 'seconds between sample lines in the progress display' },
     plot: { type: 'string', help: 'write the loss curves (train and validation) to this SVG file' },
     json: { type: 'boolean', help: 'print a JSON summary on stdout at the end' },
@@ -49,13 +52,25 @@ export const trainCommand: Command = {
         .finally(() => (sampling = false));
     };
 
+    // --resume: the checkpoint written by an earlier run (Ctrl-C'd or finished) of the same kind.
+    let resume: Checkpoint | undefined;
+    if (flags.resume && existsSync(checkpointPath)) {
+      resume = loadCheckpoint(checkpointPath);
+      const online = (resume.training as { mode?: string }).mode === 'online';
+      if (online !== (input === '-')) {
+        throw new CliError(`--resume: ${checkpointPath} was written by ${online ? 'online training (--input -, serve or the demo)' : 'training on a file'}; resume it with ${online ? '--input -' : 'a file --input'}`);
+      }
+      io.stderr.write(`resuming from ${checkpointPath} at step ${resume.counters.step}\n`);
+    }
+
     let summary: Record<string, unknown>;
     let history: HistoryEntry[];
     if (input === '-') {
       if ((io.stdin as { isTTY?: boolean }).isTTY) io.stderr.write('reading training text from the terminal; end it with Ctrl-D (or pipe a file in)\n');
-      const model = new CharModel(modelConfig(flags, streamVocabulary()));
-      const optimizer = createOptimizer({ kind: 'adam' }, model.params.length);
+      const model = resume ? modelFromCheckpoint(resume, checkpointPath).model : new CharModel(modelConfig(flags, streamVocabulary()));
+      const optimizer = resume ? optimizerFromState(resume.optimizer, model.params.length) : createOptimizer({ kind: 'adam' }, model.params.length);
       const run = await runOnline({
+        resume,
         model, optimizer, source: readableText(io.stdin), bptt: flags.seq as number, lr: flags.lr as number,
         seconds: flags.seconds as number | undefined, maxSteps: flags.steps as number | undefined, signal: io.signal, checkpointPath,
         checkpointEvery: flags['checkpoint-every'] as number, training: { source: 'stdin' },
@@ -80,22 +95,28 @@ export const trainCommand: Command = {
       } catch (e) {
         throw new CliError(`cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      const B = flags.batch as number;
-      const T = flags.seq as number;
+      // Resumed: the checkpoint's batch and window, which the trainer keeps.
+      const trained = resume?.training as { batchSize?: number; bptt?: number } | undefined;
+      const B = trained?.batchSize ?? (flags.batch as number);
+      const T = trained?.bptt ?? (flags.seq as number);
       // The trainer keeps 5% for validation and needs B streams of T+1 characters in the rest.
       const need = Math.ceil((B * T + 2) / 0.95);
       if ([...text].length < need) {
         throw new CliError(`--input ${input} has ${[...text].length} characters; --batch ${B} --seq ${T} need at least ${need} (lower them or give more text)`);
       }
-      const model = new CharModel(modelConfig(flags, Vocabulary.fromText(text).chars));
+      // Resumed, the trainer rebuilds the model from the checkpoint (onStart hands it over).
+      let model = resume ? undefined : new CharModel(modelConfig(flags, Vocabulary.fromText(text).chars));
       const run = await trainOffline({
-        model, text, batchSize: B, bptt: T, lr: flags.lr as number, seed: flags.seed as number,
+        model, resume, text, batchSize: B, bptt: T, lr: flags.lr as number, seed: flags.seed as number,
+        onStart: (trainer) => {
+          model = trainer.model as CharModel;
+        },
         seconds: (flags.seconds as number | undefined) ?? (flags.steps === undefined ? 60 : undefined), maxSteps: flags.steps as number | undefined,
         signal: io.signal, checkpointPath,
         checkpointEvery: flags['checkpoint-every'] as number, evalEvery: 100, logEvery: 10,
         onProgress: (p) => {
           progress.update({ step: p.step, tokens: p.tokens, loss: p.loss.nats, charsPerSecond: p.tokensPerSecond, elapsed: p.elapsed, remaining: p.remaining });
-          maybeSample(model, p.elapsed, p.step);
+          maybeSample(model!, p.elapsed, p.step);
         },
         onEval: (e) => progress.log(`validation @ step ${e.step}: ${e.val.nats.toFixed(3)} nats ${e.val.bpc.toFixed(3)} bpc${e.improved ? ' (best)' : ''}`),
       });
@@ -105,9 +126,10 @@ export const trainCommand: Command = {
       summary = {
         mode: 'offline', steps: run.steps, tokens: run.tokens, seconds: run.seconds, charsPerSecond: run.tokensPerSecond,
         train: run.train ? metrics(run.train.nats) : null, validation: run.bestVal ? metrics(run.bestVal.nats) : null, stoppedBy,
-        model: describeModel(model),
+        model: describeModel(model!),
       };
     }
+    if (resume) summary.resumedFrom = resume.counters.step;
     summary.checkpoint = checkpointPath;
     if (flags.plot) {
       const train = history.filter((h) => h.trainLoss !== undefined).map((h) => ({ x: h.tokens, y: h.trainLoss! }));
