@@ -68,6 +68,18 @@ describe('shared steps are bitwise the one-thread steps', () => {
   });
 });
 
+describe('adaptive sharing (the default) is bitwise too, alone or shared', () => {
+  it.each(['lstm', 'gru', 'rnn'] as const)('%s: 80 steps across the lone reference window and the shared ones', async (kind) => {
+    const s = stepper(kind, 64, kind === 'rnn' ? 400 : 256, 17);
+    const one = trajectory(s, 80);
+    await K.setStepThreads(2, { minWeights: 0, adaptive: true });
+    const two = trajectory(s, 80);
+    const info = K.getStepThreads();
+    expect(info.steps).toBe(80);
+    for (let t = 0; t < 80; t++) expect(two[t], `step ${t}`).toEqual(one[t]);
+  });
+});
+
 describe('shared batched products (gemmABt) are bitwise the one-thread ones', () => {
   // M = 8, 13, 66: whole four-row blocks, leftover rows, several chunks; odd N and K (= D) for the tails.
   const cases = [8, 13, 66].flatMap((M) => [[5, 3], [67, 129], [256, 64]].flatMap(([N, D]) => [0, 1].map((acc) => ({ M, N: N!, D: D!, acc: acc === 1 }))));
