@@ -18,7 +18,7 @@ describe('README example', () => {
 
   it('runs and generates the sentence it learned', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', 'examples/taste.ts'], {
-      cwd: root, encoding: 'utf8', timeout: 100_000,
+      cwd: root, encoding: 'utf8',
     });
     expect(out).toHaveLength(80);
     expect(out).toContain('quick brown fox');

@@ -1,14 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { projectConfig } from '../vitest.shared.js';
 
-export default defineConfig({
-  // Vitest runs tests in Vite's SSR environment, which reads ssr.resolve.conditions: both are set
-  // so @rxrnn/* resolve to TypeScript source, never to a stale dist/.
-  resolve: { conditions: ['@rxrnn/source'] },
-  ssr: { resolve: { conditions: ['@rxrnn/source'], externalConditions: ['@rxrnn/source'] } },
-  test: {
-    name: 'cross-package',
-    include: ['**/*.spec.ts'],
-    environment: 'node',
-    testTimeout: 120_000,
-  },
-});
+// The cross-package tests: conformance, learning, packaging, browser.
+export default projectConfig('cross-package', ['**/*.spec.ts']);

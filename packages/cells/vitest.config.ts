@@ -1,14 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { projectConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  // Vitest runs tests in Vite's SSR environment, which reads ssr.resolve.conditions: both are set
-  // so @rxrnn/* resolve to TypeScript source, never to a stale dist/.
-  resolve: { conditions: ['@rxrnn/source'] },
-  ssr: { resolve: { conditions: ['@rxrnn/source'], externalConditions: ['@rxrnn/source'] } },
-  test: {
-    name: '@rxrnn/cells',
-    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
-    environment: 'node',
-    passWithNoTests: false,
-  },
-});
+export default projectConfig('@rxrnn/cells', ['src/**/*.spec.ts', 'test/**/*.spec.ts']);

@@ -9,7 +9,7 @@ interface BundleReport { ok: boolean; errors: string[]; warnings: string[]; node
 
 const names: string[] = publishablePackages().map((p: { name: string }) => p.name);
 
-beforeAll(() => ensureBuilt(), 600_000);
+beforeAll(() => ensureBuilt());
 
 describe('browser bundle (esbuild, platform browser)', () => {
   for (const name of names) {

@@ -31,5 +31,5 @@ describe('installed tarballs', () => {
     expect(result.cjs.training).toEqual(result.esm.training);
     // tsc --noEmit prints nothing when the consumer type-checks.
     expect(result.tsc.trim()).toBe('');
-  }, 300_000);
+  });
 });

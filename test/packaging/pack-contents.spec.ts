@@ -16,7 +16,7 @@ let results: Result[] = [];
 
 beforeAll(async () => {
   results = await checkPackContents();
-}, 600_000);
+});
 
 describe('npm pack contents', () => {
   it('covers the five packages', () => {

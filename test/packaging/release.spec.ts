@@ -48,5 +48,5 @@ describe('nx release', () => {
     // Only the release projects (and the lockfile) change: not the app, not the bench.
     for (const f of r.changedFiles) expect(f).toMatch(/^(packages\/[a-z]+\/(package\.json|CHANGELOG\.md)|package-lock\.json)$/);
     expect(r.subject).toBe('chore(release): publish');
-  }, 240_000);
+  });
 });

@@ -31,7 +31,7 @@ describe.skipIf(!mustRun)('the web page in Chromium', () => {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    page = await browser.newPage({ viewport: { width: 1100, height: 1200 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(url);
   });
@@ -50,16 +50,16 @@ describe.skipIf(!mustRun)('the web page in Chromium', () => {
   const textLength = () => page.$eval('#output', (el) => (el.textContent ?? '').length);
 
   it('loads cross-origin isolated, with the model and its speed shown', async () => {
-    await page.waitForSelector('body[data-ready="isolated"]', { timeout: 20_000 });
+    await page.waitForSelector('body[data-ready="isolated"]', { timeout: 0 });
     expect(await page.textContent('#model')).toMatch(/1-layer LSTM, hidden 32/);
-    await page.waitForFunction(() => /µs\/char/.test(document.getElementById('speed')!.textContent ?? ''), null, { timeout: 20_000 });
+    await page.waitForFunction(() => /µs\/char/.test(document.getElementById('speed')!.textContent ?? ''), null, { timeout: 0 });
     expect(await page.textContent('#error')).toBe('');
   });
 
   it('generates text that keeps growing', async () => {
-    await page.waitForFunction(() => Number(document.getElementById('output')!.dataset.count) > 20, null, { timeout: 20_000 });
+    await page.waitForFunction(() => Number(document.getElementById('output')!.dataset.count) > 20, null, { timeout: 0 });
     const first = await count();
-    await page.waitForFunction((n) => Number(document.getElementById('output')!.dataset.count) > n + 50, first, { timeout: 20_000 });
+    await page.waitForFunction((n) => Number(document.getElementById('output')!.dataset.count) > n + 50, first, { timeout: 0 });
     expect(await count()).toBeGreaterThan(first + 50);
   });
 
@@ -69,15 +69,15 @@ describe.skipIf(!mustRun)('the web page in Chromium', () => {
     const trainedAt = await page.waitForFunction(() => {
       const m = /step (\d+) .* loss (\d+\.\d+) nats\/char/.exec(document.getElementById('training')!.textContent ?? '');
       return m && Number(m[2]) < 1.2 ? Number(m[1]) : false;
-    }, null, { timeout: 45_000 });
+    }, null, { timeout: 0 });
     const step = (await trainedAt.jsonValue()) as number;
-    await page.waitForFunction((s) => Number(/step (\d+)/.exec(document.getElementById('weights')!.textContent ?? '')?.[1]) >= s, step, { timeout: 20_000 });
+    await page.waitForFunction((s) => Number(/step (\d+)/.exec(document.getElementById('weights')!.textContent ?? '')?.[1]) >= s, step, { timeout: 0 });
     await page.selectOption('#pace', '0');
     const sampleAt = async (temperature: string) => {
       await page.fill('#temperature', temperature);
-      await page.waitForSelector(`#active[data-temperature="${temperature}"]`, { timeout: 20_000 });
+      await page.waitForSelector(`#active[data-temperature="${temperature}"]`, { timeout: 0 });
       const from = await textLength();
-      await page.waitForFunction((n) => (document.getElementById('output')!.textContent ?? '').length > n + 600, from, { timeout: 20_000 });
+      await page.waitForFunction((n) => (document.getElementById('output')!.textContent ?? '').length > n + 600, from, { timeout: 0 });
       const text = await page.$eval('#output', (el, n) => (el.textContent ?? '').slice(n, n + 600), from);
       return new Set(text).size;
     };
@@ -86,16 +86,22 @@ describe.skipIf(!mustRun)('the web page in Chromium', () => {
     expect(high).toBeGreaterThan(low + 5);
   });
 
-  it('charts the server training loss', async () => {
-    await page.waitForFunction(() => Number(document.getElementById('chart')!.dataset.points) >= 3, null, { timeout: 20_000 });
+  it('charts the server training loss above the fold, with the trend in words', async () => {
+    await page.waitForFunction(() => Number(document.getElementById('chart')!.dataset.points) >= 3, null, { timeout: 0 });
     expect(await page.textContent('#training')).toMatch(/step \d+ .* nats\/char .* bits\/char/);
+    // At 1280×900 the whole chart is visible without scrolling.
+    const box = await page.$eval('#chart', (el) => el.getBoundingClientRect().toJSON() as DOMRect);
+    expect(box.top).toBeGreaterThanOrEqual(0);
+    expect(box.bottom).toBeLessThanOrEqual(900);
+    await page.waitForFunction(() => document.getElementById('trend')!.dataset.change !== undefined, null, { timeout: 0 });
+    expect(await page.textContent('#trend')).toMatch(/^loss \d+\.\d\d nats\/char \(\d+\.\d\d bits\/char\), (down|up|level) \d+% from \d+\.\d\d at the start/);
   });
 
   it('saves a screenshot', async () => {
     const dir = join(APP_ROOT, 'test-results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'charstream-page.png');
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file });
     expect(existsSync(file)).toBe(true);
     expect(pageErrors).toEqual([]);
   });

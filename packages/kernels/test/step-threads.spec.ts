@@ -189,7 +189,7 @@ describe('setStepThreads', () => {
 
   it('a process that never stops its helper still exits', () => {
     const script = fileURLToPath(new URL('./fixtures/exit-with-helper.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', script], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', script], { encoding: 'utf8' });
     expect(r.error, String(r.error)).toBeUndefined();
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

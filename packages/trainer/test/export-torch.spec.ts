@@ -50,7 +50,7 @@ describe('exportTorch', () => {
     });
     expect(torchLogits.length).toBe(ids.length);
     expect(maxDiff).toBeLessThanOrEqual(1e-4);
-  }, 60_000); // starting python + torch takes seconds on a loaded machine
+  });
 
   it('writes the documented layout and refuses a reset-before GRU', () => {
     const model = new CharModel({ cell: 'lstm', vocab, hidden: 8, embeddingDim: 4, seed: 1 });
