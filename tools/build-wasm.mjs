@@ -62,4 +62,4 @@ export const wasmPlain: string = '${out.wasmPlain}';
 /** Maximum pages the shared module's memory import declares. */
 export const WASM_MAX_PAGES = ${MAX_PAGES};
 `);
-console.log(`build-wasm: wrote ${relative(root, outFile)} (shared ${out.wasmShared.length * 3 / 4 | 0} B, plain ${out.wasmPlain.length * 3 / 4 | 0} B)`);
+console.error(`build-wasm: wrote ${relative(root, outFile)} (shared ${out.wasmShared.length * 3 / 4 | 0} B, plain ${out.wasmPlain.length * 3 / 4 | 0} B)`);

@@ -8,7 +8,10 @@ const USAGE = `usage: npm run --silent export-torch -- CHECKPOINT OUT.json [--la
 
   writes {"config": {mode, vocab, input, embedding_dim, hidden_size, num_layers},
           "params": {name: {shape, data}}} with torch.nn.Embedding / RNN|GRU|LSTM / Linear names
-  --latest   export the last parameters instead of the best-validation ones`;
+  --latest   export the last parameters instead of the best-validation ones
+
+example: npm run --silent export-torch -- charstream.ckpt model.json
+         python3 tools/torch/load_export.py model.json --text "The "   # the logits from torch.nn`;
 
 let parsed: ReturnType<typeof parseArgs<{ options: { latest: { type: 'boolean' }; help: { type: 'boolean' } }; allowPositionals: true }>>;
 try {
@@ -17,9 +20,12 @@ try {
   console.error(`export-torch: ${(e as Error).message}\n${USAGE}`);
   process.exit(2);
 }
-if (parsed.values.help || parsed.positionals.length !== 2) {
-  if (!parsed.values.help) console.error(`export-torch: expected CHECKPOINT and OUT.json, got ${parsed.positionals.length} argument(s)`);
-  console.error(USAGE);
+if (parsed.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (parsed.positionals.length !== 2) {
+  console.error(`export-torch: expected CHECKPOINT and OUT.json, got ${parsed.positionals.length} argument(s)\n${USAGE}`);
   process.exit(2);
 }
 const [ckptPath, outPath] = parsed.positionals;

@@ -1,4 +1,4 @@
-// Test-only, shared by every package's operator specs: the STYLE.md RxJS checklist as check
+// Test-only, shared by every package's operator specs: the RxJS operator checklist of CONTRIBUTING.md as check
 // functions that reject on failure, so a spec runs the whole list in a few lines:
 //   for (const [name, check] of Object.entries(rxChecklist({...}))) it(name, check);
 // It covers operators with one output per input, one per window of `perOutput` inputs, outputs

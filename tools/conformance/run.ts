@@ -1,5 +1,5 @@
 // `npm run --silent conformance -- FIXTURE.json`: rebuilds a PyTorch fixture's model through the
-// public API and prints what the project computed as one JSON object (../shared/conformance/SCHEMA.md).
+// public API and prints what the project computed as one JSON object (docs/conformance.md).
 // Each fixture kind is handled by tools/conformance/kinds/<kind>.ts (default export: fixture → result).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,8 +12,20 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+const USAGE = `usage: npm run --silent conformance -- FIXTURE.json
+
+Rebuilds the model of a PyTorch fixture through rxrnn's public API and prints what rxrnn computes
+as one JSON object, under the fixture's own field names (docs/conformance.md). The fixtures the
+tests check are in test/fixtures/torch/; tools/torch/gen_fixtures.py writes more.
+
+example: npm run --silent conformance -- test/fixtures/torch/cell_lstm.json`;
+
 const file = process.argv[2];
-if (!file) fail('usage: npm run --silent conformance -- FIXTURE.json');
+if (file === '--help' || file === '-h') {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!file || process.argv.length > 3) fail(USAGE);
 let fixture: { kind?: unknown; schema_version?: unknown };
 try {
   fixture = JSON.parse(readFileSync(file, 'utf8'));

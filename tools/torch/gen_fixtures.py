@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Writes the PyTorch conformance fixtures of test/fixtures/torch/*.json (schema:
-# ../shared/conformance/SCHEMA.md, float64). Run: /usr/bin/python3 tools/torch/gen_fixtures.py
+# docs/conformance.md, float64). Run: /usr/bin/python3 tools/torch/gen_fixtures.py
 # Needs only torch (Debian python3-torch 1.13 is what produced the committed files).
 import json
 import math

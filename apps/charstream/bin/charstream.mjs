@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// `charstream` bin: runs src/cli.ts from TypeScript source in a child Node with the tsx loader and
+// `charstream` bin: runs src/main.ts from TypeScript source in a child Node with the tsx loader and
 // the @rxrnn/source condition (conditions cannot be added to a running process).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const cli = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', cli, ...process.argv.slice(2)], { stdio: 'inherit' });
 // Ctrl-C already reaches the child through the terminal's process group (forwarding it would
 // count as a second Ctrl-C); a SIGTERM aimed at this process alone is passed on.

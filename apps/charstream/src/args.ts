@@ -12,7 +12,7 @@ export class UsageError extends Error {
 /** One flag: its value type, default, and the limits a value must respect. */
 export type FlagSpec =
   | { type: 'boolean'; help: string }
-  | { type: 'string'; help: string; default?: string; choices?: readonly string[]; allowEmpty?: boolean }
+  | { type: 'string'; help: string; default?: string; choices?: readonly string[]; allowEmpty?: boolean; arg?: string }
   | { type: 'int'; help: string; default?: number; min?: number; max?: number }
   | { type: 'number'; help: string; default?: number; min?: number; max?: number; exclusiveMin?: boolean };
 
@@ -80,7 +80,7 @@ function parseValue(command: string, name: string, spec: Exclude<FlagSpec, { typ
 /** The flag list of a usage message, one flag a line, with defaults. */
 export function describeFlags(table: FlagTable): string {
   const rows = Object.entries(table).map(([name, spec]) => {
-    const value = spec.type === 'boolean' ? '' : spec.type === 'string' && spec.choices ? ` ${spec.choices.join('|')}` : ` ${spec.type === 'string' ? 'TEXT' : spec.type === 'int' ? 'N' : 'X'}`;
+    const value = spec.type === 'boolean' ? '' : spec.type === 'string' && spec.choices ? ` ${spec.choices.join('|')}` : ` ${spec.type === 'string' ? (spec.arg ?? 'TEXT') : spec.type === 'int' ? 'N' : 'X'}`;
     const def = spec.type !== 'boolean' && spec.default !== undefined ? ` (default ${spec.default})` : '';
     return [`  --${name}${value}`, `${spec.help}${def}`] as const;
   });

@@ -20,6 +20,8 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** Command lines shown under "examples" in --help (without the leading `charstream`). */
+  examples?: readonly string[];
   flags: FlagTable;
   run(flags: Flags, io: CliIo): Promise<number>;
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultCorpus } from '../src/default-corpus.js';
 
 export const APP_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(APP_ROOT, 'src', 'cli.ts');
+const CLI = join(APP_ROOT, 'src', 'main.ts');
 
 export interface CliResult {
   code: number | null;

@@ -5,7 +5,7 @@ import { CharModel, createStateHandle, generate, type ResolvedCharModelConfig, t
 import { getBackend, ready } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import type { Subscription } from 'rxjs';
-import { drawLossChart, type ChartEval, type ChartPoint } from './loss-chart.js';
+import { drawLossChart, lossTrend, type ChartEval, type ChartPoint } from './loss-chart.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const output = $<HTMLPreElement>('output');
@@ -180,6 +180,7 @@ function listenToTraining(): void {
     requestAnimationFrame(() => {
       pending = false;
       drawLossChart(canvas, points, evals);
+      showTrend(points, evals);
     });
   };
   const events = new EventSource('/api/events');
@@ -204,6 +205,25 @@ function listenToTraining(): void {
   events.addEventListener('weights', () => {
     void refreshWeights();
   });
+}
+
+/** The headline over the chart: the loss now against the loss at the start, and the validation. */
+function showTrend(points: readonly ChartPoint[], evals: readonly ChartEval[]): void {
+  const trend = lossTrend(points);
+  if (!trend) return;
+  const el = $('trend');
+  const change = (trend.now - trend.first) / trend.first;
+  const cls = change < -0.01 ? 'down' : change > 0.01 ? 'up' : '';
+  const word = change < -0.01 ? 'down' : change > 0.01 ? 'up' : 'level';
+  const val = evals.at(-1);
+  el.innerHTML = '';
+  el.append(`loss ${trend.now.toFixed(2)} nats/char (${(trend.now / Math.LN2).toFixed(2)} bits/char), `);
+  const span = document.createElement('span');
+  span.className = cls;
+  span.textContent = `${word} ${Math.abs(change * 100).toFixed(0)}% from ${trend.first.toFixed(2)} at the start`;
+  el.append(span);
+  if (val) el.append(`; validation ${val.valLoss.toFixed(2)} nats/char`);
+  el.dataset.change = change.toFixed(4);
 }
 
 async function refreshWeights(): Promise<void> {

@@ -1,4 +1,4 @@
-// trainOnline / scoreOnline: the STYLE.md operator checklist (test/support/rx-checklist), bounded
+// trainOnline / scoreOnline: the operator checklist of CONTRIBUTING.md (test/support/rx-checklist), bounded
 // memory under a fast synchronous producer, and the values checked against the model's own forward pass.
 import { CharModel } from '@rxrnn/cells';
 import { Observable, from, lastValueFrom, of, take, toArray } from 'rxjs';

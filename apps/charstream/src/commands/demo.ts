@@ -15,11 +15,12 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'train online on the built-in corpus and watch the samples improve (the default)',
   usage: 'demo [--seconds N --cell lstm|gru|rnn --hidden N --layers N --seq N --lr X --checkpoint OUT --seed S]',
+  examples: ['charstream                                # 75 s on the built-in corpus', 'charstream demo --seconds 20 --cell gru --checkpoint demo.ckpt'],
   flags: {
     seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 75, help: 'time budget' },
     ...MODEL_FLAGS,
     'sample-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 8, help: 'seconds between sample lines' },
-    checkpoint: { type: 'string', help: 'also write a checkpoint here (atomically; default none)' },
+    checkpoint: { type: 'string', arg: 'FILE', help: 'also write a checkpoint here (atomically; default none)' },
     verbose: { type: 'boolean', help: 'stack traces on errors' },
   },
   async run(flags, io) {

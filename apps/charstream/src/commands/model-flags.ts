@@ -1,5 +1,6 @@
 // Flags shared by the commands that create a model (train, demo, serve), their defaults, and
-// the model config they describe.
+// the model config they describe. `train` raises the model defaults to its quality settings
+// (TRAIN_MODEL_DEFAULTS); demo and serve keep the small model that visibly learns in a minute.
 import type { CharModelConfig } from '@rxrnn/cells';
 import type { FlagTable, Flags } from '../args.js';
 
@@ -7,10 +8,22 @@ export const MODEL_FLAGS: FlagTable = {
   cell: { type: 'string', choices: ['lstm', 'gru', 'rnn'], default: 'lstm', help: 'recurrent cell' },
   hidden: { type: 'int', min: 1, max: 4096, default: 128, help: 'hidden units per layer' },
   layers: { type: 'int', min: 1, max: 8, default: 1, help: 'stacked layers' },
+  embedding: { type: 'int', min: 1, max: 4096, default: 32, help: 'embedding size (characters in)' },
   seq: { type: 'int', min: 2, max: 4096, default: 64, help: 'characters per truncated-BPTT window' },
   lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 3e-3, help: 'learning rate (Adam)' },
-  seed: { type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, help: 'seed of the initial weights and samples' },
+  seed: { type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, help: 'seed of the initial weights, data order and samples' },
 };
+
+/** The model and optimizer flags with other defaults (same names, ranges and help). */
+export function withDefaults(table: FlagTable, defaults: Record<string, number | string>): FlagTable {
+  const out: FlagTable = { ...table };
+  for (const [name, value] of Object.entries(defaults)) {
+    const spec = out[name];
+    if (!spec || spec.type === 'boolean') throw new Error(`withDefaults: no flag --${name} takes a default`);
+    out[name] = { ...spec, default: value } as typeof spec;
+  }
+  return out;
+}
 
 /** The model config the flags describe, for a vocabulary. */
 export function modelConfig(flags: Flags, vocab: string[]): CharModelConfig {
@@ -19,7 +32,7 @@ export function modelConfig(flags: Flags, vocab: string[]): CharModelConfig {
     hidden: flags.hidden as number,
     layers: flags.layers as number,
     vocab,
-    embeddingDim: 32,
+    embeddingDim: flags.embedding as number,
     seed: flags.seed as number,
   };
 }

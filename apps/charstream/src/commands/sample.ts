@@ -9,10 +9,11 @@ import { defaultPrime } from '../sample-text.js';
 export const sampleCommand: Command = {
   name: 'sample',
   summary: 'stream generated text from a checkpoint to stdout',
-  usage: 'sample --checkpoint F [--prime TEXT --length N --temperature T --top-k K --top-p P --seed S --step-threads 2]',
+  usage: 'sample --checkpoint FILE [--prime TEXT --length N --temperature T --top-k K --top-p P --seed S --step-threads 2]',
+  examples: ['charstream sample --checkpoint charstream.ckpt --prime "ROMEO:" --length 300', 'charstream sample --checkpoint charstream.ckpt --temperature 0.5 --seed 7 > sample.txt'],
   flags: {
-    checkpoint: { type: 'string', help: 'checkpoint written by train or serve' },
-    prime: { type: 'string', help: 'text fed to the model first (not printed; default a newline)' },
+    checkpoint: { type: 'string', arg: 'FILE', help: 'checkpoint written by train or serve' },
+    prime: { type: 'string', help: 'text the generated text continues (printed first; default: a newline, not printed)' },
     length: { type: 'int', min: 0, max: 10_000_000, default: 500, help: 'characters to generate' },
     temperature: { type: 'number', min: 0, exclusiveMin: true, max: 100, default: 0.8, help: 'sampling temperature' },
     'top-k': { type: 'int', min: 1, max: 1_000_000, help: 'sample among the K most likely characters only' },
@@ -33,15 +34,29 @@ export const sampleCommand: Command = {
       prime, length: flags.length as number, temperature: flags.temperature as number,
       topK: flags['top-k'] as number | undefined, topP: flags['top-p'] as number | undefined, seed: flags.seed as number | undefined,
     });
+    // The prime the user gave is the start of the text; the default (a newline) is not shown.
+    let last = '\n';
+    if (flags.prime !== undefined && prime !== '') {
+      io.stdout.write(prime);
+      last = prime.at(-1)!;
+    }
     await new Promise<void>((resolve, reject) => {
-      const sub = text$.subscribe({ next: (ch) => io.stdout.write(ch), error: reject, complete: resolve });
+      const sub = text$.subscribe({
+        next: (ch) => {
+          io.stdout.write(ch);
+          last = ch;
+        },
+        error: reject,
+        complete: resolve,
+      });
       io.signal.addEventListener('abort', () => {
         sub.unsubscribe();
         resolve();
       }, { once: true });
     });
     await setStepThreads(1);
-    if (io.stdout.isTTY) io.stdout.write('\n');
+    // Text ends with a newline, so the shell prompt (or the next file) starts on a line of its own.
+    if (last !== '\n') io.stdout.write('\n');
     return 0;
   },
 };

@@ -11,10 +11,11 @@ import { readableText } from '../text-source.js';
 export const scoreCommand: Command = {
   name: 'score',
   summary: 'print the surprisal (bits/char) of each line as it arrives; --learn adapts to the stream',
-  usage: 'score --checkpoint F [--input FILE|- --learn --lr X --seq N --threshold BITS --json]',
+  usage: 'score --checkpoint FILE [--input FILE|- --learn --lr X --seq N --threshold BITS --json]',
+  examples: ['charstream score --checkpoint charstream.ckpt --input notes.txt', 'tail -f app.log | charstream score --checkpoint logs.ckpt --learn --threshold 4'],
   flags: {
-    checkpoint: { type: 'string', help: 'checkpoint written by train or serve' },
-    input: { type: 'string', default: '-', help: 'text file, or - for stdin' },
+    checkpoint: { type: 'string', arg: 'FILE', help: 'checkpoint written by train or serve' },
+    input: { type: 'string', arg: 'FILE', default: '-', help: 'text file, or - for stdin' },
     learn: { type: 'boolean', help: 'learn from each line after scoring it (dynamic evaluation)' },
     lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 1e-3, help: 'learning rate with --learn' },
     seq: { type: 'int', min: 2, max: 4096, default: 64, help: 'characters per learning window with --learn' },

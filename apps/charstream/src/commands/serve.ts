@@ -16,12 +16,13 @@ import { MODEL_FLAGS, modelConfig } from './model-flags.js';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'train online in a worker thread and serve the live web page and the API',
-  usage: 'serve [--port 8080 --host 127.0.0.1 --input FILE --checkpoint F]',
+  usage: 'serve [--port 8080 --host 127.0.0.1 --input FILE --checkpoint FILE]',
+  examples: ['charstream serve                          # the built-in corpus; open http://127.0.0.1:8080/', 'charstream serve --input input.txt --checkpoint live.ckpt --port 0'],
   flags: {
     port: { type: 'int', min: 0, max: 65535, default: 8080, help: 'TCP port (0 picks a free one)' },
-    host: { type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 exposes it to the network)' },
-    input: { type: 'string', help: 'text file to learn from in a loop (default: the built-in corpus)' },
-    checkpoint: { type: 'string', help: 'continue from this checkpoint if it exists, and save to it (atomically)' },
+    host: { type: 'string', arg: 'ADDRESS', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 exposes it to the network)' },
+    input: { type: 'string', arg: 'FILE', help: 'text file to learn from in a loop (default: the built-in corpus)' },
+    checkpoint: { type: 'string', arg: 'FILE', help: 'continue from this checkpoint if it exists, and save to it (atomically)' },
     'checkpoint-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 30, help: 'seconds between checkpoints' },
     ...MODEL_FLAGS,
     'max-generations': { type: 'int', min: 1, max: 1000, default: 4, help: 'generations streaming at once (429 past it)' },

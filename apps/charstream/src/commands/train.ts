@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
 import { createOptimizer, loadCheckpoint, trainOffline, type Checkpoint, type HistoryEntry } from '@rxrnn/trainer/node';
+import { budgetSchedule } from '../budget-schedule.js';
 import { CliError, type Command } from '../cli-io.js';
 import { lossCurveSvg } from '../loss-plot.js';
 import { modelFromCheckpoint, optimizerFromState } from '../model-io.js';
@@ -12,24 +13,37 @@ import { runOnline } from '../online-run.js';
 import { ProgressDisplay } from '../progress.js';
 import { oneLine, sampleText } from '../sample-text.js';
 import { readableText } from '../text-source.js';
-import { MODEL_FLAGS, modelConfig, streamVocabulary } from './model-flags.js';
+import { MODEL_FLAGS, modelConfig, streamVocabulary, withDefaults } from './model-flags.js';
+
+/** The file run's defaults (`npm run train` is this command): the quality settings. */
+const TRAIN_DEFAULTS = { hidden: 384, embedding: 64 };
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train a character model on a file (batched) or on stdin as it arrives (--input -)',
-  usage: 'train --input FILE|- [--cell lstm|gru|rnn --hidden N --layers N --seq N --batch N --lr X --seconds N --steps N --checkpoint OUT --resume --plot loss.svg --json --seed S]',
+  summary: 'train a character model on a text file (batched) or on stdin as it arrives (--input -)',
+  usage: 'train --input FILE|- [--seconds N --steps N --checkpoint OUT --resume --plot loss.svg --json] [model and optimizer flags]',
+  examples: [
+    'charstream train --input input.txt                      # 10 minutes with the defaults, best weights kept in charstream.ckpt',
+    'charstream train --input input.txt --seconds 60 --hidden 128 --plot loss.svg',
+    'charstream train --input input.txt --resume             # continue charstream.ckpt where it stopped',
+    'tail -f app.log | charstream train --input - --hidden 128 --checkpoint logs.ckpt',
+  ],
   flags: {
-    input: { type: 'string', help: 'text file to train on, or - for stdin (trained online as it arrives)' },
-    ...MODEL_FLAGS,
-    lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 2e-3, help: 'learning rate (Adam)' },
-    batch: { type: 'int', min: 1, max: 1024, default: 16, help: 'parallel streams per update (file input)' },
-    seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, help: 'time budget (default 60 for a file without --steps; stdin: until it ends)' },
+    input: { type: 'string', arg: 'FILE', help: 'UTF-8 text file to train on, or - for stdin (trained online as it arrives)' },
+    seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, help: 'time budget (default 600 for a file without --steps; stdin: until it ends)' },
     steps: { type: 'int', min: 1, max: 1e9, help: 'stop after this many updates (whichever of --steps and --seconds comes first)' },
-    checkpoint: { type: 'string', default: 'charstream.ckpt', help: 'checkpoint to write (atomically)' },
+    checkpoint: { type: 'string', arg: 'FILE', default: 'charstream.ckpt', help: 'checkpoint to write (atomically; it keeps the best-validation weights too)' },
     'checkpoint-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 30, help: 'seconds between checkpoints' },
-    resume: { type: 'boolean', help: 'continue from --checkpoint if it exists: its model, optimizer, position and history (model and batch flags then come from it; --steps counts all updates)' },
+    resume: { type: 'boolean', help: 'continue from --checkpoint if it exists: its model, optimizer, schedule, data position and history (model, batch and schedule flags then come from it; --steps counts all updates)' },
+    ...withDefaults(MODEL_FLAGS, TRAIN_DEFAULTS),
+    batch: { type: 'int', min: 1, max: 1024, default: 32, help: 'parallel streams per update (file input)' },
+    schedule: { type: 'string', choices: ['cosine', 'constant'], default: 'cosine', help: 'learning rate over the run (file input): cosine decays to lr/10 at the end of the budget' },
+    clip: { type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 5, help: 'global gradient-norm clipping threshold' },
+    threads: { type: 'int', min: 1, max: 2, default: 2, help: 'file input: 2 computes half the streams in a worker thread' },
+    'val-fraction': { type: 'number', min: 0, exclusiveMin: true, max: 0.5, default: 0.05, help: 'file input: the tail of the text held out for validation' },
+    'eval-every': { type: 'int', min: 1, max: 1e9, default: 100, help: 'file input: updates between validations' },
     'sample-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 10, help: 'seconds between sample lines in the progress display' },
-    plot: { type: 'string', help: 'write the loss curves (train and validation) to this SVG file' },
+    plot: { type: 'string', arg: 'FILE', help: 'write the loss curves (train and validation) to this SVG file' },
     json: { type: 'boolean', help: 'print a JSON summary on stdout at the end' },
     verbose: { type: 'boolean', help: 'stack traces on errors' },
   },
@@ -71,7 +85,7 @@ export const trainCommand: Command = {
       const optimizer = resume ? optimizerFromState(resume.optimizer, model.params.length) : createOptimizer({ kind: 'adam' }, model.params.length);
       const run = await runOnline({
         resume,
-        model, optimizer, source: readableText(io.stdin), bptt: flags.seq as number, lr: flags.lr as number,
+        model, optimizer, source: readableText(io.stdin), bptt: flags.seq as number, lr: flags.lr as number, maxGradNorm: flags.clip as number,
         seconds: flags.seconds as number | undefined, maxSteps: flags.steps as number | undefined, signal: io.signal, checkpointPath,
         checkpointEvery: flags['checkpoint-every'] as number, training: { source: 'stdin' },
         onUpdate: (u) => {
@@ -99,22 +113,29 @@ export const trainCommand: Command = {
       const trained = resume?.training as { batchSize?: number; bptt?: number } | undefined;
       const B = trained?.batchSize ?? (flags.batch as number);
       const T = trained?.bptt ?? (flags.seq as number);
-      // The trainer keeps 5% for validation and needs B streams of T+1 characters in the rest.
-      const need = Math.ceil((B * T + 2) / 0.95);
+      // The trainer holds out the tail for validation and needs B streams of T+1 characters in the rest.
+      const need = Math.ceil((B * T + 2) / (1 - (flags['val-fraction'] as number)));
       if ([...text].length < need) {
         throw new CliError(`--input ${input} has ${[...text].length} characters; --batch ${B} --seq ${T} need at least ${need} (lower them or give more text)`);
       }
       // Resumed, the trainer rebuilds the model from the checkpoint (onStart hands it over).
       let model = resume ? undefined : new CharModel(modelConfig(flags, Vocabulary.fromText(text).chars));
+      const seconds = (flags.seconds as number | undefined) ?? (flags.steps === undefined ? 600 : undefined);
+      const maxSteps = flags.steps as number | undefined;
+      // A resumed run keeps the checkpoint's schedule, so it continues the interrupted one exactly.
+      const schedule = resume || flags.schedule === 'constant' ? null : budgetSchedule(flags.lr as number, { steps: maxSteps, seconds });
       const run = await trainOffline({
         model, resume, text, batchSize: B, bptt: T, lr: flags.lr as number, seed: flags.seed as number,
+        maxGradNorm: flags.clip as number, threads: flags.threads as 1 | 2, valFraction: flags['val-fraction'] as number,
         onStart: (trainer) => {
           model = trainer.model as CharModel;
+          schedule?.onStart(trainer);
         },
-        seconds: (flags.seconds as number | undefined) ?? (flags.steps === undefined ? 60 : undefined), maxSteps: flags.steps as number | undefined,
+        seconds, maxSteps,
         signal: io.signal, checkpointPath,
-        checkpointEvery: flags['checkpoint-every'] as number, evalEvery: 100, logEvery: 10,
+        checkpointEvery: flags['checkpoint-every'] as number, evalEvery: flags['eval-every'] as number, logEvery: 10,
         onProgress: (p) => {
+          schedule?.onProgress(p);
           progress.update({ step: p.step, tokens: p.tokens, loss: p.loss.nats, charsPerSecond: p.tokensPerSecond, elapsed: p.elapsed, remaining: p.remaining });
           maybeSample(model!, p.elapsed, p.step);
         },
@@ -125,7 +146,7 @@ export const trainCommand: Command = {
       const stoppedBy = run.stoppedBy;
       summary = {
         mode: 'offline', steps: run.steps, tokens: run.tokens, seconds: run.seconds, charsPerSecond: run.tokensPerSecond,
-        train: run.train ? metrics(run.train.nats) : null, validation: run.bestVal ? metrics(run.bestVal.nats) : null, stoppedBy,
+        train: run.train ? metrics(run.train.nats) : null, validation: run.bestVal ? { ...metrics(run.bestVal.nats), step: run.bestVal.step } : null, stoppedBy,
         model: describeModel(model!),
       };
     }
