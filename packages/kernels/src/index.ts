@@ -1,17 +1,32 @@
 // @rxrnn/kernels public API: float32 kernels on Float32Array (output first, dims last), the
 // backend switch and WASM-memory allocator, the seeded Rng and initializers, and the reference twin.
-export {
-  gemv, gemvT, gemmABt, gemmAtB, gemmAB, ger,
-  rnnForward, rnnBackward, lstmForward, lstmBackward, gruForward, gruBackward,
-  gruRzForward, gruNForward, gruNBackward, gruRzBackward, lstmStep, gruStep, rnnStep,
-} from './kernels.js';
-export { sigmoid, tanh, sigmoidGrad, tanhGrad, addBias, scale, axpy, fill } from './reference/elementwise.js';
-export { softmaxRows, logSoftmaxRows, softmaxCrossEntropy } from './reference/softmax.js';
-export { sumSquares, maxAbs, dot } from './reference/reductions.js';
-export { setBackend, getBackend, wasmSupported, ready, allocF32, freeF32, wasmMemoryInfo } from './backend.js';
+
 export type { Backend } from './backend.js';
-export { setStepThreads, getStepThreads } from './step-threads.js';
-export type { StepThreadsOptions, StepThreadsInfo } from './step-threads.js';
-export { Rng, RNG_STATE_LENGTH } from './rng.js';
-export { initUniform, initGlorotUniform, initOrthogonal } from './init.js';
+export { allocF32, freeF32, getBackend, ready, setBackend, wasmMemoryInfo, wasmSupported } from './backend.js';
+export { initGlorotUniform, initOrthogonal, initUniform } from './init.js';
+export {
+  gemmAB,
+  gemmABt,
+  gemmAtB,
+  gemv,
+  gemvT,
+  ger,
+  gruBackward,
+  gruForward,
+  gruNBackward,
+  gruNForward,
+  gruRzBackward,
+  gruRzForward,
+  lstmBackward,
+  lstmForward,
+  rnnBackward,
+  rnnForward,
+} from './kernels.js';
+export { addBias, axpy, fill, scale, sigmoid, sigmoidGrad, tanh, tanhGrad } from './reference/elementwise.js';
 export * as reference from './reference/index.js';
+export { dot, maxAbs, sumSquares } from './reference/reductions.js';
+export { logSoftmaxRows, softmaxCrossEntropy, softmaxRows } from './reference/softmax.js';
+export { RNG_STATE_LENGTH, Rng } from './rng.js';
+export type { StepThreadsInfo, StepThreadsOptions } from './step-threads.js';
+export { getStepThreads, setStepThreads } from './step-threads.js';
+export { gruStep, lstmStep, rnnStep } from './steps.js';

@@ -91,7 +91,8 @@ export class Rng {
    * Throws RangeError on a negative or non-finite weight or a zero total.
    */
   categorical(probs: Float32Array | Float64Array, n: number): number {
-    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`categorical: n must be a positive integer, got ${String(n)}`);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new RangeError(`categorical: n must be a positive integer, got ${String(n)}`);
     if (!(probs instanceof Float32Array || probs instanceof Float64Array)) {
       throw new TypeError('categorical: probs must be a Float32Array or Float64Array');
     }
@@ -99,10 +100,12 @@ export class Rng {
     let total = 0;
     for (let i = 0; i < n; i++) {
       const p = probs[i]!;
-      if (!(p >= 0) || p === Infinity) throw new RangeError(`categorical: probs[${i}] = ${p}, expected a finite weight >= 0`);
+      if (!(p >= 0) || p === Infinity)
+        throw new RangeError(`categorical: probs[${i}] = ${p}, expected a finite weight >= 0`);
       total += p;
     }
-    if (!(total > 0) || !Number.isFinite(total)) throw new RangeError(`categorical: probs sum to ${total}, expected a finite sum > 0`);
+    if (!(total > 0) || !Number.isFinite(total))
+      throw new RangeError(`categorical: probs sum to ${total}, expected a finite sum > 0`);
     const u = this.uniform() * total;
     let acc = 0;
     let last = 0;
@@ -125,7 +128,8 @@ export class Rng {
   /** Restores a snapshot from {@link getState}; the sequence continues exactly. */
   setState(s: Uint32Array): void {
     if (!(s instanceof Uint32Array)) throw new TypeError('Rng.setState: state must be a Uint32Array');
-    if (s.length !== RNG_STATE_LENGTH) throw new RangeError(`Rng.setState: state length ${s.length}, expected ${RNG_STATE_LENGTH}`);
+    if (s.length !== RNG_STATE_LENGTH)
+      throw new RangeError(`Rng.setState: state length ${s.length}, expected ${RNG_STATE_LENGTH}`);
     if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) throw new RangeError('Rng.setState: xoshiro state words are all zero');
     if (s[4]! > 1) throw new RangeError(`Rng.setState: spare flag ${s[4]}, expected 0 or 1`);
     this.s0 = s[0]!;

@@ -11,28 +11,16 @@
 // the helper writes only into its own scratch rows, which the caller copies out after the helper
 // has marked the chunk done; a chunk taken over is marked so first, and the helper's late result
 // for it is never read.
-import { allocF32, freeF32, ptr, sharedWasm, type WasmKernels } from './backend.js';
+import { active, allocF32, freeF32 } from './backend.js';
 import { ShareGovernor } from './share-governor.js';
+import { type HelperStart, STEP_HELPER_SOURCE } from './step-helper.js';
+import { STEP_JOB } from './step-job.js';
+import { ptr, sharedWasm, type WasmKernels } from './wasm-memory.js';
 
-/**
- * Shared control words (Int32 indices), the busy ones on separate 64-byte lines:
- * CLAIM  (job sequence << 8) | chunks claimed; a job is published by storing seq << 8 and each
- *        chunk is claimed by compare-exchange, so a late helper can never claim a newer job's chunk
- * SLEEP  1 while the helper blocks in Atomics.wait; the poster that clears it notifies CLAIM
- * HELPED chunks whose helper result was used, over all jobs
- * ERROR  byte length of the helper's error message (0: none), message at ERROR_TEXT
- * JOB    the job: op, the helper's stepRows arguments (outputs in its scratch), chunk geometry,
- *        spin time
- * MARK   per chunk: seq·4 + 3 when the helper finished it, seq·4 + 2 when the caller took it over
- */
-const CLAIM = 0, SLEEP = 16, HELPED = 32, ERROR = 48, JOB = 64, MARK = 96, ERROR_TEXT = 128;
-const CTRL_INTS = ERROR_TEXT + 64;
-const OP_ROWS = 1, OP_STOP = 2, OP_GEMM = 3;
-// JOB fields, OP_ROWS: op, y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, rows, chunkRows, chunks, spinMicros
-//             OP_GEMM: op, C, A, Bm, N, K, -, -, -, -, -, rows (M), chunkRows, chunks, spinMicros
-const SPIN = 14;
-const SEQ_MASK = 0x7fffff;
-const TAKEN = 2, FINISHED = 3;
+const { CLAIM, SLEEP, HELPED, ERROR, JOB, MARK, ERROR_TEXT, CTRL_INTS, OP_ROWS, OP_STOP, OP_GEMM } = STEP_JOB;
+const { F_OP, F_Y1, F_S1, F_A1, F_V1, F_C1, F_Y2, F_S2, F_A2, F_V2, F_C2, F_ROWS, F_CHUNK_ROWS, F_CHUNKS, F_SPIN } =
+  STEP_JOB;
+const { SEQ_MASK, TAKEN, FINISHED } = STEP_JOB;
 /**
  * Chunks per step: at most 8 (enough for the two threads to balance), each of at least 16384
  * weights (~2 µs of reading), so that the cross-core claims stay a small part of a step. Chosen
@@ -46,85 +34,6 @@ const MIN_CHUNK_WEIGHTS = 16384;
  * one would cost a scheduler time slice.
  */
 const PATIENCE = 1.5;
-
-// The helper's whole program, plain JavaScript so it runs as an eval'd Node worker or a browser
-// worker from a Blob URL without resolving any file; the layout constants are prepended.
-const HELPER_SOURCE = `'use strict';
-const CLAIM = ${CLAIM}, SLEEP = ${SLEEP}, HELPED = ${HELPED}, ERROR = ${ERROR}, JOB = ${JOB}, MARK = ${MARK};
-const ERROR_TEXT = ${ERROR_TEXT}, OP_STOP = ${OP_STOP}, OP_GEMM = ${OP_GEMM}, SPIN = ${SPIN}, TAKEN = ${TAKEN}, FINISHED = ${FINISHED};
-const nodePort = typeof require === 'function' ? require('node:worker_threads').parentPort : null;
-const post = (m) => (nodePort ? nodePort.postMessage(m) : self.postMessage(m));
-const start = ({ module, memory, ctrl: sab }) => {
-  let k;
-  try {
-    k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  } catch (e) {
-    post({ error: String(e) });
-    return;
-  }
-  const ctrl = new Int32Array(sab);
-  post('ready');
-  serve(k, ctrl);
-  if (nodePort) nodePort.close();
-  else self.close();
-};
-if (nodePort) nodePort.once('message', start);
-else self.onmessage = (e) => { self.onmessage = null; start(e.data); };
-
-function idle(ctrl, seq) {
-  let until = performance.now() + ctrl[JOB + SPIN] / 1000;
-  let v, i = 0;
-  while (((v = Atomics.load(ctrl, CLAIM)) >>> 8) === seq) {
-    if ((++i & 1023) !== 0 || performance.now() < until) continue;
-    Atomics.store(ctrl, SLEEP, 1);
-    v = Atomics.load(ctrl, CLAIM);
-    if ((v >>> 8) === seq) Atomics.wait(ctrl, CLAIM, v);
-    Atomics.store(ctrl, SLEEP, 0);
-    until = performance.now() + ctrl[JOB + SPIN] / 1000;
-  }
-  return v >>> 8;
-}
-
-function fail(ctrl, e) {
-  if (Atomics.load(ctrl, ERROR) !== 0) return;
-  const text = new TextEncoder().encode(String(e && e.stack || e)).slice(0, 252);
-  new Uint8Array(ctrl.buffer, ERROR_TEXT * 4, 252).set(text);
-  Atomics.store(ctrl, ERROR, Math.max(1, text.length));
-}
-
-function serve(k, ctrl) {
-  let seq = Atomics.load(ctrl, CLAIM) >>> 8;
-  for (;;) {
-    seq = idle(ctrl, seq);
-    const op = ctrl[JOB];
-    if (op === OP_STOP) return;
-    const y1 = ctrl[JOB + 1], s1 = ctrl[JOB + 2], A1 = ctrl[JOB + 3], v1 = ctrl[JOB + 4], c1 = ctrl[JOB + 5];
-    const y2 = ctrl[JOB + 6], s2 = ctrl[JOB + 7], A2 = ctrl[JOB + 8], v2 = ctrl[JOB + 9], c2 = ctrl[JOB + 10];
-    const rows = ctrl[JOB + 11], chunkRows = ctrl[JOB + 12], chunks = ctrl[JOB + 13];
-    for (;;) {
-      const v = Atomics.load(ctrl, CLAIM);
-      const c = v & 255;
-      if ((v >>> 8) !== seq || c >= chunks) break;
-      if (Atomics.compareExchange(ctrl, CLAIM, v, v + 1) !== v) continue;
-      // Already taken over by the caller (this thread was late): skip it.
-      const before = Atomics.load(ctrl, MARK + c);
-      if (before === seq * 4 + TAKEN) continue;
-      const r0 = c * chunkRows;
-      const r1 = Math.min(rows, r0 + chunkRows);
-      try {
-        // OP_GEMM: rows [r0, r1) of C = A·Bmᵀ (y1 = C, s1 = A, A1 = Bm, v1 = N, c1 = K).
-        if (op === OP_GEMM) k.gemmABt(y1 + 4 * r0 * v1, s1 + 4 * r0 * c1, A1, r1 - r0, v1, c1, 0);
-        else k.stepRows(y1, s1, A1, v1, c1, y2, s2, A2, v2, c2, r0, r1);
-      } catch (e) {
-        fail(ctrl, e);
-        continue;
-      }
-      // Fails when the caller took the chunk over meanwhile; then these rows are never read.
-      if (Atomics.compareExchange(ctrl, MARK + c, before, seq * 4 + FINISHED) === before) Atomics.add(ctrl, HELPED, 1);
-    }
-  }
-}
-`;
 
 /** The parts of a Node or browser Worker the helper uses. */
 interface HelperWorker {
@@ -209,11 +118,13 @@ function checkOptions(options: StepThreadsOptions): typeof DEFAULTS {
   for (const key of ['spinMicros', 'minWeights'] as const) {
     const v = options[key];
     if (v === undefined) continue;
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`setStepThreads: ${key} must be a non-negative integer, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`setStepThreads: ${key} must be a non-negative integer, got ${String(v)}`);
     out[key] = v;
   }
   if (options.adaptive !== undefined) {
-    if (typeof options.adaptive !== 'boolean') throw new TypeError(`setStepThreads: adaptive must be a boolean, got ${String(options.adaptive)}`);
+    if (typeof options.adaptive !== 'boolean')
+      throw new TypeError(`setStepThreads: adaptive must be a boolean, got ${String(options.adaptive)}`);
     out.adaptive = options.adaptive;
   }
   return out;
@@ -229,7 +140,7 @@ interface Spawned {
 function spawn(): Spawned {
   if (isNode) {
     const { Worker } = process.getBuiltinModule('node:worker_threads');
-    const worker = new Worker(HELPER_SOURCE, { eval: true });
+    const worker = new Worker(STEP_HELPER_SOURCE, { eval: true });
     return {
       worker,
       on: (event, f) => worker.on(event, f),
@@ -242,7 +153,7 @@ function spawn(): Spawned {
   }
   const W = (globalThis as { Worker?: new (url: string) => Worker }).Worker;
   if (typeof W !== 'function') throw new Error('setStepThreads: this runtime has no Worker');
-  const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
+  const url = URL.createObjectURL(new Blob([STEP_HELPER_SOURCE], { type: 'text/javascript' }));
   const worker = new W(url);
   URL.revokeObjectURL(url);
   let exit: ((v: unknown) => void) | null = null;
@@ -262,7 +173,7 @@ function spawn(): Spawned {
 }
 
 async function start(): Promise<Helper> {
-  const wasm = sharedWasm();
+  const wasm = active() ? sharedWasm() : null;
   if (!wasm) {
     throw new Error(
       'setStepThreads(2): needs the wasm backend on a shared WebAssembly.Memory (SharedArrayBuffer; in browsers a cross-origin isolated page), ' +
@@ -270,17 +181,37 @@ async function start(): Promise<Helper> {
     );
   }
   const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_INTS * 4));
-  ctrl[JOB + SPIN] = settings.spinMicros;
+  ctrl[JOB + F_SPIN] = settings.spinMicros;
   const { worker, on, started } = spawn();
   const exited = new Promise<void>((resolve) => on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    on('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`setStepThreads: helper failed to start: ${(m as { error?: string }).error ?? String(m)}`))));
+    on('message', (m) =>
+      m === 'ready'
+        ? resolve()
+        : reject(new Error(`setStepThreads: helper failed to start: ${(m as { error?: string }).error ?? String(m)}`)),
+    );
     on('error', reject);
     void exited.then(() => reject(new Error('setStepThreads: helper exited before it was ready')));
-    worker.postMessage({ module: wasm.module, memory: wasm.memory, ctrl: ctrl.buffer });
+    const message: HelperStart = { module: wasm.module, memory: wasm.memory, ctrl: ctrl.buffer, layout: STEP_JOB };
+    worker.postMessage(message);
   });
   started();
-  const h: Helper = { worker, ctrl, k: wasm.k, exited, seq: 0, steps: 0, gemms: 0, chunks: 0, takenOver: 0, governors: [new ShareGovernor(), new ShareGovernor()], usPerUnit: [1e-4, 1e-5], scratch: -1, scratchFloats: 0, scratchArrays: [] };
+  const h: Helper = {
+    worker,
+    ctrl,
+    k: wasm.k,
+    exited,
+    seq: 0,
+    steps: 0,
+    gemms: 0,
+    chunks: 0,
+    takenOver: 0,
+    governors: [new ShareGovernor(), new ShareGovernor()],
+    usPerUnit: [1e-4, 1e-5],
+    scratch: -1,
+    scratchFloats: 0,
+    scratchArrays: [],
+  };
   // A helper that dies (its thread ended or crashed) is dropped: steps go back to one thread.
   void exited.then(() => {
     if (helper === h) helper = null;
@@ -295,10 +226,16 @@ async function start(): Promise<Helper> {
  * thousands of steps in V8's slower tiers.
  */
 function warmUp(h: Helper): void {
-  const rows = 48, cols = 2048;
-  const A = allocF32(rows * cols), v = allocF32(cols), y = allocF32(rows), bias = allocF32(rows);
+  const rows = 48;
+  const cols = 2048;
+  const A = allocF32(rows * cols);
+  const v = allocF32(cols);
+  const y = allocF32(rows);
+  const bias = allocF32(rows);
   if (ensureScratch(h, 2 * rows) && (ptr(A) | ptr(v) | ptr(y) | ptr(bias)) >= 0) {
-    const pA = ptr(A), pv = ptr(v), py = ptr(y);
+    const pA = ptr(A);
+    const pv = ptr(v);
+    const py = ptr(y);
     // Every warm-up job shared, whatever the timing says.
     const kept = settings;
     settings = { ...settings, adaptive: false };
@@ -317,7 +254,7 @@ function warmUp(h: Helper): void {
 
 async function stop(h: Helper): Promise<void> {
   const { ctrl } = h;
-  ctrl[JOB] = OP_STOP;
+  ctrl[JOB + F_OP] = OP_STOP;
   h.seq = (h.seq + 1) & SEQ_MASK;
   Atomics.store(ctrl, CLAIM, h.seq << 8);
   Atomics.notify(ctrl, CLAIM);
@@ -337,7 +274,8 @@ async function stop(h: Helper): Promise<void> {
  * the options. In Node the helper never keeps the process alive.
  */
 export function setStepThreads(threads: 1 | 2, options: StepThreadsOptions = {}): Promise<void> {
-  if (threads !== 1 && threads !== 2) throw new RangeError(`setStepThreads: expected 1 or 2 threads, got ${String(threads)}`);
+  if (threads !== 1 && threads !== 2)
+    throw new RangeError(`setStepThreads: expected 1 or 2 threads, got ${String(threads)}`);
   const next = checkOptions(options);
   const run = async (): Promise<void> => {
     settings = next;
@@ -347,7 +285,7 @@ export function setStepThreads(threads: 1 | 2, options: StepThreadsOptions = {})
       if (h) await stop(h);
       return;
     }
-    if (helper) helper.ctrl[JOB + SPIN] = settings.spinMicros;
+    if (helper) helper.ctrl[JOB + F_SPIN] = settings.spinMicros;
     else helper = await start();
   };
   changing = changing.then(run, run);
@@ -397,13 +335,30 @@ function ensureScratch(h: Helper, floats: number): boolean {
 }
 
 /** The job being shared, as the caller sees it (outputs in place, not in the helper's scratch). */
-const job = { op: OP_ROWS, y1: 0, s1: 0, A1: 0, v1: 0, c1: 0, y2: 0, s2: 0, A2: 0, v2: 0, c2: 0, rows: 0, chunkRows: 0, acc: 0, S2: 0 };
+const job = {
+  op: OP_ROWS as number,
+  y1: 0,
+  s1: 0,
+  A1: 0,
+  v1: 0,
+  c1: 0,
+  y2: 0,
+  s2: 0,
+  A2: 0,
+  v2: 0,
+  c2: 0,
+  rows: 0,
+  chunkRows: 0,
+  acc: 0,
+  S2: 0,
+};
 
 /** The caller computes chunk c of the job itself, into the outputs. */
 function runChunk(k: WasmKernels, c: number): void {
   const r0 = c * job.chunkRows;
   const r1 = Math.min(job.rows, r0 + job.chunkRows);
-  if (job.op === OP_GEMM) k.gemmABt(job.y1 + 4 * r0 * job.v1, job.s1 + 4 * r0 * job.c1, job.A1, r1 - r0, job.v1, job.c1, job.acc);
+  if (job.op === OP_GEMM)
+    k.gemmABt(job.y1 + 4 * r0 * job.v1, job.s1 + 4 * r0 * job.c1, job.A1, r1 - r0, job.v1, job.c1, job.acc);
   else k.stepRows(job.y1, job.s1, job.A1, job.v1, job.c1, job.y2, job.s2, job.A2, job.v2, job.c2, r0, r1);
 }
 
@@ -426,7 +381,16 @@ function collectChunk(h: Helper, c: number): void {
 }
 
 /** The caller's view of a job: op, its first product (or GEMM) fields and chunk geometry. */
-function setJob(op: number, y1: number, s1: number, A1: number, v1: number, c1: number, rows: number, chunkRows: number): void {
+function setJob(
+  op: number,
+  y1: number,
+  s1: number,
+  A1: number,
+  v1: number,
+  c1: number,
+  rows: number,
+  chunkRows: number,
+): void {
   job.op = op;
   job.y1 = y1;
   job.s1 = s1;
@@ -439,11 +403,11 @@ function setJob(op: number, y1: number, s1: number, A1: number, v1: number, c1: 
 
 /** The helper's view of the first product (its output in the helper's scratch). */
 function postFirst(ctrl: Int32Array, y1: number, s1: number, A1: number, v1: number, c1: number): void {
-  ctrl[JOB + 1] = y1;
-  ctrl[JOB + 2] = s1;
-  ctrl[JOB + 3] = A1;
-  ctrl[JOB + 4] = v1;
-  ctrl[JOB + 5] = c1;
+  ctrl[JOB + F_Y1] = y1;
+  ctrl[JOB + F_S1] = s1;
+  ctrl[JOB + F_A1] = A1;
+  ctrl[JOB + F_V1] = v1;
+  ctrl[JOB + F_C1] = c1;
 }
 
 /**
@@ -451,7 +415,20 @@ function postFirst(ctrl: Int32Array, y1: number, s1: number, A1: number, v1: num
  * shared with the helper (byte offsets into the shared memory). Returns once every row is written.
  * Throws, before the caller updates any state, if the helper reported an error.
  */
-export function sharedRows(h: Helper, y1: number, s1: number, A1: number, v1: number, c1: number, y2: number, s2: number, A2: number, v2: number, c2: number, rows: number): void {
+export function sharedRows(
+  h: Helper,
+  y1: number,
+  s1: number,
+  A1: number,
+  v1: number,
+  c1: number,
+  y2: number,
+  s2: number,
+  A2: number,
+  v2: number,
+  c2: number,
+  rows: number,
+): void {
   const { ctrl } = h;
   const per = Math.max(Math.ceil(rows / MAX_CHUNKS), Math.ceil(MIN_CHUNK_WEIGHTS / (c1 + c2)));
   const chunkRows = Math.ceil(per / 6) * 6;
@@ -466,11 +443,11 @@ export function sharedRows(h: Helper, y1: number, s1: number, A1: number, v1: nu
   // first again when both are one array, as for the LSTM's pre).
   const S1 = h.scratch;
   postFirst(ctrl, S1, s1, A1, v1, c1);
-  ctrl[JOB + 6] = y2 === y1 ? S1 : job.S2;
-  ctrl[JOB + 7] = s2 === y1 ? S1 : s2;
-  ctrl[JOB + 8] = A2;
-  ctrl[JOB + 9] = v2;
-  ctrl[JOB + 10] = c2;
+  ctrl[JOB + F_Y2] = y2 === y1 ? S1 : job.S2;
+  ctrl[JOB + F_S2] = s2 === y1 ? S1 : s2;
+  ctrl[JOB + F_A2] = A2;
+  ctrl[JOB + F_V2] = v2;
+  ctrl[JOB + F_C2] = c2;
   share(h, OP_ROWS, rows, chunkRows, chunkRows * (c1 + c2));
   h.steps++;
 }
@@ -479,7 +456,16 @@ export function sharedRows(h: Helper, y1: number, s1: number, A1: number, v1: nu
  * C[M×N] = A[M×K]·Bm[N×K]ᵀ (+ C when acc), rows of C shared with the helper in chunks that start
  * at multiples of four (the kernel's row block), so the result is bitwise the one-thread call's.
  */
-export function sharedGemmABt(h: Helper, C: number, A: number, Bm: number, M: number, N: number, K: number, acc: number): void {
+export function sharedGemmABt(
+  h: Helper,
+  C: number,
+  A: number,
+  Bm: number,
+  M: number,
+  N: number,
+  K: number,
+  acc: number,
+): void {
   const { ctrl } = h;
   const per = Math.max(Math.ceil(M / MAX_CHUNKS), Math.ceil(MIN_CHUNK_WEIGHTS / (N * K)));
   const chunkRows = Math.ceil(per / 4) * 4;
@@ -506,11 +492,12 @@ function share(h: Helper, op: number, rows: number, chunkRows: number, unitsPerC
     governor.record((performance.now() - start) * 1000, chunks * unitsPerChunk);
     return;
   }
-  ctrl[JOB] = op;
-  ctrl[JOB + 11] = rows;
-  ctrl[JOB + 12] = chunkRows;
-  ctrl[JOB + 13] = chunks;
-  const seq = (h.seq = (h.seq + 1) & SEQ_MASK);
+  ctrl[JOB + F_OP] = op;
+  ctrl[JOB + F_ROWS] = rows;
+  ctrl[JOB + F_CHUNK_ROWS] = chunkRows;
+  ctrl[JOB + F_CHUNKS] = chunks;
+  h.seq = (h.seq + 1) & SEQ_MASK;
+  const seq = h.seq;
   Atomics.store(ctrl, CLAIM, seq << 8);
   // Wake a sleeping helper once: whoever clears SLEEP notifies, so a helper that is slow to get a
   // core back does not cost the caller a system call on every job meanwhile.

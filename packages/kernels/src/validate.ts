@@ -51,7 +51,16 @@ export function checkFlag(kernel: string, name: string, v: boolean): void {
 // Per-kernel argument checks, used by both the reference twin and the wasm dispatch so the two
 // backends reject exactly the same inputs with the same messages.
 
-export function checkGemv(k: string, y: Float32Array, W: Float32Array, x: Float32Array, rows: number, cols: number, acc: boolean, transposed: boolean): void {
+export function checkGemv(
+  k: string,
+  y: Float32Array,
+  W: Float32Array,
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  acc: boolean,
+  transposed: boolean,
+): void {
   checkDim(k, 'rows', rows);
   checkDim(k, 'cols', cols);
   checkFlag(k, 'acc', acc);
@@ -60,7 +69,16 @@ export function checkGemv(k: string, y: Float32Array, W: Float32Array, x: Float3
   checkF32(k, 'y', y, transposed ? cols : rows, transposed ? 'cols' : 'rows');
 }
 
-export function checkGemm(k: string, C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc: boolean): void {
+export function checkGemm(
+  k: string,
+  C: Float32Array,
+  A: Float32Array,
+  Bm: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  acc: boolean,
+): void {
   checkDim(k, 'M', M);
   checkDim(k, 'N', N);
   checkDim(k, 'K', K);
@@ -70,7 +88,15 @@ export function checkGemm(k: string, C: Float32Array, A: Float32Array, Bm: Float
   checkF32(k, 'Bm', Bm, N * K, k === 'gemmABt' ? 'N*K' : 'K*N');
 }
 
-export function checkGer(k: string, A: Float32Array, x: Float32Array, y: Float32Array, rows: number, cols: number, alpha: number): void {
+export function checkGer(
+  k: string,
+  A: Float32Array,
+  x: Float32Array,
+  y: Float32Array,
+  rows: number,
+  cols: number,
+  alpha: number,
+): void {
   checkDim(k, 'rows', rows);
   checkDim(k, 'cols', cols);
   checkFinite(k, 'alpha', alpha);

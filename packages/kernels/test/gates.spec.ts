@@ -3,17 +3,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as K from '../src/index.js';
 import * as G from '../src/reference/gates.js';
-import { maxDiff, rand, type Place } from './helpers.js';
+import { maxDiff, type Place, rand } from './helpers.js';
 
 const initial = K.getBackend();
 beforeAll(() => K.setBackend('wasm'));
 afterAll(() => K.setBackend(initial));
 
-const SHAPES: [number, number][] = [[1, 1], [1, 3], [2, 5], [3, 63], [2, 65], [1, 257]];
+const SHAPES: [number, number][] = [
+  [1, 1],
+  [1, 3],
+  [2, 5],
+  [3, 63],
+  [2, 65],
+  [1, 257],
+];
 const TOL = 1e-5;
 
 /** Runs `fn` on the wasm backend and on the reference twin with equal inputs; compares outputs. */
-function compare(label: string, arrays: Float32Array[], outputs: number[], fn: (impl: typeof K | typeof K.reference, a: Float32Array[]) => void): void {
+function compare(
+  label: string,
+  arrays: Float32Array[],
+  outputs: number[],
+  fn: (impl: typeof K | typeof K.reference, a: Float32Array[]) => void,
+): void {
   const mine = arrays;
   const ref = arrays.map((a) => a.slice());
   fn(K, mine);
@@ -33,20 +45,39 @@ describe.each(['wasm-memory', 'plain'] as Place[])('gate kernels, wasm vs twin, 
     const n = B * H;
     compare(`rnnForward ${B}x${H}`, [r(n), r(n)], [0], (k, a) => k.rnnForward(a[0]!, a[1]!, B, H));
     compare(`rnnBackward ${B}x${H}`, [r(n), r(n), r(n, 1)], [0], (k, a) => k.rnnBackward(a[0]!, a[1]!, a[2]!, B, H));
-    compare(`lstmForward ${B}x${H}`, [r(n), r(n), r(4 * n), r(4 * n, 6), r(n)], [0, 1, 2], (k, a) => k.lstmForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H));
-    compare(`lstmBackward ${B}x${H}`, [r(4 * n), r(n), r(n), r(n), p(4 * n), r(n), r(n)], [0, 1], (k, a) => k.lstmBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, B, H));
-    compare(`gruForward ${B}x${H}`, [r(n), r(3 * n), r(3 * n), r(3 * n), r(n)], [0, 1], (k, a) => k.gruForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H));
-    compare(`gruBackward ${B}x${H}`, [r(3 * n), r(3 * n), r(n), r(n), p(3 * n), r(3 * n), r(n)], [0, 1, 2], (k, a) => k.gruBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, B, H));
-    compare(`gruRzForward ${B}x${H}`, [r(3 * n), r(n), r(3 * n), r(2 * n), r(n)], [0, 1], (k, a) => k.gruRzForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H));
-    compare(`gruNForward ${B}x${H}`, [r(n), p(3 * n), r(3 * n), r(n), r(n)], [0, 1], (k, a) => k.gruNForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H));
-    compare(`gruNBackward ${B}x${H}`, [r(3 * n), r(n), r(n), r(n), p(3 * n), r(n)], [0, 1, 2], (k, a) => k.gruNBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, B, H));
-    compare(`gruRzBackward ${B}x${H}`, [r(3 * n), r(2 * n), r(n), r(n), p(3 * n), r(n)], [0, 1, 2], (k, a) => k.gruRzBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, B, H));
+    compare(`lstmForward ${B}x${H}`, [r(n), r(n), r(4 * n), r(4 * n, 6), r(n)], [0, 1, 2], (k, a) =>
+      k.lstmForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H),
+    );
+    compare(`lstmBackward ${B}x${H}`, [r(4 * n), r(n), r(n), r(n), p(4 * n), r(n), r(n)], [0, 1], (k, a) =>
+      k.lstmBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, B, H),
+    );
+    compare(`gruForward ${B}x${H}`, [r(n), r(3 * n), r(3 * n), r(3 * n), r(n)], [0, 1], (k, a) =>
+      k.gruForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H),
+    );
+    compare(`gruBackward ${B}x${H}`, [r(3 * n), r(3 * n), r(n), r(n), p(3 * n), r(3 * n), r(n)], [0, 1, 2], (k, a) =>
+      k.gruBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, B, H),
+    );
+    compare(`gruRzForward ${B}x${H}`, [r(3 * n), r(n), r(3 * n), r(2 * n), r(n)], [0, 1], (k, a) =>
+      k.gruRzForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H),
+    );
+    compare(`gruNForward ${B}x${H}`, [r(n), p(3 * n), r(3 * n), r(n), r(n)], [0, 1], (k, a) =>
+      k.gruNForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, H),
+    );
+    compare(`gruNBackward ${B}x${H}`, [r(3 * n), r(n), r(n), r(n), p(3 * n), r(n)], [0, 1, 2], (k, a) =>
+      k.gruNBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, B, H),
+    );
+    compare(`gruRzBackward ${B}x${H}`, [r(3 * n), r(2 * n), r(n), r(n), p(3 * n), r(n)], [0, 1, 2], (k, a) =>
+      k.gruRzBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, B, H),
+    );
   });
 
   it('saturates without NaN at |pre-activation| 1e4', () => {
-    const B = 1, H = 5;
+    const B = 1;
+    const H = 5;
     const pre = Float32Array.from({ length: 4 * H }, (_, i) => (i % 2 ? 1e4 : -1e4));
-    const h = new Float32Array(H), c = new Float32Array(H), act = new Float32Array(4 * H);
+    const h = new Float32Array(H);
+    const c = new Float32Array(H);
+    const act = new Float32Array(4 * H);
     K.lstmForward(h, c, act, pre, new Float32Array(H).fill(0.5), B, H);
     for (const v of [...h, ...c, ...act]) expect(Number.isFinite(v)).toBe(true);
     // Gate j = 0 of each block: pre[0] = −1e4 (i), pre[H] = +1e4 (f), pre[2H] = −1e4 (g), pre[3H] = +1e4 (o).
@@ -76,7 +107,8 @@ describe('vector exp/sigmoid/tanh accuracy in the wasm gates', () => {
     }
     expect(worst, `tanh max relative error ${worst}`).toBeLessThan(1e-6);
     // LSTM i gates (first H of 4H) are σ(pre); keep σ above 1e-30 so relative error is meaningful.
-    const pre = K.allocF32(4 * n), act = K.allocF32(4 * n);
+    const pre = K.allocF32(4 * n);
+    const act = K.allocF32(4 * n);
     for (let i = 0; i < n; i++) pre[i] = Math.max(-69, Math.min(69, xs[i]!));
     K.lstmForward(K.allocF32(n), K.allocF32(n), act, pre, K.allocF32(n), 1, n);
     worst = 0;
@@ -89,7 +121,8 @@ describe('vector exp/sigmoid/tanh accuracy in the wasm gates', () => {
 });
 
 // ---- Finite differences (float64, on the reference cores) -----------------------------------
-const f64 = (rng: K.Rng, n: number, s = 1.5): Float64Array => Float64Array.from({ length: n }, () => s * (2 * rng.uniform() - 1));
+const f64 = (rng: K.Rng, n: number, s = 1.5): Float64Array =>
+  Float64Array.from({ length: n }, () => s * (2 * rng.uniform() - 1));
 const dotp = (a: Float64Array, b: Float64Array): number => a.reduce((s, v, i) => s + v * b[i]!, 0);
 
 /** Central differences of loss() w.r.t. every entry of x, compared with the analytic grad. */
@@ -110,12 +143,20 @@ function checkFd(label: string, x: Float64Array, grad: Float64Array, loss: () =>
 }
 
 describe('gate backward kernels vs finite differences', () => {
-  const B = 2, H = 3, n = B * H;
+  const B = 2;
+  const H = 3;
+  const n = B * H;
 
   it('rnnBackward', () => {
     const rng = new K.Rng(31);
-    const pre = f64(rng, n), w = f64(rng, n), h = new Float64Array(n), dPre = new Float64Array(n);
-    const loss = (): number => (G.rnnForwardCore(h, pre, B, H), dotp(h, w));
+    const pre = f64(rng, n);
+    const w = f64(rng, n);
+    const h = new Float64Array(n);
+    const dPre = new Float64Array(n);
+    const loss = (): number => {
+      G.rnnForwardCore(h, pre, B, H);
+      return dotp(h, w);
+    };
     loss();
     G.rnnBackwardCore(dPre, w, h, B, H);
     checkFd('rnn dPre', pre, dPre, loss);
@@ -123,11 +164,20 @@ describe('gate backward kernels vs finite differences', () => {
 
   it('lstmBackward (dPre and dcPrev)', () => {
     const rng = new K.Rng(32);
-    const pre = f64(rng, 4 * n), cPrev = f64(rng, n), wh = f64(rng, n), wc = f64(rng, n);
-    const h = new Float64Array(n), c = new Float64Array(n), act = new Float64Array(4 * n);
-    const loss = (): number => (G.lstmForwardCore(h, c, act, pre, cPrev, B, H), dotp(h, wh) + dotp(c, wc));
+    const pre = f64(rng, 4 * n);
+    const cPrev = f64(rng, n);
+    const wh = f64(rng, n);
+    const wc = f64(rng, n);
+    const h = new Float64Array(n);
+    const c = new Float64Array(n);
+    const act = new Float64Array(4 * n);
+    const loss = (): number => {
+      G.lstmForwardCore(h, c, act, pre, cPrev, B, H);
+      return dotp(h, wh) + dotp(c, wc);
+    };
     loss();
-    const dPre = new Float64Array(4 * n), dcPrev = new Float64Array(n);
+    const dPre = new Float64Array(4 * n);
+    const dcPrev = new Float64Array(n);
     G.lstmBackwardCore(dPre, dcPrev, wh, wc, act, cPrev, c, B, H);
     checkFd('lstm dPre', pre, dPre, loss);
     checkFd('lstm dcPrev', cPrev, dcPrev, loss);
@@ -135,11 +185,20 @@ describe('gate backward kernels vs finite differences', () => {
 
   it('gruBackward, reset-after (dxPre, dhPre, direct dhPrev)', () => {
     const rng = new K.Rng(33);
-    const xPre = f64(rng, 3 * n), hPre = f64(rng, 3 * n), hPrev = f64(rng, n), w = f64(rng, n);
-    const h = new Float64Array(n), act = new Float64Array(3 * n);
-    const loss = (): number => (G.gruForwardCore(h, act, xPre, hPre, hPrev, B, H), dotp(h, w));
+    const xPre = f64(rng, 3 * n);
+    const hPre = f64(rng, 3 * n);
+    const hPrev = f64(rng, n);
+    const w = f64(rng, n);
+    const h = new Float64Array(n);
+    const act = new Float64Array(3 * n);
+    const loss = (): number => {
+      G.gruForwardCore(h, act, xPre, hPre, hPrev, B, H);
+      return dotp(h, w);
+    };
     loss();
-    const dxPre = new Float64Array(3 * n), dhPre = new Float64Array(3 * n), dhPrev = new Float64Array(n);
+    const dxPre = new Float64Array(3 * n);
+    const dhPre = new Float64Array(3 * n);
+    const dhPrev = new Float64Array(n);
     G.gruBackwardCore(dxPre, dhPre, dhPrev, w, act, hPre, hPrev, B, H);
     checkFd('gru dxPre', xPre, dxPre, loss);
     checkFd('gru dhPre', hPre, dhPre, loss);
@@ -149,9 +208,15 @@ describe('gate backward kernels vs finite differences', () => {
 
   it('reset-before pair around the caller W_hn·(r⊙h) product', () => {
     const rng = new K.Rng(34);
-    const xPre = f64(rng, 3 * n), hPreRz = f64(rng, 2 * n), hPrev = f64(rng, n), w = f64(rng, n);
+    const xPre = f64(rng, 3 * n);
+    const hPreRz = f64(rng, 2 * n);
+    const hPrev = f64(rng, n);
+    const w = f64(rng, n);
     const Whn = f64(rng, H * H, 0.8);
-    const h = new Float64Array(n), act = new Float64Array(3 * n), rh = new Float64Array(n), hn = new Float64Array(n);
+    const h = new Float64Array(n);
+    const act = new Float64Array(3 * n);
+    const rh = new Float64Array(n);
+    const hn = new Float64Array(n);
     const loss = (): number => {
       G.gruRzForwardCore(act, rh, xPre, hPreRz, hPrev, B, H);
       for (let b = 0; b < B; b++) {
@@ -165,8 +230,11 @@ describe('gate backward kernels vs finite differences', () => {
       return dotp(h, w);
     };
     loss();
-    const dxPre = new Float64Array(3 * n), dhn = new Float64Array(n), dhPrev = new Float64Array(n);
-    const drh = new Float64Array(n), dhPreRz = new Float64Array(2 * n);
+    const dxPre = new Float64Array(3 * n);
+    const dhn = new Float64Array(n);
+    const dhPrev = new Float64Array(n);
+    const drh = new Float64Array(n);
+    const dhPreRz = new Float64Array(2 * n);
     G.gruNBackwardCore(dxPre, dhn, dhPrev, w, act, hPrev, B, H);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < H; j++) {

@@ -1,5 +1,5 @@
 // Test helpers: seeded random arrays (plain or in WASM memory) and max-difference measures.
-import { Rng, allocF32 } from '../src/index.js';
+import { allocF32, type Rng } from '../src/index.js';
 
 export type Place = 'wasm-memory' | 'plain';
 

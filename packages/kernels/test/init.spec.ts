@@ -1,6 +1,6 @@
 // Initializers: orthogonality (QᵀQ ≈ I or QQᵀ ≈ I, computed in float64), bounds, determinism.
 import { describe, expect, it } from 'vitest';
-import { Rng, initGlorotUniform, initOrthogonal, initUniform } from '../src/index.js';
+import { initGlorotUniform, initOrthogonal, initUniform, Rng } from '../src/index.js';
 
 /** max |G − I| where G is the float64 Gram matrix of the columns (or rows) of out. */
 function gramError(out: Float32Array, rows: number, cols: number, ofColumns: boolean): number {
@@ -19,7 +19,13 @@ function gramError(out: Float32Array, rows: number, cols: number, ofColumns: boo
 }
 
 describe('initOrthogonal', () => {
-  it.each([[40, 12], [12, 40], [33, 33], [1, 5], [5, 1]])('rows=%i cols=%i is (semi-)orthogonal', (rows, cols) => {
+  it.each([
+    [40, 12],
+    [12, 40],
+    [33, 33],
+    [1, 5],
+    [5, 1],
+  ])('rows=%i cols=%i is (semi-)orthogonal', (rows, cols) => {
     const out = new Float32Array(rows * cols);
     initOrthogonal(out, new Rng(3), rows, cols);
     const err = gramError(out, rows, cols, rows >= cols);
@@ -27,12 +33,22 @@ describe('initOrthogonal', () => {
   });
 
   it('applies gain, is deterministic and validates', () => {
-    const a = new Float32Array(36), b = new Float32Array(36);
+    const a = new Float32Array(36);
+    const b = new Float32Array(36);
     initOrthogonal(a, new Rng(4), 6, 6, 2);
     initOrthogonal(b, new Rng(4), 6, 6, 2);
     expect(a).toEqual(b);
-    expect(gramError(a.map((v) => v / 2), 6, 6, true)).toBeLessThan(1e-6);
-    expect(() => initOrthogonal(new Float32Array(5), new Rng(1), 2, 3)).toThrow(/initOrthogonal: out length 5, expected rows\*cols = 6/);
+    expect(
+      gramError(
+        a.map((v) => v / 2),
+        6,
+        6,
+        true,
+      ),
+    ).toBeLessThan(1e-6);
+    expect(() => initOrthogonal(new Float32Array(5), new Rng(1), 2, 3)).toThrow(
+      /initOrthogonal: out length 5, expected rows\*cols = 6/,
+    );
   });
 });
 

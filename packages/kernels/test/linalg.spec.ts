@@ -3,7 +3,7 @@
 // Tolerance is relative to Σ|terms| per element (the reference run on |A|, |B|).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as K from '../src/index.js';
-import { abs, copy, maxScaledDiff, rand, type Place } from './helpers.js';
+import { abs, copy, maxScaledDiff, type Place, rand } from './helpers.js';
 
 const SIZES = [1, 3, 5, 63, 65, 257];
 const TOL = 1e-5;
@@ -25,7 +25,8 @@ describe.each(places)('gemv / gemvT with %s arrays', (place) => {
           const y0 = rand(rng, rows, place);
           const yt0 = rand(rng, cols, place);
           // Plain copies for the oracle, so it never shares storage with the kernel under test.
-          const y = copy(y0, place), yRef = y0.slice();
+          const y = copy(y0, place);
+          const yRef = y0.slice();
           K.gemv(y, W, x, rows, cols, acc);
           K.reference.gemv(yRef, W.slice(), x.slice(), rows, cols, acc);
           const bound = new Float32Array(rows);
@@ -33,7 +34,8 @@ describe.each(places)('gemv / gemvT with %s arrays', (place) => {
           let d = maxScaledDiff(y, yRef, bound);
           expect(d, `gemv ${rows}x${cols} acc=${acc} max scaled diff ${d}`).toBeLessThan(TOL);
 
-          const yt = copy(yt0, place), ytRef = yt0.slice();
+          const yt = copy(yt0, place);
+          const ytRef = yt0.slice();
           K.gemvT(yt, W, xt, rows, cols, acc);
           K.reference.gemvT(ytRef, W.slice(), xt.slice(), rows, cols, acc);
           const boundT = new Float32Array(cols);
@@ -48,11 +50,16 @@ describe.each(places)('gemv / gemvT with %s arrays', (place) => {
 });
 
 type GemmName = 'gemmABt' | 'gemmAtB' | 'gemmAB';
+const GEMM = { gemmABt: K.gemmABt, gemmAtB: K.gemmAtB, gemmAB: K.gemmAB };
+const GEMM_TWIN = { gemmABt: K.reference.gemmABt, gemmAtB: K.reference.gemmAtB, gemmAB: K.reference.gemmAB };
 
 describe.each(places)('gemm (three forms) and ger with %s arrays', (place) => {
   // Each listed size appears in every position; the other two dims are random in 1..70.
   const rng = new K.Rng(12);
-  const shapes: [number, number, number][] = [[32, 1024 / 8, 40], [8, 65, 257]];
+  const shapes: [number, number, number][] = [
+    [32, 1024 / 8, 40],
+    [8, 65, 257],
+  ];
   for (const s of SIZES) {
     const r = (): number => 1 + Math.floor(rng.uniform() * 70);
     shapes.push([s, r(), r()], [r(), s, r()], [r(), r(), s]);
@@ -64,9 +71,10 @@ describe.each(places)('gemm (three forms) and ger with %s arrays', (place) => {
         const A = rand(rng, M * Kd, place);
         const Bm = rand(rng, N * Kd, place);
         const C0 = rand(rng, M * N, place);
-        const C = copy(C0, place), CRef = C0.slice();
-        K[name](C, A, Bm, M, N, Kd, acc);
-        K.reference[name](CRef, A.slice(), Bm.slice(), M, N, Kd, acc);
+        const C = copy(C0, place);
+        const CRef = C0.slice();
+        GEMM[name](C, A, Bm, M, N, Kd, acc);
+        GEMM_TWIN[name](CRef, A.slice(), Bm.slice(), M, N, Kd, acc);
         const bound = new Float32Array(M * N);
         K.reference[name](bound, abs(A), abs(Bm), M, N, Kd);
         const d = maxScaledDiff(C, CRef, bound);
@@ -76,13 +84,36 @@ describe.each(places)('gemm (three forms) and ger with %s arrays', (place) => {
     }
   });
 
+  it('optional arguments left out take their defaults: gemv/gemvT acc false, ger alpha 1', () => {
+    const W = rand(rng, 5 * 7, place);
+    const x7 = rand(rng, 7, place);
+    const x5 = rand(rng, 5, place);
+    const y = rand(rng, 5, place);
+    const yAcc = y.slice();
+    K.gemv(y, W, x7, 5, 7);
+    K.gemv(yAcc, W, x7, 5, 7, false);
+    expect([...y]).toEqual([...yAcc]);
+    const z = rand(rng, 7, place);
+    const zAcc = z.slice();
+    K.gemvT(z, W, x5, 5, 7);
+    K.gemvT(zAcc, W, x5, 5, 7, false);
+    expect([...z]).toEqual([...zAcc]);
+    const A = copy(W, place);
+    const AOne = W.slice();
+    K.ger(A, x5, x7, 5, 7);
+    K.ger(AOne, x5, x7, 5, 7, 1);
+    expect([...A]).toEqual([...AOne]);
+    expect([...A]).not.toEqual([...W]);
+  });
+
   it('ger matches the reference twin', () => {
     for (const rows of SIZES) {
       for (const cols of SIZES) {
         const A0 = rand(rng, rows * cols, place);
         const x = rand(rng, rows, place);
         const y = rand(rng, cols, place);
-        const A = copy(A0, place), ARef = A0.slice();
+        const A = copy(A0, place);
+        const ARef = A0.slice();
         K.ger(A, x, y, rows, cols, -0.75);
         K.reference.ger(ARef, x.slice(), y.slice(), rows, cols, -0.75);
         const d = maxScaledDiff(A, ARef, ARef);
@@ -96,13 +127,19 @@ describe.each(places)('gemm (three forms) and ger with %s arrays', (place) => {
 describe('zero-sized dims', () => {
   it('give zeros (or leave the accumulator) like the twin', () => {
     const rng = new K.Rng(14);
-    for (const [M, N, Kd] of [[0, 3, 2], [3, 0, 2], [3, 2, 0]] as const) {
+    for (const [M, N, Kd] of [
+      [0, 3, 2],
+      [3, 0, 2],
+      [3, 2, 0],
+    ] as const) {
       for (const name of ['gemmABt', 'gemmAtB', 'gemmAB'] as GemmName[]) {
         for (const acc of [false, true]) {
-          const A = rand(rng, M * Kd, 'wasm-memory'), Bm = rand(rng, N * Kd, 'wasm-memory');
-          const C = rand(rng, M * N, 'wasm-memory'), CRef = C.slice();
-          K[name](C, A, Bm, M, N, Kd, acc);
-          K.reference[name](CRef, A.slice(), Bm.slice(), M, N, Kd, acc);
+          const A = rand(rng, M * Kd, 'wasm-memory');
+          const Bm = rand(rng, N * Kd, 'wasm-memory');
+          const C = rand(rng, M * N, 'wasm-memory');
+          const CRef = C.slice();
+          GEMM[name](C, A, Bm, M, N, Kd, acc);
+          GEMM_TWIN[name](CRef, A.slice(), Bm.slice(), M, N, Kd, acc);
           expect([...C], `${name} ${M}x${N}x${Kd} acc=${acc}`).toEqual([...CRef]);
         }
       }
@@ -119,7 +156,8 @@ describe('zero-sized dims', () => {
 describe('mixed placement and views', () => {
   it('works when some arrays are in WASM memory and others are not, and on subarray views', () => {
     const rng = new K.Rng(13);
-    const rows = 65, cols = 63;
+    const rows = 65;
+    const cols = 63;
     const big = rand(rng, rows * cols + 7, 'wasm-memory');
     // A view at an odd float offset: unaligned SIMD loads must still be right.
     const W = big.subarray(3, 3 + rows * cols);
@@ -146,7 +184,8 @@ describe.each(places)('gemv specialized six-row blocks (cols 64 and 512) with %s
           const W = rand(rng, rows * cols, place);
           const x = rand(rng, cols, place);
           const y0 = rand(rng, rows, place);
-          const y = copy(y0, place), yRef = y0.slice();
+          const y = copy(y0, place);
+          const yRef = y0.slice();
           K.gemv(y, W, x, rows, cols, acc);
           K.reference.gemv(yRef, W.slice(), x.slice(), rows, cols, acc);
           const bound = new Float32Array(rows);

@@ -47,7 +47,8 @@ describe('allocF32 / freeF32', () => {
     const big = K.allocF32(before / 4 + 1024);
     expect(K.wasmMemoryInfo()!.bytes).toBeGreaterThan(before);
     expect([...W]).toEqual([1, 2, 3, 4, 5, 6]);
-    const x = K.allocF32(3), y = K.allocF32(2);
+    const x = K.allocF32(3);
+    const y = K.allocF32(2);
     x.set([1, 0, -1]);
     K.gemv(y, W, x, 2, 3);
     expect([...y]).toEqual([-2, -2]);
@@ -67,7 +68,8 @@ describe('plain-memory build (fallback without SharedArrayBuffer)', () => {
       heapBase(): number;
       gemv(y: number, W: number, x: number, rows: number, cols: number, acc: number): void;
     };
-    const rows = 5, cols = 7;
+    const rows = 5;
+    const cols = 7;
     const base = Math.ceil(ex.heapBase() / 16) * 16;
     const W = new Float32Array(memory.buffer, base, rows * cols);
     const x = new Float32Array(memory.buffer, base + 4 * rows * cols, cols);

@@ -44,7 +44,8 @@ describe('Rng', () => {
       return Array.from({ length: 64 }, () => r.nextU32());
     };
     expect(seq(7)).toEqual(seq(7));
-    const a = seq(7), b = seq(8);
+    const a = seq(7);
+    const b = seq(8);
     expect(a.filter((v, i) => v === b[i]).length).toBe(0);
   });
 
@@ -62,7 +63,11 @@ describe('Rng', () => {
 
   it('uniform lies in [0, 1) and normal has mean 0, variance 1', () => {
     const r = new Rng(5);
-    let mu = 0, s = 0, n2 = 0, lo = 1, hi = 0;
+    let mu = 0;
+    let s = 0;
+    let n2 = 0;
+    let lo = 1;
+    let hi = 0;
     const N = 200000;
     for (let i = 0; i < N; i++) {
       const u = r.uniform();

@@ -21,10 +21,16 @@ function oracle(logits: Float32Array, targets: Int32Array, rows: number, cols: n
 describe('softmaxCrossEntropy', () => {
   it('matches float64 on random logits', () => {
     const rng = new K.Rng(41);
-    for (const [rows, cols] of [[1, 1], [3, 5], [7, 65], [4, 257]] as const) {
+    for (const [rows, cols] of [
+      [1, 1],
+      [3, 5],
+      [7, 65],
+      [4, 257],
+    ] as const) {
       const logits = Float32Array.from({ length: rows * cols }, () => 8 * (rng.uniform() - 0.5));
       const targets = Int32Array.from({ length: rows }, () => Math.floor(rng.uniform() * cols));
-      const d = new Float32Array(rows * cols), l = new Float32Array(rows);
+      const d = new Float32Array(rows * cols);
+      const l = new Float32Array(rows);
       const total = K.softmaxCrossEntropy(d, l, logits, targets, rows, cols);
       const o = oracle(logits, targets, rows, cols);
       expect(Math.abs(total - o.total), `total ${total} vs ${o.total}`).toBeLessThan(1e-9 * (1 + o.total));
@@ -37,7 +43,8 @@ describe('softmaxCrossEntropy', () => {
     // Row 0: [1e4, −1e4, 1e4 − 1], target 0: loss = log(1 + e^−1) analytically.
     // Row 1: [−1e4, −1e4, −1e4], target 2: loss = log 3, gradient 1/3 − onehot.
     const logits = new Float32Array([1e4, -1e4, 1e4 - 1, -1e4, -1e4, -1e4]);
-    const d = new Float32Array(6), l = new Float32Array(2);
+    const d = new Float32Array(6);
+    const l = new Float32Array(2);
     const total = K.softmaxCrossEntropy(d, l, logits, new Int32Array([0, 2]), 2, 3);
     expect(l[0]).toBeCloseTo(Math.log(1 + Math.exp(-1)), 6);
     expect(l[1]).toBeCloseTo(Math.log(3), 6);
@@ -50,24 +57,33 @@ describe('softmaxCrossEntropy', () => {
 describe('softmaxRows and logSoftmaxRows', () => {
   it('agree with float64, with each other, and with temperature scaling', () => {
     const rng = new K.Rng(42);
-    const rows = 3, cols = 65;
+    const rows = 3;
+    const cols = 65;
     const x = Float32Array.from({ length: rows * cols }, () => 10 * (rng.uniform() - 0.5));
-    const p = new Float32Array(rows * cols), lp = new Float32Array(rows * cols);
+    const p = new Float32Array(rows * cols);
+    const lp = new Float32Array(rows * cols);
     K.softmaxRows(p, x, rows, cols);
     K.logSoftmaxRows(lp, x, rows, cols);
     const o = oracle(x, new Int32Array(rows), rows, cols);
     const expected = o.grad.map((g, i) => (i % cols === 0 ? g + 1 : g));
     expect(maxDiff(p, expected)).toBeLessThan(1e-6);
     expect(maxDiff(lp.map(Math.exp), p)).toBeLessThan(1e-6);
-    const pt = new Float32Array(rows * cols), ps = new Float32Array(rows * cols);
+    const pt = new Float32Array(rows * cols);
+    const ps = new Float32Array(rows * cols);
     K.softmaxRows(pt, x, rows, cols, 0.5);
-    K.softmaxRows(ps, x.map((v) => v / 0.5), rows, cols);
+    K.softmaxRows(
+      ps,
+      x.map((v) => v / 0.5),
+      rows,
+      cols,
+    );
     expect(maxDiff(pt, ps)).toBeLessThan(1e-6);
   });
 
   it('is stable at |logit| 1e4', () => {
     const x = new Float32Array([1e4, -1e4, 1e4 - 1, 1e4]);
-    const p = new Float32Array(4), lp = new Float32Array(4);
+    const p = new Float32Array(4);
+    const lp = new Float32Array(4);
     K.softmaxRows(p, x, 1, 4);
     K.logSoftmaxRows(lp, x, 1, 4);
     const z = 2 + Math.exp(-1);
@@ -86,14 +102,29 @@ describe('elementwise kernels and reductions', () => {
 
   it('sigmoid, tanh and their derivatives from outputs', () => {
     K.sigmoid(out, x, n);
-    expect(maxDiff(out, Array.from(x, (v) => 1 / (1 + Math.exp(-v))))).toBeLessThan(1e-7);
+    expect(
+      maxDiff(
+        out,
+        Array.from(x, (v) => 1 / (1 + Math.exp(-v))),
+      ),
+    ).toBeLessThan(1e-7);
     const y = out.slice();
     K.sigmoidGrad(out, y, n);
-    expect(maxDiff(out, Array.from(x, (v) => Math.exp(-v) / (1 + Math.exp(-v)) ** 2))).toBeLessThan(1e-6);
+    expect(
+      maxDiff(
+        out,
+        Array.from(x, (v) => Math.exp(-v) / (1 + Math.exp(-v)) ** 2),
+      ),
+    ).toBeLessThan(1e-6);
     K.tanh(out, x, n);
     expect(maxDiff(out, Array.from(x, Math.tanh))).toBeLessThan(1e-7);
     K.tanhGrad(out, out.slice(), n);
-    expect(maxDiff(out, Array.from(x, (v) => 1 / Math.cosh(v) ** 2))).toBeLessThan(1e-6);
+    expect(
+      maxDiff(
+        out,
+        Array.from(x, (v) => 1 / Math.cosh(v) ** 2),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('addBias, scale, axpy, fill', () => {

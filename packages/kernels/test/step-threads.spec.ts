@@ -25,8 +25,11 @@ function stepper(kind: Kind, nX: number, H: number, seed: number) {
   const b1 = rand(rng, G * H, 'wasm-memory');
   const b2 = rand(rng, G * H, 'wasm-memory');
   const x = rand(rng, nX, 'wasm-memory');
-  const h = K.allocF32(H), c = K.allocF32(H);
-  const act = K.allocF32(G * H), p1 = K.allocF32(G * H), p2 = K.allocF32(G * H);
+  const h = K.allocF32(H);
+  const c = K.allocF32(H);
+  const act = K.allocF32(G * H);
+  const p1 = K.allocF32(G * H);
+  const p2 = K.allocF32(G * H);
   const run = (): void => {
     if (kind === 'lstm') K.lstmStep(h, c, act, p1, Wih, x, Whh, b1, nX, H);
     else if (kind === 'gru') K.gruStep(h, act, p1, p2, Wih, x, Whh, b1, b2, nX, H);
@@ -69,24 +72,36 @@ describe('shared steps are bitwise the one-thread steps', () => {
 });
 
 describe('adaptive sharing (the default) is bitwise too, alone or shared', () => {
-  it.each(['lstm', 'gru', 'rnn'] as const)('%s: 80 steps across the lone reference window and the shared ones', async (kind) => {
-    const s = stepper(kind, 64, kind === 'rnn' ? 400 : 256, 17);
-    const one = trajectory(s, 80);
-    await K.setStepThreads(2, { minWeights: 0, adaptive: true });
-    const two = trajectory(s, 80);
-    const info = K.getStepThreads();
-    expect(info.steps).toBe(80);
-    for (let t = 0; t < 80; t++) expect(two[t], `step ${t}`).toEqual(one[t]);
-  });
+  it.each(['lstm', 'gru', 'rnn'] as const)(
+    '%s: 80 steps across the lone reference window and the shared ones',
+    async (kind) => {
+      const s = stepper(kind, 64, kind === 'rnn' ? 400 : 256, 17);
+      const one = trajectory(s, 80);
+      await K.setStepThreads(2, { minWeights: 0, adaptive: true });
+      const two = trajectory(s, 80);
+      const info = K.getStepThreads();
+      expect(info.steps).toBe(80);
+      for (let t = 0; t < 80; t++) expect(two[t], `step ${t}`).toEqual(one[t]);
+    },
+  );
 });
 
 describe('shared batched products (gemmABt) are bitwise the one-thread ones', () => {
   // M = 8, 13, 66: whole four-row blocks, leftover rows, several chunks; odd N and K (= D) for the tails.
-  const cases = [8, 13, 66].flatMap((M) => [[5, 3], [67, 129], [256, 64]].flatMap(([N, D]) => [0, 1].map((acc) => ({ M, N: N!, D: D!, acc: acc === 1 }))));
+  const cases = [8, 13, 66].flatMap((M) =>
+    [
+      [5, 3],
+      [67, 129],
+      [256, 64],
+    ].flatMap(([N, D]) => [0, 1].map((acc) => ({ M, N: N!, D: D!, acc: acc === 1 }))),
+  );
   it.each(cases)('M=$M N=$N K=$D acc=$acc', async ({ M, N, D, acc }) => {
     const rng = new K.Rng(M * 1000 + N + D);
-    const A = rand(rng, M * D, 'wasm-memory'), Bm = rand(rng, N * D, 'wasm-memory'), C0 = rand(rng, M * N, 'wasm-memory');
-    const one = K.allocF32(M * N), two = K.allocF32(M * N);
+    const A = rand(rng, M * D, 'wasm-memory');
+    const Bm = rand(rng, N * D, 'wasm-memory');
+    const C0 = rand(rng, M * N, 'wasm-memory');
+    const one = K.allocF32(M * N);
+    const two = K.allocF32(M * N);
     one.set(C0);
     two.set(C0);
     K.gemmABt(one, A, Bm, M, N, D, acc);
@@ -100,9 +115,14 @@ describe('shared batched products (gemmABt) are bitwise the one-thread ones', ()
   it('the helper takes a share of the rows, its results added in exactly', async () => {
     await K.setStepThreads(2, { minWeights: 0, spinMicros: 100_000, adaptive: false });
     const rng = new K.Rng(4);
-    const M = 64, N = 512, D = 256;
-    const A = rand(rng, M * D, 'wasm-memory'), Bm = rand(rng, N * D, 'wasm-memory'), C0 = rand(rng, M * N, 'wasm-memory');
-    const one = K.allocF32(M * N), two = K.allocF32(M * N);
+    const M = 64;
+    const N = 512;
+    const D = 256;
+    const A = rand(rng, M * D, 'wasm-memory');
+    const Bm = rand(rng, N * D, 'wasm-memory');
+    const C0 = rand(rng, M * N, 'wasm-memory');
+    const one = K.allocF32(M * N);
+    const two = K.allocF32(M * N);
     const until = performance.now() + 10_000;
     do {
       await K.setStepThreads(1);
@@ -121,7 +141,9 @@ describe('shared batched products (gemmABt) are bitwise the one-thread ones', ()
   it('small batches (M < 8) stay on the calling thread', async () => {
     await K.setStepThreads(2, { minWeights: 0, adaptive: false });
     const rng = new K.Rng(1);
-    const M = 7, N = 64, D = 64;
+    const M = 7;
+    const N = 64;
+    const D = 64;
     K.gemmABt(K.allocF32(M * N), rand(rng, M * D, 'wasm-memory'), rand(rng, N * D, 'wasm-memory'), M, N, D);
     expect(K.getStepThreads().gemms).toBe(0);
   });
@@ -175,9 +197,15 @@ describe('setStepThreads', () => {
 
   it('rejects bad arguments and the js backend with clear errors', async () => {
     expect(() => K.setStepThreads(3 as 2)).toThrow(new RangeError('setStepThreads: expected 1 or 2 threads, got 3'));
-    expect(() => K.setStepThreads(2, { spinMicros: -1 })).toThrow(new RangeError('setStepThreads: spinMicros must be a non-negative integer, got -1'));
-    expect(() => K.setStepThreads(2, { minWeights: 0.5 })).toThrow(new RangeError('setStepThreads: minWeights must be a non-negative integer, got 0.5'));
-    expect(() => K.setStepThreads(2, { adaptive: 'yes' as unknown as boolean })).toThrow(new TypeError('setStepThreads: adaptive must be a boolean, got yes'));
+    expect(() => K.setStepThreads(2, { spinMicros: -1 })).toThrow(
+      new RangeError('setStepThreads: spinMicros must be a non-negative integer, got -1'),
+    );
+    expect(() => K.setStepThreads(2, { minWeights: 0.5 })).toThrow(
+      new RangeError('setStepThreads: minWeights must be a non-negative integer, got 0.5'),
+    );
+    expect(() => K.setStepThreads(2, { adaptive: 'yes' as unknown as boolean })).toThrow(
+      new TypeError('setStepThreads: adaptive must be a boolean, got yes'),
+    );
     K.setBackend('js');
     try {
       await expect(K.setStepThreads(2)).rejects.toThrow(/needs the wasm backend on a shared WebAssembly.Memory/);
@@ -189,7 +217,9 @@ describe('setStepThreads', () => {
 
   it('a process that never stops its helper still exits', () => {
     const script = fileURLToPath(new URL('./fixtures/exit-with-helper.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', script], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', script], {
+      encoding: 'utf8',
+    });
     expect(r.error, String(r.error)).toBeUndefined();
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

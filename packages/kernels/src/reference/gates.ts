@@ -45,12 +45,28 @@ export function rnnBackwardCore(dPre: Vec, dh: Vec, h: Vec, B: number, H: number
 }
 
 /** LSTM step: act = [σ(i), σ(f), tanh(g), σ(o)], c = f·cPrev + i·g, h = o·tanh(c). */
-export function lstmForward(h: Float32Array, c: Float32Array, act: Float32Array, pre: Float32Array, cPrev: Float32Array, B: number, H: number): void {
+export function lstmForward(
+  h: Float32Array,
+  c: Float32Array,
+  act: Float32Array,
+  pre: Float32Array,
+  cPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   lstmForwardCheck(h, c, act, pre, cPrev, B, H);
   lstmForwardCore(h, c, act, pre, cPrev, B, H);
 }
 
-export function lstmForwardCheck(h: Float32Array, c: Float32Array, act: Float32Array, pre: Float32Array, cPrev: Float32Array, B: number, H: number): void {
+export function lstmForwardCheck(
+  h: Float32Array,
+  c: Float32Array,
+  act: Float32Array,
+  pre: Float32Array,
+  cPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('lstmForward', B, H);
   checkG('lstmForward', 'h', h, B, H, 1);
   checkG('lstmForward', 'c', c, B, H, 1);
@@ -82,12 +98,32 @@ export function lstmForwardCore(h: Vec, c: Vec, act: Vec, pre: Vec, cPrev: Vec, 
  * LSTM step backward. dh, dc: upstream gradients w.r.t. h and c (dc from the next step, zeros at a
  * window end). Writes dPre [B×4H] and dcPrev [B×H]; act, cPrev, c are the forward's saved values.
  */
-export function lstmBackward(dPre: Float32Array, dcPrev: Float32Array, dh: Float32Array, dc: Float32Array, act: Float32Array, cPrev: Float32Array, c: Float32Array, B: number, H: number): void {
+export function lstmBackward(
+  dPre: Float32Array,
+  dcPrev: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  act: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  B: number,
+  H: number,
+): void {
   lstmBackwardCheck(dPre, dcPrev, dh, dc, act, cPrev, c, B, H);
   lstmBackwardCore(dPre, dcPrev, dh, dc, act, cPrev, c, B, H);
 }
 
-export function lstmBackwardCheck(dPre: Float32Array, dcPrev: Float32Array, dh: Float32Array, dc: Float32Array, act: Float32Array, cPrev: Float32Array, c: Float32Array, B: number, H: number): void {
+export function lstmBackwardCheck(
+  dPre: Float32Array,
+  dcPrev: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  act: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('lstmBackward', B, H);
   checkG('lstmBackward', 'dPre', dPre, B, H, 4);
   checkG('lstmBackward', 'dcPrev', dcPrev, B, H, 1);
@@ -98,12 +134,25 @@ export function lstmBackwardCheck(dPre: Float32Array, dcPrev: Float32Array, dh: 
   checkG('lstmBackward', 'c', c, B, H, 1);
 }
 
-export function lstmBackwardCore(dPre: Vec, dcPrev: Vec, dh: Vec, dc: Vec, act: Vec, cPrev: Vec, c: Vec, B: number, H: number): void {
+export function lstmBackwardCore(
+  dPre: Vec,
+  dcPrev: Vec,
+  dh: Vec,
+  dc: Vec,
+  act: Vec,
+  cPrev: Vec,
+  c: Vec,
+  B: number,
+  H: number,
+): void {
   for (let b = 0; b < B; b++) {
     const g0 = b * 4 * H;
     for (let j = 0; j < H; j++) {
       const s = b * H + j;
-      const ig = act[g0 + j]!, fg = act[g0 + H + j]!, gg = act[g0 + 2 * H + j]!, og = act[g0 + 3 * H + j]!;
+      const ig = act[g0 + j]!;
+      const fg = act[g0 + H + j]!;
+      const gg = act[g0 + 2 * H + j]!;
+      const og = act[g0 + 3 * H + j]!;
       const tc = Math.tanh(c[s]!);
       const dhv = dh[s]!;
       const dct = dc[s]! + dhv * og * (1 - tc * tc);
@@ -120,12 +169,28 @@ export function lstmBackwardCore(dPre: Vec, dcPrev: Vec, dh: Vec, dc: Vec, act: 
  * GRU reset-after step (PyTorch): r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r·hn),
  * h = (1 − z)·n + z·hPrev. xPre = W_ih x + b_ih, hPre = W_hh hPrev + b_hh, both [B×3H] [r, z, n].
  */
-export function gruForward(h: Float32Array, act: Float32Array, xPre: Float32Array, hPre: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruForward(
+  h: Float32Array,
+  act: Float32Array,
+  xPre: Float32Array,
+  hPre: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   gruForwardCheck(h, act, xPre, hPre, hPrev, B, H);
   gruForwardCore(h, act, xPre, hPre, hPrev, B, H);
 }
 
-export function gruForwardCheck(h: Float32Array, act: Float32Array, xPre: Float32Array, hPre: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruForwardCheck(
+  h: Float32Array,
+  act: Float32Array,
+  xPre: Float32Array,
+  hPre: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('gruForward', B, H);
   checkG('gruForward', 'h', h, B, H, 1);
   checkG('gruForward', 'act', act, B, H, 3);
@@ -153,12 +218,32 @@ export function gruForwardCore(h: Vec, act: Vec, xPre: Vec, hPre: Vec, hPrev: Ve
  * GRU reset-after backward. Writes dxPre, dhPre [B×3H] (gradients w.r.t. the two
  * pre-activations) and the direct part of dhPrev (z·dh); the caller adds dhPre·W_hh.
  */
-export function gruBackward(dxPre: Float32Array, dhPre: Float32Array, dhPrev: Float32Array, dh: Float32Array, act: Float32Array, hPre: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruBackward(
+  dxPre: Float32Array,
+  dhPre: Float32Array,
+  dhPrev: Float32Array,
+  dh: Float32Array,
+  act: Float32Array,
+  hPre: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   gruBackwardCheck(dxPre, dhPre, dhPrev, dh, act, hPre, hPrev, B, H);
   gruBackwardCore(dxPre, dhPre, dhPrev, dh, act, hPre, hPrev, B, H);
 }
 
-export function gruBackwardCheck(dxPre: Float32Array, dhPre: Float32Array, dhPrev: Float32Array, dh: Float32Array, act: Float32Array, hPre: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruBackwardCheck(
+  dxPre: Float32Array,
+  dhPre: Float32Array,
+  dhPrev: Float32Array,
+  dh: Float32Array,
+  act: Float32Array,
+  hPre: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('gruBackward', B, H);
   checkG('gruBackward', 'dxPre', dxPre, B, H, 3);
   checkG('gruBackward', 'dhPre', dhPre, B, H, 3);
@@ -169,12 +254,24 @@ export function gruBackwardCheck(dxPre: Float32Array, dhPre: Float32Array, dhPre
   checkG('gruBackward', 'hPrev', hPrev, B, H, 1);
 }
 
-export function gruBackwardCore(dxPre: Vec, dhPre: Vec, dhPrev: Vec, dh: Vec, act: Vec, hPre: Vec, hPrev: Vec, B: number, H: number): void {
+export function gruBackwardCore(
+  dxPre: Vec,
+  dhPre: Vec,
+  dhPrev: Vec,
+  dh: Vec,
+  act: Vec,
+  hPre: Vec,
+  hPrev: Vec,
+  B: number,
+  H: number,
+): void {
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H;
     for (let j = 0; j < H; j++) {
       const s = b * H + j;
-      const r = act[g0 + j]!, z = act[g0 + H + j]!, n = act[g0 + 2 * H + j]!;
+      const r = act[g0 + j]!;
+      const z = act[g0 + H + j]!;
+      const n = act[g0 + 2 * H + j]!;
       const dhv = dh[s]!;
       const dnPre = dhv * (1 - z) * (1 - n * n);
       const dzPre = dhv * (hPrev[s]! - n) * z * (1 - z);
@@ -194,12 +291,28 @@ export function gruBackwardCore(dxPre: Vec, dhPre: Vec, dhPrev: Vec, dh: Vec, ac
  * GRU reset-before, stage 1: r = σ(xr + hr), z = σ(xz + hz) into act's r and z blocks, and
  * rh = r·hPrev for the caller's W_hn·(r⊙h) product. xPre [B×3H] [r, z, n]; hPreRz [B×2H] [r, z].
  */
-export function gruRzForward(act: Float32Array, rh: Float32Array, xPre: Float32Array, hPreRz: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruRzForward(
+  act: Float32Array,
+  rh: Float32Array,
+  xPre: Float32Array,
+  hPreRz: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   gruRzForwardCheck(act, rh, xPre, hPreRz, hPrev, B, H);
   gruRzForwardCore(act, rh, xPre, hPreRz, hPrev, B, H);
 }
 
-export function gruRzForwardCheck(act: Float32Array, rh: Float32Array, xPre: Float32Array, hPreRz: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruRzForwardCheck(
+  act: Float32Array,
+  rh: Float32Array,
+  xPre: Float32Array,
+  hPreRz: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('gruRzForward', B, H);
   checkG('gruRzForward', 'act', act, B, H, 3);
   checkG('gruRzForward', 'rh', rh, B, H, 1);
@@ -210,9 +323,10 @@ export function gruRzForwardCheck(act: Float32Array, rh: Float32Array, xPre: Flo
 
 export function gruRzForwardCore(act: Vec, rh: Vec, xPre: Vec, hPreRz: Vec, hPrev: Vec, B: number, H: number): void {
   for (let b = 0; b < B; b++) {
-    const g0 = b * 3 * H, h0 = b * 2 * H;
+    const g0 = b * 3 * H;
+    const h0 = b * 2 * H;
     for (let j = 0; j < H; j++) {
-      const r = (sigm(xPre[g0 + j]! + hPreRz[h0 + j]!));
+      const r = sigm(xPre[g0 + j]! + hPreRz[h0 + j]!);
       act[g0 + j] = r;
       act[g0 + H + j] = sigm(xPre[g0 + H + j]! + hPreRz[h0 + H + j]!);
       rh[b * H + j] = r * hPrev[b * H + j]!;
@@ -224,12 +338,28 @@ export function gruRzForwardCore(act: Vec, rh: Vec, xPre: Vec, hPreRz: Vec, hPre
  * GRU reset-before, stage 2: n = tanh(xn + hn) into act's n block, h = (1 − z)·n + z·hPrev.
  * hn [B×H] = W_hn·(r⊙hPrev) (+ b_hn if the caller has one), computed by the caller between stages.
  */
-export function gruNForward(h: Float32Array, act: Float32Array, xPre: Float32Array, hn: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruNForward(
+  h: Float32Array,
+  act: Float32Array,
+  xPre: Float32Array,
+  hn: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   gruNForwardCheck(h, act, xPre, hn, hPrev, B, H);
   gruNForwardCore(h, act, xPre, hn, hPrev, B, H);
 }
 
-export function gruNForwardCheck(h: Float32Array, act: Float32Array, xPre: Float32Array, hn: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruNForwardCheck(
+  h: Float32Array,
+  act: Float32Array,
+  xPre: Float32Array,
+  hn: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('gruNForward', B, H);
   checkG('gruNForward', 'h', h, B, H, 1);
   checkG('gruNForward', 'act', act, B, H, 3);
@@ -254,12 +384,30 @@ export function gruNForwardCore(h: Vec, act: Vec, xPre: Vec, hn: Vec, hPrev: Vec
  * GRU reset-before, backward of stage 2 (run first). Writes dxPre's n and z blocks, dhn [B×H]
  * (the gradient w.r.t. hn, for the caller's dW_hn and drh = dhn·W_hn) and dhPrev = z·dh.
  */
-export function gruNBackward(dxPre: Float32Array, dhn: Float32Array, dhPrev: Float32Array, dh: Float32Array, act: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruNBackward(
+  dxPre: Float32Array,
+  dhn: Float32Array,
+  dhPrev: Float32Array,
+  dh: Float32Array,
+  act: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   gruNBackwardCheck(dxPre, dhn, dhPrev, dh, act, hPrev, B, H);
   gruNBackwardCore(dxPre, dhn, dhPrev, dh, act, hPrev, B, H);
 }
 
-export function gruNBackwardCheck(dxPre: Float32Array, dhn: Float32Array, dhPrev: Float32Array, dh: Float32Array, act: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruNBackwardCheck(
+  dxPre: Float32Array,
+  dhn: Float32Array,
+  dhPrev: Float32Array,
+  dh: Float32Array,
+  act: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('gruNBackward', B, H);
   checkG('gruNBackward', 'dxPre', dxPre, B, H, 3);
   checkG('gruNBackward', 'dhn', dhn, B, H, 1);
@@ -269,12 +417,22 @@ export function gruNBackwardCheck(dxPre: Float32Array, dhn: Float32Array, dhPrev
   checkG('gruNBackward', 'hPrev', hPrev, B, H, 1);
 }
 
-export function gruNBackwardCore(dxPre: Vec, dhn: Vec, dhPrev: Vec, dh: Vec, act: Vec, hPrev: Vec, B: number, H: number): void {
+export function gruNBackwardCore(
+  dxPre: Vec,
+  dhn: Vec,
+  dhPrev: Vec,
+  dh: Vec,
+  act: Vec,
+  hPrev: Vec,
+  B: number,
+  H: number,
+): void {
   for (let b = 0; b < B; b++) {
     const g0 = b * 3 * H;
     for (let j = 0; j < H; j++) {
       const s = b * H + j;
-      const z = act[g0 + H + j]!, n = act[g0 + 2 * H + j]!;
+      const z = act[g0 + H + j]!;
+      const n = act[g0 + 2 * H + j]!;
       const dhv = dh[s]!;
       const dnPre = dhv * (1 - z) * (1 - n * n);
       dxPre[g0 + H + j] = dhv * (hPrev[s]! - n) * z * (1 - z);
@@ -290,12 +448,30 @@ export function gruNBackwardCore(dxPre: Vec, dhn: Vec, dhPrev: Vec, dh: Vec, act
  * Writes dxPre's r block, dhPreRz [B×2H] [r, z] (z copied from dxPre) and adds r·drh to dhPrev;
  * the caller then adds dhPreRz·W_h{r,z}.
  */
-export function gruRzBackward(dxPre: Float32Array, dhPreRz: Float32Array, dhPrev: Float32Array, drh: Float32Array, act: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruRzBackward(
+  dxPre: Float32Array,
+  dhPreRz: Float32Array,
+  dhPrev: Float32Array,
+  drh: Float32Array,
+  act: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   gruRzBackwardCheck(dxPre, dhPreRz, dhPrev, drh, act, hPrev, B, H);
   gruRzBackwardCore(dxPre, dhPreRz, dhPrev, drh, act, hPrev, B, H);
 }
 
-export function gruRzBackwardCheck(dxPre: Float32Array, dhPreRz: Float32Array, dhPrev: Float32Array, drh: Float32Array, act: Float32Array, hPrev: Float32Array, B: number, H: number): void {
+export function gruRzBackwardCheck(
+  dxPre: Float32Array,
+  dhPreRz: Float32Array,
+  dhPrev: Float32Array,
+  drh: Float32Array,
+  act: Float32Array,
+  hPrev: Float32Array,
+  B: number,
+  H: number,
+): void {
   checkBH('gruRzBackward', B, H);
   checkG('gruRzBackward', 'dxPre', dxPre, B, H, 3);
   checkG('gruRzBackward', 'dhPreRz', dhPreRz, B, H, 2);
@@ -305,9 +481,19 @@ export function gruRzBackwardCheck(dxPre: Float32Array, dhPreRz: Float32Array, d
   checkG('gruRzBackward', 'hPrev', hPrev, B, H, 1);
 }
 
-export function gruRzBackwardCore(dxPre: Vec, dhPreRz: Vec, dhPrev: Vec, drh: Vec, act: Vec, hPrev: Vec, B: number, H: number): void {
+export function gruRzBackwardCore(
+  dxPre: Vec,
+  dhPreRz: Vec,
+  dhPrev: Vec,
+  drh: Vec,
+  act: Vec,
+  hPrev: Vec,
+  B: number,
+  H: number,
+): void {
   for (let b = 0; b < B; b++) {
-    const g0 = b * 3 * H, h0 = b * 2 * H;
+    const g0 = b * 3 * H;
+    const h0 = b * 2 * H;
     for (let j = 0; j < H; j++) {
       const s = b * H + j;
       const r = act[g0 + j]!;

@@ -1,11 +1,20 @@
 // The clean reference twin of every kernel, exported as the `reference` namespace: naive loops,
 // float64 arithmetic per element, the oracle the wasm backend is validated against.
-export { gemv, gemvT, gemmABt, gemmAtB, gemmAB, ger } from './linalg.js';
+
+export { addBias, axpy, fill, scale, sigmoid, sigmoidGrad, tanh, tanhGrad } from './elementwise.js';
 export {
-  rnnForward, rnnBackward, lstmForward, lstmBackward, gruForward, gruBackward,
-  gruRzForward, gruNForward, gruNBackward, gruRzBackward,
+  gruBackward,
+  gruForward,
+  gruNBackward,
+  gruNForward,
+  gruRzBackward,
+  gruRzForward,
+  lstmBackward,
+  lstmForward,
+  rnnBackward,
+  rnnForward,
 } from './gates.js';
-export { lstmStep, gruStep, rnnStep } from './step.js';
-export { sigmoid, tanh, sigmoidGrad, tanhGrad, addBias, scale, axpy, fill } from './elementwise.js';
-export { softmaxRows, logSoftmaxRows, softmaxCrossEntropy } from './softmax.js';
-export { sumSquares, maxAbs, dot } from './reductions.js';
+export { gemmAB, gemmABt, gemmAtB, gemv, gemvT, ger } from './linalg.js';
+export { dot, maxAbs, sumSquares } from './reductions.js';
+export { logSoftmaxRows, softmaxCrossEntropy, softmaxRows } from './softmax.js';
+export { gruStep, lstmStep, rnnStep } from './step.js';

@@ -14,7 +14,14 @@ export function gemv(y: Float32Array, W: Float32Array, x: Float32Array, rows: nu
 }
 
 /** y[cols] = W[rows×cols]ᵀ · x[rows] (acc: y += …). */
-export function gemvT(y: Float32Array, W: Float32Array, x: Float32Array, rows: number, cols: number, acc = false): void {
+export function gemvT(
+  y: Float32Array,
+  W: Float32Array,
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  acc = false,
+): void {
   checkGemv('gemvT', y, W, x, rows, cols, acc, true);
   for (let c = 0; c < cols; c++) {
     let s = acc ? y[c]! : 0;
@@ -24,7 +31,15 @@ export function gemvT(y: Float32Array, W: Float32Array, x: Float32Array, rows: n
 }
 
 /** C[M×N] = A[M×K] · Bm[N×K]ᵀ (acc: C += …). */
-export function gemmABt(C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc = false): void {
+export function gemmABt(
+  C: Float32Array,
+  A: Float32Array,
+  Bm: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  acc = false,
+): void {
   checkGemm('gemmABt', C, A, Bm, M, N, K, acc);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -36,7 +51,15 @@ export function gemmABt(C: Float32Array, A: Float32Array, Bm: Float32Array, M: n
 }
 
 /** C[M×N] = A[K×M]ᵀ · Bm[K×N] (acc: C += …). */
-export function gemmAtB(C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc = false): void {
+export function gemmAtB(
+  C: Float32Array,
+  A: Float32Array,
+  Bm: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  acc = false,
+): void {
   checkGemm('gemmAtB', C, A, Bm, M, N, K, acc);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -48,7 +71,15 @@ export function gemmAtB(C: Float32Array, A: Float32Array, Bm: Float32Array, M: n
 }
 
 /** C[M×N] = A[M×K] · Bm[K×N] (acc: C += …). */
-export function gemmAB(C: Float32Array, A: Float32Array, Bm: Float32Array, M: number, N: number, K: number, acc = false): void {
+export function gemmAB(
+  C: Float32Array,
+  A: Float32Array,
+  Bm: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  acc = false,
+): void {
   checkGemm('gemmAB', C, A, Bm, M, N, K, acc);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {

@@ -19,7 +19,7 @@ export function maxAbs(x: Float32Array, n: number): number {
   for (let i = 0; i < n; i++) {
     const a = Math.abs(x[i]!);
     // A NaN anywhere decides the answer: stop there, or a later finite value would hide it.
-    if (a !== a) return NaN;
+    if (Number.isNaN(a)) return NaN;
     if (a > m) m = a;
   }
   return m;

@@ -51,7 +51,14 @@ export function logSoftmaxRows(out: Float32Array, x: Float32Array, rows: number,
  * Fused softmax cross-entropy: lossPerRow[r] = logsumexp(logits_r) − logits_r[target_r] (nats),
  * dLogits = softmax(logits) − onehot(targets) (unscaled). Returns the float64 sum of row losses.
  */
-export function softmaxCrossEntropy(dLogits: Float32Array, lossPerRow: Float32Array, logits: Float32Array, targets: Int32Array, rows: number, cols: number): number {
+export function softmaxCrossEntropy(
+  dLogits: Float32Array,
+  lossPerRow: Float32Array,
+  logits: Float32Array,
+  targets: Int32Array,
+  rows: number,
+  cols: number,
+): number {
   const k = 'softmaxCrossEntropy';
   checkDim(k, 'rows', rows);
   checkDim(k, 'cols', cols);

@@ -5,7 +5,18 @@ import { checkDim, checkF32 } from '../validate.js';
 import { gruForwardCore, lstmForwardCore, rnnForwardCore } from './gates.js';
 import { gemv } from './linalg.js';
 
-export function lstmStepCheck(h: Float32Array, c: Float32Array, act: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+export function lstmStepCheck(
+  h: Float32Array,
+  c: Float32Array,
+  act: Float32Array,
+  pre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  b: Float32Array,
+  nX: number,
+  H: number,
+): void {
   const k = 'lstmStep';
   checkDim(k, 'nX', nX);
   checkDim(k, 'H', H);
@@ -19,7 +30,18 @@ export function lstmStepCheck(h: Float32Array, c: Float32Array, act: Float32Arra
   checkF32(k, 'b', b, 4 * H, '4*H');
 }
 
-export function lstmStepCore(h: Float32Array, c: Float32Array, act: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+export function lstmStepCore(
+  h: Float32Array,
+  c: Float32Array,
+  act: Float32Array,
+  pre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  b: Float32Array,
+  nX: number,
+  H: number,
+): void {
   pre.set(b);
   if (nX > 0) gemv(pre, Wih, x, 4 * H, nX, true);
   gemv(pre, Whh, h, 4 * H, H, true);
@@ -30,12 +52,35 @@ export function lstmStepCore(h: Float32Array, c: Float32Array, act: Float32Array
  * LSTM step, batch 1: pre = b + W_ih·x + W_hh·h [4H] (nX = 0: no input term, b already holds it),
  * act = activated gates; c = f·c + i·g and h = o·tanh(c) in place.
  */
-export function lstmStep(h: Float32Array, c: Float32Array, act: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+export function lstmStep(
+  h: Float32Array,
+  c: Float32Array,
+  act: Float32Array,
+  pre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  b: Float32Array,
+  nX: number,
+  H: number,
+): void {
   lstmStepCheck(h, c, act, pre, Wih, x, Whh, b, nX, H);
   lstmStepCore(h, c, act, pre, Wih, x, Whh, b, nX, H);
 }
 
-export function gruStepCheck(h: Float32Array, act: Float32Array, xPre: Float32Array, hPre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, bIh: Float32Array, bHh: Float32Array, nX: number, H: number): void {
+export function gruStepCheck(
+  h: Float32Array,
+  act: Float32Array,
+  xPre: Float32Array,
+  hPre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  bIh: Float32Array,
+  bHh: Float32Array,
+  nX: number,
+  H: number,
+): void {
   const k = 'gruStep';
   checkDim(k, 'nX', nX);
   checkDim(k, 'H', H);
@@ -50,7 +95,19 @@ export function gruStepCheck(h: Float32Array, act: Float32Array, xPre: Float32Ar
   checkF32(k, 'bHh', bHh, 3 * H, '3*H');
 }
 
-export function gruStepCore(h: Float32Array, act: Float32Array, xPre: Float32Array, hPre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, bIh: Float32Array, bHh: Float32Array, nX: number, H: number): void {
+export function gruStepCore(
+  h: Float32Array,
+  act: Float32Array,
+  xPre: Float32Array,
+  hPre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  bIh: Float32Array,
+  bHh: Float32Array,
+  nX: number,
+  H: number,
+): void {
   xPre.set(bIh);
   if (nX > 0) gemv(xPre, Wih, x, 3 * H, nX, true);
   hPre.set(bHh);
@@ -62,12 +119,33 @@ export function gruStepCore(h: Float32Array, act: Float32Array, xPre: Float32Arr
  * GRU reset-after step, batch 1: xPre = b_ih + W_ih·x, hPre = b_hh + W_hh·h [3H] rows [r, z, n]
  * (nX = 0: xPre = b_ih), then gruForward with h updated in place.
  */
-export function gruStep(h: Float32Array, act: Float32Array, xPre: Float32Array, hPre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, bIh: Float32Array, bHh: Float32Array, nX: number, H: number): void {
+export function gruStep(
+  h: Float32Array,
+  act: Float32Array,
+  xPre: Float32Array,
+  hPre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  bIh: Float32Array,
+  bHh: Float32Array,
+  nX: number,
+  H: number,
+): void {
   gruStepCheck(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
   gruStepCore(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
 }
 
-export function rnnStepCheck(h: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+export function rnnStepCheck(
+  h: Float32Array,
+  pre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  b: Float32Array,
+  nX: number,
+  H: number,
+): void {
   const k = 'rnnStep';
   checkDim(k, 'nX', nX);
   checkDim(k, 'H', H);
@@ -79,7 +157,16 @@ export function rnnStepCheck(h: Float32Array, pre: Float32Array, Wih: Float32Arr
   checkF32(k, 'b', b, H, 'H');
 }
 
-export function rnnStepCore(h: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+export function rnnStepCore(
+  h: Float32Array,
+  pre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  b: Float32Array,
+  nX: number,
+  H: number,
+): void {
   pre.set(b);
   if (nX > 0) gemv(pre, Wih, x, H, nX, true);
   gemv(pre, Whh, h, H, H, true);
@@ -87,7 +174,16 @@ export function rnnStepCore(h: Float32Array, pre: Float32Array, Wih: Float32Arra
 }
 
 /** tanh RNN step, batch 1: pre = b + W_ih·x + W_hh·h [H] (nX = 0: b holds the input term), h = tanh(pre) in place. */
-export function rnnStep(h: Float32Array, pre: Float32Array, Wih: Float32Array, x: Float32Array, Whh: Float32Array, b: Float32Array, nX: number, H: number): void {
+export function rnnStep(
+  h: Float32Array,
+  pre: Float32Array,
+  Wih: Float32Array,
+  x: Float32Array,
+  Whh: Float32Array,
+  b: Float32Array,
+  nX: number,
+  H: number,
+): void {
   rnnStepCheck(h, pre, Wih, x, Whh, b, nX, H);
   rnnStepCore(h, pre, Wih, x, Whh, b, nX, H);
 }
