@@ -14,7 +14,10 @@ import rnnModule from '../tools/conformance/kinds/rnn_module.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOL = 1e-4;
 const KINDS: Record<string, (f: any) => any> = {
-  rnn_cell: rnnCell, rnn_module: rnnModule, char_model: charModel, param_counts: paramCounts,
+  rnn_cell: rnnCell,
+  rnn_module: rnnModule,
+  char_model: charModel,
+  param_counts: paramCounts,
 };
 /** The computed fields each kind must report (SCHEMA.md, "The runner's output"). */
 const FIELDS: Record<string, string[]> = {
@@ -25,10 +28,14 @@ const FIELDS: Record<string, string[]> = {
 
 function fixturesIn(dir: string): { name: string; fixture: any }[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => ({
-    name: `${dir.includes('shared') ? 'shared' : 'own'}/${f}`,
-    fixture: JSON.parse(readFileSync(join(dir, f), 'utf8')),
-  })).filter(({ fixture }) => fixture.kind in KINDS);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({
+      name: `${dir.includes('shared') ? 'shared' : 'own'}/${f}`,
+      fixture: JSON.parse(readFileSync(join(dir, f), 'utf8')),
+    }))
+    .filter(({ fixture }) => fixture.kind in KINDS);
 }
 
 const isTensor = (v: any) => v !== null && typeof v === 'object' && Array.isArray(v.shape) && v.data !== undefined;
@@ -78,7 +85,9 @@ describe('PyTorch conformance (cells kinds)', () => {
           expect(r.output_layer_params).toBe(e.output_layer_params);
           // Only reset-after GRU adds parameters to the course formula: its separate b_hn (H floats).
           expect(r.project_cell_params).toBe(e.classic_cell_params + (e.mode === 'GRU' ? e.n_a : 0));
-          expect(e.pytorch_cell_params - r.project_cell_params).toBe(e.mode === 'GRU' ? 2 * e.n_a : (e.mode === 'LSTM' ? 4 : 1) * e.n_a);
+          expect(e.pytorch_cell_params - r.project_cell_params).toBe(
+            e.mode === 'GRU' ? 2 * e.n_a : (e.mode === 'LSTM' ? 4 : 1) * e.n_a,
+          );
         });
         return;
       }

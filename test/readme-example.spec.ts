@@ -18,7 +18,8 @@ describe('README example', () => {
 
   it('runs and generates the sentence it learned', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', 'examples/taste.ts'], {
-      cwd: root, encoding: 'utf8',
+      cwd: root,
+      encoding: 'utf8',
     });
     expect(out).toHaveLength(80);
     expect(out).toContain('quick brown fox');

@@ -13,9 +13,16 @@ const USAGE = `usage: npm run --silent export-torch -- CHECKPOINT OUT.json [--la
 example: npm run --silent export-torch -- charstream.ckpt model.json
          python3 tools/torch/load_export.py model.json --text "The "   # the logits from torch.nn`;
 
-let parsed: ReturnType<typeof parseArgs<{ options: { latest: { type: 'boolean' }; help: { type: 'boolean' } }; allowPositionals: true }>>;
+let parsed: ReturnType<
+  typeof parseArgs<{ options: { latest: { type: 'boolean' }; help: { type: 'boolean' } }; allowPositionals: true }>
+>;
 try {
-  parsed = parseArgs({ args: process.argv.slice(2), options: { latest: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  parsed = parseArgs({
+    args: process.argv.slice(2),
+    options: { latest: { type: 'boolean' }, help: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
 } catch (e) {
   console.error(`export-torch: ${(e as Error).message}\n${USAGE}`);
   process.exit(2);
@@ -25,15 +32,19 @@ if (parsed.values.help) {
   process.exit(0);
 }
 if (parsed.positionals.length !== 2) {
-  console.error(`export-torch: expected CHECKPOINT and OUT.json, got ${parsed.positionals.length} argument(s)\n${USAGE}`);
+  console.error(
+    `export-torch: expected CHECKPOINT and OUT.json, got ${parsed.positionals.length} argument(s)\n${USAGE}`,
+  );
   process.exit(2);
 }
-const [ckptPath, outPath] = parsed.positionals;
+const [ckptPath, outPath] = parsed.positionals as [string, string];
 try {
   const exp = exportTorch(loadCheckpoint(ckptPath), { which: parsed.values.latest ? 'latest' : 'best' });
   writeFileSync(outPath, JSON.stringify(exp));
   const n = Object.values(exp.params).reduce((s, t) => s + t.data.length, 0);
-  console.error(`export-torch: ${exp.config.mode} ${exp.config.num_layers}×${exp.config.hidden_size}, ${n} parameters → ${outPath}`);
+  console.error(
+    `export-torch: ${exp.config.mode} ${exp.config.num_layers}×${exp.config.hidden_size}, ${n} parameters → ${outPath}`,
+  );
 } catch (e) {
   console.error(`export-torch: ${(e as Error).message}`);
   process.exit(e instanceof CheckpointError || e instanceof RangeError ? 2 : 1);

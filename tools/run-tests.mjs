@@ -14,8 +14,11 @@ if (wasm.status !== 0) process.exit(wasm.status ?? 1);
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-test-'));
 const report = join(dir, 'vitest.json');
 const vitest = run(process.execPath, [
-  'node_modules/vitest/vitest.mjs', 'run',
-  '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
+  'node_modules/vitest/vitest.mjs',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
   ...process.argv.slice(2),
 ]);
 try {

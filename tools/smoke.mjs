@@ -3,7 +3,7 @@
 // command of the README's Commands table, run as written (with small budgets), in a temporary
 // folder. CI runs it before any build or test, so nothing else can have prepared the tree.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,9 @@ function step(name, args, check, input) {
   }
   if (problem) {
     failures++;
-    console.log(`FAIL ${name} (${seconds}s): ${problem}\n  npm ${args.join(' ')}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    console.log(
+      `FAIL ${name} (${seconds}s): ${problem}\n  npm ${args.join(' ')}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+    );
   } else console.log(`ok   ${name} (${seconds}s)`);
   return r;
 }
@@ -46,8 +48,14 @@ step('npm start -- --seconds 5', ['start', '--', '--seconds', '5'], (out) => {
 });
 
 // Every command's --help.
-for (const args of [['charstream', '--', '--help'], ...['demo', 'train', 'sample', 'score', 'serve'].map((c) => ['charstream', '--', c, '--help']),
-  ['train', '--', '--help'], ['export-torch', '--', '--help'], ['conformance', '--', '--help'], ['bench', '--', '--help']]) {
+for (const args of [
+  ['charstream', '--', '--help'],
+  ...['demo', 'train', 'sample', 'score', 'serve'].map((c) => ['charstream', '--', c, '--help']),
+  ['train', '--', '--help'],
+  ['export-torch', '--', '--help'],
+  ['conformance', '--', '--help'],
+  ['bench', '--', '--help'],
+]) {
   step(`npm run ${args.filter((a) => a !== '--').join(' ')}`, ['run', '--silent', ...args], (out) => {
     expect(/usage: /.test(out), 'no usage text on stdout');
     expect(!out.includes('../shared'), 'the help points outside the repository');
@@ -56,22 +64,91 @@ for (const args of [['charstream', '--', '--help'], ...['demo', 'train', 'sample
 
 // A file the user brings: any UTF-8 text (here the project's own docs).
 const text = join(dir, 'input.txt');
-writeFileSync(text, ['README.md', 'CONTRIBUTING.md', 'apps/charstream/README.md'].map((f) => readFileSync(join(root, f), 'utf8')).join('\n'));
+writeFileSync(
+  text,
+  ['README.md', 'CONTRIBUTING.md', 'apps/charstream/README.md']
+    .map((f) => readFileSync(join(root, f), 'utf8'))
+    .join('\n'),
+);
 const ckpt = join(dir, 'm.ckpt');
-step('npm run train', ['run', '--silent', 'train', '--', '--input', text, '--seconds', '4', '--hidden', '64', '--checkpoint', ckpt, '--json'], (out) => {
-  const s = JSON.parse(out.trim().split('\n').at(-1));
-  expect(s.steps > 0 && s.validation && s.validation.nats > 0, 'no validation loss in the summary');
-  expect(existsSync(ckpt), 'no checkpoint written');
-});
-step('npm run charstream -- train --input FILE', ['run', '--silent', 'charstream', '--', 'train', '--input', text, '--steps', '20', '--hidden', '32', '--checkpoint', join(dir, 'c.ckpt'), '--plot', join(dir, 'loss.svg')], () => {
-  expect(readFileSync(join(dir, 'loss.svg'), 'utf8').includes('<svg'), 'no SVG plot');
-});
-step('npm run charstream -- sample', ['run', '--silent', 'charstream', '--', 'sample', '--checkpoint', ckpt, '--prime', 'The ', '--length', '100', '--seed', '1'], (out) => {
-  expect(out.startsWith('The ') && out.endsWith('\n') && [...out].length >= 104, `not prime + 100 characters + newline: ${JSON.stringify(out)}`);
-});
-step('npm run charstream -- score', ['run', '--silent', 'charstream', '--', 'score', '--checkpoint', ckpt, '--input', '-', '--learn'], (out) => {
-  expect(/^\s+\d+\.\d{3}  The packages$/m.test(out), 'no per-line score');
-}, 'The packages\nnpm start\n');
+step(
+  'npm run train',
+  [
+    'run',
+    '--silent',
+    'train',
+    '--',
+    '--input',
+    text,
+    '--seconds',
+    '4',
+    '--hidden',
+    '64',
+    '--checkpoint',
+    ckpt,
+    '--json',
+  ],
+  (out) => {
+    const s = JSON.parse(out.trim().split('\n').at(-1));
+    expect(s.steps > 0 && s.validation && s.validation.nats > 0, 'no validation loss in the summary');
+    expect(existsSync(ckpt), 'no checkpoint written');
+  },
+);
+step(
+  'npm run charstream -- train --input FILE',
+  [
+    'run',
+    '--silent',
+    'charstream',
+    '--',
+    'train',
+    '--input',
+    text,
+    '--steps',
+    '20',
+    '--hidden',
+    '32',
+    '--checkpoint',
+    join(dir, 'c.ckpt'),
+    '--plot',
+    join(dir, 'loss.svg'),
+  ],
+  () => {
+    expect(readFileSync(join(dir, 'loss.svg'), 'utf8').includes('<svg'), 'no SVG plot');
+  },
+);
+step(
+  'npm run charstream -- sample',
+  [
+    'run',
+    '--silent',
+    'charstream',
+    '--',
+    'sample',
+    '--checkpoint',
+    ckpt,
+    '--prime',
+    'The ',
+    '--length',
+    '100',
+    '--seed',
+    '1',
+  ],
+  (out) => {
+    expect(
+      out.startsWith('The ') && out.endsWith('\n') && [...out].length >= 104,
+      `not prime + 100 characters + newline: ${JSON.stringify(out)}`,
+    );
+  },
+);
+step(
+  'npm run charstream -- score',
+  ['run', '--silent', 'charstream', '--', 'score', '--checkpoint', ckpt, '--input', '-', '--learn'],
+  (out) => {
+    expect(/^\s+\d+\.\d{3} {2}The packages$/m.test(out), 'no per-line score');
+  },
+  'The packages\nnpm start\n',
+);
 step('npm run export-torch', ['run', '--silent', 'export-torch', '--', ckpt, join(dir, 'm.json')], () => {
   const e = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
   expect(e.config.mode === 'LSTM' && e.params['rnn.weight_hh_l0'], 'not a torch state_dict export');
@@ -86,7 +163,11 @@ step('npm run example -- examples/taste.ts', ['run', '--silent', 'example', '--'
 // serve: the page and the API answer, then Ctrl-C stops it.
 await new Promise((resolve) => {
   const t0 = performance.now();
-  const child = spawn(npm, ['run', '--silent', 'charstream', '--', 'serve', '--port', '0', '--hidden', '32'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(npm, ['run', '--silent', 'charstream', '--', 'serve', '--port', '0', '--hidden', '32'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   const done = (problem) => {
     try {

@@ -1,12 +1,15 @@
 // Training bidirectional models with the trainer's Adam on their flat params/grads, for the course
 // notes' RNN types (tanh RNN, reset-before GRU, LSTM): a many-to-many tagger whose labels lie in the
 // future (a unidirectional twin cannot learn them) and a many-to-one classifier, both poolings.
-import { describe, expect, it } from 'vitest';
+
+import { SequenceClassifier, SequenceTagger } from '@rxrnn/bidirectional';
 import { Rng } from '@rxrnn/kernels';
 import { Adam } from '@rxrnn/trainer';
-import { SequenceClassifier, SequenceTagger } from '@rxrnn/bidirectional';
+import { describe, expect, it } from 'vitest';
 
-const V = 4, T = 10, B = 16;
+const V = 4;
+const T = 10;
+const B = 16;
 type Trainable = { paramCount(): number; params: Float32Array; grads: Float32Array; zeroGrads(): void };
 
 /** Fresh random windows of ids [T·B] from `rng`. */
@@ -16,8 +19,9 @@ const futureTags = (ids: Int32Array) => ids.map((_, r) => ids[Math.min(Math.floo
 /** Label of window b: its first token. */
 const firstTokens = (ids: Int32Array) => ids.slice(0, B);
 
-function fit(model: Trainable, steps: number, lossAndGrad: (ids: Int32Array) => void, seed: number) {
-  const rng = new Rng(seed), adam = new Adam(model.paramCount());
+function trainFor(model: Trainable, steps: number, lossAndGrad: (ids: Int32Array) => void, seed: number) {
+  const rng = new Rng(seed);
+  const adam = new Adam(model.paramCount());
   for (let s = 0; s < steps; s++) {
     model.zeroGrads();
     lossAndGrad(windowIds(rng));
@@ -29,14 +33,20 @@ function accuracy(pred: Int32Array, want: Int32Array): number {
   return pred.reduce((n, p, i) => n + (p === want[i] ? 1 : 0), 0) / want.length;
 }
 
-const kinds = [['rnn', undefined], ['gru', 'reset-before'], ['lstm', undefined]] as const;
+const kinds = [
+  ['rnn', undefined],
+  ['gru', 'reset-before'],
+  ['lstm', undefined],
+] as const;
 
-describe('bidirectional models learn with the trainer\'s Adam', () => {
+describe("bidirectional models learn with the trainer's Adam", () => {
   for (const [cell, gruVariant] of kinds) {
     it(`many-to-many tagger (${cell}${gruVariant ? ` ${gruVariant}` : ''}): labels two steps in the future`, () => {
-      const make = (directions: 1 | 2) => new SequenceTagger({ cell, gruVariant, vocabSize: V, hidden: 12, classes: V, directions, seed: 1 });
-      const bi = make(2), uni = make(1);
-      for (const m of [bi, uni]) fit(m, 250, (ids) => m.lossAndGrad(ids, futureTags(ids), T, B), 2);
+      const make = (directions: 1 | 2) =>
+        new SequenceTagger({ cell, gruVariant, vocabSize: V, hidden: 12, classes: V, directions, seed: 1 });
+      const bi = make(2);
+      const uni = make(1);
+      for (const m of [bi, uni]) trainFor(m, 250, (ids) => m.lossAndGrad(ids, futureTags(ids), T, B), 2);
       const test = windowIds(new Rng(99));
       const biAcc = accuracy(bi.predict(test, T, B), futureTags(test));
       const uniAcc = accuracy(uni.predict(test, T, B), futureTags(test));
@@ -47,10 +57,20 @@ describe('bidirectional models learn with the trainer\'s Adam', () => {
 
     for (const pool of ['final', 'mean'] as const) {
       it(`many-to-one classifier (${cell}${gruVariant ? ` ${gruVariant}` : ''}, ${pool} pooling): the window's first token`, () => {
-        const m = new SequenceClassifier({ cell, gruVariant, vocabSize: V, input: 'embedding', embeddingDim: 8, hidden: 12, classes: V, pool, seed: 1 });
+        const m = new SequenceClassifier({
+          cell,
+          gruVariant,
+          vocabSize: V,
+          input: 'embedding',
+          embeddingDim: 8,
+          hidden: 12,
+          classes: V,
+          pool,
+          seed: 1,
+        });
         const test = windowIds(new Rng(98));
         const before = accuracy(m.predict(test, T, B), firstTokens(test));
-        fit(m, 200, (ids) => m.lossAndGrad(ids, firstTokens(ids), T, B), 3);
+        trainFor(m, 200, (ids) => m.lossAndGrad(ids, firstTokens(ids), T, B), 3);
         const after = accuracy(m.predict(test, T, B), firstTokens(test));
         expect(after).toBeGreaterThan(0.9);
         expect(after).toBeGreaterThan(before);

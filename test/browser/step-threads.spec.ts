@@ -5,16 +5,17 @@
 // error. Skipped with a message when /usr/bin/chromium is absent, except under CI.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const mustRun = haveChromium || Boolean(process.env.CI);
-if (!mustRun) console.warn(`browser step-threads test skipped: ${CHROMIUM} not found (install it: apt-get install chromium)`);
+if (!mustRun)
+  console.warn(`browser step-threads test skipped: ${CHROMIUM} not found (install it: apt-get install chromium)`);
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -59,7 +60,8 @@ describe.skipIf(!mustRun)('setStepThreads in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`CI is set but ${CHROMIUM} is missing: CI must install Debian's chromium package`);
+    if (!haveChromium)
+      throw new Error(`CI is set but ${CHROMIUM} is missing: CI must install Debian's chromium package`);
     const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
     const built = await esbuild.build({
       stdin: { contents: PAGE_SCRIPT, resolveDir: ROOT, loader: 'js' },
@@ -71,11 +73,14 @@ describe.skipIf(!mustRun)('setStepThreads in Chromium', () => {
       logLevel: 'silent',
     });
     const js = built.outputFiles[0]!.text;
-    const html = '<!doctype html><meta charset="utf-8"><title>step threads</title><script type="module" src="page.js"></script>';
+    const html =
+      '<!doctype html><meta charset="utf-8"><title>step threads</title><script type="module" src="page.js"></script>';
     server = createServer((req, res) => {
       // /isolated/ is served cross-origin isolated (SharedArrayBuffer available), /plain/ is not.
       const isolated = req.url?.startsWith('/isolated/');
-      const headers: Record<string, string> = isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
+      const headers: Record<string, string> = isolated
+        ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+        : {};
       if (req.url?.endsWith('/page.js')) res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' }).end(js);
       else if (req.url?.endsWith('/')) res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end(html);
       else res.writeHead(404).end();
@@ -84,7 +89,15 @@ describe.skipIf(!mustRun)('setStepThreads in Chromium', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -98,7 +111,9 @@ describe.skipIf(!mustRun)('setStepThreads in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${base}${path}`);
-    await page.waitForFunction(() => (self as unknown as { result?: unknown }).result !== undefined, null, { timeout: 0 });
+    await page.waitForFunction(() => (self as unknown as { result?: unknown }).result !== undefined, null, {
+      timeout: 0,
+    });
     const r = (await page.evaluate(() => (self as unknown as { result: unknown }).result)) as Record<string, unknown>;
     await page.close();
     expect(errors).toEqual([]);

@@ -4,32 +4,44 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointError, loadCheckpoint, trainOffline } from '@rxrnn/trainer/node';
+import { afterAll, describe, expect, it } from 'vitest';
 import { markovChain } from './markov.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-resume-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const text = markovChain({ alphabet: 'abcdef', order: 2, seed: 3, sharpness: 2 }).sample(20_000, 4);
 const vocab = Vocabulary.fromText(text).chars;
-const opts = { batchSize: 8, bptt: 32, evalEvery: 7, valFraction: 0.05, lr: 3e-3, schedule: { kind: 'exponential', gamma: 0.99, warmupSteps: 5 } } as const;
+const opts = {
+  batchSize: 8,
+  bptt: 32,
+  evalEvery: 7,
+  valFraction: 0.05,
+  lr: 3e-3,
+  schedule: { kind: 'exponential', gamma: 0.99, warmupSteps: 5 },
+} as const;
 const model = () => new CharModel({ cell: 'lstm', vocab, hidden: 32, layers: 2, embeddingDim: 8, seed: 12 });
 
 describe('resume through checkpoint files', () => {
   it.each([1, 2] as const)('N+M straight == N, save, load, M (bitwise; threads %i)', async (threads) => {
-    const N = 40, M = 45; // crosses an epoch boundary (76 windows per epoch)
+    const N = 40;
+    const M = 45; // crosses an epoch boundary (76 windows per epoch)
     const straight = await trainOffline({ model: model(), text, ...opts, threads, maxSteps: N + M });
     const path = join(dir, `resume-${threads}.ckpt`);
     await trainOffline({ model: model(), text, ...opts, threads, maxSteps: N, checkpointPath: path });
     const resumed = await trainOffline({ text, resume: loadCheckpoint(path), maxSteps: N + M, checkpointPath: path });
-    const a = straight.checkpoint.params, b = resumed.checkpoint.params;
+    const a = straight.checkpoint.params;
+    const b = resumed.checkpoint.params;
     expect(resumed.steps).toBe(N + M);
-    expect(Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(a.buffer, a.byteOffset, a.byteLength))).toBe(true);
+    expect(
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
+    ).toBe(true);
     // The interrupted run also evaluated at step N (evaluation never changes the trajectory), so its
     // best is the minimum over a superset of the straight run's evaluations.
     expect(resumed.checkpoint.training.evalEvery).toBe(7);
     expect(resumed.bestVal!.nats).toBeLessThanOrEqual(straight.bestVal!.nats);
-    const vals = (h: typeof straight.checkpoint.history) => h.filter((r) => r.valLoss !== undefined && r.step !== N).map((r) => [r.step, r.valLoss]);
+    const vals = (h: typeof straight.checkpoint.history) =>
+      h.filter((r) => r.valLoss !== undefined && r.step !== N).map((r) => [r.step, r.valLoss]);
     expect(vals(resumed.checkpoint.history)).toEqual(vals(straight.checkpoint.history));
     expect(loadCheckpoint(path).counters.step).toBe(N + M);
   });
@@ -46,8 +58,12 @@ describe('damaged checkpoint files', () => {
       return p;
     };
     const flipped = Buffer.from(good);
-    flipped[Math.floor(flipped.length * 0.6)] ^= 0x10;
-    for (const p of [bad('trunc.ckpt', good.subarray(0, good.length - 100)), bad('flip.ckpt', flipped), bad('text.ckpt', Buffer.from('hello, not a checkpoint'))]) {
+    flipped[Math.floor(flipped.length * 0.6)]! ^= 0x10;
+    for (const p of [
+      bad('trunc.ckpt', good.subarray(0, good.length - 100)),
+      bad('flip.ckpt', flipped),
+      bad('text.ckpt', Buffer.from('hello, not a checkpoint')),
+    ]) {
       expect(() => loadCheckpoint(p)).toThrow(CheckpointError);
     }
     // Resuming into a differently-shaped model is refused too.
@@ -66,7 +82,7 @@ describe('the Markov oracle', () => {
     const counts = new Map<string, number[]>();
     for (let i = 2; i < s.length; i++) {
       const row = counts.get(s.slice(i - 2, i)) ?? [0, 0, 0, 0];
-      row['abcd'.indexOf(s[i])]++;
+      row['abcd'.indexOf(s[i]!)]!++;
       counts.set(s.slice(i - 2, i), row);
     }
     let H = 0;

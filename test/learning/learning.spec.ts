@@ -1,14 +1,31 @@
 // Learning tests: the trainer + cells actually learn. Oracles: ln(V) for an untrained model, a
 // perplexity bound for memorisation, and the exact entropy rate of a seeded Markov chain.
 // All fast (≈ 30 s); the 10-minute tinyshakespeare quality run is in train-cli.spec.ts (RXRNN_LONG=1).
-import { CharModel, Vocabulary, type CharModelConfig } from '@rxrnn/cells';
-import { describe, expect, it } from 'vitest';
+import { CharModel, type CharModelConfig, Vocabulary } from '@rxrnn/cells';
 import { createOfflineTrainer, OfflineTrainer, trainOffline } from '@rxrnn/trainer/node';
+import { describe, expect, it } from 'vitest';
 import { markovChain } from './markov.js';
 
 // Deterministic pseudo-text: words drawn by an LCG, so there is something to memorise.
 function pseudoText(n: number, seed: number): string {
-  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'far', 'away', 'from', 'home', 'while', 'it', 'rained'];
+  const words = [
+    'the',
+    'cat',
+    'sat',
+    'on',
+    'a',
+    'mat',
+    'and',
+    'dog',
+    'ran',
+    'far',
+    'away',
+    'from',
+    'home',
+    'while',
+    'it',
+    'rained',
+  ];
   let s = seed >>> 0;
   let out = '';
   while (out.length < n) {
@@ -45,7 +62,13 @@ describe('memorisation', () => {
     const text = pseudoText(10_000, 42);
     const vocab = Vocabulary.fromText(text).chars;
     const model = new CharModel({ cell: 'lstm', vocab, hidden: 128, embeddingDim: 32, seed: 1 });
-    const tr = await createOfflineTrainer(model, text, { batchSize: 16, bptt: 64, lr: 5e-3, valFraction: 0, evalEvery: 0 });
+    const tr = await createOfflineTrainer(model, text, {
+      batchSize: 16,
+      bptt: 64,
+      lr: 5e-3,
+      valFraction: 0,
+      evalEvery: 0,
+    });
     // Training perplexity over the most recent epoch's windows (their summed losses / predictions).
     const perEpoch = Math.floor(tr.train.length / (16 * 64));
     const recent: { sum: number; n: number }[] = [];
@@ -55,7 +78,8 @@ describe('memorisation', () => {
       const r = tr.trainStep();
       recent.push({ sum: r.loss.nats * r.loss.count, n: r.loss.count });
       if (recent.length > perEpoch) recent.shift();
-      if (recent.length >= perEpoch) ppl = Math.exp(recent.reduce((a, x) => a + x.sum, 0) / recent.reduce((a, x) => a + x.n, 0));
+      if (recent.length >= perEpoch)
+        ppl = Math.exp(recent.reduce((a, x) => a + x.sum, 0) / recent.reduce((a, x) => a + x.n, 0));
     }
     expect(ppl).toBeLessThanOrEqual(1.1);
   });
@@ -65,7 +89,13 @@ describe('a source of known entropy', () => {
   it('validation bits/char come within 0.05 of the exact entropy rate of a 2nd-order Markov chain', async () => {
     const chain = markovChain({ alphabet: 'abcd', order: 2, seed: 5, sharpness: 3 });
     const text = chain.sample(120_000, 9);
-    const model = new CharModel({ cell: 'gru', vocab: [...'abcd'], hidden: 48, embeddingDim: 8, seed: 2 } as CharModelConfig);
+    const model = new CharModel({
+      cell: 'gru',
+      vocab: [...'abcd'],
+      hidden: 48,
+      embeddingDim: 8,
+      seed: 2,
+    } as CharModelConfig);
     const summary = await trainOffline({
       model,
       text,
@@ -78,7 +108,9 @@ describe('a source of known entropy', () => {
       maxSteps: 350,
     });
     const bpc = summary.bestVal!.bpc;
-    console.log(`markov: entropy rate ${chain.entropyRate.toFixed(4)} bits/char, validation ${bpc.toFixed(4)} bits/char`);
+    console.log(
+      `markov: entropy rate ${chain.entropyRate.toFixed(4)} bits/char, validation ${bpc.toFixed(4)} bits/char`,
+    );
     // The model cannot beat the source (beyond sampling noise of the 12k held-out chars).
     expect(chain.entropyRate).toBeGreaterThan(0.8);
     expect(bpc).toBeGreaterThan(chain.entropyRate - 0.05);

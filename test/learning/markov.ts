@@ -34,13 +34,13 @@ export function markovChain(o: { alphabet: string; order: number; seed: number; 
   let pi = new Float64Array(C).fill(1 / C);
   for (let it = 0; it < 10_000; it++) {
     const next = new Float64Array(C);
-    for (let c = 0; c < C; c++) for (let x = 0; x < A; x++) next[(c * A + x) % C] += pi[c] * table[c][x];
-    const delta = next.reduce((m, v, i) => Math.max(m, Math.abs(v - pi[i])), 0);
+    for (let c = 0; c < C; c++) for (let x = 0; x < A; x++) next[(c * A + x) % C]! += pi[c]! * table[c]![x]!;
+    const delta = next.reduce((m, v, i) => Math.max(m, Math.abs(v - pi[i]!)), 0);
     pi = next;
     if (delta < 1e-15) break;
   }
   let H = 0;
-  for (let c = 0; c < C; c++) for (const p of table[c]) H -= pi[c] * p * Math.log2(p);
+  for (let c = 0; c < C; c++) for (const p of table[c]!) H -= pi[c]! * p * Math.log2(p);
   return {
     alphabet: o.alphabet,
     order: o.order,
@@ -53,7 +53,7 @@ export function markovChain(o: { alphabet: string; order: number; seed: number; 
       for (let i = 0; i < n; i++) {
         let u = r();
         let x = 0;
-        while (x < A - 1 && u >= table[c][x]) u -= table[c][x++];
+        while (x < A - 1 && u >= table[c]![x]!) u -= table[c]![x++]!;
         out += o.alphabet[x];
         c = (c * A + x) % C;
       }

@@ -11,9 +11,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const ENTRY: Record<string, string[]> = { train: ['apps/charstream/src/main.ts', 'train'], 'export-torch': ['tools/export-torch.ts'] };
+const ENTRY: Record<string, string[]> = {
+  train: ['apps/charstream/src/main.ts', 'train'],
+  'export-torch': ['tools/export-torch.ts'],
+};
 const run = (script: string, args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', ...ENTRY[script]!, ...args], { cwd: root, encoding: 'utf8' });
+  spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', ...ENTRY[script]!, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
 
 describe('npm run train / export-torch', () => {
   it('trains for a time budget and prints a JSON summary last; export-torch writes the torch layout', () => {
@@ -21,7 +27,19 @@ describe('npm run train / export-torch', () => {
     const text = 'the cat sat on the mat and the dog ran far away from home. '.repeat(300);
     writeFileSync(input, text);
     const ckpt = join(dir, 'm.ckpt');
-    const r = run('train', ['--input', input, '--seconds', '3', '--checkpoint', ckpt, '--json', '--hidden', '32', '--threads', '1']);
+    const r = run('train', [
+      '--input',
+      input,
+      '--seconds',
+      '3',
+      '--checkpoint',
+      ckpt,
+      '--json',
+      '--hidden',
+      '32',
+      '--threads',
+      '1',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary.validation.nats).toBeGreaterThan(0);
@@ -34,7 +52,13 @@ describe('npm run train / export-torch', () => {
     const e = run('export-torch', [ckpt, out]);
     expect(e.status, e.stderr).toBe(0);
     const exp = JSON.parse(readFileSync(out, 'utf8'));
-    expect(exp.config).toMatchObject({ mode: 'LSTM', hidden_size: 32, num_layers: 1, input: 'embedding', embedding_dim: 64 });
+    expect(exp.config).toMatchObject({
+      mode: 'LSTM',
+      hidden_size: 32,
+      num_layers: 1,
+      input: 'embedding',
+      embedding_dim: 64,
+    });
     expect(exp.params['rnn.weight_hh_l0'].shape).toEqual([128, 32]);
   });
 
@@ -47,7 +71,9 @@ describe('npm run train / export-torch', () => {
     expect(badValue.stderr).toMatch(/--hidden "big", expected an integer/);
     const missing = run('train', ['--input', join(dir, 'nope.txt')]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr.trim().split('\n')).toEqual([`charstream train: cannot read --input ${join(dir, 'nope.txt')}: ENOENT`]);
+    expect(missing.stderr.trim().split('\n')).toEqual([
+      `charstream train: cannot read --input ${join(dir, 'nope.txt')}: ENOENT`,
+    ]);
     const exp = run('export-torch', [join(dir, 'nope.ckpt'), join(dir, 'o.json')]);
     expect(exp.status).toBe(2);
     expect(exp.stderr).toMatch(/export-torch: checkpoint: cannot read file/);
@@ -57,10 +83,20 @@ describe('npm run train / export-torch', () => {
   it.runIf(process.env.RXRNN_LONG === '1' && existsSync(corpus))(
     'RXRNN_LONG: the defaults reach validation loss ≤ 1.60 nats/char on tinyshakespeare in 600 s',
     () => {
-      const r = run('train', ['--input', corpus, '--seconds', '600', '--checkpoint', join(dir, 'shakespeare.ckpt'), '--json']);
+      const r = run('train', [
+        '--input',
+        corpus,
+        '--seconds',
+        '600',
+        '--checkpoint',
+        join(dir, 'shakespeare.ckpt'),
+        '--json',
+      ]);
       expect(r.status, r.stderr).toBe(0);
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-      console.log(`tinyshakespeare: val ${summary.validation.nats} nats/char, ${summary.tokens} chars, ${summary.charsPerSecond} chars/s`);
+      console.log(
+        `tinyshakespeare: val ${summary.validation.nats} nats/char, ${summary.tokens} chars, ${summary.charsPerSecond} chars/s`,
+      );
       expect(summary.validation.nats).toBeLessThanOrEqual(1.6);
     },
   );

@@ -5,7 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from '../../tools/pack/browser.mjs';
 import { ensureBuilt, publishablePackages } from '../../tools/pack/workspace.mjs';
 
-interface BundleReport { ok: boolean; errors: string[]; warnings: string[]; nodeImports: string[]; inputs: string[]; bytes: number }
+interface BundleReport {
+  ok: boolean;
+  errors: string[];
+  warnings: string[];
+  nodeImports: string[];
+  inputs: string[];
+  bytes: number;
+}
 
 const names: string[] = publishablePackages().map((p: { name: string }) => p.name);
 
@@ -29,7 +36,9 @@ describe('browser bundle (esbuild, platform browser)', () => {
     expect(r.nodeImports).toEqual([]);
     expect(r.errors).toEqual([]);
     expect(r.ok).toBe(true);
-    const rxjsRoots = new Set(r.inputs.filter((f) => f.includes('node_modules/rxjs/')).map((f) => f.slice(0, f.indexOf('node_modules/rxjs/'))));
+    const rxjsRoots = new Set(
+      r.inputs.filter((f) => f.includes('node_modules/rxjs/')).map((f) => f.slice(0, f.indexOf('node_modules/rxjs/'))),
+    );
     expect([...rxjsRoots]).toEqual(['']);
     expect(r.bytes).toBeGreaterThan(0);
   });

@@ -9,12 +9,17 @@ const online: boolean = await npmRegistryReachable();
 
 describe('installed tarballs', () => {
   it('install with rxjs into a fresh project and run from ESM, CommonJS and tsc NodeNext', async (ctx) => {
-    if (!online) ctx.skip('registry.npmjs.org is unreachable: the consumer project cannot install rxjs (CI has the network)');
+    if (!online)
+      ctx.skip('registry.npmjs.org is unreachable: the consumer project cannot install rxjs (CI has the network)');
     const result = await checkInstalledTarballs();
 
-    expect(result.tarballs.map((t: { name: string }) => t.name).sort()).toEqual(
-      ['@rxrnn/bidirectional', '@rxrnn/cells', '@rxrnn/clipping', '@rxrnn/kernels', '@rxrnn/trainer'],
-    );
+    expect(result.tarballs.map((t: { name: string }) => t.name).sort()).toEqual([
+      '@rxrnn/bidirectional',
+      '@rxrnn/cells',
+      '@rxrnn/clipping',
+      '@rxrnn/kernels',
+      '@rxrnn/trainer',
+    ]);
     // rxjs is a peer: the consumer's one copy serves every package.
     expect(result.rxjsCopies).toEqual(['node_modules/rxjs']);
     for (const kind of ['esm', 'cjs'] as const) {

@@ -8,8 +8,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkPackContents, inspectPackage } from '../../tools/pack/contents.mjs';
 import { publishablePackages } from '../../tools/pack/workspace.mjs';
 
-interface Result { name: string; files: string[]; problems: string[] }
-interface Pkg { name: string; version: string; dir: string; manifest: Record<string, any> }
+interface Result {
+  name: string;
+  files: string[];
+  problems: string[];
+}
+interface Pkg {
+  name: string;
+  version: string;
+  dir: string;
+  manifest: Record<string, any>;
+}
 
 const pkgs: Pkg[] = publishablePackages();
 let results: Result[] = [];
@@ -20,9 +29,13 @@ beforeAll(async () => {
 
 describe('npm pack contents', () => {
   it('covers the five packages', () => {
-    expect(pkgs.map((p) => p.name).sort()).toEqual(
-      ['@rxrnn/bidirectional', '@rxrnn/cells', '@rxrnn/clipping', '@rxrnn/kernels', '@rxrnn/trainer'],
-    );
+    expect(pkgs.map((p) => p.name).sort()).toEqual([
+      '@rxrnn/bidirectional',
+      '@rxrnn/cells',
+      '@rxrnn/clipping',
+      '@rxrnn/kernels',
+      '@rxrnn/trainer',
+    ]);
     expect(results.map((r) => r.name).sort()).toEqual(pkgs.map((p) => p.name).sort());
   });
 
@@ -30,14 +43,17 @@ describe('npm pack contents', () => {
     it(`${pkg.name} ships its build, README, LICENSE and package.json, and nothing else`, () => {
       const r = results.find((x) => x.name === pkg.name)!;
       expect(r.problems).toEqual([]);
-      for (const f of ['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'package.json']) expect(r.files).toContain(f);
+      for (const f of ['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'package.json'])
+        expect(r.files).toContain(f);
       for (const f of r.files) expect(f).toMatch(/^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/);
     });
 
     it(`${pkg.name} declares what consumers need to install it`, () => {
       const m = pkg.manifest;
       expect(m.license).toBe('MIT');
-      expect(readFileSync(join(pkg.dir, 'LICENSE'), 'utf8')).toMatch(/MIT License[\s\S]*Copyright \(c\) 2026 rxrnn contributors/);
+      expect(readFileSync(join(pkg.dir, 'LICENSE'), 'utf8')).toMatch(
+        /MIT License[\s\S]*Copyright \(c\) 2026 rxrnn contributors/,
+      );
       expect(m.publishConfig?.access).toBe('public');
       expect(m.private).toBeUndefined();
       expect(m.type).toBe('module');
@@ -66,32 +82,50 @@ describe('the content checker itself', () => {
         mkdirSync(dirname(join(dir, f)), { recursive: true });
         writeFileSync(join(dir, f), text);
       };
-      write('dist/index.js', "import { a } from './a.js';\nimport pad from 'left-pad';\nimport { of } from 'rxjs';\nexport const x = [a, pad, of];\n//# sourceMappingURL=index.js.map\n");
+      write(
+        'dist/index.js',
+        "import { a } from './a.js';\nimport pad from 'left-pad';\nimport { of } from 'rxjs';\nexport const x = [a, pad, of];\n//# sourceMappingURL=index.js.map\n",
+      );
       write('dist/index.spec.js', "import { it } from 'vitest';\n");
       write('dist/helpers.js', '// Test-only: fixtures for the specs.\nexport {};\n');
       const manifest = {
-        name: '@rxrnn/fake', version: '0.1.0', peerDependencies: { rxjs: '^7.8.0' },
+        name: '@rxrnn/fake',
+        version: '0.1.0',
+        peerDependencies: { rxjs: '^7.8.0' },
         exports: { '.': { '@rxrnn/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' } },
       };
-      const problems: string[] = inspectPackage({ name: manifest.name, dir, manifest }, {
-        files: ['package.json', 'LICENSE', 'src/index.ts', 'dist/index.js', 'dist/index.spec.js', 'dist/helpers.js',
-          'dist/tsconfig.lib.tsbuildinfo', 'dist/index.js.map'].map((path) => ({ path })),
-      });
-      expect(problems.sort()).toEqual([
-        'dist/index.js has a sourceMappingURL to a map that is not shipped',
-        'dist/index.js imports ./a.js, which is not in the tarball',
-        'dist/index.js imports left-pad, which is not a dependency or peerDependency',
-        'dist/index.spec.js imports vitest, which is not a dependency or peerDependency',
-        'exports...types → ./dist/index.d.ts, which is not in the tarball',
-        'missing README.md',
-        'missing dist/index.d.ts',
-        'ships dist/helpers.js: its header says it is test-only',
-        'ships dist/index.js.map: a source map (sources are not shipped)',
-        'ships dist/index.spec.js: a spec/test file',
-        'ships dist/tsconfig.lib.tsbuildinfo: a tsbuildinfo',
-        'ships src/index.ts: TypeScript source (src/ is not shipped)',
-        'ships src/index.ts: a TypeScript source file',
-      ].sort());
+      const problems: string[] = inspectPackage(
+        { name: manifest.name, dir, manifest },
+        {
+          files: [
+            'package.json',
+            'LICENSE',
+            'src/index.ts',
+            'dist/index.js',
+            'dist/index.spec.js',
+            'dist/helpers.js',
+            'dist/tsconfig.lib.tsbuildinfo',
+            'dist/index.js.map',
+          ].map((path) => ({ path })),
+        },
+      );
+      expect(problems.sort()).toEqual(
+        [
+          'dist/index.js has a sourceMappingURL to a map that is not shipped',
+          'dist/index.js imports ./a.js, which is not in the tarball',
+          'dist/index.js imports left-pad, which is not a dependency or peerDependency',
+          'dist/index.spec.js imports vitest, which is not a dependency or peerDependency',
+          'exports...types → ./dist/index.d.ts, which is not in the tarball',
+          'missing README.md',
+          'missing dist/index.d.ts',
+          'ships dist/helpers.js: its header says it is test-only',
+          'ships dist/index.js.map: a source map (sources are not shipped)',
+          'ships dist/index.spec.js: a spec/test file',
+          'ships dist/tsconfig.lib.tsbuildinfo: a tsbuildinfo',
+          'ships src/index.ts: TypeScript source (src/ is not shipped)',
+          'ships src/index.ts: a TypeScript source file',
+        ].sort(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

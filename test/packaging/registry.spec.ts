@@ -9,7 +9,8 @@ const online: boolean = await npmRegistryReachable();
 
 describe('registry round trip', () => {
   it('publishes every package to a local verdaccio with nx release publish and installs them back', async (ctx) => {
-    if (!online) ctx.skip('registry.npmjs.org is unreachable: verdaccio cannot proxy rxjs for the install (CI has the network)');
+    if (!online)
+      ctx.skip('registry.npmjs.org is unreachable: verdaccio cannot proxy rxjs for the install (CI has the network)');
     const { published, resolved, esm } = await registryRoundTrip();
 
     for (const p of publishablePackages() as { name: string; version: string }[]) {

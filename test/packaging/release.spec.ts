@@ -7,14 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { pinnedWorkspaceDependencies, releaseInClone } from '../../tools/pack/release.mjs';
 import { npmRegistryReachable, publishablePackages } from '../../tools/pack/workspace.mjs';
 
-interface Pkg { name: string; version: string; manifest: { dependencies?: Record<string, string> } }
+interface Pkg {
+  name: string;
+  version: string;
+  manifest: { dependencies?: Record<string, string> };
+}
 
 const hasGit = spawnSync('git', ['--version']).status === 0;
 const online: boolean = await npmRegistryReachable();
 const pkgs: Pkg[] = publishablePackages();
 
 const bump = (v: string, kind: 'minor' | 'patch') => {
-  const [major, minor, patch] = v.split('.').map(Number);
+  const [major, minor, patch] = v.split('.').map(Number) as [number, number, number];
   return kind === 'minor' ? `${major}.${minor + 1}.0` : `${major}.${minor}.${patch + 1}`;
 };
 
@@ -27,7 +31,10 @@ describe('nx release', () => {
 
   it('versions packages independently from conventional commits, updates dependents, writes changelogs and tags', async (ctx) => {
     if (!hasGit) ctx.skip('git is not installed: the release check commits and tags in a clone');
-    if (!online) ctx.skip('registry.npmjs.org is unreachable: the release refreshes package-lock.json with npm (CI has the network)');
+    if (!online)
+      ctx.skip(
+        'registry.npmjs.org is unreachable: the release refreshes package-lock.json with npm (CI has the network)',
+      );
     const r = await releaseInClone();
 
     const expected: Record<string, string> = {};
@@ -41,12 +48,17 @@ describe('nx release', () => {
       expect(r.dependencies[p.name], p.name).toEqual(Object.fromEntries(deps.map((d) => [d, expected[d]])));
     }
 
-    expect(r.changelogs['@rxrnn/kernels']).toMatch(new RegExp(`^## ${expected['@rxrnn/kernels'].replace(/\./g, '\\.')} [\\s\\S]*Features[\\s\\S]*\\*\\*kernels:\\*\\* a feature for the release check`));
+    expect(r.changelogs['@rxrnn/kernels']).toMatch(
+      new RegExp(
+        `^## ${expected['@rxrnn/kernels']!.replace(/\./g, '\\.')} [\\s\\S]*Features[\\s\\S]*\\*\\*kernels:\\*\\* a feature for the release check`,
+      ),
+    );
     expect(r.changelogs['@rxrnn/clipping']).toMatch(/Fixes[\s\S]*\*\*clipping:\*\* a fix for the release check/);
     expect(r.changelogs['@rxrnn/cells']).toMatch(/Updated @rxrnn\/kernels to/);
 
     // Only the release projects (and the lockfile) change: not the app, not the bench.
-    for (const f of r.changedFiles) expect(f).toMatch(/^(packages\/[a-z]+\/(package\.json|CHANGELOG\.md)|package-lock\.json)$/);
+    for (const f of r.changedFiles)
+      expect(f).toMatch(/^(packages\/[a-z]+\/(package\.json|CHANGELOG\.md)|package-lock\.json)$/);
     expect(r.subject).toBe('chore(release): publish');
   });
 });

@@ -2,7 +2,7 @@
 // deliberately broken operator below trips the check written to catch it.
 import { bufferCount, delay, filter, map, Observable, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { rxChecklist, type RxChecklistCase } from './rx-checklist.js';
+import { type RxChecklistCase, rxChecklist } from './rx-checklist.js';
 
 const double = (): OperatorFunction<number, number> =>
   map((x) => {
@@ -31,18 +31,23 @@ const pairSums = (): OperatorFunction<number, number> => (source) =>
 
 describe('rxChecklist', () => {
   for (const [name, check] of Object.entries(rxChecklist(base))) it(`passes a correct operator: ${name}`, check);
-  for (const [name, check] of Object.entries(rxChecklist({ ...base, make: pairSums, inputs: [1, 2, 3, 4], perOutput: 2, expected: [3, 7] }))) {
+  for (const [name, check] of Object.entries(
+    rxChecklist({ ...base, make: pairSums, inputs: [1, 2, 3, 4], perOutput: 2, expected: [3, 7] }),
+  )) {
     it(`passes a correct per-window operator: ${name}`, check);
   }
   // delay() queues whatever a synchronous source pushes, so that check is not for it.
   const later = () => (source: Observable<number>) => source.pipe(double(), delay(1));
   for (const [name, check] of Object.entries(rxChecklist({ ...base, make: later, asynchronous: true }))) {
-    if (name !== 'stops a synchronous source on unsubscribe') it(`passes a correct asynchronous operator: ${name}`, check);
+    if (name !== 'stops a synchronous source on unsubscribe')
+      it(`passes a correct asynchronous operator: ${name}`, check);
   }
 
   it('catches wrong values', async () => {
     const checks = rxChecklist({ ...base, expected: [2, 4, 7] });
-    await expect(checks['emits the expected values, never mutates them afterwards, and completes']!()).rejects.toThrow(/value 2 is 6, expected 7/);
+    await expect(checks['emits the expected values, never mutates them afterwards, and completes']!()).rejects.toThrow(
+      /value 2 is 6, expected 7/,
+    );
   });
 
   it('catches state kept in the factory instead of per subscription', async () => {
@@ -64,8 +69,15 @@ describe('rxChecklist', () => {
       });
     };
     const f = (v: number): Float32Array => Float32Array.of(v);
-    const checks = rxChecklist({ make: reuse, inputs: [f(1), f(2)], expected: [f(2), f(4)], bad: { input: f(NaN), message: /finite/ } });
-    await expect(checks['emits the expected values, never mutates them afterwards, and completes']!()).rejects.toThrow(/changed after emission|value 0/);
+    const checks = rxChecklist({
+      make: reuse,
+      inputs: [f(1), f(2)],
+      expected: [f(2), f(4)],
+      bad: { input: f(NaN), message: /finite/ },
+    });
+    await expect(checks['emits the expected values, never mutates them afterwards, and completes']!()).rejects.toThrow(
+      /changed after emission|value 0/,
+    );
   });
 
   it('catches an operator that swallows errors and drops its upstream subscription', async () => {
@@ -74,7 +86,9 @@ describe('rxChecklist', () => {
         source.subscribe({ next: (x) => s.next(2 * x), error: () => undefined, complete: () => s.complete() });
       });
     const checks = rxChecklist({ ...base, make: leaky });
-    await expect(checks['forwards an error from the source (dropping a partial window)']!()).rejects.toThrow(/expected the source's error/);
+    await expect(checks['forwards an error from the source (dropping a partial window)']!()).rejects.toThrow(
+      /expected the source's error/,
+    );
     await expect(checks['errors the stream on a bad input, naming what was expected']!()).rejects.toThrow();
     await expect(checks['stops on early unsubscribe']!()).rejects.toThrow(/still subscribed/);
     await expect(checks['does not break unsubscription chains']!()).rejects.toThrow(/did not reach the source/);

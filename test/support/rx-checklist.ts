@@ -3,7 +3,7 @@
 //   for (const [name, check] of Object.entries(rxChecklist({...}))) it(name, check);
 // It covers operators with one output per input, one per window of `perOutput` inputs, outputs
 // compared by a custom `equal`, and operators that emit on a later macrotask (`asynchronous`).
-import { defer, EMPTY, from, mergeMap, NEVER, Observable, of, Subject, take, type OperatorFunction } from 'rxjs';
+import { defer, EMPTY, from, mergeMap, NEVER, Observable, type OperatorFunction, of, Subject, take } from 'rxjs';
 
 /** One operator under the checklist. `E` is what `expected` holds (default: outputs themselves). */
 export interface RxChecklistCase<I, O, E = O> {
@@ -42,7 +42,9 @@ export function rxChecklist<I, O, E = O>(c: RxChecklistCase<I, O, E>): Record<st
   const equal = c.equal ?? (deepEqual as (got: O, want: E) => boolean);
   const fresh = c.fresh ?? ((x: I) => x);
   if (c.inputs.length < 2 * w || c.expected.length < 2) {
-    throw new RangeError(`rxChecklist: ${c.inputs.length} inputs and ${c.expected.length} expected, need inputs for at least 2 outputs (${2 * w})`);
+    throw new RangeError(
+      `rxChecklist: ${c.inputs.length} inputs and ${c.expected.length} expected, need inputs for at least 2 outputs (${2 * w})`,
+    );
   }
   const feed = (s: { next: (x: I) => void }, xs: readonly I[]) => xs.forEach((x) => s.next(fresh(x)));
   const firstOutput = c.inputs.slice(0, w);
@@ -80,13 +82,21 @@ export function rxChecklist<I, O, E = O>(c: RxChecklistCase<I, O, E>): Record<st
       check(r.error === undefined, `unexpected error: ${String(r.error)}`);
       check(r.completed, 'did not complete');
       expectValues(r.values, c.expected, 'output');
-      check(r.values.every((v, i) => deepEqual(v, r.copies[i])), 'emitted values changed after emission');
+      check(
+        r.values.every((v, i) => deepEqual(v, r.copies[i])),
+        'emitted values changed after emission',
+      );
     },
     'gives every subscription its own state (cold)': async () => {
       const piped = defer(() => from(c.inputs.map(fresh))).pipe(c.make());
       const first: Run<O> = { values: [], copies: [], error: undefined, completed: false };
       const second: Run<O> = { ...first, values: [] };
-      for (const r of [first, second]) piped.subscribe({ next: (v) => r.values.push(v), error: (e) => (r.error = e), complete: () => (r.completed = true) });
+      for (const r of [first, second])
+        piped.subscribe({
+          next: (v) => r.values.push(v),
+          error: (e) => (r.error = e),
+          complete: () => (r.completed = true),
+        });
       await ended(first);
       await ended(second);
       expectValues(first.values, c.expected, 'first subscription');
@@ -112,7 +122,10 @@ export function rxChecklist<I, O, E = O>(c: RxChecklistCase<I, O, E>): Record<st
       subject.next(c.bad.input);
       feed(subject, c.inputs.slice(w));
       await ended(r);
-      check(r.error instanceof RangeError || r.error instanceof TypeError, `error ${String(r.error)}, expected a RangeError or TypeError`);
+      check(
+        r.error instanceof RangeError || r.error instanceof TypeError,
+        `error ${String(r.error)}, expected a RangeError or TypeError`,
+      );
       const msg = (r.error as Error).message;
       check(c.bad.message.test(msg), `error message "${msg}" does not match ${String(c.bad.message)}`);
       check(!r.completed, 'completed after the error');
@@ -130,7 +143,9 @@ export function rxChecklist<I, O, E = O>(c: RxChecklistCase<I, O, E>): Record<st
         return NEVER.subscribe(s);
       });
       let events = 0;
-      const sub = never.pipe(c.make()).subscribe({ next: () => events++, error: () => events++, complete: () => events++ });
+      const sub = never
+        .pipe(c.make())
+        .subscribe({ next: () => events++, error: () => events++, complete: () => events++ });
       await settle();
       check(active && events === 0, 'expected silence from a never-emitting source');
       sub.unsubscribe();
@@ -154,7 +169,13 @@ export function rxChecklist<I, O, E = O>(c: RxChecklistCase<I, O, E>): Record<st
         return () => (tornDown = true);
       });
       const values: O[] = [];
-      const sub = source.pipe(mergeMap((x) => of(x)), c.make(), mergeMap((x) => of(x))).subscribe((v) => values.push(v));
+      const sub = source
+        .pipe(
+          mergeMap((x) => of(x)),
+          c.make(),
+          mergeMap((x) => of(x)),
+        )
+        .subscribe((v) => values.push(v));
       await until(() => values.length >= 1);
       check(!tornDown, 'source torn down too early');
       expectValues(values, c.expected.slice(0, 1), 'values through the chain');
@@ -175,7 +196,10 @@ export function rxChecklist<I, O, E = O>(c: RxChecklistCase<I, O, E>): Record<st
       synchronous.pipe(c.make(), take(2)).subscribe({ complete: () => (done = true), error: () => (done = true) });
       await until(() => done);
       const want = slack ? `${2 * w} to ${2 * w + slack}` : `${2 * w}`;
-      check(produced >= 2 * w && produced <= 2 * w + slack, `the source produced ${produced} values, expected it to stop after ${want}`);
+      check(
+        produced >= 2 * w && produced <= 2 * w + slack,
+        `the source produced ${produced} values, expected it to stop after ${want}`,
+      );
     },
   };
 }
@@ -191,7 +215,8 @@ function isTyped(v: unknown): v is Float32Array {
 function deepCopy<T>(v: T): T {
   if (isTyped(v)) return v.slice() as T;
   if (Array.isArray(v)) return v.map(deepCopy) as T;
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepCopy(x)])) as T;
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepCopy(x)])) as T;
   return v;
 }
 
@@ -208,7 +233,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
   }
   return Object.is(a, b);
 }
@@ -219,6 +247,9 @@ function show(v: unknown): string {
     return `[${a.slice(0, 6).join(', ')}${a.length > 6 ? `, … (${a.length})` : ''}]`;
   }
   if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${show(x)}`).join(', ')}}`;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${show(x)}`)
+      .join(', ')}}`;
   return String(v);
 }

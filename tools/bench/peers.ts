@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ratios, textTable } from './peers/report.js';
-import { loadNow, machine, type Machine } from './peers/machine.js';
+import { loadNow, type Machine, machine } from './peers/machine.js';
 import { median, round } from './peers/measure.js';
-import { IMPLS, UNIT, WORKLOADS, type Impl, type PeerRecord, type Workload } from './peers/workloads.js';
+import { ratios, textTable } from './peers/report.js';
+import { IMPLS, type Impl, type PeerRecord, UNIT, WORKLOADS, type Workload } from './peers/workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -27,12 +27,18 @@ export function parseArgs(args: string[]): PeersOptions {
     if (i < 0) return undefined;
     const v = args[i + 1];
     if (!v || v.startsWith('--')) throw new RangeError(`peers: ${flag} needs a comma-separated list`);
-    return v.split(',').map((s) => s.trim()).filter(Boolean);
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   };
   const workloads = (list('--only')?.map((w) => w.toUpperCase()) ?? [...WORKLOADS]) as Workload[];
   const impls = (list('--impls') ?? [...IMPLS]) as Impl[];
-  for (const w of workloads) if (!WORKLOADS.includes(w)) throw new RangeError(`peers: unknown workload ${w}, expected one of ${WORKLOADS.join(',')}`);
-  for (const m of impls) if (!IMPLS.includes(m)) throw new RangeError(`peers: unknown impl ${m}, expected one of ${IMPLS.join(',')}`);
+  for (const w of workloads)
+    if (!WORKLOADS.includes(w))
+      throw new RangeError(`peers: unknown workload ${w}, expected one of ${WORKLOADS.join(',')}`);
+  for (const m of impls)
+    if (!IMPLS.includes(m)) throw new RangeError(`peers: unknown impl ${m}, expected one of ${IMPLS.join(',')}`);
   const quick = args.includes('--quick');
   const rounds = Number(list('--rounds')?.[0] ?? (quick ? 1 : 3));
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`peers: --rounds must be a positive integer`);
@@ -44,19 +50,31 @@ function runChild(impl: Impl, workload: Workload, quick: boolean, onRecord: (r: 
   const timeoutMs = (quick ? 4 : 20) * 60_000;
   return new Promise((resolve) => {
     // process.execArgv carries tsx's loader and the @rxrnn/source condition to the child.
-    const child = spawn(process.execPath, [...process.execArgv, join(here, 'peers', 'child.ts'), impl, workload, quick ? '1' : '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, join(here, 'peers', 'child.ts'), impl, workload, quick ? '1' : '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     let got = 0;
     const fail = (error: string): void =>
-      onRecord({ suite: 'peers', impl, workload, cell: 'lstm', hidden: 0, form: 'process', unit: UNIT[workload], error });
+      onRecord({
+        suite: 'peers',
+        impl,
+        workload,
+        cell: 'lstm',
+        hidden: 0,
+        form: 'process',
+        unit: UNIT[workload],
+        error,
+      });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      let nl: number;
-      while ((nl = out.indexOf('\n')) >= 0) {
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
         const line = out.slice(0, nl).trim();
         out = out.slice(nl + 1);
         if (!line.startsWith('{')) continue;
@@ -90,17 +108,17 @@ function runChild(impl: Impl, workload: Workload, quick: boolean, onRecord: (r: 
 function merge(rs: PeerRecord[]): PeerRecord {
   const ok = rs.filter((r) => r.samples?.length);
   const failed = rs.filter((r) => r.error);
-  if (!ok.length) return rs[rs.length - 1];
+  if (!ok.length) return rs[rs.length - 1]!;
   const samples = ok.flatMap((r) => r.samples!);
   const merged: PeerRecord = {
-    ...ok[0],
+    ...ok[0]!,
     value: round(median(samples)),
     min: Math.min(...samples),
     max: Math.max(...samples),
     runs: samples.length,
     samples,
   };
-  if (failed.length) merged.notes = `${merged.notes ?? ''}; failed in ${failed.length} round(s): ${failed[0].error}`;
+  if (failed.length) merged.notes = `${merged.notes ?? ''}; failed in ${failed.length} round(s): ${failed[0]!.error}`;
   return merged;
 }
 
@@ -140,11 +158,15 @@ export default async function peers(args: string[]): Promise<void> {
   meta.machine.seconds = Math.round((Date.now() - t0) / 1000);
   const rs = ratios(records);
   if (opts.json) {
-    for (const r of [...records, ...rs, meta]) process.stdout.write(JSON.stringify(r) + '\n');
+    for (const r of [...records, ...rs, meta]) process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
   const m = meta.machine;
-  console.log(`${m.cpu}, ${m.nproc} cores, Node ${m.node}, load average ${m.loadavg.join(' ')} at start, ${(m.loadavgEnd ?? []).join(' ')} at the end, ${m.date}\n`);
+  console.log(
+    `${m.cpu}, ${m.nproc} cores, Node ${m.node}, load average ${m.loadavg.join(' ')} at start, ${(m.loadavgEnd ?? []).join(' ')} at the end, ${m.date}\n`,
+  );
   console.log(textTable(records));
-  console.log(`\n"rxrnn x": how many times faster rxrnn's fastest form is than that row (${opts.quick ? '--quick: indicative only' : 'median of runs'}).`);
+  console.log(
+    `\n"rxrnn x": how many times faster rxrnn's fastest form is than that row (${opts.quick ? '--quick: indicative only' : 'median of runs'}).`,
+  );
 }

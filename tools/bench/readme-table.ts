@@ -4,10 +4,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, runPeers } from './peers.js';
-import { loadNow, machine, type Machine } from './peers/machine.js';
+import { loadNow, type Machine, machine } from './peers/machine.js';
 import { markdownTable } from './peers/report.js';
 import type { PeerRecord } from './peers/workloads.js';
+import { parseArgs, runPeers } from './peers.js';
 
 const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
 const START = '<!-- bench:peers:start -->';
@@ -29,7 +29,10 @@ function fromFile(path: string): { records: PeerRecord[]; machine?: Machine } {
 export function section(records: PeerRecord[], m: Machine): string {
   const notMeasured = records
     .filter((r) => r.error || r.skipped)
-    .map((r) => `- ${r.impl}, workload ${r.workload}${r.hidden ? ` (${r.cell}-${r.hidden})` : ''}, ${r.form}: ${r.error ? `error: ${r.error}` : r.skipped}`);
+    .map(
+      (r) =>
+        `- ${r.impl}, workload ${r.workload}${r.hidden ? ` (${r.cell}-${r.hidden})` : ''}, ${r.form}: ${r.error ? `error: ${r.error}` : r.skipped}`,
+    );
   return [
     START,
     '### Speed against the JavaScript peers',
@@ -42,10 +45,10 @@ export function section(records: PeerRecord[], m: Machine): string {
     'rule). C: LSTM forward over a [T = 64, B = 64, n_x = 64] window. D: `generate()` from a',
     '2-layer LSTM-256 char model, sampling included. rxrnn runs each workload on one thread and,',
     'where it can use a second, on two (forms named `…-2t`: `setStepThreads(2)` of `@rxrnn/kernels`',
-    'for steps, the trainer\'s second thread for B). Each cell is the fastest form of that library on',
+    "for steps, the trainer's second thread for B). Each cell is the fastest form of that library on",
     'those threads (forms named in small type; `tools/bench/README.md` describes them); values are',
     'medians of several runs. The speed-ups compare like with like: rxrnn on one thread against',
-    'TF.js WASM (one thread), and rxrnn\'s fastest form against TF.js\'s threaded WASM build.',
+    "TF.js WASM (one thread), and rxrnn's fastest form against TF.js's threaded WASM build.",
     '',
     markdownTable(records),
     '',
@@ -53,7 +56,9 @@ export function section(records: PeerRecord[], m: Machine): string {
     `Measured ${m.date.slice(0, 10)} with \`${m.command}\` on ${m.cpu}, ${m.nproc} cores, Node ${m.node}` +
       ` (1/5/15-min load average ${m.loadavg.join(', ')} at the start${m.loadavgEnd ? `, ${m.loadavgEnd.join(', ')} at the end` : ''}:` +
       ' a shared machine, so expect noise)' +
-      (m.seconds ? `; the run took ${m.seconds < 120 ? `${m.seconds} s` : `${Math.round(m.seconds / 60)} min`}.` : '.') +
+      (m.seconds
+        ? `; the run took ${m.seconds < 120 ? `${m.seconds} s` : `${Math.round(m.seconds / 60)} min`}.`
+        : '.') +
       (m.quick ? ' This was a `--quick` smoke run: indicative only.' : ''),
     'Regenerate with `npm run --silent bench -- readme-table` (or pass a saved `peers --json` output).',
     END,

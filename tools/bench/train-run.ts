@@ -22,9 +22,22 @@ export async function timeTrainRun<R>(
   run: TrainRun,
   time: (updates: (n: number) => void, trainer: OfflineTrainer) => Promise<R>,
 ): Promise<{ measured: R; params: number }> {
-  const model = new CharModel({ cell: run.cell, vocab: run.vocab, hidden: run.hidden, embeddingDim: B.E, layers: 1, seed: 1 });
+  const model = new CharModel({
+    cell: run.cell,
+    vocab: run.vocab,
+    hidden: run.hidden,
+    embeddingDim: B.E,
+    layers: 1,
+    seed: 1,
+  });
   const tr = await createOfflineTrainer(model, run.text, {
-    batchSize: B.batch, bptt: B.T, optimizer: { kind: 'adam' }, lr: B.lr, maxGradNorm: B.clip, evalEvery: 0, threads: run.threads,
+    batchSize: B.batch,
+    bptt: B.T,
+    optimizer: { kind: 'adam' },
+    lr: B.lr,
+    maxGradNorm: B.clip,
+    evalEvery: 0,
+    threads: run.threads,
   });
   try {
     const measured = await time((n) => {

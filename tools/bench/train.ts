@@ -24,7 +24,7 @@ function corpus(): string {
 
 function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 }
 
 export default async function train(args: string[]): Promise<void> {
@@ -64,7 +64,11 @@ export default async function train(args: string[]): Promise<void> {
         seconds: Number(elapsed.toFixed(3)),
         chars_per_sec: Math.round(measured.tokens / elapsed),
       };
-      console.log(json ? JSON.stringify(rec) : `${cell}-${hidden} threads=${threads} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`);
+      console.log(
+        json
+          ? JSON.stringify(rec)
+          : `${cell}-${hidden} threads=${threads} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`,
+      );
     }
   }
 }

@@ -38,7 +38,7 @@ const handler = join(here, 'kinds', `${kind.replace(/[^a-z_]/g, '')}.ts`);
 if (!existsSync(handler)) fail(`unsupported fixture kind "${kind}"`);
 const mod = (await import(handler)) as { default: (fixture: unknown) => unknown };
 try {
-  process.stdout.write(JSON.stringify({ kind, ...(mod.default(fixture) as object) }) + '\n');
+  process.stdout.write(`${JSON.stringify({ kind, ...(mod.default(fixture) as object) })}\n`);
 } catch (err) {
   fail((err as Error).message);
 }

@@ -8,8 +8,8 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, ensureBuilt, publishablePackages, withWorkspaceLock } from './workspace.mjs';
 import { isBuiltin } from './contents.mjs';
+import { ensureBuilt, publishablePackages, ROOT, withWorkspaceLock } from './workspace.mjs';
 
 const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
 
@@ -45,25 +45,35 @@ export async function bundleForBrowser({ packages, build = true } = {}) {
   const format = (m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`;
   let result;
   try {
-    result = await withWorkspaceLock(() => esbuild.build({
-      stdin: { contents: browserEntry(packages), resolveDir: ROOT, sourcefile: 'browser-entry.mjs', loader: 'js' },
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      target: 'es2022',
-      external: [],
-      absWorkingDir: ROOT,
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    }));
+    result = await withWorkspaceLock(() =>
+      esbuild.build({
+        stdin: { contents: browserEntry(packages), resolveDir: ROOT, sourcefile: 'browser-entry.mjs', loader: 'js' },
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        target: 'es2022',
+        external: [],
+        absWorkingDir: ROOT,
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      }),
+    );
   } catch (err) {
     if (!Array.isArray(err.errors)) throw err;
-    return { ok: false, errors: err.errors.map(format), warnings: (err.warnings ?? []).map(format), nodeImports: nodeImportsOf(err.errors), inputs: [], bytes: 0 };
+    return {
+      ok: false,
+      errors: err.errors.map(format),
+      warnings: (err.warnings ?? []).map(format),
+      nodeImports: nodeImportsOf(err.errors),
+      inputs: [],
+      bytes: 0,
+    };
   }
   const nodeImports = [];
   for (const [file, input] of Object.entries(result.metafile.inputs)) {
-    for (const imp of input.imports) if (imp.external || isBuiltin(imp.path)) nodeImports.push(`${file} imports ${imp.path}`);
+    for (const imp of input.imports)
+      if (imp.external || isBuiltin(imp.path)) nodeImports.push(`${file} imports ${imp.path}`);
   }
   const errors = result.errors.map(format);
   return {

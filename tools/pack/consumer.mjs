@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, cleanEnv, npm, run } from './workspace.mjs';
+import { cleanEnv, npm, ROOT, run } from './workspace.mjs';
 
 const CONSUMERS = join(dirname(fileURLToPath(import.meta.url)), 'consumers');
 export const RXJS_RANGE = '^7.8.0';
@@ -34,7 +34,12 @@ export async function withTempDir(prefix, fn) {
  * registry (e.g. a local verdaccio); `userconfig` is the npmrc npm reads instead of ~/.npmrc.
  */
 export async function installConsumer(dir, { dependencies, registry, userconfig, timeoutMs = 150_000 }) {
-  const manifest = { name: 'rxrnn-consumer', version: '0.0.0', private: true, dependencies: { rxjs: RXJS_RANGE, ...dependencies } };
+  const manifest = {
+    name: 'rxrnn-consumer',
+    version: '0.0.0',
+    private: true,
+    dependencies: { rxjs: RXJS_RANGE, ...dependencies },
+  };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const args = ['install', '--no-audit', '--no-fund', '--no-update-notifier', '--prefer-offline', '--loglevel=error'];
   if (registry) args.push('--registry', registry);
@@ -49,9 +54,13 @@ export function npmEnv({ userconfig } = {}) {
 
 /** Copies the consumer sources into `dir`. */
 export function writeConsumers(dir) {
-  for (const f of ['scenario.cjs', 'esm.mjs', 'cjs.cjs', 'typed.mts', 'typed-require.cts']) copyFileSync(join(CONSUMERS, f), join(dir, f));
+  for (const f of ['scenario.cjs', 'esm.mjs', 'cjs.cjs', 'typed.mts', 'typed-require.cts'])
+    copyFileSync(join(CONSUMERS, f), join(dir, f));
   // The repo's @types/node stands in for the one a Node TypeScript project would install.
-  const tsconfig = readFileSync(join(CONSUMERS, 'tsconfig.json'), 'utf8').replace('__TYPE_ROOTS__', join(ROOT, 'node_modules', '@types'));
+  const tsconfig = readFileSync(join(CONSUMERS, 'tsconfig.json'), 'utf8').replace(
+    '__TYPE_ROOTS__',
+    join(ROOT, 'node_modules', '@types'),
+  );
   writeFileSync(join(dir, 'tsconfig.json'), tsconfig);
 }
 
@@ -69,6 +78,10 @@ export async function runNodeConsumer(dir, file) {
 /** Type-checks the TypeScript consumers with the repo's tsc; resolves with tsc's output. */
 export async function typecheckConsumer(dir) {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const { stdout } = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir, env: npmEnv(), timeoutMs: 120_000 });
+  const { stdout } = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], {
+    cwd: dir,
+    env: npmEnv(),
+    timeoutMs: 120_000,
+  });
   return stdout;
 }

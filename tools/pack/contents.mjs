@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, ensureBuilt, packAll, publishablePackages } from './workspace.mjs';
+import { ensureBuilt, packAll, publishablePackages, ROOT } from './workspace.mjs';
 
 const ts = createRequire(join(ROOT, 'package.json'))('typescript');
 
@@ -25,7 +25,11 @@ export const FORBIDDEN = [
 const BUILTINS = new Set(builtinModules);
 
 /** Package name of a bare specifier ('@scope/name/sub' → '@scope/name'). */
-const packageOf = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 export const isBuiltin = (spec) => spec.startsWith('node:') || BUILTINS.has(packageOf(spec));
 
 /** The problems of one package given its dry-run report; empty when it is publishable. */
@@ -65,7 +69,8 @@ export function inspectPackage(pkg, report) {
   for (const f of files) {
     if (!/\.(m|c)?js$|\.d\.(m|c)?ts$/.test(f)) continue;
     const text = readFileSync(join(pkg.dir, f), 'utf8');
-    if (/^\s*\/\/# sourceMappingURL=/m.test(text)) problems.push(`${f} has a sourceMappingURL to a map that is not shipped`);
+    if (/^\s*\/\/# sourceMappingURL=/m.test(text))
+      problems.push(`${f} has a sourceMappingURL to a map that is not shipped`);
     if (/^\/\/[^\n]*test-only/i.test(text.slice(0, 400))) problems.push(`ships ${f}: its header says it is test-only`);
     const info = ts.preProcessFile(text, true, true);
     for (const ref of info.typeReferenceDirectives) {
@@ -92,7 +97,12 @@ export async function checkPackContents() {
   return pkgs.map((pkg) => {
     const report = reports.find((r) => r.name === pkg.name);
     if (!report) return { name: pkg.name, files: [], problems: ['npm pack reported nothing for it'] };
-    return { name: pkg.name, files: report.files.map((f) => f.path), size: report.size, problems: inspectPackage(pkg, report) };
+    return {
+      name: pkg.name,
+      files: report.files.map((f) => f.path),
+      size: report.size,
+      problems: inspectPackage(pkg, report),
+    };
   });
 }
 

@@ -39,7 +39,14 @@ export async function checkInstalledTarballs({ log = () => {} } = {}) {
       const esm = await timed('esm', () => runNodeConsumer(dir, 'esm.mjs'));
       const cjs = await timed('cjs', () => runNodeConsumer(dir, 'cjs.cjs'));
       const tsc = await timed('tsc', () => typecheckConsumer(dir));
-      return { tarballs: reports.map((r) => ({ name: r.name, version: r.version, size: r.size, files: r.entryCount })), rxjsCopies, esm, cjs, tsc, timings };
+      return {
+        tarballs: reports.map((r) => ({ name: r.name, version: r.version, size: r.size, files: r.entryCount })),
+        rxjsCopies,
+        esm,
+        cjs,
+        tsc,
+        timings,
+      };
     });
   });
 }

@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installConsumer, npmEnv, runNodeConsumer, withTempDir, writeConsumers } from './consumer.mjs';
-import { NPM_REGISTRY, ROOT, ensureBuilt, nx, publishablePackages, stepTimer, withWorkspaceLock } from './workspace.mjs';
+import {
+  ensureBuilt,
+  NPM_REGISTRY,
+  nx,
+  publishablePackages,
+  ROOT,
+  stepTimer,
+  withWorkspaceLock,
+} from './workspace.mjs';
 
 const VERDACCIO = join(ROOT, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
 
@@ -94,7 +102,9 @@ export async function startRegistry({ readyTimeoutMs = 60_000 } = {}) {
     writeFileSync(npmrc, `registry=${url}/\n//127.0.0.1:${port}/:_authToken=fake\n`);
 
     child = spawn(process.execPath, [VERDACCIO, '--config', config, '--listen', `127.0.0.1:${port}`], {
-      cwd: dir, env: npmEnv(), stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+      env: npmEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -109,7 +119,8 @@ export async function startRegistry({ readyTimeoutMs = 60_000 } = {}) {
       } catch {
         // Not listening yet.
       }
-      if (Date.now() > deadline) throw new Error(`verdaccio did not answer on ${url} within ${readyTimeoutMs} ms:\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`verdaccio did not answer on ${url} within ${readyTimeoutMs} ms:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     return { url, port, dir, npmrc, stop, log: () => output };
@@ -124,10 +135,22 @@ export async function startRegistry({ readyTimeoutMs = 60_000 } = {}) {
  * disk, no versioning step, so no commits or tags) and resolves with nx's output.
  */
 export async function publishAll(registry) {
-  const { stdout, stderr } = await withWorkspaceLock(() => nx(
-    ['release', 'publish', '--registry', registry.url, '--tag', 'latest', '--first-release', '--skip-sync', '--outputStyle=static'],
-    { env: npmEnv({ userconfig: registry.npmrc }), timeoutMs: 180_000 },
-  ));
+  const { stdout, stderr } = await withWorkspaceLock(() =>
+    nx(
+      [
+        'release',
+        'publish',
+        '--registry',
+        registry.url,
+        '--tag',
+        'latest',
+        '--first-release',
+        '--skip-sync',
+        '--outputStyle=static',
+      ],
+      { env: npmEnv({ userconfig: registry.npmrc }), timeoutMs: 180_000 },
+    ),
+  );
   return `${stdout}\n${stderr}`;
 }
 
@@ -144,13 +167,19 @@ export async function registryRoundTrip({ log = () => {} } = {}) {
     for (const p of publishablePackages()) {
       const res = await fetch(`${registry.url}/${p.name.replace('/', '%2f')}`);
       const doc = res.ok ? await res.json() : null;
-      published[p.name] = { version: p.version, latest: doc?.['dist-tags']?.latest ?? null, versions: Object.keys(doc?.versions ?? {}) };
+      published[p.name] = {
+        version: p.version,
+        latest: doc?.['dist-tags']?.latest ?? null,
+        versions: Object.keys(doc?.versions ?? {}),
+      };
     }
     /** @type {Record<string, string>} */
     const resolved = {};
     const esm = await withTempDir('rxrnn-registry-consumer-', async (dir) => {
       const dependencies = Object.fromEntries(publishablePackages().map((p) => [p.name, p.version]));
-      await timed('install', () => installConsumer(dir, { dependencies, registry: `${registry.url}/`, userconfig: registry.npmrc }));
+      await timed('install', () =>
+        installConsumer(dir, { dependencies, registry: `${registry.url}/`, userconfig: registry.npmrc }),
+      );
       // Where npm took each package from, as its lockfile records it.
       const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'));
       for (const [path, entry] of Object.entries(lock.packages ?? {})) {

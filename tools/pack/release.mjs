@@ -3,14 +3,19 @@
 // HEAD under os.tmpdir(), after two conventional commits: feat(kernels) and fix(clipping).
 // Reports what the release did: versions, sibling ranges, tags, changelogs, files touched.
 // The repo itself is only read (git clone). `node tools/pack/release.mjs` runs it by hand.
-import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { withTempDir } from './consumer.mjs';
-import { ROOT, cleanEnv, nx, publishablePackages, run } from './workspace.mjs';
+import { cleanEnv, nx, publishablePackages, ROOT, run } from './workspace.mjs';
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'rxrnn release check', GIT_AUTHOR_EMAIL: 'release-check@rxrnn.invalid' };
-const gitEnv = () => cleanEnv({ ...IDENTITY, GIT_COMMITTER_NAME: IDENTITY.GIT_AUTHOR_NAME, GIT_COMMITTER_EMAIL: IDENTITY.GIT_AUTHOR_EMAIL });
+const gitEnv = () =>
+  cleanEnv({
+    ...IDENTITY,
+    GIT_COMMITTER_NAME: IDENTITY.GIT_AUTHOR_NAME,
+    GIT_COMMITTER_EMAIL: IDENTITY.GIT_AUTHOR_EMAIL,
+  });
 
 /**
  * Workspaces outside the release (the app, the bench) that pin a release package to a version:
@@ -29,7 +34,8 @@ export function pinnedWorkspaceDependencies() {
       const m = JSON.parse(readFileSync(file, 'utf8'));
       for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
         for (const [dep, range] of Object.entries(m[field] ?? {})) {
-          if (released.has(dep) && range !== '*') found.push(`${base}/${name} (${m.name}): ${field}.${dep} = "${range}"`);
+          if (released.has(dep) && range !== '*')
+            found.push(`${base}/${name} (${m.name}): ${field}.${dep} = "${range}"`);
         }
       }
     }
@@ -66,7 +72,14 @@ export async function releaseInClone({ unpin = true } = {}) {
         }
         writeFileSync(file, `${JSON.stringify(m, null, 2)}\n`);
       }
-      await git('commit', '--quiet', '--all', '--allow-empty', '--message', 'chore: workspaces depend on release packages with "*"');
+      await git(
+        'commit',
+        '--quiet',
+        '--all',
+        '--allow-empty',
+        '--message',
+        'chore: workspaces depend on release packages with "*"',
+      );
     }
 
     appendFileSync(join(dir, 'packages/kernels/src/index.ts'), '// release check\n');
@@ -75,7 +88,11 @@ export async function releaseInClone({ unpin = true } = {}) {
     await git('commit', '--quiet', '--all', '--message', 'fix(clipping): a fix for the release check');
     const before = (await git('rev-parse', 'HEAD')).stdout.trim();
 
-    const { stdout, stderr } = await nx(['release', '--skip-publish', '--verbose'], { cwd: dir, env: gitEnv(), timeoutMs: 180_000 });
+    const { stdout, stderr } = await nx(['release', '--skip-publish', '--verbose'], {
+      cwd: dir,
+      env: gitEnv(),
+      timeoutMs: 180_000,
+    });
 
     const tags = (await git('tag', '--points-at', 'HEAD')).stdout.trim().split('\n').filter(Boolean).sort();
     const changedFiles = (await git('diff', '--name-only', before, 'HEAD')).stdout.trim().split('\n').sort();
@@ -87,7 +104,9 @@ export async function releaseInClone({ unpin = true } = {}) {
       const rel = p.dir.slice(ROOT.length + 1);
       const m = JSON.parse(readFileSync(join(dir, rel, 'package.json'), 'utf8'));
       versions[m.name] = m.version;
-      dependencies[m.name] = Object.fromEntries(Object.entries(m.dependencies ?? {}).filter(([d]) => d.startsWith('@rxrnn/')));
+      dependencies[m.name] = Object.fromEntries(
+        Object.entries(m.dependencies ?? {}).filter(([d]) => d.startsWith('@rxrnn/')),
+      );
       const log = join(dir, rel, 'CHANGELOG.md');
       changelogs[m.name] = existsSync(log) ? readFileSync(log, 'utf8') : null;
     }

@@ -2,7 +2,7 @@
 // with a clean npm environment, a build that runs once however many specs ask for it, `npm pack`,
 // and a reachability probe for the npm registry. Owns only the temp folders it is handed.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,7 +67,11 @@ export function run(cmd, args, { cwd = ROOT, env = cleanEnv(), timeoutMs = 180_0
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code !== 0 && !allowFail) {
-        reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited with ${code}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`));
+        reject(
+          new Error(
+            `${cmd} ${args.join(' ')} (in ${cwd}) exited with ${code}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`,
+          ),
+        );
       } else resolve({ code, stdout, stderr });
     });
     if (input !== undefined) {
@@ -99,7 +103,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let built;
 export function ensureBuilt() {
   built ??= withWorkspaceLock(() =>
-    nx(['run-many', '-t', 'build', '-p', 'packages/*', '--skip-sync', '--outputStyle=static'], { timeoutMs: 600_000 }));
+    nx(['run-many', '-t', 'build', '-p', 'packages/*', '--skip-sync', '--outputStyle=static'], { timeoutMs: 600_000 }),
+  );
   return built;
 }
 

@@ -6,7 +6,11 @@ import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', cli, ...process.argv.slice(2)], { stdio: 'inherit' });
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--conditions=@rxrnn/source', cli, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
 // Ctrl-C already reaches the child through the terminal's process group (forwarding it would
 // count as a second Ctrl-C); a SIGTERM aimed at this process alone is passed on.
 process.on('SIGINT', () => {});

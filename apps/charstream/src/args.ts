@@ -4,7 +4,10 @@
 /** A bad command line: the CLI prints the message and the command's usage, then exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
   }
 }
@@ -47,7 +50,8 @@ export function parseFlags(command: string, argv: readonly string[], table: Flag
     else {
       // "-" alone is a value (stdin); any other word starting with "--" means the value is missing.
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new UsageError(`--${name} needs a value`, command);
+      if (next === undefined || (next.startsWith('--') && next.length > 2))
+        throw new UsageError(`--${name} needs a value`, command);
       raw = next;
       i++;
     }
@@ -56,7 +60,12 @@ export function parseFlags(command: string, argv: readonly string[], table: Flag
   return out;
 }
 
-function parseValue(command: string, name: string, spec: Exclude<FlagSpec, { type: 'boolean' }>, raw: string): string | number {
+function parseValue(
+  command: string,
+  name: string,
+  spec: Exclude<FlagSpec, { type: 'boolean' }>,
+  raw: string,
+): string | number {
   if (spec.type === 'string') {
     if (raw === '' && !spec.allowEmpty) throw new UsageError(`--${name} needs a non-empty value`, command);
     if (spec.choices && !spec.choices.includes(raw)) {
@@ -66,21 +75,31 @@ function parseValue(command: string, name: string, spec: Exclude<FlagSpec, { typ
   }
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) {
-    throw new UsageError(`--${name} ${JSON.stringify(raw)}, expected ${spec.type === 'int' ? 'an integer' : 'a number'}`, command);
+    throw new UsageError(
+      `--${name} ${JSON.stringify(raw)}, expected ${spec.type === 'int' ? 'an integer' : 'a number'}`,
+      command,
+    );
   }
-  if (spec.type === 'int' && !Number.isInteger(value)) throw new UsageError(`--${name} ${raw}, expected an integer`, command);
+  if (spec.type === 'int' && !Number.isInteger(value))
+    throw new UsageError(`--${name} ${raw}, expected an integer`, command);
   const low = spec.type === 'number' && spec.exclusiveMin;
   if (spec.min !== undefined && (low ? value <= spec.min : value < spec.min)) {
     throw new UsageError(`--${name} ${raw}, expected ${low ? '>' : '>='} ${spec.min}`, command);
   }
-  if (spec.max !== undefined && value > spec.max) throw new UsageError(`--${name} ${raw}, expected <= ${spec.max}`, command);
+  if (spec.max !== undefined && value > spec.max)
+    throw new UsageError(`--${name} ${raw}, expected <= ${spec.max}`, command);
   return value;
 }
 
 /** The flag list of a usage message, one flag a line, with defaults. */
 export function describeFlags(table: FlagTable): string {
   const rows = Object.entries(table).map(([name, spec]) => {
-    const value = spec.type === 'boolean' ? '' : spec.type === 'string' && spec.choices ? ` ${spec.choices.join('|')}` : ` ${spec.type === 'string' ? (spec.arg ?? 'TEXT') : spec.type === 'int' ? 'N' : 'X'}`;
+    const value =
+      spec.type === 'boolean'
+        ? ''
+        : spec.type === 'string' && spec.choices
+          ? ` ${spec.choices.join('|')}`
+          : ` ${spec.type === 'string' ? (spec.arg ?? 'TEXT') : spec.type === 'int' ? 'N' : 'X'}`;
     const def = spec.type !== 'boolean' && spec.default !== undefined ? ` (default ${spec.default})` : '';
     return [`  --${name}${value}`, `${spec.help}${def}`] as const;
   });

@@ -11,13 +11,19 @@ export function budgetSchedule(lr: number, budget: { steps?: number; seconds?: n
   let trainer: OfflineTrainer | null = null;
   let startedAt = 0;
   let startStep = 0;
-  const cosine = (total: number) => ({ kind: 'cosine' as const, warmupSteps: WARMUP, totalSteps: Math.max(1, total - WARMUP), minLr: lr / 10 });
+  const cosine = (total: number) => ({
+    kind: 'cosine' as const,
+    warmupSteps: WARMUP,
+    totalSteps: Math.max(1, total - WARMUP),
+    minLr: lr / 10,
+  });
   return {
     onStart(tr: OfflineTrainer): void {
       trainer = tr;
       startedAt = performance.now();
       startStep = tr.step;
-      tr.options.schedule = budget.steps !== undefined ? cosine(budget.steps) : { kind: 'constant', warmupSteps: WARMUP };
+      tr.options.schedule =
+        budget.steps !== undefined ? cosine(budget.steps) : { kind: 'constant', warmupSteps: WARMUP };
     },
     onProgress(p: TrainProgress): void {
       if (!trainer || budget.seconds === undefined || p.remaining === null) return;
@@ -25,7 +31,9 @@ export function budgetSchedule(lr: number, budget: { steps?: number; seconds?: n
       if (done < WARMUP) return;
       const perStep = (performance.now() - startedAt) / 1000 / done;
       const bySpeed = Math.round(p.step + p.remaining / perStep);
-      trainer.options.schedule = cosine(Math.max(WARMUP + 1, budget.steps === undefined ? bySpeed : Math.min(bySpeed, budget.steps)));
+      trainer.options.schedule = cosine(
+        Math.max(WARMUP + 1, budget.steps === undefined ? bySpeed : Math.min(bySpeed, budget.steps)),
+      );
     },
   };
 }

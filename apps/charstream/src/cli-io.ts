@@ -1,6 +1,6 @@
 // What a command gets from the process: its streams, an AbortSignal raised by Ctrl-C, and the
 // error class for problems the user can fix (bad input file, bad checkpoint), which exit with 2.
-import type { FlagTable, Flags } from './args.js';
+import type { Flags, FlagTable } from './args.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

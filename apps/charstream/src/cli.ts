@@ -14,7 +14,9 @@ export const COMMANDS: readonly Command[] = [demoCommand, trainCommand, sampleCo
 
 export function usage(command?: Command): string {
   if (command) {
-    const examples = command.examples?.length ? `\n\nexamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}` : '';
+    const examples = command.examples?.length
+      ? `\n\nexamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}`
+      : '';
     return `usage: charstream ${command.usage}\n\n${command.summary}\n\n${describeFlags(command.flags)}${examples}\n`;
   }
   const list = COMMANDS.map((c) => `  ${c.name.padEnd(7)} ${c.summary}`).join('\n');

@@ -10,14 +10,58 @@ export interface DefaultCorpusOptions {
   chars?: number;
 }
 
-const SUBJECTS = ['the cell', 'the stream', 'a gated unit', 'the trainer', 'every layer', 'the hidden state', 'the model',
-  'a small network', 'the forget gate', 'the sampler', 'the operator', 'each window'];
-const VERBS = ['reads', 'remembers', 'forgets', 'predicts', 'carries', 'learns', 'samples', 'clips', 'keeps', 'updates',
-  'scores', 'emits'];
-const OBJECTS = ['the next character', 'one token at a time', 'its hidden state', 'the gradient', 'a window of text',
-  'the last word', 'what came before', 'a long sentence', 'the loss', 'every new line', 'the rare letters', 'its memory'];
-const TAILS = ['as the text arrives', 'without looking back', 'step by step', 'in real time', 'before the window ends',
-  'while the page stays live', 'and then waits', 'for as long as it runs'];
+const SUBJECTS = [
+  'the cell',
+  'the stream',
+  'a gated unit',
+  'the trainer',
+  'every layer',
+  'the hidden state',
+  'the model',
+  'a small network',
+  'the forget gate',
+  'the sampler',
+  'the operator',
+  'each window',
+];
+const VERBS = [
+  'reads',
+  'remembers',
+  'forgets',
+  'predicts',
+  'carries',
+  'learns',
+  'samples',
+  'clips',
+  'keeps',
+  'updates',
+  'scores',
+  'emits',
+];
+const OBJECTS = [
+  'the next character',
+  'one token at a time',
+  'its hidden state',
+  'the gradient',
+  'a window of text',
+  'the last word',
+  'what came before',
+  'a long sentence',
+  'the loss',
+  'every new line',
+  'the rare letters',
+  'its memory',
+];
+const TAILS = [
+  'as the text arrives',
+  'without looking back',
+  'step by step',
+  'in real time',
+  'before the window ends',
+  'while the page stays live',
+  'and then waits',
+  'for as long as it runs',
+];
 const QUESTIONS: ReadonlyArray<readonly [string, string]> = [
   ['what does the forget gate do', 'it decides how much of the old memory to keep'],
   ['why clip the gradient', 'so that one bad window cannot throw the weights far away'],
@@ -44,7 +88,8 @@ export function defaultCorpus(options: DefaultCorpusOptions = {}): string {
   const seed = options.seed ?? 2026;
   const target = options.chars ?? 200_000;
   if (!Number.isInteger(seed)) throw new RangeError(`defaultCorpus: seed ${String(seed)}, expected an integer`);
-  if (!Number.isInteger(target) || target < 1) throw new RangeError(`defaultCorpus: chars ${String(target)}, expected a positive integer`);
+  if (!Number.isInteger(target) || target < 1)
+    throw new RangeError(`defaultCorpus: chars ${String(target)}, expected a positive integer`);
   const random = makeRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));

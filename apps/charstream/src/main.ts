@@ -8,7 +8,8 @@ let interrupts = 0;
 const onSignal = (signal: NodeJS.Signals) => {
   interrupts++;
   if (interrupts > 1) process.exit(130);
-  if (process.stderr.isTTY) process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (again to quit at once)\n`);
+  if (process.stderr.isTTY)
+    process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (again to quit at once)\n`);
   controller.abort();
 };
 process.on('SIGINT', onSignal);

@@ -4,8 +4,15 @@
 import { CharModel, type ResolvedCharModelConfig } from '@rxrnn/cells';
 import { Rng } from '@rxrnn/kernels';
 import {
-  CheckpointError, createOptimizer, decodeCheckpoint, loadCheckpoint,
-  type Checkpoint, type HistoryEntry, type Optimizer, type OptimizerConfig, type OptimizerState,
+  type Checkpoint,
+  CheckpointError,
+  createOptimizer,
+  decodeCheckpoint,
+  type HistoryEntry,
+  loadCheckpoint,
+  type Optimizer,
+  type OptimizerConfig,
+  type OptimizerState,
 } from '@rxrnn/trainer/node';
 
 export { CheckpointError };
@@ -25,7 +32,10 @@ export function modelFromCheckpoint(ckpt: Checkpoint, path?: string): LoadedMode
     throw new CheckpointError(`checkpoint: model config cannot be built (${(e as Error).message})`, path);
   }
   if (model.params.length !== ckpt.params.length) {
-    throw new CheckpointError(`checkpoint: ${ckpt.params.length} parameters, the model it describes has ${model.params.length}`, path);
+    throw new CheckpointError(
+      `checkpoint: ${ckpt.params.length} parameters, the model it describes has ${model.params.length}`,
+      path,
+    );
   }
   model.params.set(ckpt.params);
   return { model, checkpoint: ckpt };

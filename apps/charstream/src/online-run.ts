@@ -2,7 +2,14 @@
 // → history rows, periodic validation, atomic checkpoints, a time budget and an AbortSignal.
 // Shared by `train --input -`, the default demo and the serve worker; the model is updated in place.
 import { CharModel } from '@rxrnn/cells';
-import { saveCheckpoint, trainOnline, type Checkpoint, type HistoryEntry, type OnlineTrainEvent, type Optimizer } from '@rxrnn/trainer/node';
+import {
+  type Checkpoint,
+  type HistoryEntry,
+  type OnlineTrainEvent,
+  type Optimizer,
+  saveCheckpoint,
+  trainOnline,
+} from '@rxrnn/trainer/node';
 import { Observable, Subscription } from 'rxjs';
 import { onlineCheckpoint } from './model-io.js';
 
@@ -119,8 +126,12 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
   const elapsed = () => (performance.now() - start) / 1000;
   const record = (): Checkpoint =>
     onlineCheckpoint(model, optimizer, {
-      step: base.step + steps, tokens: base.tokens + tokens, seconds: base.seconds + elapsed(), history,
-      training: { bptt, lr, maxGradNorm, ...o.training }, seed: 1,
+      step: base.step + steps,
+      tokens: base.tokens + tokens,
+      seconds: base.seconds + elapsed(),
+      history,
+      training: { bptt, lr, maxGradNorm, ...o.training },
+      seed: 1,
     });
   const save = () => {
     savedSteps = steps;
@@ -128,7 +139,12 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
     const bytes = saveCheckpoint(o.checkpointPath, record());
     o.onCheckpoint?.(o.checkpointPath, bytes);
   };
-  const rowBase = () => ({ step: base.step + steps, tokens: base.tokens + tokens, seconds: base.seconds + elapsed(), lr });
+  const rowBase = () => ({
+    step: base.step + steps,
+    tokens: base.tokens + tokens,
+    seconds: base.seconds + elapsed(),
+    lr,
+  });
   const flushRow = () => {
     if (rowCount === 0) return;
     history.push({ ...rowBase(), trainLoss: rowLoss / rowCount });
@@ -165,8 +181,15 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
         const seconds = elapsed();
         const lastRow = [...history].reverse().find((h) => h.trainLoss !== undefined);
         resolve({
-          steps: base.step + steps, tokens: base.tokens + tokens, seconds, charsPerSecond: tokens / Math.max(seconds, 1e-9),
-          trainLoss: lastRow?.trainLoss ?? null, valLoss: lastValLoss, history, stoppedBy, checkpoint: record(),
+          steps: base.step + steps,
+          tokens: base.tokens + tokens,
+          seconds,
+          charsPerSecond: tokens / Math.max(seconds, 1e-9),
+          trainLoss: lastRow?.trainLoss ?? null,
+          valLoss: lastValLoss,
+          history,
+          stoppedBy,
+          checkpoint: record(),
         });
       } catch (e) {
         reject(e);
@@ -204,33 +227,39 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
     });
 
     subscription.add(
-      training.pipe(trainOnline(model, { bptt, lr, maxGradNorm, optimizer, overflow: 'block', unknownChars: 'skip' })).subscribe({
-        next: (e) => {
-          steps++;
-          tokens = e.tokens;
-          rowLoss += e.loss;
-          rowCount++;
-          if (rowCount >= logEvery) flushRow();
-          const t = elapsed();
-          ema = 0.95 * ema + 0.05 * e.loss;
-          emaWeight = 0.95 * emaWeight + 0.05;
-          o.onUpdate?.({
-            smoothLoss: ema / emaWeight,
-            ...e, totalSteps: base.step + steps, totalTokens: base.tokens + tokens, elapsed: t,
-            charsPerSecond: tokens / Math.max(t, 1e-9), remaining: o.seconds === undefined ? null : Math.max(0, o.seconds - t),
-          });
-          try {
-            const now = performance.now();
-            if ((now - lastEval) / 1000 >= evalEvery) evaluate();
-          } catch (err) {
-            return fail(err);
-          }
-          if (o.seconds !== undefined && t >= o.seconds) finish('time');
-          else if (o.maxSteps !== undefined && steps >= o.maxSteps) finish('steps');
-        },
-        error: fail,
-        complete: () => finish('end'),
-      }),
+      training
+        .pipe(trainOnline(model, { bptt, lr, maxGradNorm, optimizer, overflow: 'block', unknownChars: 'skip' }))
+        .subscribe({
+          next: (e) => {
+            steps++;
+            tokens = e.tokens;
+            rowLoss += e.loss;
+            rowCount++;
+            if (rowCount >= logEvery) flushRow();
+            const t = elapsed();
+            ema = 0.95 * ema + 0.05 * e.loss;
+            emaWeight = 0.95 * emaWeight + 0.05;
+            o.onUpdate?.({
+              smoothLoss: ema / emaWeight,
+              ...e,
+              totalSteps: base.step + steps,
+              totalTokens: base.tokens + tokens,
+              elapsed: t,
+              charsPerSecond: tokens / Math.max(t, 1e-9),
+              remaining: o.seconds === undefined ? null : Math.max(0, o.seconds - t),
+            });
+            try {
+              const now = performance.now();
+              if ((now - lastEval) / 1000 >= evalEvery) evaluate();
+            } catch (err) {
+              return fail(err);
+            }
+            if (o.seconds !== undefined && t >= o.seconds) finish('time');
+            else if (o.maxSteps !== undefined && steps >= o.maxSteps) finish('steps');
+          },
+          error: fail,
+          complete: () => finish('end'),
+        }),
     );
     if (o.checkpointPath) {
       // On a clock, not on updates: a stream that pauses still gets what it taught saved.
@@ -309,7 +338,10 @@ class HeldOut {
 class Evaluator {
   private twin: CharModel | null = null;
   private readonly index: Map<string, number>;
-  constructor(private readonly model: CharModel, private readonly T: number) {
+  constructor(
+    private readonly model: CharModel,
+    private readonly T: number,
+  ) {
     this.index = new Map(model.config.vocab.map((c, i) => [c, i]));
   }
 

@@ -34,7 +34,8 @@ export function formatDuration(seconds: number): string {
 
 export function formatReading(r: ProgressReading): string {
   const bits = r.loss / Math.LN2;
-  const val = r.valLoss === undefined ? '' : ` | val ${r.valLoss.toFixed(3)} nats, ${(r.valLoss / Math.LN2).toFixed(3)} bpc`;
+  const val =
+    r.valLoss === undefined ? '' : ` | val ${r.valLoss.toFixed(3)} nats, ${(r.valLoss / Math.LN2).toFixed(3)} bpc`;
   const left = r.remaining === null ? '' : ` (${formatDuration(r.remaining)} left)`;
   return `step ${r.step} | loss ${r.loss.toFixed(3)} nats, ${bits.toFixed(3)} bpc${val} | ${Math.round(r.charsPerSecond)} chars/s | ${formatDuration(r.elapsed)}${left}`;
 }
@@ -47,7 +48,10 @@ export class ProgressDisplay {
   private lastTty = -Infinity;
   private status = '';
 
-  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, options: ProgressOptions = {}) {
+  constructor(
+    private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+    options: ProgressOptions = {},
+  ) {
     this.tty = options.tty ?? out.isTTY === true;
     this.plainInterval = options.plainInterval ?? 5;
     this.ttyInterval = options.ttyInterval ?? 0.1;

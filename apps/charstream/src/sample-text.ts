@@ -35,5 +35,6 @@ export async function sampleText(model: CharModel, options: SampleTextOptions = 
 
 /** One line for a terminal: newlines shown as ⏎, control characters dropped. */
 export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
   return text.replace(/\n/g, '⏎').replace(/[\x00-\x1f\x7f]/g, '');
 }

@@ -1,8 +1,9 @@
 // Text as an Observable of chunks that arrive over time: a string replayed (optionally looped)
 // or a byte stream (stdin, a file). One chunk per macrotask, so training, timers and signals
 // interleave; a readable is paused while its data is being handed out (flow control to the pipe).
-import { Observable } from 'rxjs';
+
 import { StringDecoder } from 'node:string_decoder';
+import { Observable } from 'rxjs';
 
 /** Options of textChunks(). */
 export interface TextChunksOptions {

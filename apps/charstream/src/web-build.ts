@@ -28,7 +28,8 @@ export async function buildWeb(outDir = WEB_OUT): Promise<string> {
     write: false,
   });
   const files = result.outputFiles.map((f) => [f.path, f.contents] as const);
-  for (const name of ['index.html', 'style.css']) files.push([join(outDir, name), readFileSync(join(APP_ROOT, 'web', name))]);
+  for (const name of ['index.html', 'style.css'])
+    files.push([join(outDir, name), readFileSync(join(APP_ROOT, 'web', name))]);
   // Each file replaces the old one in one rename, so a server already running (another serve on
   // the same checkout) never sends a half-written bundle.
   for (const [path, contents] of files) {

@@ -1,6 +1,6 @@
 // parseFlags: values, defaults, limits and the UsageErrors the CLI turns into exit code 2.
 import { describe, expect, it } from 'vitest';
-import { describeFlags, parseFlags, UsageError, type FlagTable } from '../src/args.js';
+import { describeFlags, type FlagTable, parseFlags, UsageError } from '../src/args.js';
 
 const table: FlagTable = {
   input: { type: 'string', help: 'file' },

@@ -3,21 +3,48 @@
 // checkpoints, and Ctrl-C (SIGINT) during training saving a final checkpoint atomically.
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@rxrnn/trainer/node';
-import { finished, runCli, startCli, tempDir, waitFor, stopChildren, writeCorpus } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finished, runCli, startCli, stopChildren, tempDir, waitFor, writeCorpus } from './helpers.js';
 
 const tmp = tempDir();
 let corpus: string;
 let ckpt: string;
 // Small, one thread, constant rate: a resumed run then continues the straight one exactly.
-const TINY = ['--hidden', '16', '--embedding', '8', '--seq', '16', '--batch', '4', '--seed', '3', '--threads', '1', '--schedule', 'constant'];
+const TINY = [
+  '--hidden',
+  '16',
+  '--embedding',
+  '8',
+  '--seq',
+  '16',
+  '--batch',
+  '4',
+  '--seed',
+  '3',
+  '--threads',
+  '1',
+  '--schedule',
+  'constant',
+];
 
 beforeAll(async () => {
   corpus = writeCorpus(tmp.dir);
   ckpt = join(tmp.dir, 'tiny.ckpt');
   // A step budget, not a time budget: the same model however loaded the machine is.
-  const r = await runCli(['train', '--input', corpus, ...TINY, '--steps', '300', '--checkpoint', ckpt, '--plot', join(tmp.dir, 'loss.svg'), '--json']);
+  const r = await runCli([
+    'train',
+    '--input',
+    corpus,
+    ...TINY,
+    '--steps',
+    '300',
+    '--checkpoint',
+    ckpt,
+    '--plot',
+    join(tmp.dir, 'loss.svg'),
+    '--json',
+  ]);
   expect(r.stderr).not.toContain('error');
   expect(r.code).toBe(0);
   writeFileSync(join(tmp.dir, 'summary.json'), r.stdout);
@@ -30,7 +57,12 @@ afterAll(() => {
 describe('charstream train', () => {
   it('prints a JSON summary, writes the checkpoint and a loss plot with both curves', () => {
     const summary = JSON.parse(readFileSync(join(tmp.dir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ command: 'train', mode: 'offline', checkpoint: ckpt, model: { cell: 'lstm', hidden: 16, layers: 1 } });
+    expect(summary).toMatchObject({
+      command: 'train',
+      mode: 'offline',
+      checkpoint: ckpt,
+      model: { cell: 'lstm', hidden: 16, layers: 1 },
+    });
     expect(summary.steps).toBe(300);
     expect(summary.stoppedBy).toBe('steps');
     expect(summary.train.bpc).toBeCloseTo(summary.train.nats / Math.LN2, 10);
@@ -54,8 +86,14 @@ describe('charstream train', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(s.code, s.stderr).toBe(0);
     expect(r.stderr).toContain(`resuming from ${resumed} at step 300`);
-    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'offline', resumedFrom: 300, steps: 340, model: { hidden: 16 } });
-    const a = loadCheckpoint(resumed), b = loadCheckpoint(straight);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      mode: 'offline',
+      resumedFrom: 300,
+      steps: 340,
+      model: { hidden: 16 },
+    });
+    const a = loadCheckpoint(resumed);
+    const b = loadCheckpoint(straight);
     expect(a.counters.step).toBe(340);
     expect([...a.params]).toEqual([...b.params]);
     expect(a.history.length).toBeGreaterThan(loadCheckpoint(ckpt).history.length);
@@ -81,7 +119,10 @@ describe('charstream train', () => {
     expect(loadCheckpoint(out).training.mode).toBe('online');
 
     // --resume: the same model and optimizer go on learning from more text.
-    const more = await runCli(['train', '--input', '-', '--resume', '--checkpoint', out, '--json'], readFileSync(corpus, 'utf8').slice(6000, 9000));
+    const more = await runCli(
+      ['train', '--input', '-', '--resume', '--checkpoint', out, '--json'],
+      readFileSync(corpus, 'utf8').slice(6000, 9000),
+    );
     expect(more.code, more.stderr).toBe(0);
     const next = JSON.parse(more.stdout);
     expect(next.resumedFrom).toBe(summary.steps);
@@ -106,7 +147,18 @@ describe('charstream train', () => {
 
   it('writes periodic checkpoints, then a final one on SIGINT, and exits 0', async () => {
     const out = join(tmp.dir, 'sigint.ckpt');
-    const child = startCli(['train', '--input', corpus, ...TINY, '--seconds', '120', '--checkpoint', out, '--checkpoint-every', '0.3']);
+    const child = startCli([
+      'train',
+      '--input',
+      corpus,
+      ...TINY,
+      '--seconds',
+      '120',
+      '--checkpoint',
+      out,
+      '--checkpoint-every',
+      '0.3',
+    ]);
     const done = finished(child);
     // A periodic checkpoint appears while training runs, and is always whole (temp file + rename).
     let periodic = null;
@@ -146,7 +198,9 @@ describe('charstream (the demo, no command)', () => {
   it('trains on the built-in corpus for its time budget, then prints a final sample and exits 0', async () => {
     const r = await runCli(['--seconds', '1.5', '--hidden', '16', '--sample-every', '0.5']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/online training of a 1-layer LSTM \(hidden 16, \d+ parameters, 46 characters\) on the built-in corpus/);
+    expect(r.stdout).toMatch(
+      /online training of a 1-layer LSTM \(hidden 16, \d+ parameters, 46 characters\) on the built-in corpus/,
+    );
     expect(r.stdout).toMatch(/sample: /);
     expect(r.stdout).toMatch(/Done after \d+\.\ds: \d+ updates, \d+ characters/);
     expect(r.stdout).toMatch(/Final sample \(temperature 0\.7\):\n## notes/);
@@ -182,7 +236,10 @@ describe('charstream score', () => {
     const lines = 'The cell reads the next character.\nqzxv#@!jk wq\n';
     const r = await runCli(['score', '--checkpoint', ckpt, '--json'], lines);
     expect(r.code).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((x) => x.text)).toEqual(['The cell reads the next character.', 'qzxv#@!jk wq']);
     expect(rows[0].chars).toBe(35);
     expect(rows[1].bits).toBeGreaterThan(rows[0].bits);
@@ -197,18 +254,21 @@ describe('charstream score', () => {
     child.stdin!.end('arns.\n');
     const r = await done;
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\s+\d+\.\d{3}  The cell reads\.\n\s+\d+\.\d{3}  The model learns\.\n$/);
+    expect(r.stdout).toMatch(/^\s+\d+\.\d{3} {2}The cell reads\.\n\s+\d+\.\d{3} {2}The model learns\.\n$/);
   });
 
   it('learns from the stream with --learn (dynamic evaluation) and marks lines over --threshold', async () => {
     const text = 'step=00001 loss=1.00 bpc=1.44 clip=no\n'.repeat(60);
     const frozen = await runCli(['score', '--checkpoint', ckpt, '--json'], text);
-    const learning = await runCli(['score', '--checkpoint', ckpt, '--json', '--learn', '--lr', '0.01', '--seq', '16'], text);
+    const learning = await runCli(
+      ['score', '--checkpoint', ckpt, '--json', '--learn', '--lr', '0.01', '--seq', '16'],
+      text,
+    );
     const last = (r: { stdout: string }) => JSON.parse(r.stdout.trim().split('\n').at(-1)!).bits as number;
     expect(learning.code).toBe(0);
     expect(last(learning)).toBeLessThan(last(frozen));
     const marked = await runCli(['score', '--checkpoint', ckpt, '--threshold', '0'], 'abc\n');
-    expect(marked.stdout).toMatch(/^!\s+\d+\.\d{3}  abc$/m);
+    expect(marked.stdout).toMatch(/^!\s+\d+\.\d{3} {2}abc$/m);
     expect(marked.stderr).toContain('1 of 1 lines above 0 bits/char');
   });
 });
@@ -240,14 +300,17 @@ describe.concurrent('exit codes and errors', () => {
     for (const c of ['demo', 'train', 'sample', 'score', 'serve']) expect(r.stdout).toContain(`  ${c} `);
   });
 
-  it.each(['demo', 'train', 'sample', 'score', 'serve'])('%s --help: flags with FILE placeholders, defaults and examples', async (command) => {
-    const r = await runCli([command, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^usage: charstream ${command}`));
-    expect(r.stdout).toMatch(/\nexamples:\n {2}charstream/);
-    expect(r.stdout).not.toMatch(/--(checkpoint|input|plot) TEXT/);
-    expect(r.stdout).not.toContain('../shared');
-  });
+  it.each(['demo', 'train', 'sample', 'score', 'serve'])(
+    '%s --help: flags with FILE placeholders, defaults and examples',
+    async (command) => {
+      const r = await runCli([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: charstream ${command}`));
+      expect(r.stdout).toMatch(/\nexamples:\n {2}charstream/);
+      expect(r.stdout).not.toMatch(/--(checkpoint|input|plot) TEXT/);
+      expect(r.stdout).not.toContain('../shared');
+    },
+  );
 
   it('reports a missing, truncated or foreign checkpoint in one line with exit 2', async () => {
     const bytes = readFileSync(ckpt);
@@ -261,7 +324,11 @@ describe.concurrent('exit codes and errors', () => {
       [foreign, /not a readable msgpack file|not an rxrnn checkpoint/],
     ] as const;
     const runs = cases.flatMap(([file, message]) =>
-      ['sample', 'score'].map(async (command) => ({ message, r: await runCli([command, '--checkpoint', file], 'x\n') })));
+      ['sample', 'score'].map(async (command) => ({
+        message,
+        r: await runCli([command, '--checkpoint', file], 'x\n'),
+      })),
+    );
     for (const { message, r } of await Promise.all(runs)) {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);

@@ -4,8 +4,15 @@ import { formatTick, lossCurveSvg, niceTicks } from '../src/loss-plot.js';
 
 describe('lossCurveSvg', () => {
   it('draws train and validation curves with labelled axes', () => {
-    const train = [{ x: 0, y: 4 }, { x: 1000, y: 2.5 }, { x: 2000, y: 1.8 }];
-    const val = [{ x: 1000, y: 2.7 }, { x: 2000, y: 2.0 }];
+    const train = [
+      { x: 0, y: 4 },
+      { x: 1000, y: 2.5 },
+      { x: 2000, y: 1.8 },
+    ];
+    const val = [
+      { x: 1000, y: 2.7 },
+      { x: 2000, y: 2.0 },
+    ];
     const svg = lossCurveSvg(train, val, { title: 'a <b> & c' });
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('loss (nats/char)');
@@ -15,7 +22,10 @@ describe('lossCurveSvg', () => {
     expect(d('train').split(/[ML]/).filter(Boolean)).toHaveLength(3);
     expect(d('val').split(/[ML]/).filter(Boolean)).toHaveLength(2);
     // A higher loss is drawn higher up: a smaller y coordinate.
-    const ys = d('train').split(/[ML]/).filter(Boolean).map((p) => Number(p.split(',')[1]));
+    const ys = d('train')
+      .split(/[ML]/)
+      .filter(Boolean)
+      .map((p) => Number(p.split(',')[1]));
     expect(ys[0]!).toBeLessThan(ys[2]!);
   });
 

@@ -1,12 +1,12 @@
 // runOnline in-process: held-out blocks never reach training, history rows and validation,
 // the final checkpoint, abort, and history thinning for long runs.
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import { CharModel } from '@rxrnn/cells';
 import { createOptimizer, loadCheckpoint } from '@rxrnn/trainer/node';
-import { thinHistory, runOnline } from '../src/online-run.js';
-import { textChunks } from '../src/text-source.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defaultCorpus } from '../src/default-corpus.js';
+import { runOnline, thinHistory } from '../src/online-run.js';
+import { textChunks } from '../src/text-source.js';
 import { tempDir } from './helpers.js';
 
 const tmp = tempDir();
@@ -24,8 +24,15 @@ describe('runOnline', () => {
     const path = join(tmp.dir, 'run.ckpt');
     const updates: number[] = [];
     const summary = await runOnline({
-      model, optimizer, source: textChunks(text, { chunkChars: 100 }), bptt: 32, holdOutEvery: 4, blockChars: 256,
-      logEvery: 5, checkpointPath: path, onUpdate: (u) => updates.push(u.smoothLoss),
+      model,
+      optimizer,
+      source: textChunks(text, { chunkChars: 100 }),
+      bptt: 32,
+      holdOutEvery: 4,
+      blockChars: 256,
+      logEvery: 5,
+      checkpointPath: path,
+      onUpdate: (u) => updates.push(u.smoothLoss),
     });
     expect(summary.stoppedBy).toBe('end');
     // 40 blocks of 256: 10 held out, 30 trained (each window of 33 ids overlaps the next by one).
@@ -46,8 +53,12 @@ describe('runOnline', () => {
     const controller = new AbortController();
     let n = 0;
     const summary = await runOnline({
-      model, optimizer: createOptimizer({ kind: 'adam' }, model.params.length), source: textChunks(text, { loop: true }),
-      bptt: 16, signal: controller.signal, onUpdate: () => {
+      model,
+      optimizer: createOptimizer({ kind: 'adam' }, model.params.length),
+      source: textChunks(text, { loop: true }),
+      bptt: 16,
+      signal: controller.signal,
+      onUpdate: () => {
         if (++n === 10) controller.abort();
       },
     });

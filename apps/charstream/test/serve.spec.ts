@@ -4,9 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, loadCheckpoint } from '@rxrnn/trainer/node';
-import { finished, runCli, startCli, tempDir, waitFor, stopChildren, writeCorpus } from './helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { finished, runCli, startCli, stopChildren, tempDir, waitFor, writeCorpus } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => {

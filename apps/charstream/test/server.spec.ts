@@ -3,13 +3,13 @@
 // static files that cannot escape their folder, weights, checkpoint and event stream.
 import { EventEmitter } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { request, type IncomingMessage, type Server } from 'node:http';
+import { type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CharModel } from '@rxrnn/cells';
 import { createOptimizer, decodeCheckpoint, encodeCheckpoint } from '@rxrnn/trainer/node';
 import { Packr } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlineCheckpoint } from '../src/model-io.js';
 import { createCharstreamServer } from '../src/server/http-server.js';
 import type { TrainingSource } from '../src/server/training-host.js';
@@ -29,7 +29,9 @@ class StandInTraining extends EventEmitter implements TrainingSource {
   }
   async checkpoint() {
     const optimizer = createOptimizer({ kind: 'adam' }, this.model.params.length);
-    return encodeCheckpoint(onlineCheckpoint(this.model, optimizer, { step: 7, tokens: 448, seconds: 1, history: [], training: {}, seed: 1 }));
+    return encodeCheckpoint(
+      onlineCheckpoint(this.model, optimizer, { step: 7, tokens: 448, seconds: 1, history: [], training: {}, seed: 1 }),
+    );
   }
 }
 
@@ -63,7 +65,9 @@ interface SseEvent {
 }
 
 /** Opens an event stream; `next()` resolves with each event in order. */
-function openSse(path: string): Promise<{ res: IncomingMessage; next: () => Promise<SseEvent>; close: () => void; all: () => Promise<SseEvent[]> }> {
+function openSse(
+  path: string,
+): Promise<{ res: IncomingMessage; next: () => Promise<SseEvent>; close: () => void; all: () => Promise<SseEvent[]> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path }, (res) => {
       let buffer = '';
@@ -74,8 +78,7 @@ function openSse(path: string): Promise<{ res: IncomingMessage; next: () => Prom
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
         buffer += d;
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) !== -1) {
+        for (let cut = buffer.indexOf('\n\n'); cut !== -1; cut = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
           const event = /^event: (.*)$/m.exec(block)?.[1];
@@ -93,17 +96,19 @@ function openSse(path: string): Promise<{ res: IncomingMessage; next: () => Prom
       });
       resolve({
         res,
-        next: () => new Promise((r) => {
-          const e = queue.shift();
-          if (e) r(e);
-          else waiters.push(r);
-        }),
+        next: () =>
+          new Promise((r) => {
+            const e = queue.shift();
+            if (e) r(e);
+            else waiters.push(r);
+          }),
         close: () => req.destroy(),
-        all: () => new Promise((r) => {
-          const finish = () => r(queue.splice(0));
-          if (ended) finish();
-          else endWaiters.push(finish);
-        }),
+        all: () =>
+          new Promise((r) => {
+            const finish = () => r(queue.splice(0));
+            if (ended) finish();
+            else endWaiters.push(finish);
+          }),
       });
     });
     req.on('error', reject);
@@ -218,14 +223,25 @@ describe('GET /api/generate', () => {
       return s.all();
     };
     const [a, b] = [await run(), await run()];
-    expect(a[0]).toMatchObject({ event: 'start', data: { prime: 'abc', length: 300, temperature: 0.9, topK: 8, topP: 0.95, seed: 11, weightsStep: 7 } });
-    const text = a.filter((e) => e.event === 'token').map((e) => e.data.text).join('');
+    expect(a[0]).toMatchObject({
+      event: 'start',
+      data: { prime: 'abc', length: 300, temperature: 0.9, topK: 8, topP: 0.95, seed: 11, weightsStep: 7 },
+    });
+    const text = a
+      .filter((e) => e.event === 'token')
+      .map((e) => e.data.text)
+      .join('');
     expect([...text]).toHaveLength(300);
     for (const ch of text) expect(training.config.vocab).toContain(ch);
     const done = a.at(-1)!;
     expect(done).toMatchObject({ event: 'done', data: { chars: 300 } });
     expect(done.data.usPerChar).toBeGreaterThan(0);
-    expect(b.filter((e) => e.event === 'token').map((e) => e.data.text).join('')).toBe(text);
+    expect(
+      b
+        .filter((e) => e.event === 'token')
+        .map((e) => e.data.text)
+        .join(''),
+    ).toBe(text);
   });
 
   it('stops a generation the moment its client disconnects, and keeps serving others', async () => {
@@ -292,7 +308,10 @@ describe('weights, checkpoint, status and events', () => {
     const s = await openSse('/api/events');
     expect((await s.next()).event).toBe('status');
     const history = await s.next();
-    expect(history).toMatchObject({ event: 'history', data: { points: [{ step: 5, loss: 2.5 }], evals: [{ valLoss: 2.6 }] } });
+    expect(history).toMatchObject({
+      event: 'history',
+      data: { points: [{ step: 5, loss: 2.5 }], evals: [{ valLoss: 2.6 }] },
+    });
     training.emit('update', { step: 6, tokens: 384, loss: 2.4 });
     expect(await s.next()).toMatchObject({ event: 'update', data: { step: 6, loss: 2.4 } });
     training.emit('eval', { step: 6, tokens: 384, valLoss: 2.5 });

@@ -36,7 +36,8 @@ function logTicks(lo: number, hi: number): number[] {
   return out;
 }
 
-const short = (v: number): string => (v >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : v >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+const short = (v: number): string =>
+  v >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : v >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`;
 
 /** Mean train loss of the first and the most recent tenth of the points (at least one each). */
 export function lossTrend(points: readonly ChartPoint[]): { first: number; now: number } | null {
@@ -48,7 +49,11 @@ export function lossTrend(points: readonly ChartPoint[]): { first: number; now: 
 }
 
 /** Redraws the whole chart; records the number of points drawn in canvas.dataset.points. */
-export function drawLossChart(canvas: HTMLCanvasElement, points: readonly ChartPoint[], evals: readonly ChartEval[]): void {
+export function drawLossChart(
+  canvas: HTMLCanvasElement,
+  points: readonly ChartPoint[],
+  evals: readonly ChartEval[],
+): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const { width, height } = canvas;
@@ -56,9 +61,10 @@ export function drawLossChart(canvas: HTMLCanvasElement, points: readonly ChartP
   ctx.clearRect(0, 0, width, height);
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, width, height);
-  const all = [...points.map((p) => ({ x: p.tokens, y: p.loss })), ...evals.map((e) => ({ x: e.tokens, y: e.valLoss }))].filter(
-    (p) => Number.isFinite(p.y) && p.x > 0,
-  );
+  const all = [
+    ...points.map((p) => ({ x: p.tokens, y: p.loss })),
+    ...evals.map((e) => ({ x: e.tokens, y: e.valLoss })),
+  ].filter((p) => Number.isFinite(p.y) && p.x > 0);
   canvas.dataset.points = String(all.length);
   ctx.fillStyle = '#333';
   ctx.font = '12px sans-serif';
@@ -86,7 +92,8 @@ export function drawLossChart(canvas: HTMLCanvasElement, points: readonly ChartP
     ctx.fillText(short(t), m.left - 6, sy(t) + 4);
   }
   ctx.textAlign = 'left';
-  for (const t of ticks(y0 / Math.LN2, y1 / Math.LN2, 5)) ctx.fillText(short(t), width - m.right + 6, sy(t * Math.LN2) + 4);
+  for (const t of ticks(y0 / Math.LN2, y1 / Math.LN2, 5))
+    ctx.fillText(short(t), width - m.right + 6, sy(t * Math.LN2) + 4);
   ctx.textAlign = 'center';
   for (const t of logTicks(x0, x1)) {
     ctx.beginPath();

@@ -5,7 +5,7 @@ import { CharModel, createStateHandle, generate, type ResolvedCharModelConfig, t
 import { getBackend, ready } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import type { Subscription } from 'rxjs';
-import { drawLossChart, lossTrend, type ChartEval, type ChartPoint } from './loss-chart.js';
+import { type ChartEval, type ChartPoint, drawLossChart, lossTrend } from './loss-chart.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const output = $<HTMLPreElement>('output');
@@ -47,7 +47,8 @@ async function fetchWeights(): Promise<WeightsDoc | null> {
   if (!res.ok) throw new Error(`GET /api/weights: HTTP ${res.status}`);
   etag = res.headers.get('ETag') ?? '';
   const doc = packr.unpack(new Uint8Array(await res.arrayBuffer())) as WeightsDoc;
-  if (doc.format !== 'rxrnn-weights' || !(doc.params instanceof Float32Array)) throw new Error('GET /api/weights: not an rxrnn weights document');
+  if (doc.format !== 'rxrnn-weights' || !(doc.params instanceof Float32Array))
+    throw new Error('GET /api/weights: not an rxrnn weights document');
   return doc;
 }
 
@@ -63,7 +64,8 @@ function readSettings(): { temperature: number; topK?: number; topP?: number; pa
   const kRaw = ($('top-k') as HTMLInputElement).value.trim();
   const pRaw = ($('top-p') as HTMLInputElement).value.trim();
   const topK = kRaw === '' ? undefined : Number(kRaw);
-  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) throw new Error('top-k must be an integer >= 1 (or empty)');
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1))
+    throw new Error('top-k must be an integer >= 1 (or empty)');
   const topP = pRaw === '' ? undefined : Number(pRaw);
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new Error('top-p must be in (0, 1] (or empty)');
   return { temperature, topK, topP, pace: Number(($('pace') as HTMLSelectElement).value) };
@@ -72,7 +74,8 @@ function readSettings(): { temperature: number; topK?: number; topP?: number; pa
 function append(text: string): void {
   const atBottom = output.scrollTop + output.clientHeight >= output.scrollHeight - 4;
   output.append(text);
-  if ((output.textContent ?? '').length > MAX_SHOWN * 1.5) output.textContent = (output.textContent ?? '').slice(-MAX_SHOWN);
+  if ((output.textContent ?? '').length > MAX_SHOWN * 1.5)
+    output.textContent = (output.textContent ?? '').slice(-MAX_SHOWN);
   output.dataset.count = String(generated);
   if (atBottom) output.scrollTop = output.scrollHeight;
 }
@@ -81,7 +84,7 @@ function append(text: string): void {
 function tick(): void {
   timer = null;
   if (!running) return;
-  let settings;
+  let settings: ReturnType<typeof readSettings>;
   try {
     settings = readSettings();
   } catch (e) {
@@ -106,7 +109,15 @@ function tick(): void {
     fresh = false;
   }
   const length = settings.pace > 0 ? Math.max(1, Math.round((settings.pace * TICK_MS) / 1000)) : 256;
-  const options = { prime, length, temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: (Math.random() * 2 ** 31) | 0, state: handle };
+  const options = {
+    prime,
+    length,
+    temperature: settings.temperature,
+    topK: settings.topK,
+    topP: settings.topP,
+    seed: (Math.random() * 2 ** 31) | 0,
+    state: handle,
+  };
   // What the generator really runs with, for people and for the browser test.
   const active = $('active');
   active.textContent = `generating with temperature ${options.temperature}, top-k ${options.topK ?? 'off'}, top-p ${options.topP ?? 'off'}`;
@@ -127,7 +138,8 @@ function tick(): void {
     complete: () => {
       const ms = performance.now() - t0;
       append(chunk);
-      $('speed').textContent = `${generated} chars generated · model step ${usPerChar.toFixed(1)} µs/char, up to ${Math.round(1e6 / usPerChar)} chars/s (${getBackend()} kernels)`;
+      $('speed').textContent =
+        `${generated} chars generated · model step ${usPerChar.toFixed(1)} µs/char, up to ${Math.round(1e6 / usPerChar)} chars/s (${getBackend()} kernels)`;
       const wait = settings.pace > 0 ? Math.max(0, TICK_MS - ms) : 0;
       timer = setTimeout(tick, wait);
     },
@@ -191,10 +203,15 @@ function listenToTraining(): void {
     redraw();
   });
   events.addEventListener('update', (ev) => {
-    const p = JSON.parse((ev as MessageEvent).data) as ChartPoint & { step: number; bpc: number; charsPerSecond: number };
+    const p = JSON.parse((ev as MessageEvent).data) as ChartPoint & {
+      step: number;
+      bpc: number;
+      charsPerSecond: number;
+    };
     points.push(p);
     if (points.length > 4000) points.splice(0, points.length - 4000);
-    $('training').textContent = `step ${p.step} · ${p.tokens} chars · loss ${p.loss.toFixed(3)} nats/char (${p.bpc.toFixed(3)} bits/char) · ` +
+    $('training').textContent =
+      `step ${p.step} · ${p.tokens} chars · loss ${p.loss.toFixed(3)} nats/char (${p.bpc.toFixed(3)} bits/char) · ` +
       `${Math.round(p.charsPerSecond)} chars/s (${(1e6 / Math.max(p.charsPerSecond, 1e-9)).toFixed(0)} µs/char) on the server`;
     redraw();
   });
@@ -243,7 +260,8 @@ async function main(): Promise<void> {
   handle = createStateHandle(model);
   applyWeights(doc);
   const c = model.config;
-  $('model').textContent = `${c.layers}-layer ${c.cell.toUpperCase()}, hidden ${c.hidden}, embedding ${c.embeddingDim}, ` +
+  $('model').textContent =
+    `${c.layers}-layer ${c.cell.toUpperCase()}, hidden ${c.hidden}, embedding ${c.embeddingDim}, ` +
     `${c.vocab.length} characters, ${model.params.length} parameters`;
   toggle.addEventListener('click', () => (running ? stop() : start(false)));
   $('restart').addEventListener('click', () => start(true));

@@ -1,10 +1,21 @@
 // BidirectionalStack: nn.RNN/GRU/LSTM(bidirectional=True) on flat buffers. Params: one buffer,
 // per layer [forward cell | reverse cell] (PyTorch's state_dict order); input [T·B × n_x] or ids,
 // output [T·B × outputSize]; state [L·2 × B × S], index layer*2 + direction (PyTorch's h0 order).
+
+import {
+  type Cell,
+  type CellKind,
+  cellLayout,
+  createCell,
+  type GruVariant,
+  type ParamView,
+  resolveCellConfig,
+  type TorchStateDict,
+  type TorchTensorF32,
+} from '@rxrnn/cells';
 import { allocF32, Rng } from '@rxrnn/kernels';
-import { cellLayout, createCell, resolveCellConfig, type Cell, type CellKind, type GruVariant, type ParamView, type TorchStateDict, type TorchTensorF32 } from '@rxrnn/cells';
 import { BiLayers, checkF32 } from './internal/bi-layers.js';
-import { checkMerge, mergeBackward, mergedSize, mergeForward, type MergeMode } from './merge.js';
+import { checkMerge, type MergeMode, mergeBackward, mergedSize, mergeForward } from './merge.js';
 
 export interface BidirectionalStackConfig {
   /** 'rnn' (tanh), 'gru' or 'lstm'. */
@@ -52,7 +63,8 @@ export class BidirectionalStack {
   private dBoth: Float32Array = new Float32Array(0);
 
   constructor(config: BidirectionalStackConfig, storage?: { params: Float32Array; grads: Float32Array }) {
-    if (config === null || typeof config !== 'object') throw new TypeError(`${WHERE}: config must be an object, got ${String(config)}`);
+    if (config === null || typeof config !== 'object')
+      throw new TypeError(`${WHERE}: config must be an object, got ${String(config)}`);
     this.merge = checkMerge(WHERE, config.merge ?? 'concat');
     const { views, sizes, size } = BidirectionalStack.layoutOf(config);
     this.layout = views;
@@ -74,10 +86,17 @@ export class BidirectionalStack {
       const pair: Cell[] = [];
       for (let d = 0; d < 2; d++) {
         const n = sizes[k * 2 + d]!;
-        pair.push(createCell(
-          { kind: this.kind, inputSize: k === 0 ? this.inputSize : 2 * this.hiddenSize, hiddenSize: this.hiddenSize, gruVariant: this.gruVariant },
-          { params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) },
-        ));
+        pair.push(
+          createCell(
+            {
+              kind: this.kind,
+              inputSize: k === 0 ? this.inputSize : 2 * this.hiddenSize,
+              hiddenSize: this.hiddenSize,
+              gruVariant: this.gruVariant,
+            },
+            { params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) },
+          ),
+        );
         off += n;
       }
       this.cells.push({ forward: pair[0]!, reverse: pair[1]! });
@@ -95,14 +114,17 @@ export class BidirectionalStack {
   static layoutOf(config: BidirectionalStackConfig): { views: ParamView[]; sizes: number[]; size: number } {
     const c = resolveCellConfig(WHERE, config);
     const layers = config.layers ?? 1;
-    if (!Number.isSafeInteger(layers) || layers < 1) throw new RangeError(`${WHERE}: layers must be a positive integer, got ${String(layers)}`);
-    const views: ParamView[] = [], sizes: number[] = [];
+    if (!Number.isSafeInteger(layers) || layers < 1)
+      throw new RangeError(`${WHERE}: layers must be a positive integer, got ${String(layers)}`);
+    const views: ParamView[] = [];
+    const sizes: number[] = [];
     let size = 0;
     for (let k = 0; k < layers; k++) {
       // Layer k > 0 reads the previous layer's [forward | reverse]: n_x = 2H.
       const l = cellLayout({ ...c, inputSize: k === 0 ? c.inputSize : 2 * c.hiddenSize });
       for (const suffix of ['', '_reverse']) {
-        for (const v of l.views) views.push({ name: `${v.name}_l${k}${suffix}`, offset: size + v.offset, shape: [...v.shape] });
+        for (const v of l.views)
+          views.push({ name: `${v.name}_l${k}${suffix}`, offset: size + v.offset, shape: [...v.shape] });
         sizes.push(l.size);
         size += l.size;
       }
@@ -132,7 +154,8 @@ export class BidirectionalStack {
 
   /** Zeros, B × stateSize: [l0 forward | l0 reverse | l1 forward | ...], each [h (B×H) | c (B×H)]. */
   createState(B: number): Float32Array {
-    if (!Number.isSafeInteger(B) || B < 1) throw new RangeError(`${WHERE}.createState: B must be a positive integer, got ${String(B)}`);
+    if (!Number.isSafeInteger(B) || B < 1)
+      throw new RangeError(`${WHERE}.createState: B must be a positive integer, got ${String(B)}`);
     return allocF32(B * this.stateSize);
   }
 
@@ -160,7 +183,12 @@ export class BidirectionalStack {
    * zeros), dState w.r.t. the final state (null = zeros). Accumulates into `grads`; writes dInput
    * [T·B × n_x] (dense input only) and dState0 [B × stateSize] when given.
    */
-  backward(dOutput: Float32Array | null, dState: Float32Array | null, dInput: Float32Array | null, dState0: Float32Array | null): void {
+  backward(
+    dOutput: Float32Array | null,
+    dState: Float32Array | null,
+    dInput: Float32Array | null,
+    dState0: Float32Array | null,
+  ): void {
     const where = `${WHERE}.backward`;
     let dTop = dOutput;
     if (dOutput !== null && this.merge !== 'concat') {
@@ -182,12 +210,21 @@ export class BidirectionalStack {
   }
 
   /** Packs PyTorch h0 [L·2, B, H] (and c0 for LSTM) into a state (index layer*2 + direction). */
-  packState(B: number, h: ArrayLike<number>, c?: ArrayLike<number>, out: Float32Array = this.createState(B)): Float32Array {
+  packState(
+    B: number,
+    h: ArrayLike<number>,
+    c?: ArrayLike<number>,
+    out: Float32Array = this.createState(B),
+  ): Float32Array {
     const where = `${WHERE}.packState`;
-    const n = B * this.hiddenSize, D = 2 * this.layers, lstm = this.kind === 'lstm';
+    const n = B * this.hiddenSize;
+    const D = 2 * this.layers;
+    const lstm = this.kind === 'lstm';
     checkF32(where, 'out', out, B * this.stateSize, 'B*stateSize');
-    if (h?.length !== D * n) throw new RangeError(`${where}: h length ${String(h?.length)}, expected L*2*B*H = ${D * n}`);
-    if (lstm && c?.length !== D * n) throw new RangeError(`${where}: c length ${String(c?.length)}, expected L*2*B*H = ${D * n}`);
+    if (h?.length !== D * n)
+      throw new RangeError(`${where}: h length ${String(h?.length)}, expected L*2*B*H = ${D * n}`);
+    if (lstm && c?.length !== D * n)
+      throw new RangeError(`${where}: c length ${String(c?.length)}, expected L*2*B*H = ${D * n}`);
     const per = lstm ? 2 * n : n;
     for (let i = 0; i < D; i++) {
       for (let j = 0; j < n; j++) out[i * per + j] = h[i * n + j]!;
@@ -199,8 +236,12 @@ export class BidirectionalStack {
   /** Splits a state into PyTorch h [L·2, B, H] (and c for LSTM), fresh arrays. */
   unpackState(B: number, state: Float32Array): { h: Float32Array; c?: Float32Array } {
     checkF32(`${WHERE}.unpackState`, 'state', state, B * this.stateSize, 'B*stateSize');
-    const n = B * this.hiddenSize, D = 2 * this.layers, lstm = this.kind === 'lstm', per = lstm ? 2 * n : n;
-    const h = new Float32Array(D * n), c = lstm ? new Float32Array(D * n) : undefined;
+    const n = B * this.hiddenSize;
+    const D = 2 * this.layers;
+    const lstm = this.kind === 'lstm';
+    const per = lstm ? 2 * n : n;
+    const h = new Float32Array(D * n);
+    const c = lstm ? new Float32Array(D * n) : undefined;
     for (let i = 0; i < D; i++) {
       h.set(state.subarray(i * per, i * per + n), i * n);
       if (c) c.set(state.subarray(i * per + n, (i + 1) * per), i * n);
@@ -217,11 +258,20 @@ export class BidirectionalStack {
   }
 
   /** Exports params or grads in PyTorch's layout and order (see Cell.toTorch for the bias split). */
-  toTorch(which: 'params' | 'grads' = 'params', { prefix = '' }: BidirectionalTorchOptions = {}): Record<string, TorchTensorF32> {
+  toTorch(
+    which: 'params' | 'grads' = 'params',
+    { prefix = '' }: BidirectionalTorchOptions = {},
+  ): Record<string, TorchTensorF32> {
     const out: Record<string, TorchTensorF32> = {};
     this.cells.forEach(({ forward, reverse }, k) => {
-      Object.assign(out, forward.toTorch(which, (base) => `${prefix}${base}_l${k}`));
-      Object.assign(out, reverse.toTorch(which, (base) => `${prefix}${base}_l${k}_reverse`));
+      Object.assign(
+        out,
+        forward.toTorch(which, (base) => `${prefix}${base}_l${k}`),
+      );
+      Object.assign(
+        out,
+        reverse.toTorch(which, (base) => `${prefix}${base}_l${k}_reverse`),
+      );
     });
     return out;
   }

@@ -3,9 +3,13 @@
 // trainable many-to-many (tagger) and many-to-one (classifier) models on flat buffers.
 // Glossary: n_x input size, H hidden size per direction, B batch, T timesteps, L layers.
 export const PACKAGE_NAME = '@rxrnn/bidirectional';
-export { BidirectionalStack, type BidirectionalStackConfig, type BidirectionalTorchOptions } from './bidirectional-stack.js';
-export { MERGE_MODES, mergedSize, mergeForward, mergeBackward, type MergeMode } from './merge.js';
-export { bidirectional, type BidirectionalOptions, type WindowOptions } from './operators/bidirectional.js';
-export { SequenceTagger, type SequenceTaggerConfig } from './sequence-tagger.js';
-export { SequenceClassifier, type SequenceClassifierConfig } from './sequence-classifier.js';
+export {
+  BidirectionalStack,
+  type BidirectionalStackConfig,
+  type BidirectionalTorchOptions,
+} from './bidirectional-stack.js';
 export type { SequenceModelConfig } from './internal/sequence-model.js';
+export { MERGE_MODES, type MergeMode, mergeBackward, mergedSize, mergeForward } from './merge.js';
+export { type BidirectionalOptions, bidirectional, type WindowOptions } from './operators/bidirectional.js';
+export { SequenceClassifier, type SequenceClassifierConfig } from './sequence-classifier.js';
+export { SequenceTagger, type SequenceTaggerConfig } from './sequence-tagger.js';

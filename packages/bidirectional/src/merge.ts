@@ -9,7 +9,9 @@ export const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave']
 /** Throws unless `mode` is a merge mode; returns it. */
 export function checkMerge(where: string, mode: unknown): MergeMode {
   if (!MERGE_MODES.includes(mode as MergeMode)) {
-    throw new RangeError(`${where}: merge ${JSON.stringify(mode)}, expected one of ${MERGE_MODES.map((m) => `'${m}'`).join(', ')}`);
+    throw new RangeError(
+      `${where}: merge ${JSON.stringify(mode)}, expected one of ${MERGE_MODES.map((m) => `'${m}'`).join(', ')}`,
+    );
   }
   return mode as MergeMode;
 }
@@ -26,22 +28,34 @@ export function mergeForward(out: Float32Array, both: Float32Array, rows: number
     return;
   }
   for (let r = 0; r < rows; r++) {
-    const o = r * H, f = 2 * r * H, b = f + H;
+    const o = r * H;
+    const f = 2 * r * H;
+    const b = f + H;
     for (let j = 0; j < H; j++) {
-      const x = both[f + j]!, y = both[b + j]!;
+      const x = both[f + j]!;
+      const y = both[b + j]!;
       out[o + j] = mode === 'sum' ? x + y : mode === 'mul' ? x * y : 0.5 * (x + y);
     }
   }
 }
 
 /** dBoth [rows × 2H] (overwritten) from dOut [rows × mergedSize]; 'mul' reads the forward values in both. */
-export function mergeBackward(dBoth: Float32Array, dOut: Float32Array, both: Float32Array, rows: number, H: number, mode: MergeMode): void {
+export function mergeBackward(
+  dBoth: Float32Array,
+  dOut: Float32Array,
+  both: Float32Array,
+  rows: number,
+  H: number,
+  mode: MergeMode,
+): void {
   if (mode === 'concat') {
     dBoth.set(dOut.subarray(0, rows * 2 * H));
     return;
   }
   for (let r = 0; r < rows; r++) {
-    const o = r * H, f = 2 * r * H, b = f + H;
+    const o = r * H;
+    const f = 2 * r * H;
+    const b = f + H;
     for (let j = 0; j < H; j++) {
       const d = dOut[o + j]!;
       if (mode === 'mul') {

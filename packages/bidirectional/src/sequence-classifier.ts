@@ -27,12 +27,15 @@ export class SequenceClassifier extends SequenceModel {
     // Always concat: 'final' needs each direction's own half.
     super(WHERE, config, 'concat', (w) => w);
     const pool = config.pool ?? 'final';
-    if (pool !== 'final' && pool !== 'mean') throw new RangeError(`${WHERE}: pool ${JSON.stringify(pool)}, expected 'final' or 'mean'`);
+    if (pool !== 'final' && pool !== 'mean')
+      throw new RangeError(`${WHERE}: pool ${JSON.stringify(pool)}, expected 'final' or 'mean'`);
     this.pool = pool;
   }
 
   private features(where: string, inputs: Int32Array, T: number, B: number): Float32Array {
-    const h = this.encode(where, inputs, T, B), W = this.rnnOutSize, H = W / this.directions;
+    const h = this.encode(where, inputs, T, B);
+    const W = this.rnnOutSize;
+    const H = W / this.directions;
     if (this.feat.length !== B * W) {
       this.feat = new Float32Array(B * W);
       this.dFeat = new Float32Array(B * W);
@@ -44,7 +47,8 @@ export class SequenceClassifier extends SequenceModel {
     for (let b = 0; b < B; b++) {
       if (this.pool === 'mean') {
         f.fill(0, b * W, (b + 1) * W);
-        for (let t = 0; t < T; t++) for (let j = 0; j < W; j++) f[b * W + j] = f[b * W + j]! + h[(t * B + b) * W + j]! / T;
+        for (let t = 0; t < T; t++)
+          for (let j = 0; j < W; j++) f[b * W + j] = f[b * W + j]! + h[(t * B + b) * W + j]! / T;
       } else {
         // Forward half from the last step; the reverse half (if any) from the first.
         f.set(h.subarray(((T - 1) * B + b) * W, ((T - 1) * B + b) * W + H), b * W);
@@ -56,7 +60,8 @@ export class SequenceClassifier extends SequenceModel {
 
   /** The most probable label per window, [B]. */
   predict(inputs: Int32Array, T: number, B: number): Int32Array {
-    const f = this.features(`${WHERE}.predict`, inputs, T, B), C = this.dense.outSize;
+    const f = this.features(`${WHERE}.predict`, inputs, T, B);
+    const C = this.dense.outSize;
     this.dense.forward(this.logitsBuf, f, B);
     const out = new Int32Array(B);
     for (let b = 0; b < B; b++) out[b] = argmax(this.logitsBuf, b * C, C);
@@ -65,8 +70,10 @@ export class SequenceClassifier extends SequenceModel {
 
   /** Softmax cross-entropy of each window's label (labels [B]); grads of the MEAN loss accumulate. */
   lossAndGrad(inputs: Int32Array, labels: Int32Array, T: number, B: number): { lossSum: number; count: number } {
-    const f = this.features(`${WHERE}.lossAndGrad`, inputs, T, B), C = this.dense.outSize;
-    const W = this.rnnOutSize, H = W / this.directions;
+    const f = this.features(`${WHERE}.lossAndGrad`, inputs, T, B);
+    const C = this.dense.outSize;
+    const W = this.rnnOutSize;
+    const H = W / this.directions;
     this.dense.forward(this.logitsBuf, f, B);
     const lossSum = softmaxCrossEntropy(this.dLogits, this.lossRows, this.logitsBuf, labels, B, C);
     for (let i = 0; i < this.dLogits.length; i++) this.dLogits[i] = this.dLogits[i]! / B;

@@ -1,8 +1,8 @@
 // SequenceTagger: many-to-many, a label per token. ids [T·B] → (bi)directional stack → Dense per
 // step → softmax cross-entropy. Flat params/grads; lossAndGrad accumulates grads of the mean loss.
 import { softmaxCrossEntropy } from '@rxrnn/kernels';
-import { checkMerge, type MergeMode } from './merge.js';
 import { argmax, SequenceModel, type SequenceModelConfig } from './internal/sequence-model.js';
+import { checkMerge, type MergeMode } from './merge.js';
 
 export interface SequenceTaggerConfig extends SequenceModelConfig {
   /** How the two directions combine per step before the dense layer; default 'concat'. */
@@ -32,7 +32,8 @@ export class SequenceTagger extends SequenceModel {
 
   /** The most probable label per token, [T·B]. */
   predict(inputs: Int32Array, T: number, B: number): Int32Array {
-    const z = this.logits(inputs, T, B), C = this.dense.outSize;
+    const z = this.logits(inputs, T, B);
+    const C = this.dense.outSize;
     const out = new Int32Array(T * B);
     for (let r = 0; r < T * B; r++) out[r] = argmax(z, r * C, C);
     return out;
@@ -44,7 +45,8 @@ export class SequenceTagger extends SequenceModel {
    */
   lossAndGrad(inputs: Int32Array, targets: Int32Array, T: number, B: number): { lossSum: number; count: number } {
     const h = this.encode(`${WHERE}.lossAndGrad`, inputs, T, B);
-    const rows = T * B, C = this.dense.outSize;
+    const rows = T * B;
+    const C = this.dense.outSize;
     if (this.dLogits.length !== rows * C) {
       this.logitsBuf = new Float32Array(rows * C);
       this.dLogits = new Float32Array(rows * C);

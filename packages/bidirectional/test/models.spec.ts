@@ -1,11 +1,15 @@
 // SequenceTagger and SequenceClassifier: gradients of the mean loss against central finite
 // differences of the model's own loss (float32 forward, so eps is large and the tolerance loose;
 // the stack's exact gradients are checked in stack.spec.ts), for every head, pooling and input.
-import { describe, expect, it } from 'vitest';
+
 import { Rng } from '@rxrnn/kernels';
+import { describe, expect, it } from 'vitest';
 import { SequenceClassifier, SequenceTagger } from '../src/index.js';
 
-const T = 5, B = 2, V = 6, C = 3;
+const T = 5;
+const B = 2;
+const V = 6;
+const C = 3;
 
 type Model = SequenceTagger | SequenceClassifier;
 
@@ -34,36 +38,77 @@ describe('trainable models: gradients', () => {
   const labels = Int32Array.from({ length: B }, () => Math.floor(rng.uniform() * C));
 
   for (const [cell, input, merge, gruVariant, directions] of [
-    ['lstm', 'onehot', 'concat', undefined, 2], ['gru', 'embedding', 'sum', 'reset-before', 2], ['rnn', 'onehot', 'mul', undefined, 2],
-    ['gru', 'onehot', 'ave', undefined, 2], ['lstm', 'embedding', 'concat', undefined, 1],
+    ['lstm', 'onehot', 'concat', undefined, 2],
+    ['gru', 'embedding', 'sum', 'reset-before', 2],
+    ['rnn', 'onehot', 'mul', undefined, 2],
+    ['gru', 'onehot', 'ave', undefined, 2],
+    ['lstm', 'embedding', 'concat', undefined, 1],
   ] as const) {
     it(`tagger: ${cell} ${gruVariant ?? ''} ${input} merge ${merge} D=${directions}`, () => {
-      const m = new SequenceTagger({ cell, gruVariant, vocabSize: V, input, embeddingDim: 4, hidden: 4, layers: 2, classes: C, merge, directions, seed: 2 });
+      const m = new SequenceTagger({
+        cell,
+        gruVariant,
+        vocabSize: V,
+        input,
+        embeddingDim: 4,
+        hidden: 4,
+        layers: 2,
+        classes: C,
+        merge,
+        directions,
+        seed: 2,
+      });
       m.zeroGrads();
       const r = m.lossAndGrad(ids, tags, T, B);
       expect(r.count).toBe(T * B);
       const g = m.grads.slice();
       expect(g.some((v) => v !== 0)).toBe(true);
-      fdCheck(m, () => {
-        m.zeroGrads();
-        const q = m.lossAndGrad(ids, tags, T, B);
-        return q.lossSum / q.count;
-      }, g, rng);
+      fdCheck(
+        m,
+        () => {
+          m.zeroGrads();
+          const q = m.lossAndGrad(ids, tags, T, B);
+          return q.lossSum / q.count;
+        },
+        g,
+        rng,
+      );
     });
   }
 
-  for (const [pool, directions, cell] of [['final', 2, 'lstm'], ['mean', 2, 'gru'], ['final', 1, 'rnn'], ['mean', 1, 'lstm']] as const) {
+  for (const [pool, directions, cell] of [
+    ['final', 2, 'lstm'],
+    ['mean', 2, 'gru'],
+    ['final', 1, 'rnn'],
+    ['mean', 1, 'lstm'],
+  ] as const) {
     it(`classifier: ${cell} pool ${pool} D=${directions}`, () => {
-      const m = new SequenceClassifier({ cell, vocabSize: V, input: 'embedding', embeddingDim: 4, hidden: 4, layers: 2, classes: C, pool, directions, seed: 3 });
+      const m = new SequenceClassifier({
+        cell,
+        vocabSize: V,
+        input: 'embedding',
+        embeddingDim: 4,
+        hidden: 4,
+        layers: 2,
+        classes: C,
+        pool,
+        directions,
+        seed: 3,
+      });
       m.zeroGrads();
       const r = m.lossAndGrad(ids, labels, T, B);
       expect(r.count).toBe(B);
       const g = m.grads.slice();
-      fdCheck(m, () => {
-        m.zeroGrads();
-        const q = m.lossAndGrad(ids, labels, T, B);
-        return q.lossSum / q.count;
-      }, g, rng);
+      fdCheck(
+        m,
+        () => {
+          m.zeroGrads();
+          const q = m.lossAndGrad(ids, labels, T, B);
+          return q.lossSum / q.count;
+        },
+        g,
+        rng,
+      );
       expect(m.predict(ids, T, B).every((v) => v >= 0 && v < C)).toBe(true);
     });
   }
@@ -71,7 +116,8 @@ describe('trainable models: gradients', () => {
   it('final pooling takes the reverse direction at step 0, where it has read the whole window', () => {
     const m = new SequenceClassifier({ cell: 'rnn', vocabSize: V, hidden: 4, classes: C, seed: 4 });
     // Silence the forward direction (h = tanh(0) = 0): only the reverse half can carry token 0.
-    for (const v of m.views().filter((x) => /^rnn\..*_l0$/.test(x.name))) m.params.fill(0, v.offset, v.offset + v.shape.reduce((a, b) => a * b, 1));
+    for (const v of m.views().filter((x) => /^rnn\..*_l0$/.test(x.name)))
+      m.params.fill(0, v.offset, v.offset + v.shape.reduce((a, b) => a * b, 1));
     const loss = (x: Int32Array) => m.lossAndGrad(x, labels, T, B).lossSum;
     const changed = ids.slice();
     changed[0] = (changed[0]! + 1) % V;

@@ -1,12 +1,14 @@
 // BidirectionalStack against a float64 reference written from the formulas: outputs, final states,
 // and every gradient (params, input, h0/c0) against central finite differences of that reference,
 // for every cell kind and GRU variant, 1–2 layers, all merge modes, dense and one-hot inputs.
-import { describe, expect, it } from 'vitest';
-import { Rng } from '@rxrnn/kernels';
-import { BidirectionalStack, type BidirectionalStackConfig } from '../src/index.js';
-import { flat, nest, refForward, type RefSpec } from './f64-reference.js';
 
-const T = 4, B = 2;
+import { Rng } from '@rxrnn/kernels';
+import { describe, expect, it } from 'vitest';
+import { BidirectionalStack, type BidirectionalStackConfig } from '../src/index.js';
+import { flat, nest, type RefSpec, refForward } from './f64-reference.js';
+
+const T = 4;
+const B = 2;
 
 function randoms(n: number, rng: Rng, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => scale * (2 * rng.uniform() - 1));
@@ -40,18 +42,33 @@ describe('BidirectionalStack: forward and BPTT through both directions', () => {
   for (const c of cases) {
     const name = `${c.kind}${c.gruVariant ? ` ${c.gruVariant}` : ''} L${c.layers} merge ${c.merge ?? 'concat'}${c.onehot ? ' one-hot' : ''}`;
     it(name, () => {
-      const nX = c.onehot ? 5 : 3, H = 4, L = c.layers ?? 1, lstm = c.kind === 'lstm';
+      const nX = c.onehot ? 5 : 3;
+      const H = 4;
+      const L = c.layers ?? 1;
+      const lstm = c.kind === 'lstm';
       const stack = new BidirectionalStack({ ...c, inputSize: nX, hiddenSize: H, seed: 3 });
       const rng = new Rng(17);
       // Larger than the init so the nonlinearities are exercised away from zero.
       stack.params.set(randoms(stack.paramCount(), rng, 0.6));
       const ids = Int32Array.from({ length: T * B }, () => Math.floor(rng.uniform() * nX));
       const x = c.onehot ? ids : randoms(T * B * nX, rng);
-      const xRows = c.onehot ? Float32Array.from({ length: T * B * nX }, (_, i) => (ids[Math.floor(i / nX)] === i % nX ? 1 : 0)) : (x as Float32Array);
-      const h0 = randoms(L * 2 * B * H, rng), c0 = randoms(L * 2 * B * H, rng);
-      const G = randoms(T * B * stack.outputSize, rng), Gh = randoms(L * 2 * B * H, rng), Gc = randoms(L * 2 * B * H, rng);
+      const xRows = c.onehot
+        ? Float32Array.from({ length: T * B * nX }, (_, i) => (ids[Math.floor(i / nX)] === i % nX ? 1 : 0))
+        : (x as Float32Array);
+      const h0 = randoms(L * 2 * B * H, rng);
+      const c0 = randoms(L * 2 * B * H, rng);
+      const G = randoms(T * B * stack.outputSize, rng);
+      const Gh = randoms(L * 2 * B * H, rng);
+      const Gc = randoms(L * 2 * B * H, rng);
 
-      const spec: RefSpec = { kind: c.kind, gruVariant: c.gruVariant ?? 'reset-after', inputSize: nX, hiddenSize: H, layers: L, merge: c.merge ?? 'concat' };
+      const spec: RefSpec = {
+        kind: c.kind,
+        gruVariant: c.gruVariant ?? 'reset-after',
+        inputSize: nX,
+        hiddenSize: H,
+        layers: L,
+        merge: c.merge ?? 'concat',
+      };
       const views = stack.views();
       const lossOf = (p: Float64Array, xs: ArrayLike<number>, h: ArrayLike<number>, cc: ArrayLike<number>) => {
         const r = refForward(spec, views, p, nest(xs, T, B, nX), nest(h, L * 2, B, H), nest(cc, L * 2, B, H));
@@ -87,7 +104,9 @@ describe('BidirectionalStack: forward and BPTT through both directions', () => {
         return lossOf(q, xRows, h0, c0).s;
       });
       expect(maxErr(stack.grads, gParams)).toBeLessThan(2e-4);
-      const x64 = Float64Array.from(xRows), h64 = Float64Array.from(h0), c64 = Float64Array.from(c0);
+      const x64 = Float64Array.from(xRows);
+      const h64 = Float64Array.from(h0);
+      const c64 = Float64Array.from(c0);
       if (dInput) {
         const gX = fd(x64.length, (i, e) => {
           const q = x64.slice();

@@ -13,11 +13,19 @@ export interface OracleOptions {
 }
 
 /** Per window, per step, the merged output [B × width]. `hops[i]`: steps from window i's start to the next's. */
-export function oracleWindows(pairs: { forward: Cell; reverse: Cell }[], windows: Float32Array[][], hops: number[], o: OracleOptions = {}): Float32Array[][] {
-  const B = o.B ?? 1, merge = o.merge ?? 'concat', carry = o.carry ?? true;
+export function oracleWindows(
+  pairs: { forward: Cell; reverse: Cell }[],
+  windows: Float32Array[][],
+  hops: number[],
+  o: OracleOptions = {},
+): Float32Array[][] {
+  const B = o.B ?? 1;
+  const merge = o.merge ?? 'concat';
+  const carry = o.carry ?? true;
   let carried = pairs.map((p, k) => o.init?.[k]?.forward.slice() ?? p.forward.createState(B));
   return windows.map((w, i) => {
-    const T = w.length, hop = Math.min(hops[i] ?? T, T);
+    const T = w.length;
+    const hop = Math.min(hops[i] ?? T, T);
     let layerIn = w;
     const next: Float32Array[] = [];
     pairs.forEach(({ forward, reverse }, k) => {
@@ -49,7 +57,8 @@ export function oracleWindows(pairs: { forward: Cell; reverse: Cell }[], windows
       const out = new Float32Array(B * H);
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < H; j++) {
-          const x = row[b * 2 * H + j]!, y = row[b * 2 * H + H + j]!;
+          const x = row[b * 2 * H + j]!;
+          const y = row[b * 2 * H + H + j]!;
           out[b * H + j] = merge === 'sum' ? x + y : merge === 'mul' ? x * y : (x + y) / 2;
         }
       }

@@ -81,7 +81,8 @@ export class CellTape {
     this.H = H;
     this.T = T;
     this.B = B;
-    const GH = G * H, rows = T * B;
+    const GH = G * H;
+    const rows = T * B;
     this.xPre = this.alloc(rows * GH);
     this.xPreT = blocks(this.xPre, T, B * GH);
     this.hs = this.alloc((T + 1) * B * H);
@@ -123,7 +124,8 @@ export class CellTape {
   ensureBackward(): void {
     if (this.dh.length > 0) return;
     const { T, B, H, G } = this;
-    const rows = T * B, GH = G * H;
+    const rows = T * B;
+    const GH = G * H;
     this.dXPre = this.alloc(rows * GH);
     this.dXPreT = blocks(this.dXPre, T, B * GH);
     if (this.kind === 'gru' && this.variant === 'reset-after') {

@@ -2,7 +2,15 @@
 // [weight_ih G·H×n_x | weight_hh G·H×H | bias G·H (| bias_hn H)], streaming step, BPTT over a
 // CellTape, PyTorch import/export. Params/grads are allocF32 buffers or a model's views of its own.
 import {
-  allocF32, gemmAB, gemmABt, gemmAtB, gemv, gemvT, initGlorotUniform, initOrthogonal, Rng,
+  allocF32,
+  gemmAB,
+  gemmABt,
+  gemmAtB,
+  gemv,
+  gemvT,
+  initGlorotUniform,
+  initOrthogonal,
+  Rng,
 } from '@rxrnn/kernels';
 import { CellTape } from './cell-tape.js';
 import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
@@ -54,8 +62,13 @@ export interface Cell {
   tape(T: number, B: number): CellTape;
   forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array): Float32Array;
   finalState(tape: CellTape, out: Float32Array): void;
-  backwardSequence(tape: CellTape, dOut: Float32Array | null, dState: Float32Array | null,
-    dx: Float32Array | null, dState0: Float32Array | null): void;
+  backwardSequence(
+    tape: CellTape,
+    dOut: Float32Array | null,
+    dState: Float32Array | null,
+    dx: Float32Array | null,
+    dState0: Float32Array | null,
+  ): void;
   initialize(rng: Rng): void;
   fromTorch(dict: TorchStateDict, name?: TorchNamer): void;
   toTorch(which?: 'params' | 'grads', name?: TorchNamer): Record<string, TorchTensorF32>;
@@ -79,7 +92,9 @@ export function resolveCellConfig(where: string, config: CellConfig): ResolvedCe
   }
   const gruVariant = config.gruVariant ?? 'reset-after';
   if (gruVariant !== 'reset-after' && gruVariant !== 'reset-before') {
-    throw new RangeError(`${where}: gruVariant must be 'reset-after' or 'reset-before', got ${JSON.stringify(config.gruVariant)}`);
+    throw new RangeError(
+      `${where}: gruVariant must be 'reset-after' or 'reset-before', got ${JSON.stringify(config.gruVariant)}`,
+    );
   }
   const seed = config.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new RangeError(`${where}: seed must be an integer, got ${String(seed)}`);
@@ -108,7 +123,15 @@ export function cellLayout(c: ResolvedCellConfig): LayoutBuilder {
 const defaultNamer: TorchNamer = (base) => base;
 
 /** rows×cols product for a batch: gemv when one row (the streaming case), else one GEMM. */
-function linear(out: Float32Array, X: Float32Array, W: Float32Array, rows: number, outCols: number, inCols: number, acc: boolean): void {
+function linear(
+  out: Float32Array,
+  X: Float32Array,
+  W: Float32Array,
+  rows: number,
+  outCols: number,
+  inCols: number,
+  acc: boolean,
+): void {
   if (rows === 1) gemv(out, W, X, outCols, inCols, acc);
   else gemmABt(out, X, W, rows, outCols, inCols, acc);
 }
@@ -234,7 +257,8 @@ export abstract class RecurrentCell implements Cell {
     const tape = this.stepTape;
     this.project(where, tape, x);
     const n = B * this.hiddenSize;
-    const h0 = tape.hsT[0]!, h1 = tape.hsT[1]!;
+    const h0 = tape.hsT[0]!;
+    const h1 = tape.hsT[1]!;
     for (let i = 0; i < n; i++) h0[i] = state[i]!;
     if (this.kind === 'lstm') {
       const c0 = tape.csT[0]!;
@@ -262,12 +286,17 @@ export abstract class RecurrentCell implements Cell {
       v = { h: state.subarray(0, H), c: this.kind === 'lstm' ? state.subarray(H, 2 * H) : state.subarray(0, 0) };
       this.oneViews.set(state, v);
     }
-    const one = (this.one ??= this.cutOne());
+    this.one ??= this.cutOne();
+    const one = this.one;
     const n_x = this.inputSize;
     if (x instanceof Int32Array) {
       // One-hot: the input term is W_ih's column of the id plus the bias, gathered here.
       checkIds(where, 'x (one-hot ids)', x, 1, n_x);
-      const id = x[0]!, W = this.wIh, b = this.b, xb = one.xb, GH = xb.length;
+      const id = x[0]!;
+      const W = this.wIh;
+      const b = this.b;
+      const xb = one.xb;
+      const GH = xb.length;
       for (let j = 0; j < GH; j++) xb[j] = W[j * n_x + id]! + b[j]!;
       this.fusedStep(v.h, v.c, one, one.empty, one.empty, xb, 0);
     } else {
@@ -280,7 +309,14 @@ export abstract class RecurrentCell implements Cell {
 
   private cutOne(): StepOneBuffers {
     const GH = this.G * this.hiddenSize;
-    return { x: allocF32(this.inputSize), xb: allocF32(GH), pre: allocF32(GH), act: allocF32(GH), hPre: allocF32(this.kind === 'gru' ? GH : 0), empty: allocF32(0) };
+    return {
+      x: allocF32(this.inputSize),
+      xb: allocF32(GH),
+      pre: allocF32(GH),
+      act: allocF32(GH),
+      hPre: allocF32(this.kind === 'gru' ? GH : 0),
+      empty: allocF32(0),
+    };
   }
 
   /**
@@ -295,16 +331,27 @@ export abstract class RecurrentCell implements Cell {
    * One fused batch-1 step: input term b + Wih·x (nX = 0: b alone), recurrent term, gates; h (c)
    * in place. Only called when fusable().
    */
-  protected fusedStep(_h: Float32Array, _c: Float32Array, _one: StepOneBuffers, _Wih: Float32Array, _x: Float32Array, _b: Float32Array, _nX: number): void {
+  protected fusedStep(
+    _h: Float32Array,
+    _c: Float32Array,
+    _one: StepOneBuffers,
+    _Wih: Float32Array,
+    _x: Float32Array,
+    _b: Float32Array,
+    _nX: number,
+  ): void {
     throw new Error(`${this.kind}.step: no fused batch-1 step for this cell`);
   }
 
   /** Throws unless `tape` was cut for a cell of this kind, variant and hidden size. */
   private checkTape(where: string, tape: CellTape): void {
-    if (!(tape instanceof CellTape)) throw new TypeError(`${where}: tape must be a CellTape (from createTape), got ${String(tape)}`);
+    if (!(tape instanceof CellTape))
+      throw new TypeError(`${where}: tape must be a CellTape (from createTape), got ${String(tape)}`);
     const variant = this.kind === 'gru' ? this.gruVariant : tape.variant;
     if (tape.kind !== this.kind || tape.H !== this.hiddenSize || tape.variant !== variant) {
-      throw new RangeError(`${where}: tape is for a ${tape.kind} cell with H = ${tape.H}, expected ${this.kind} with H = ${this.hiddenSize}`);
+      throw new RangeError(
+        `${where}: tape is for a ${tape.kind} cell with H = ${tape.H}, expected ${this.kind} with H = ${this.hiddenSize}`,
+      );
     }
   }
 
@@ -350,12 +397,20 @@ export abstract class RecurrentCell implements Cell {
    * truncated-BPTT case). Accumulates parameter gradients into `grads`; writes the input gradient
    * into dx [T·B × n_x] and the initial state's into dState0 when they are given.
    */
-  backwardSequence(tape: CellTape, dOut: Float32Array | null, dState: Float32Array | null,
-    dx: Float32Array | null, dState0: Float32Array | null): void {
+  backwardSequence(
+    tape: CellTape,
+    dOut: Float32Array | null,
+    dState: Float32Array | null,
+    dx: Float32Array | null,
+    dState0: Float32Array | null,
+  ): void {
     const where = `${this.kind}.backwardSequence`;
     this.checkTape(where, tape);
     if (!tape.filled) throw new RangeError(`${where}: the tape holds no forward pass; run forwardSequence first`);
-    const { T, B } = tape, H = this.hiddenSize, n = B * H, rows = T * B;
+    const { T, B } = tape;
+    const H = this.hiddenSize;
+    const n = B * H;
+    const rows = T * B;
     if (dOut !== null) checkF32(where, 'dOut', dOut, rows * H, 'T*B*H');
     if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
     if (dx !== null && tape.ids === null) checkF32(where, 'dx', dx, rows * this.inputSize, 'T*B*n_x');
@@ -367,7 +422,8 @@ export abstract class RecurrentCell implements Cell {
     for (let t = T - 1; t >= 0; t--) {
       // The output at t feeds the loss directly as well as the next step.
       if (dOut !== null) {
-        const dh = tape.dh, o = t * n;
+        const dh = tape.dh;
+        const o = t * n;
         for (let i = 0; i < n; i++) dh[i] = dh[i]! + dOut[o + i]!;
       }
       this.retreat(tape, t);
@@ -390,12 +446,17 @@ export abstract class RecurrentCell implements Cell {
 
   /** xPre = X·W_ihᵀ + b over all of the tape's rows (a one-hot id gathers W_ih's column instead). */
   private project(where: string, tape: CellTape, x: Float32Array | Int32Array): void {
-    const rows = tape.T * tape.B, GH = this.G * this.hiddenSize, n_x = this.inputSize;
+    const rows = tape.T * tape.B;
+    const GH = this.G * this.hiddenSize;
+    const n_x = this.inputSize;
     if (x instanceof Int32Array) {
       checkIds(where, 'x (one-hot ids)', x, rows, n_x);
-      const xPre = tape.xPre, W = this.wIh, b = this.b;
+      const xPre = tape.xPre;
+      const W = this.wIh;
+      const b = this.b;
       for (let r = 0; r < rows; r++) {
-        const id = x[r]!, o = r * GH;
+        const id = x[r]!;
+        const o = r * GH;
         for (let j = 0; j < GH; j++) xPre[o + j] = W[j * n_x + id]! + b[j]!;
       }
       tape.ids = x;
@@ -404,7 +465,8 @@ export abstract class RecurrentCell implements Cell {
       checkF32(where, 'x', x, rows * n_x, tape.T === 1 ? 'B*n_x' : 'T*B*n_x');
       // Seed every row with the bias (a memcpy each), then accumulate X·W_ihᵀ on top: one pass
       // over xPre fewer than a separate addBias.
-      const xPre = tape.xPre, b = this.b;
+      const xPre = tape.xPre;
+      const b = this.b;
       for (let r = 0; r < rows; r++) xPre.set(b, r * GH);
       linear(xPre, x, this.wIh, rows, GH, n_x, true);
       tape.input = x;
@@ -414,9 +476,12 @@ export abstract class RecurrentCell implements Cell {
 
   /** dW_ih[:, id] += dxPre row: the one-hot input's gradient lands in one column per row. */
   private scatterOneHot(ids: Int32Array, dXPre: Float32Array, rows: number): void {
-    const GH = this.G * this.hiddenSize, n_x = this.inputSize, g = this.gWIh;
+    const GH = this.G * this.hiddenSize;
+    const n_x = this.inputSize;
+    const g = this.gWIh;
     for (let r = 0; r < rows; r++) {
-      const id = ids[r]!, o = r * GH;
+      const id = ids[r]!;
+      const o = r * GH;
       for (let j = 0; j < GH; j++) g[j * n_x + id] = g[j * n_x + id]! + dXPre[o + j]!;
     }
   }
@@ -437,7 +502,15 @@ export abstract class RecurrentCell implements Cell {
   protected abstract recurrentWeightGrads(tape: CellTape): void;
 
   /** Plain rows×cols product helper for subclasses. */
-  protected linear(out: Float32Array, X: Float32Array, W: Float32Array, rows: number, outCols: number, inCols: number, acc: boolean): void {
+  protected linear(
+    out: Float32Array,
+    X: Float32Array,
+    W: Float32Array,
+    rows: number,
+    outCols: number,
+    inCols: number,
+    acc: boolean,
+  ): void {
     linear(out, X, W, rows, outCols, inCols, acc);
   }
 
@@ -447,7 +520,8 @@ export abstract class RecurrentCell implements Cell {
    */
   fromTorch(dict: TorchStateDict, name: TorchNamer = defaultNamer): void {
     const where = `${this.kind}.fromTorch`;
-    const H = this.hiddenSize, GH = this.G * H;
+    const H = this.hiddenSize;
+    const GH = this.G * H;
     const wIh = readTensor(where, dict, name('weight_ih'), [GH, this.inputSize]);
     const wHh = readTensor(where, dict, name('weight_hh'), [GH, H]);
     const bIh = readTensor(where, dict, name('bias_ih'), [GH]);
@@ -466,7 +540,8 @@ export abstract class RecurrentCell implements Cell {
    */
   toTorch(which: 'params' | 'grads' = 'params', name: TorchNamer = defaultNamer): Record<string, TorchTensorF32> {
     this.checkTorchCompatible(`${this.kind}.toTorch`);
-    const H = this.hiddenSize, GH = this.G * H;
+    const H = this.hiddenSize;
+    const GH = this.G * H;
     const grads = which === 'grads';
     const bIh = makeTensor([GH], grads ? this.gB : this.b);
     const bHh = grads ? makeTensor([GH], this.gB) : makeTensor([GH], new Float32Array(GH));

@@ -46,7 +46,8 @@ export interface CharModelTorchOptions {
 }
 
 export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharModelConfig {
-  if (config === null || typeof config !== 'object') throw new TypeError(`CharModel: config must be an object, got ${String(config)}`);
+  if (config === null || typeof config !== 'object')
+    throw new TypeError(`CharModel: config must be an object, got ${String(config)}`);
   const input = config.input ?? 'embedding';
   if (input !== 'embedding' && input !== 'onehot') {
     throw new RangeError(`CharModel: input must be 'embedding' or 'onehot', got ${JSON.stringify(config.input)}`);
@@ -56,10 +57,13 @@ export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharMod
   }
   const gruVariant = config.gruVariant ?? 'reset-after';
   if (gruVariant !== 'reset-after' && gruVariant !== 'reset-before') {
-    throw new RangeError(`CharModel: gruVariant must be 'reset-after' or 'reset-before', got ${JSON.stringify(config.gruVariant)}`);
+    throw new RangeError(
+      `CharModel: gruVariant must be 'reset-after' or 'reset-before', got ${JSON.stringify(config.gruVariant)}`,
+    );
   }
   const seed = config.seed ?? 0;
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`CharModel: seed must be an integer, got ${String(config.seed)}`);
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError(`CharModel: seed must be an integer, got ${String(config.seed)}`);
   const vocab = new Vocabulary(config.vocab).chars;
   return {
     cell: config.cell,
@@ -104,17 +108,28 @@ export class CharModel {
     const c = resolveCharModelConfig(config);
     this.config = c;
     this.vocab = new Vocabulary(c.vocab);
-    const V = (this.vocabSize = c.vocab.length);
-    const E = c.embeddingDim, H = c.hidden;
+    this.vocabSize = c.vocab.length;
+    const V = this.vocabSize;
+    const E = c.embeddingDim;
+    const H = c.hidden;
     const nEmb = c.input === 'embedding' ? V * E : 0;
-    const stackConfig = { kind: c.cell, inputSize: c.input === 'embedding' ? E : V, hiddenSize: H, layers: c.layers, gruVariant: c.gruVariant };
+    const stackConfig = {
+      kind: c.cell,
+      inputSize: c.input === 'embedding' ? E : V,
+      hiddenSize: H,
+      layers: c.layers,
+      gruVariant: c.gruVariant,
+    };
     const stackLayout = RnnStack.layoutOf(stackConfig);
     const nRnn = stackLayout.size;
     const nLin = V * H + V;
     const total = nEmb + nRnn + nLin;
     this.params = allocF32(total);
     this.grads = allocF32(total);
-    const part = (off: number, n: number) => ({ params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) });
+    const part = (off: number, n: number) => ({
+      params: this.params.subarray(off, off + n),
+      grads: this.grads.subarray(off, off + n),
+    });
     if (nEmb > 0) this.layout.push({ name: 'embedding.weight', offset: 0, shape: [V, E] });
     for (const v of stackLayout.views) this.layout.push({ ...v, name: `rnn.${v.name}`, offset: nEmb + v.offset });
     this.layout.push({ name: 'linear.weight', offset: nEmb + nRnn, shape: [V, H] });
@@ -230,10 +245,22 @@ export class CharModel {
 
   private window(T: number, B: number): WindowScratch {
     if (this.win && this.win.T === T && this.win.B === B) return this.win;
-    const rows = T * B, V = this.vocabSize, E = this.config.embeddingDim;
-    if (this.win) for (const a of [this.win.emb, this.win.dEmb, this.win.logits, this.win.dLogits, this.win.lossPerRow, this.win.dH]) freeF32(a);
+    const rows = T * B;
+    const V = this.vocabSize;
+    const E = this.config.embeddingDim;
+    if (this.win)
+      for (const a of [
+        this.win.emb,
+        this.win.dEmb,
+        this.win.logits,
+        this.win.dLogits,
+        this.win.lossPerRow,
+        this.win.dH,
+      ])
+        freeF32(a);
     this.win = {
-      T, B,
+      T,
+      B,
       emb: this.embedding ? allocF32(rows * E) : new Float32Array(0),
       dEmb: this.embedding ? allocF32(rows * E) : new Float32Array(0),
       logits: allocF32(rows * V),
@@ -248,7 +275,9 @@ export class CharModel {
    * Exports params (default) or grads as a PyTorch state_dict: embedding.weight, `${prefix}.*`
    * (see Cell.toTorch for the bias convention), linear.weight, linear.bias.
    */
-  toTorchStateDict(options: CharModelTorchOptions & { which?: 'params' | 'grads' } = {}): Record<string, TorchTensorF32> {
+  toTorchStateDict(
+    options: CharModelTorchOptions & { which?: 'params' | 'grads' } = {},
+  ): Record<string, TorchTensorF32> {
     const which = options.which ?? 'params';
     const buf = which === 'grads' ? this.grads : this.params;
     const out: Record<string, TorchTensorF32> = {};
@@ -264,11 +293,17 @@ export class CharModel {
   }
 
   /** A model described by `config` with the weights of a PyTorch state_dict. */
-  static fromTorchStateDict(config: CharModelConfig, dict: TorchStateDict, options: CharModelTorchOptions = {}): CharModel {
+  static fromTorchStateDict(
+    config: CharModelConfig,
+    dict: TorchStateDict,
+    options: CharModelTorchOptions = {},
+  ): CharModel {
     const model = new CharModel(config);
     const where = 'CharModel.fromTorchStateDict';
-    const V = model.vocabSize, H = model.config.hidden;
-    if (model.embedding) model.embedding.weight.set(readTensor(where, dict, 'embedding.weight', [V, model.config.embeddingDim]));
+    const V = model.vocabSize;
+    const H = model.config.hidden;
+    if (model.embedding)
+      model.embedding.weight.set(readTensor(where, dict, 'embedding.weight', [V, model.config.embeddingDim]));
     model.rnn.fromTorch(dict, { prefix: `${options.prefix ?? 'rnn'}.` });
     model.linear.weight.set(readTensor(where, dict, 'linear.weight', [V, H]));
     model.linear.bias.set(readTensor(where, dict, 'linear.bias', [V]));

@@ -8,10 +8,15 @@ import type { CellConfig } from './types.js';
 
 export function createCell(config: CellConfig, storage?: CellStorage): Cell & (RnnCell | GruCell | LstmCell) {
   switch (config?.kind) {
-    case 'rnn': return new RnnCell(config as CellConfig & { kind: 'rnn' }, storage);
-    case 'gru': return new GruCell(config as CellConfig & { kind: 'gru' }, storage);
-    case 'lstm': return new LstmCell(config as CellConfig & { kind: 'lstm' }, storage);
+    case 'rnn':
+      return new RnnCell(config as CellConfig & { kind: 'rnn' }, storage);
+    case 'gru':
+      return new GruCell(config as CellConfig & { kind: 'gru' }, storage);
+    case 'lstm':
+      return new LstmCell(config as CellConfig & { kind: 'lstm' }, storage);
     default:
-      throw new RangeError(`createCell: kind must be 'rnn', 'gru' or 'lstm', got ${JSON.stringify((config as { kind?: unknown } | null)?.kind)}`);
+      throw new RangeError(
+        `createCell: kind must be 'rnn', 'gru' or 'lstm', got ${JSON.stringify((config as { kind?: unknown } | null)?.kind)}`,
+      );
   }
 }

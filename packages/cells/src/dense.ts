@@ -1,6 +1,6 @@
 // Dense: the output layer, out [B × n_y] = x [B × n_a] · weightᵀ + bias, weight [n_y × n_a]
 // (PyTorch nn.Linear layout). Params [weight | bias] are allocF32 buffers or a model's views.
-import { allocF32, freeF32, gemmAB, gemmAtB, gemv, gemmABt, gemvT, initGlorotUniform, Rng } from '@rxrnn/kernels';
+import { allocF32, freeF32, gemmAB, gemmABt, gemmAtB, gemv, gemvT, initGlorotUniform, Rng } from '@rxrnn/kernels';
 import { checkF32, checkPositiveInt } from './internal/checks.js';
 
 export interface DenseConfig {
@@ -27,7 +27,8 @@ export class Dense {
   constructor(config: DenseConfig, storage?: { params: Float32Array; grads: Float32Array }) {
     this.inSize = checkPositiveInt('Dense', 'inSize', config?.inSize);
     this.outSize = checkPositiveInt('Dense', 'outSize', config.outSize);
-    const nW = this.outSize * this.inSize, n = nW + this.outSize;
+    const nW = this.outSize * this.inSize;
+    const n = nW + this.outSize;
     this.params = storage ? checkF32('Dense', 'storage.params', storage.params, n, 'n_a*n_y + n_y') : allocF32(n);
     this.grads = storage ? checkF32('Dense', 'storage.grads', storage.grads, n, 'n_a*n_y + n_y') : allocF32(n);
     this.weight = this.params.subarray(0, nW);

@@ -42,9 +42,11 @@ export class Embedding {
   lookup(out: Float32Array, ids: Int32Array, B: number): void {
     checkIds('Embedding.lookup', 'ids', ids, B, this.vocabSize);
     checkF32('Embedding.lookup', 'out', out, B * this.dim, 'B*E');
-    const E = this.dim, W = this.weight;
+    const E = this.dim;
+    const W = this.weight;
     for (let r = 0; r < B; r++) {
-      const src = ids[r]! * E, dst = r * E;
+      const src = ids[r]! * E;
+      const dst = r * E;
       for (let j = 0; j < E; j++) out[dst + j] = W[src + j]!;
     }
   }
@@ -53,9 +55,11 @@ export class Embedding {
   backward(dOut: Float32Array, ids: Int32Array, B: number): void {
     checkIds('Embedding.backward', 'ids', ids, B, this.vocabSize);
     checkF32('Embedding.backward', 'dOut', dOut, B * this.dim, 'B*E');
-    const E = this.dim, g = this.grad;
+    const E = this.dim;
+    const g = this.grad;
     for (let r = 0; r < B; r++) {
-      const dst = ids[r]! * E, src = r * E;
+      const dst = ids[r]! * E;
+      const src = r * E;
       for (let j = 0; j < E; j++) g[dst + j] = g[dst + j]! + dOut[src + j]!;
     }
   }

@@ -2,9 +2,19 @@
 // reset-after keeps b_hn apart (H extra params) and imports PyTorch exactly; reset-before applies r
 // to h before W_hn (Cho et al., the course notes). Shapes: x [B × n_x], h [B × H]; buffers in the tape.
 import {
-  allocF32, gemmAB, gemmAtB, gemvT, gruBackward, gruForward, gruNBackward, gruNForward, gruRzBackward, gruRzForward, gruStep,
+  allocF32,
+  gemmAB,
+  gemmAtB,
+  gemvT,
+  gruBackward,
+  gruForward,
+  gruNBackward,
+  gruNForward,
+  gruRzBackward,
+  gruRzForward,
+  gruStep,
 } from '@rxrnn/kernels';
-import { RecurrentCell, type CellStorage, type StepOneBuffers } from './cell.js';
+import { type CellStorage, RecurrentCell, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
 import { slice } from './internal/layout.js';
 import type { CellConfig } from './types.js';
@@ -46,13 +56,24 @@ export class GruCell extends RecurrentCell {
     return this.after;
   }
 
-  protected override fusedStep(h: Float32Array, _c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
+  protected override fusedStep(
+    h: Float32Array,
+    _c: Float32Array,
+    one: StepOneBuffers,
+    Wih: Float32Array,
+    x: Float32Array,
+    b: Float32Array,
+    nX: number,
+  ): void {
     this.prepare();
     gruStep(h, one.act, one.pre, one.hPre, Wih, x, this.wHh, b, this.hBias, nX, this.hiddenSize);
   }
 
   protected advance(tape: CellTape, t: number): void {
-    const H = this.hiddenSize, B = tape.B, xPre = tape.xPreT[t]!, hPrev = tape.hsT[t]!;
+    const H = this.hiddenSize;
+    const B = tape.B;
+    const xPre = tape.xPreT[t]!;
+    const hPrev = tape.hsT[t]!;
     if (this.after) {
       const hPre = tape.hPreT[t]!;
       // hPre = W_hh·h + [0 | 0 | b_hn]: seeded with the bias, then the product accumulates.
@@ -60,7 +81,10 @@ export class GruCell extends RecurrentCell {
       this.linear(hPre, hPrev, this.wHh, B, 3 * H, H, true);
       gruForward(tape.hsT[t + 1]!, tape.actT[t]!, xPre, hPre, hPrev, B, H);
     } else {
-      const hPreRz = tape.hPreRzT[t]!, rh = tape.rhT[t]!, hn = tape.hnT[t]!, act = tape.actT[t]!;
+      const hPreRz = tape.hPreRzT[t]!;
+      const rh = tape.rhT[t]!;
+      const hn = tape.hnT[t]!;
+      const act = tape.actT[t]!;
       this.linear(hPreRz, hPrev, this.wHhRz, B, 2 * H, H, false);
       gruRzForward(act, rh, xPre, hPreRz, hPrev, B, H);
       this.linear(hn, rh, this.wHn, B, H, H, false);
@@ -69,13 +93,18 @@ export class GruCell extends RecurrentCell {
   }
 
   protected retreat(tape: CellTape, t: number): void {
-    const H = this.hiddenSize, B = tape.B, dxPre = tape.dXPreT[t]!, hPrev = tape.hsT[t]!, act = tape.actT[t]!;
+    const H = this.hiddenSize;
+    const B = tape.B;
+    const dxPre = tape.dXPreT[t]!;
+    const hPrev = tape.hsT[t]!;
+    const act = tape.actT[t]!;
     if (this.after) {
       const dhPre = tape.dHPreT[t]!;
       gruBackward(dxPre, dhPre, tape.dh2, tape.dh, act, tape.hPreT[t]!, hPrev, B, H);
       gemmAB(tape.dh2, dhPre, this.wHh, B, H, 3 * H, true);
     } else {
-      const dhn = tape.dHnT[t]!, dhPreRz = tape.dHPreRzT[t]!;
+      const dhn = tape.dHnT[t]!;
+      const dhPreRz = tape.dHPreRzT[t]!;
       gruNBackward(dxPre, dhn, tape.dh2, tape.dh, act, hPrev, B, H);
       gemmAB(tape.drh, dhn, this.wHn, B, H, H, false);
       gruRzBackward(dxPre, dhPreRz, tape.dh2, tape.drh, act, hPrev, B, H);
@@ -88,12 +117,14 @@ export class GruCell extends RecurrentCell {
   }
 
   protected recurrentWeightGrads(tape: CellTape): void {
-    const H = this.hiddenSize, rows = tape.T * tape.B;
+    const H = this.hiddenSize;
+    const rows = tape.T * tape.B;
     if (this.after) {
       gemmAtB(this.gWHh, tape.dHPre, tape.hPrev, 3 * H, H, rows, true);
       // b_hn's gradient is the n block of dhPre's column sums.
       gemvT(tape.colSums, tape.dHPre, tape.ones, rows, 3 * H, false);
-      const g = this.gBHn, s = tape.colSums;
+      const g = this.gBHn;
+      const s = tape.colSums;
       for (let j = 0; j < H; j++) g[j] = g[j]! + s[2 * H + j]!;
     } else {
       gemmAtB(this.gWHhRz, tape.dHPreRz, tape.hPrev, 2 * H, H, rows, true);
@@ -103,7 +134,9 @@ export class GruCell extends RecurrentCell {
 
   protected override checkTorchCompatible(where: string): void {
     if (!this.after) {
-      throw new TypeError(`${where}: PyTorch's GRU is reset-after; a gruVariant 'reset-before' cell computes a different function, so its weights cannot move to or from PyTorch unchanged (use gruVariant 'reset-after')`);
+      throw new TypeError(
+        `${where}: PyTorch's GRU is reset-after; a gruVariant 'reset-before' cell computes a different function, so its weights cannot move to or from PyTorch unchanged (use gruVariant 'reset-after')`,
+      );
     }
   }
 

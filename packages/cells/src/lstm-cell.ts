@@ -1,7 +1,7 @@
 // LstmCell: gate rows [i, f, g, o] (PyTorch), c' = f⊙c + i⊙g, h' = o⊙tanh(c'); G = 4.
 // State per batch row is [h | c]; the tape keeps activated gates and every c for backward.
 import { gemmAB, gemmAtB, lstmBackward, lstmForward, lstmStep } from '@rxrnn/kernels';
-import { RecurrentCell, type CellStorage, type StepOneBuffers } from './cell.js';
+import { type CellStorage, RecurrentCell, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
 import type { CellConfig } from './types.js';
 
@@ -14,18 +14,30 @@ export class LstmCell extends RecurrentCell {
     return true;
   }
 
-  protected override fusedStep(h: Float32Array, c: Float32Array, one: StepOneBuffers, Wih: Float32Array, x: Float32Array, b: Float32Array, nX: number): void {
+  protected override fusedStep(
+    h: Float32Array,
+    c: Float32Array,
+    one: StepOneBuffers,
+    Wih: Float32Array,
+    x: Float32Array,
+    b: Float32Array,
+    nX: number,
+  ): void {
     lstmStep(h, c, one.act, one.pre, Wih, x, this.wHh, b, nX, this.hiddenSize);
   }
 
   protected advance(tape: CellTape, t: number): void {
-    const H = this.hiddenSize, B = tape.B, pre = tape.xPreT[t]!;
+    const H = this.hiddenSize;
+    const B = tape.B;
+    const pre = tape.xPreT[t]!;
     this.linear(pre, tape.hsT[t]!, this.wHh, B, 4 * H, H, true);
     lstmForward(tape.hsT[t + 1]!, tape.csT[t + 1]!, tape.actT[t]!, pre, tape.csT[t]!, B, H);
   }
 
   protected retreat(tape: CellTape, t: number): void {
-    const H = this.hiddenSize, B = tape.B, dPre = tape.dXPreT[t]!;
+    const H = this.hiddenSize;
+    const B = tape.B;
+    const dPre = tape.dXPreT[t]!;
     lstmBackward(dPre, tape.dc2, tape.dh, tape.dc, tape.actT[t]!, tape.csT[t]!, tape.csT[t + 1]!, B, H);
     // dc2 now holds dL/dc_{t-1}: swap so that tape.dc always names the current carrier.
     const dc = tape.dc;

@@ -72,10 +72,17 @@ export class RnnStack {
     let off = 0;
     for (let k = 0; k < L; k++) {
       const n = sizes[k]!;
-      this.cells.push(createCell(
-        { kind: c.kind, inputSize: k === 0 ? c.inputSize : c.hiddenSize, hiddenSize: c.hiddenSize, gruVariant: c.gruVariant },
-        { params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) },
-      ));
+      this.cells.push(
+        createCell(
+          {
+            kind: c.kind,
+            inputSize: k === 0 ? c.inputSize : c.hiddenSize,
+            hiddenSize: c.hiddenSize,
+            gruVariant: c.gruVariant,
+          },
+          { params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) },
+        ),
+      );
       off += n;
     }
     this.stateSize = L * this.cells[0]!.stateSize;
@@ -86,7 +93,8 @@ export class RnnStack {
   static layoutOf(config: RnnStackConfig): { views: ParamView[]; sizes: number[]; size: number } {
     const c = resolveCellConfig('RnnStack', config);
     const L = checkPositiveInt('RnnStack', 'layers', config.layers ?? 1);
-    const views: ParamView[] = [], sizes: number[] = [];
+    const views: ParamView[] = [];
+    const sizes: number[] = [];
     let size = 0;
     for (let k = 0; k < L; k++) {
       const layer = cellLayout({ ...c, inputSize: k === 0 ? c.inputSize : c.hiddenSize });
@@ -177,9 +185,16 @@ export class RnnStack {
    * [B × stateSize] w.r.t. the final state (null = zeros). Accumulates into `grads`; writes
    * dInput [T·B × n_x] (dense input only) and dState0 [B × stateSize] when given.
    */
-  backward(dOutput: Float32Array | null, dState: Float32Array | null, dInput: Float32Array | null, dState0: Float32Array | null): void {
+  backward(
+    dOutput: Float32Array | null,
+    dState: Float32Array | null,
+    dInput: Float32Array | null,
+    dState0: Float32Array | null,
+  ): void {
     const where = 'RnnStack.backward';
-    const T = this.winT, B = this.winB, H = this.hiddenSize;
+    const T = this.winT;
+    const B = this.winB;
+    const H = this.hiddenSize;
     if (T === 0) throw new RangeError(`${where}: no forward pass to differentiate; call forward first`);
     if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
     if (dState0 !== null) checkF32(where, 'dState0', dState0, B * this.stateSize, 'B*stateSize');
@@ -194,18 +209,30 @@ export class RnnStack {
       const cell = this.cells[k]!;
       const tape = cell.tape(T, B);
       // Layer k's input gradient is layer k−1's output gradient: ping-pong two buffers.
-      const dx = k === 0 ? dInput : (dOut === this.dBufA ? this.dBufB : this.dBufA);
-      cell.backwardSequence(tape, dOut, dState === null ? null : this.layerState(dState, k, B), dx,
-        dState0 === null ? null : this.layerState(dState0, k, B));
+      const dx = k === 0 ? dInput : dOut === this.dBufA ? this.dBufB : this.dBufA;
+      cell.backwardSequence(
+        tape,
+        dOut,
+        dState === null ? null : this.layerState(dState, k, B),
+        dx,
+        dState0 === null ? null : this.layerState(dState0, k, B),
+      );
       dOut = dx;
     }
   }
 
   /** Packs PyTorch-layout h0 [L, B, H] (and c0 for LSTM) into a stack state. */
-  packState(B: number, h: ArrayLike<number>, c?: ArrayLike<number>, out: Float32Array = this.createState(B)): Float32Array {
-    const n = B * this.hiddenSize, lstm = this.kind === 'lstm';
+  packState(
+    B: number,
+    h: ArrayLike<number>,
+    c?: ArrayLike<number>,
+    out: Float32Array = this.createState(B),
+  ): Float32Array {
+    const n = B * this.hiddenSize;
+    const lstm = this.kind === 'lstm';
     checkF32('RnnStack.packState', 'out', out, B * this.stateSize, 'B*stateSize');
-    if (h.length !== this.layers * n) throw new RangeError(`RnnStack.packState: h length ${h.length}, expected L*B*H = ${this.layers * n}`);
+    if (h.length !== this.layers * n)
+      throw new RangeError(`RnnStack.packState: h length ${h.length}, expected L*B*H = ${this.layers * n}`);
     if (lstm && (c === undefined || c.length !== this.layers * n)) {
       throw new RangeError(`RnnStack.packState: c length ${String(c?.length)}, expected L*B*H = ${this.layers * n}`);
     }
@@ -220,8 +247,11 @@ export class RnnStack {
   /** Splits a stack state into PyTorch-layout h [L, B, H] (and c for LSTM), fresh arrays. */
   unpackState(B: number, state: Float32Array): { h: Float32Array; c?: Float32Array } {
     checkF32('RnnStack.unpackState', 'state', state, B * this.stateSize, 'B*stateSize');
-    const n = B * this.hiddenSize, lstm = this.kind === 'lstm', per = lstm ? 2 * n : n;
-    const h = new Float32Array(this.layers * n), c = lstm ? new Float32Array(this.layers * n) : undefined;
+    const n = B * this.hiddenSize;
+    const lstm = this.kind === 'lstm';
+    const per = lstm ? 2 * n : n;
+    const h = new Float32Array(this.layers * n);
+    const c = lstm ? new Float32Array(this.layers * n) : undefined;
     for (let k = 0; k < this.layers; k++) {
       h.set(state.subarray(k * per, k * per + n), k * n);
       if (c) c.set(state.subarray(k * per + n, (k + 1) * per), k * n);

@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { CharModel } from './char-model.js';
 import { createCell } from './create-cell.js';
-import { createStateHandle, StateHandle } from './state-handle.js';
+import { createStateHandle, type StateHandle } from './state-handle.js';
 
 const packr = new Packr({ moreTypes: true });
 
@@ -14,7 +14,7 @@ describe('createStateHandle', () => {
     return h;
   };
 
-  it('starts from the cell\'s fresh state, B rows of stateSize', () => {
+  it("starts from the cell's fresh state, B rows of stateSize", () => {
     const h = createStateHandle(lstmCell, 3);
     expect(h.batch).toBe(3);
     expect(h.state.length).toBe(3 * 2 * 4);
@@ -43,8 +43,14 @@ describe('createStateHandle', () => {
   it('refuses snapshots of another cell kind, size or batch, leaving the state untouched', () => {
     const bytes = filled().snapshot();
     const cases: [StateHandle, RegExp][] = [
-      [createStateHandle(createCell({ kind: 'gru', inputSize: 3, hiddenSize: 8 }), 2), /snapshot of an lstm cell \(n_x 3, H 4\), expected a gru cell \(n_x 3, H 8\)/],
-      [createStateHandle(createCell({ kind: 'lstm', inputSize: 5, hiddenSize: 4 }), 2), /expected an lstm cell \(n_x 5, H 4\)/],
+      [
+        createStateHandle(createCell({ kind: 'gru', inputSize: 3, hiddenSize: 8 }), 2),
+        /snapshot of an lstm cell \(n_x 3, H 4\), expected a gru cell \(n_x 3, H 8\)/,
+      ],
+      [
+        createStateHandle(createCell({ kind: 'lstm', inputSize: 5, hiddenSize: 4 }), 2),
+        /expected an lstm cell \(n_x 5, H 4\)/,
+      ],
       [createStateHandle(lstmCell, 1), /batch 2, expected 1/],
     ];
     for (const [target, message] of cases) {
@@ -58,11 +64,17 @@ describe('createStateHandle', () => {
   it('refuses foreign, truncated, future and damaged bytes with a clear error', () => {
     const h = createStateHandle(lstmCell, 2);
     const good = packr.unpack(filled().snapshot()) as Record<string, unknown>;
-    expect(() => h.restore('bytes' as unknown as Uint8Array)).toThrow(/got "bytes", expected a Uint8Array from snapshot\(\)/);
+    expect(() => h.restore('bytes' as unknown as Uint8Array)).toThrow(
+      /got "bytes", expected a Uint8Array from snapshot\(\)/,
+    );
     expect(() => h.restore(packr.pack({ hello: 1 }))).toThrow(/format undefined, expected "rxrnn\/state"/);
     expect(() => h.restore(packr.pack({ ...good, version: 2 }))).toThrow(/version 2, expected 1/);
-    expect(() => h.restore(packr.pack({ ...good, state: new Float32Array(3) }))).toThrow(/state length 3, expected a Float32Array of length 16/);
-    expect(() => h.restore(packr.pack({ ...good, state: new Float32Array(16).fill(NaN) }))).toThrow(/state\[0\] is NaN, expected a finite number/);
+    expect(() => h.restore(packr.pack({ ...good, state: new Float32Array(3) }))).toThrow(
+      /state length 3, expected a Float32Array of length 16/,
+    );
+    expect(() => h.restore(packr.pack({ ...good, state: new Float32Array(16).fill(NaN) }))).toThrow(
+      /state\[0\] is NaN, expected a finite number/,
+    );
     const full = filled().snapshot();
     expect(() => h.restore(full.subarray(0, full.length - 9))).toThrow(RangeError);
     expect(() => h.restore(new Uint8Array(0))).toThrow(RangeError);
@@ -73,7 +85,7 @@ describe('createStateHandle', () => {
     expect(() => createStateHandle(lstmCell, 1.5)).toThrow(RangeError);
   });
 
-  it('holds a whole model\'s state (all layers) and refuses a snapshot of another model', () => {
+  it("holds a whole model's state (all layers) and refuses a snapshot of another model", () => {
     const config = { cell: 'gru' as const, vocab: [...'xyz'], embeddingDim: 4, hidden: 5, layers: 3 };
     const model = new CharModel(config);
     const h = createStateHandle(model, 2);
@@ -84,9 +96,13 @@ describe('createStateHandle', () => {
     twin.restore(h.snapshot());
     expect(Array.from(twin.state)).toEqual(Array.from(h.state));
     const shallower = createStateHandle(new CharModel({ ...config, layers: 2 }), 2);
-    expect(() => shallower.restore(h.snapshot())).toThrow(/snapshot of a gru model \(V 3, H 5, 3 layers\), expected a gru model \(V 3, H 5, 2 layers\)/);
+    expect(() => shallower.restore(h.snapshot())).toThrow(
+      /snapshot of a gru model \(V 3, H 5, 3 layers\), expected a gru model \(V 3, H 5, 2 layers\)/,
+    );
     // A cell's state is not a model's, even when the sizes agree.
     const cellHandle = createStateHandle(createCell({ kind: 'gru', inputSize: 3, hiddenSize: 5 }), 2);
-    expect(() => cellHandle.restore(createStateHandle(new CharModel({ ...config, layers: 1 }), 2).snapshot())).toThrow(/snapshot of a gru model/);
+    expect(() => cellHandle.restore(createStateHandle(new CharModel({ ...config, layers: 1 }), 2).snapshot())).toThrow(
+      /snapshot of a gru model/,
+    );
   });
 });

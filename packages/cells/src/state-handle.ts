@@ -30,15 +30,23 @@ export function stateSpecOf(target: StepCell | StepModel): StateSpec {
   if (isModel(target)) {
     const c = target.config;
     return {
-      target: 'model', kind: c.cell, inputSize: c.vocab.length, hiddenSize: c.hidden,
-      layers: c.layers ?? 1, stateSize: target.createState(1).length,
+      target: 'model',
+      kind: c.cell,
+      inputSize: c.vocab.length,
+      hiddenSize: c.hidden,
+      layers: c.layers ?? 1,
+      stateSize: target.createState(1).length,
     };
   }
   // A stack (RnnStack) steps like a cell and says how many layers its state holds.
   const layers = (target as { layers?: unknown }).layers;
   return {
-    target: 'cell', kind: target.kind, inputSize: target.inputSize, hiddenSize: target.hiddenSize,
-    layers: typeof layers === 'number' ? layers : 1, stateSize: target.stateSize,
+    target: 'cell',
+    kind: target.kind,
+    inputSize: target.inputSize,
+    hiddenSize: target.hiddenSize,
+    layers: typeof layers === 'number' ? layers : 1,
+    stateSize: target.stateSize,
   };
 }
 
@@ -47,8 +55,14 @@ function isModel(t: StepCell | StepModel): t is StepModel {
 }
 
 function sameSpec(a: StateSpec, b: StateSpec): boolean {
-  return a.target === b.target && a.kind === b.kind && a.inputSize === b.inputSize &&
-    a.hiddenSize === b.hiddenSize && a.layers === b.layers && a.stateSize === b.stateSize;
+  return (
+    a.target === b.target &&
+    a.kind === b.kind &&
+    a.inputSize === b.inputSize &&
+    a.hiddenSize === b.hiddenSize &&
+    a.layers === b.layers &&
+    a.stateSize === b.stateSize
+  );
 }
 
 /** "an lstm cell (n_x 8, H 16)", "an lstm cell (n_x 8, H 16, 2 layers)" (a stack), "a gru model (V 65, H 128, 1 layer)". */
@@ -85,7 +99,13 @@ export class StateHandle {
 
   /** The state as msgpack bytes, tagged with format, version, owner spec and batch. */
   snapshot(): Uint8Array {
-    return packr.pack({ format: FORMAT, version: VERSION, spec: this.spec, batch: this.batch, state: this.state.slice() });
+    return packr.pack({
+      format: FORMAT,
+      version: VERSION,
+      spec: this.spec,
+      batch: this.batch,
+      state: this.state.slice(),
+    });
   }
 
   /** Overwrites the state from snapshot() bytes; throws (leaving the state untouched) on a mismatch. */
@@ -97,7 +117,9 @@ export class StateHandle {
     try {
       snap = packr.unpack(bytes) as Record<string, unknown>;
     } catch (e) {
-      throw new RangeError(`StateHandle.restore: unreadable bytes (${(e as Error).message}), expected a state snapshot`);
+      throw new RangeError(
+        `StateHandle.restore: unreadable bytes (${(e as Error).message}), expected a state snapshot`,
+      );
     }
     if (typeof snap !== 'object' || snap === null || snap.format !== FORMAT) {
       throw new RangeError(`StateHandle.restore: format ${describe(snap?.format)}, expected "${FORMAT}"`);
@@ -134,7 +156,9 @@ export class StateHandle {
 export function checkHandleFits(op: string, handle: StateHandle, owner: StepCell | StepModel, B: number): void {
   const want = stateSpecOf(owner);
   if (!sameSpec(handle.spec, want) || handle.batch !== B) {
-    throw new RangeError(`${op}: state handle for ${formatSpec(handle.spec)} (batch ${handle.batch}), expected ${formatSpec(want)} (batch ${B})`);
+    throw new RangeError(
+      `${op}: state handle for ${formatSpec(handle.spec)} (batch ${handle.batch}), expected ${formatSpec(want)} (batch ${B})`,
+    );
   }
 }
 

@@ -9,13 +9,16 @@ export class Vocabulary {
   /** `chars` in id order: distinct single code points. */
   constructor(chars: readonly string[]) {
     if (!Array.isArray(chars) || chars.length === 0) {
-      throw new TypeError(`Vocabulary: chars must be a non-empty array of characters, got ${Array.isArray(chars) ? 'an empty array' : typeof chars}`);
+      throw new TypeError(
+        `Vocabulary: chars must be a non-empty array of characters, got ${Array.isArray(chars) ? 'an empty array' : typeof chars}`,
+      );
     }
     chars.forEach((ch, i) => {
       if (typeof ch !== 'string' || [...ch].length !== 1) {
         throw new TypeError(`Vocabulary: chars[${i}] must be one character (code point), got ${JSON.stringify(ch)}`);
       }
-      if (this.ids.has(ch)) throw new RangeError(`Vocabulary: chars[${i}] ${JSON.stringify(ch)} repeats chars[${this.ids.get(ch)}]`);
+      if (this.ids.has(ch))
+        throw new RangeError(`Vocabulary: chars[${i}] ${JSON.stringify(ch)} repeats chars[${this.ids.get(ch)}]`);
       this.ids.set(ch, i);
     });
     this.chars = [...chars];
@@ -24,7 +27,9 @@ export class Vocabulary {
   /** The distinct code points of `text`, sorted by code point. */
   static fromText(text: string): Vocabulary {
     if (typeof text !== 'string' || text.length === 0) {
-      throw new TypeError(`Vocabulary.fromText: text must be a non-empty string, got ${typeof text === 'string' ? 'an empty string' : typeof text}`);
+      throw new TypeError(
+        `Vocabulary.fromText: text must be a non-empty string, got ${typeof text === 'string' ? 'an empty string' : typeof text}`,
+      );
     }
     const set = [...new Set(text)];
     set.sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
@@ -39,7 +44,8 @@ export class Vocabulary {
   /** The id of `char`; RangeError if it is not in the vocabulary. */
   id(char: string): number {
     const i = this.ids.get(char);
-    if (i === undefined) throw new RangeError(`Vocabulary: character ${JSON.stringify(char)} is not in the vocabulary of ${this.size}`);
+    if (i === undefined)
+      throw new RangeError(`Vocabulary: character ${JSON.stringify(char)} is not in the vocabulary of ${this.size}`);
     return i;
   }
 
@@ -54,7 +60,9 @@ export class Vocabulary {
     chars.forEach((ch, i) => {
       const id = this.ids.get(ch);
       if (id === undefined) {
-        throw new RangeError(`Vocabulary.encode: character ${JSON.stringify(ch)} at index ${i} is not in the vocabulary of ${this.size}`);
+        throw new RangeError(
+          `Vocabulary.encode: character ${JSON.stringify(ch)} at index ${i} is not in the vocabulary of ${this.size}`,
+        );
       }
       out[i] = id;
     });

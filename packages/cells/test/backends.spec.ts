@@ -2,7 +2,7 @@
 // (same seed) yields matching params, loss, gradients, final state and streaming logits.
 import { getBackend, setBackend, wasmSupported } from '@rxrnn/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CharModel, type CellKind, type GruVariant } from '../src/index.js';
+import { type CellKind, CharModel, type GruVariant } from '../src/index.js';
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
@@ -12,7 +12,9 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 function run(backend: 'wasm' | 'js', cell: CellKind, gruVariant: GruVariant, input: 'embedding' | 'onehot') {
   setBackend(backend);
-  const vocab = [...'abcdefghij'], T = 7, B = 3;
+  const vocab = [...'abcdefghij'];
+  const T = 7;
+  const B = 3;
   const model = new CharModel({ cell, gruVariant, vocab, input, embeddingDim: 6, hidden: 9, layers: 2, seed: 12 });
   const inputs = Int32Array.from({ length: T * B }, (_, i) => (i * 7 + 3) % 10);
   const targets = Int32Array.from({ length: T * B }, (_, i) => (i * 3 + 1) % 10);
@@ -21,14 +23,23 @@ function run(backend: 'wasm' | 'js', cell: CellKind, gruVariant: GruVariant, inp
   const one = model.createState(1);
   const logits: number[] = [];
   for (let t = 0; t < T; t++) logits.push(...model.step(inputs.subarray(t * B, t * B + 1), one));
-  return { params: Float32Array.from(model.params), grads: Float32Array.from(model.grads), state: Float32Array.from(state), lossSum, logits };
+  return {
+    params: Float32Array.from(model.params),
+    grads: Float32Array.from(model.grads),
+    state: Float32Array.from(state),
+    lossSum,
+    logits,
+  };
 }
 
 describe.skipIf(!wasmSupported())('wasm and js backends agree', () => {
   const initial = getBackend();
   afterAll(() => setBackend(initial));
   const cases: [CellKind, GruVariant, 'embedding' | 'onehot'][] = [
-    ['lstm', 'reset-after', 'embedding'], ['gru', 'reset-after', 'onehot'], ['gru', 'reset-before', 'embedding'], ['rnn', 'reset-after', 'onehot'],
+    ['lstm', 'reset-after', 'embedding'],
+    ['gru', 'reset-after', 'onehot'],
+    ['gru', 'reset-before', 'embedding'],
+    ['rnn', 'reset-after', 'onehot'],
   ];
   for (const [cell, variant, input] of cases) {
     it(`${cell}${cell === 'gru' ? ` ${variant}` : ''}, ${input}, 2 layers`, () => {

@@ -36,19 +36,33 @@ function matvec(p: Float64Array, w: number, x: ArrayLike<number>, rows: number, 
 }
 
 /** One cell step for one batch row; returns [h', c'] (c' empty unless lstm). */
-function cellStep(spec: StackSpec, p: Float64Array, k: number, x: ArrayLike<number>, h: Float64Array, c: Float64Array): [Float64Array, Float64Array] {
-  const H = spec.hidden, nx = k === 0 ? spec.inputSize : H, GH = G[spec.kind] * H;
-  const wIh = offsetOf(spec, `weight_ih_l${k}`), wHh = offsetOf(spec, `weight_hh_l${k}`), b = offsetOf(spec, `bias_l${k}`);
+function cellStep(
+  spec: StackSpec,
+  p: Float64Array,
+  k: number,
+  x: ArrayLike<number>,
+  h: Float64Array,
+  c: Float64Array,
+): [Float64Array, Float64Array] {
+  const H = spec.hidden;
+  const nx = k === 0 ? spec.inputSize : H;
+  const GH = G[spec.kind] * H;
+  const wIh = offsetOf(spec, `weight_ih_l${k}`);
+  const wHh = offsetOf(spec, `weight_hh_l${k}`);
+  const b = offsetOf(spec, `bias_l${k}`);
   const px = matvec(p, wIh, x, GH, nx, b);
-  const h2 = new Float64Array(H), c2 = new Float64Array(spec.kind === 'lstm' ? H : 0);
+  const h2 = new Float64Array(H);
+  const c2 = new Float64Array(spec.kind === 'lstm' ? H : 0);
   if (spec.kind === 'rnn') {
     const ph = matvec(p, wHh, h, H, H);
     for (let j = 0; j < H; j++) h2[j] = Math.tanh(px[j]! + ph[j]!);
   } else if (spec.kind === 'lstm') {
     const ph = matvec(p, wHh, h, GH, H);
     for (let j = 0; j < H; j++) {
-      const i = sigm(px[j]! + ph[j]!), f = sigm(px[H + j]! + ph[H + j]!);
-      const g = Math.tanh(px[2 * H + j]! + ph[2 * H + j]!), o = sigm(px[3 * H + j]! + ph[3 * H + j]!);
+      const i = sigm(px[j]! + ph[j]!);
+      const f = sigm(px[H + j]! + ph[H + j]!);
+      const g = Math.tanh(px[2 * H + j]! + ph[2 * H + j]!);
+      const o = sigm(px[3 * H + j]! + ph[3 * H + j]!);
       c2[j] = f * c[j]! + i * g;
       h2[j] = o * Math.tanh(c2[j]!);
     }
@@ -56,13 +70,15 @@ function cellStep(spec: StackSpec, p: Float64Array, k: number, x: ArrayLike<numb
     const ph = matvec(p, wHh, h, GH, H);
     const bhn = offsetOf(spec, `bias_hn_l${k}`);
     for (let j = 0; j < H; j++) {
-      const r = sigm(px[j]! + ph[j]!), z = sigm(px[H + j]! + ph[H + j]!);
+      const r = sigm(px[j]! + ph[j]!);
+      const z = sigm(px[H + j]! + ph[H + j]!);
       const n = Math.tanh(px[2 * H + j]! + r * (ph[2 * H + j]! + p[bhn + j]!));
       h2[j] = (1 - z) * n + z * h[j]!;
     }
   } else {
     const prz = matvec(p, wHh, h, 2 * H, H);
-    const r = new Float64Array(H), rh = new Float64Array(H);
+    const r = new Float64Array(H);
+    const rh = new Float64Array(H);
     for (let j = 0; j < H; j++) {
       r[j] = sigm(px[j]! + prz[j]!);
       rh[j] = r[j]! * h[j]!;
@@ -81,9 +97,18 @@ function cellStep(spec: StackSpec, p: Float64Array, k: number, x: ArrayLike<numb
  * Stack forward in float64: input rows (t, b) at t·B + b (dense X or one-hot ids), state in the
  * project's layout. Returns the top layer's outputs [T·B × H] and the final state.
  */
-export function stackForward(spec: StackSpec, p: Float64Array, input: ArrayLike<number>, oneHot: boolean,
-  state0: ArrayLike<number>, T: number, B: number): { out: Float64Array; state: Float64Array } {
-  const H = spec.hidden, lstm = spec.kind === 'lstm', per = (lstm ? 2 : 1) * B * H;
+export function stackForward(
+  spec: StackSpec,
+  p: Float64Array,
+  input: ArrayLike<number>,
+  oneHot: boolean,
+  state0: ArrayLike<number>,
+  T: number,
+  B: number,
+): { out: Float64Array; state: Float64Array } {
+  const H = spec.hidden;
+  const lstm = spec.kind === 'lstm';
+  const per = (lstm ? 2 : 1) * B * H;
   const state = Float64Array.from(state0);
   let xs: Float64Array[] = [];
   for (let r = 0; r < T * B; r++) {
@@ -99,8 +124,10 @@ export function stackForward(spec: StackSpec, p: Float64Array, input: ArrayLike<
     const next: Float64Array[] = [];
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
-        const hOff = k * per + b * H, cOff = k * per + B * H + b * H;
-        const h = state.slice(hOff, hOff + H), c = lstm ? state.slice(cOff, cOff + H) : new Float64Array(0);
+        const hOff = k * per + b * H;
+        const cOff = k * per + B * H + b * H;
+        const h = state.slice(hOff, hOff + H);
+        const c = lstm ? state.slice(cOff, cOff + H) : new Float64Array(0);
         const [h2, c2] = cellStep(spec, p, k, xs[t * B + b]!, h, c);
         state.set(h2, hOff);
         if (lstm) state.set(c2, cOff);
@@ -126,18 +153,33 @@ export interface CharSpec {
 }
 
 /** Mean cross-entropy of the char model in float64 (and the final state). */
-export function charLoss(spec: CharSpec, p: Float64Array, inputs: Int32Array, targets: Int32Array,
-  state0: ArrayLike<number>, T: number, B: number): { loss: number; state: Float64Array; logits: Float64Array } {
+export function charLoss(
+  spec: CharSpec,
+  p: Float64Array,
+  inputs: Int32Array,
+  targets: Int32Array,
+  state0: ArrayLike<number>,
+  T: number,
+  B: number,
+): { loss: number; state: Float64Array; logits: Float64Array } {
   const { V, E, H } = spec;
   const off = (name: string) => spec.views.find((v) => v.name === name)!.offset;
   let input: ArrayLike<number> = inputs;
   if (!spec.onehot) {
-    const emb = new Float64Array(T * B * E), w = off('embedding.weight');
+    const emb = new Float64Array(T * B * E);
+    const w = off('embedding.weight');
     for (let r = 0; r < T * B; r++) for (let j = 0; j < E; j++) emb[r * E + j] = p[w + inputs[r]! * E + j]!;
     input = emb;
   }
-  const stack: StackSpec = { kind: spec.kind, variant: spec.variant, inputSize: spec.onehot ? V : E, hidden: H,
-    layers: spec.layers, views: spec.views, prefix: 'rnn.' };
+  const stack: StackSpec = {
+    kind: spec.kind,
+    variant: spec.variant,
+    inputSize: spec.onehot ? V : E,
+    hidden: H,
+    layers: spec.layers,
+    views: spec.views,
+    prefix: 'rnn.',
+  };
   const { out, state } = stackForward(stack, p, input, spec.onehot, state0, T, B);
   const logits = new Float64Array(T * B * V);
   let loss = 0;
@@ -164,8 +206,13 @@ export function centralDiff(f: () => number, x: Float64Array, i: number, eps = 1
 }
 
 /** Worst |analytic − numeric| / (1 + |numeric|) over all i, with its index. */
-export function worstGradError(analytic: ArrayLike<number>, f: () => number, x: Float64Array): { err: number; at: number } {
-  let err = 0, at = -1;
+export function worstGradError(
+  analytic: ArrayLike<number>,
+  f: () => number,
+  x: Float64Array,
+): { err: number; at: number } {
+  let err = 0;
+  let at = -1;
   for (let i = 0; i < x.length; i++) {
     const fd = centralDiff(f, x, i);
     const e = Math.abs(analytic[i]! - fd) / (1 + Math.abs(fd));

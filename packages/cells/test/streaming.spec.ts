@@ -2,7 +2,7 @@
 // window forward's outputs, and a window split in two through the same state gives the same
 // outputs and final state as one window (the truncated-BPTT carry).
 import { describe, expect, it } from 'vitest';
-import { CharModel, RnnStack, createCell, type CellKind, type GruVariant } from '../src/index.js';
+import { type CellKind, CharModel, createCell, type GruVariant, RnnStack } from '../src/index.js';
 import { testValues } from './f64-oracle.js';
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -10,13 +10,20 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 };
-const KINDS: [CellKind, GruVariant][] = [['rnn', 'reset-after'], ['gru', 'reset-after'], ['gru', 'reset-before'], ['lstm', 'reset-after']];
+const KINDS: [CellKind, GruVariant][] = [
+  ['rnn', 'reset-after'],
+  ['gru', 'reset-after'],
+  ['gru', 'reset-before'],
+  ['lstm', 'reset-after'],
+];
 
 describe('step agrees with the window forward', () => {
   for (const [kind, gruVariant] of KINDS) {
     it(`${kind}${kind === 'gru' ? ` ${gruVariant}` : ''}: Cell.step, B = 1 and B = 3`, () => {
       for (const B of [1, 3]) {
-        const nx = 5, H = 6, T = 4;
+        const nx = 5;
+        const H = 6;
+        const T = 4;
         const cell = createCell({ kind, inputSize: nx, hiddenSize: H, gruVariant, seed: 2 });
         cell.params.set(testValues(cell.paramCount(), 9, 0.5));
         const X = Float32Array.from(testValues(T * B * nx, 10));
@@ -42,8 +49,10 @@ describe('step agrees with the window forward', () => {
     const stack = new RnnStack({ kind: 'gru', inputSize: 2, hiddenSize: 3, layers: 2, seed: 3 });
     const X = Float32Array.from(testValues(2 * 5, 6));
     const Y = Float32Array.from(testValues(2 * 5, 7));
-    const sx = stack.createState(1), sy = stack.createState(1);
-    const hx: number[] = [], hy: number[] = [];
+    const sx = stack.createState(1);
+    const sy = stack.createState(1);
+    const hx: number[] = [];
+    const hy: number[] = [];
     for (let t = 0; t < 5; t++) {
       hx.push(...stack.step(sx, X.subarray(2 * t, 2 * t + 2), 1));
       hy.push(...stack.step(sy, Y.subarray(2 * t, 2 * t + 2), 1));
@@ -55,7 +64,10 @@ describe('step agrees with the window forward', () => {
   });
 
   it('RnnStack: two half windows through one state equal one window', () => {
-    const T = 6, B = 2, nx = 3, H = 4;
+    const T = 6;
+    const B = 2;
+    const nx = 3;
+    const H = 4;
     const stack = new RnnStack({ kind: 'lstm', inputSize: nx, hiddenSize: H, layers: 2, seed: 4 });
     const X = Float32Array.from(testValues(T * B * nx, 5));
     const whole = stack.createState(B);
@@ -77,7 +89,9 @@ describe('step agrees with the window forward', () => {
 
   for (const input of ['embedding', 'onehot'] as const) {
     it(`CharModel.step (${input}) returns the window logits, one step at a time`, () => {
-      const vocab = ['x', 'y', 'z', 'w'], T = 5, B = 2;
+      const vocab = ['x', 'y', 'z', 'w'];
+      const T = 5;
+      const B = 2;
       const model = new CharModel({ cell: 'gru', vocab, input, embeddingDim: 3, hidden: 5, layers: 2, seed: 8 });
       const inputs = Int32Array.from([0, 1, 2, 3, 3, 2, 1, 0, 0, 0]);
       const logits = Float32Array.from(model.logits(inputs, T, B, model.createState(B)));
@@ -101,9 +115,12 @@ describe('initialization', () => {
   });
 
   it('Glorot-uniform W_ih, orthogonal W_hh blocks, zero biases, LSTM forget bias 1', () => {
-    const nx = 5, H = 8;
+    const nx = 5;
+    const H = 8;
     const cell = createCell({ kind: 'lstm', inputSize: nx, hiddenSize: H, seed: 3 });
-    const v = Object.fromEntries(cell.views().map((x) => [x.name, cell.params.subarray(x.offset, x.offset + x.shape.reduce((p, q) => p * q, 1))]));
+    const v = Object.fromEntries(
+      cell.views().map((x) => [x.name, cell.params.subarray(x.offset, x.offset + x.shape.reduce((p, q) => p * q, 1))]),
+    );
     const limit = Math.sqrt(6 / (nx + H));
     expect(Math.max(...Array.from(v.weight_ih!, Math.abs))).toBeLessThanOrEqual(limit);
     expect(Math.max(...Array.from(v.weight_ih!, Math.abs))).toBeGreaterThan(limit / 2);

@@ -1,7 +1,7 @@
 // PyTorch state_dict interop: export → import is exact, import → export keeps the function,
 // the bias convention (single bias = bias_ih + bias_hh; GRU reset-after keeps b_hn), and errors.
 import { describe, expect, it } from 'vitest';
-import { CharModel, RnnStack, createCell, type TorchStateDict } from '../src/index.js';
+import { CharModel, createCell, RnnStack, type TorchStateDict } from '../src/index.js';
 import { testValues } from './f64-oracle.js';
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -27,7 +27,11 @@ function torchDict(kind: 'rnn' | 'gru' | 'lstm', nx: number, H: number, L: numbe
 describe('PyTorch interop', () => {
   for (const kind of ['rnn', 'gru', 'lstm'] as const) {
     it(`${kind}: export → import is exact; import → export computes the same function`, () => {
-      const nx = 3, H = 4, L = 2, T = 3, B = 2;
+      const nx = 3;
+      const H = 4;
+      const L = 2;
+      const T = 3;
+      const B = 2;
       const a = new RnnStack({ kind, inputSize: nx, hiddenSize: H, layers: L, seed: 1 });
       a.params.set(testValues(a.paramCount(), 7, 0.5));
       const b = new RnnStack({ kind, inputSize: nx, hiddenSize: H, layers: L, seed: 2 });
@@ -42,8 +46,10 @@ describe('PyTorch interop', () => {
       expect(Object.keys(out).sort()).toEqual(Object.keys(dict).sort());
       const G = { rnn: 1, gru: 3, lstm: 4 }[kind];
       for (let k = 0; k < L; k++) {
-        const bi = out[`rnn.bias_ih_l${k}`]!.data, bh = out[`rnn.bias_hh_l${k}`]!.data;
-        const si = dict[`rnn.bias_ih_l${k}`]!.data, sh = dict[`rnn.bias_hh_l${k}`]!.data;
+        const bi = out[`rnn.bias_ih_l${k}`]!.data;
+        const bh = out[`rnn.bias_hh_l${k}`]!.data;
+        const si = dict[`rnn.bias_ih_l${k}`]!.data;
+        const sh = dict[`rnn.bias_hh_l${k}`]!.data;
         for (let j = 0; j < G * H; j++) {
           const nBlock = kind === 'gru' && j >= 2 * H;
           // GRU's n block keeps b_in and b_hn apart (r multiplies b_hn); elsewhere one summed bias.
@@ -67,7 +73,8 @@ describe('PyTorch interop', () => {
     stack.forward(Float32Array.from(testValues(4, 6)), 2, 1, stack.createState(1));
     stack.backward(Float32Array.from(testValues(6, 7)), null, null, null);
     const g = stack.toTorch('grads');
-    const bi = g.bias_ih_l0!.data, bh = g.bias_hh_l0!.data;
+    const bi = g.bias_ih_l0!.data;
+    const bh = g.bias_hh_l0!.data;
     expect(Array.from(bi.subarray(0, 6))).toEqual(Array.from(bh.subarray(0, 6)));
     expect(maxDiff(bi.subarray(6), bh.subarray(6))).toBeGreaterThan(1e-6);
   });
@@ -76,8 +83,19 @@ describe('PyTorch interop', () => {
     const config = { cell: 'lstm' as const, vocab: ['a', 'b', 'c'], embeddingDim: 2, hidden: 3, layers: 2, seed: 6 };
     const m = new CharModel(config);
     const dict = m.toTorchStateDict();
-    expect(Object.keys(dict)).toEqual(['embedding.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0',
-      'rnn.weight_ih_l1', 'rnn.weight_hh_l1', 'rnn.bias_ih_l1', 'rnn.bias_hh_l1', 'linear.weight', 'linear.bias']);
+    expect(Object.keys(dict)).toEqual([
+      'embedding.weight',
+      'rnn.weight_ih_l0',
+      'rnn.weight_hh_l0',
+      'rnn.bias_ih_l0',
+      'rnn.bias_hh_l0',
+      'rnn.weight_ih_l1',
+      'rnn.weight_hh_l1',
+      'rnn.bias_ih_l1',
+      'rnn.bias_hh_l1',
+      'linear.weight',
+      'linear.bias',
+    ]);
     const n = CharModel.fromTorchStateDict({ ...config, seed: 99 }, dict);
     expect(Array.from(n.params)).toEqual(Array.from(m.params));
     const renamed = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k.replace(/^rnn\./, 'lstm.'), v]));
@@ -96,8 +114,9 @@ describe('PyTorch interop', () => {
     const dict = torchDict('lstm', 3, 4, 1);
     const { weight_hh_l0: _drop, ...missing } = dict;
     expect(() => stack.fromTorch(missing)).toThrow(/missing tensor "weight_hh_l0"/);
-    expect(() => stack.fromTorch({ ...dict, bias_ih_l0: { shape: [15], data: new Array(15).fill(0) } }))
-      .toThrow(/"bias_ih_l0" has shape \[15\], expected \[16\]/);
+    expect(() => stack.fromTorch({ ...dict, bias_ih_l0: { shape: [15], data: new Array(15).fill(0) } })).toThrow(
+      /"bias_ih_l0" has shape \[15\], expected \[16\]/,
+    );
     const bad = Array.from(dict.weight_ih_l0!.data);
     bad[5] = NaN;
     expect(() => stack.fromTorch({ ...dict, weight_ih_l0: { shape: [16, 3], data: bad } })).toThrow(RangeError);

@@ -2,9 +2,16 @@
 // tensors together (float64 accumulation), one coefficient for all. The caller owns `grads`.
 import { scale } from '@rxrnn/kernels';
 import type { Gradients, NormType } from './internal/gradients.js';
-import { checkGradients, checkNormType, checkPositive, tensorAt, tensorCount, totalNorm } from './internal/gradients.js';
+import {
+  checkGradients,
+  checkNormType,
+  checkPositive,
+  tensorAt,
+  tensorCount,
+  totalNorm,
+} from './internal/gradients.js';
 import type { NonFiniteOutcome, NonFinitePolicy } from './non-finite.js';
-import { FINITE, applyPolicy, checkPolicy } from './non-finite.js';
+import { applyPolicy, checkPolicy, FINITE } from './non-finite.js';
 
 /** PyTorch's guard in clip_coef = maxNorm / (totalNorm + 1e-6): all-zero gradients stay zero. */
 export const CLIP_EPSILON = 1e-6;

@@ -4,7 +4,7 @@ import { scale, sumSquares } from '@rxrnn/kernels';
 import type { Gradients } from './internal/gradients.js';
 import { checkGradients, checkPositive, tensorAt, tensorCount } from './internal/gradients.js';
 import type { NonFiniteOutcome, NonFinitePolicy } from './non-finite.js';
-import { FINITE, applyPolicy, checkPolicy } from './non-finite.js';
+import { applyPolicy, checkPolicy, FINITE } from './non-finite.js';
 
 export interface PerTensorOptions {
   /** What to do with NaN/±Inf gradients; see {@link NonFinitePolicy}. Default 'error'. */

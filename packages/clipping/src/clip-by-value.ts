@@ -3,7 +3,7 @@
 import type { Gradients } from './internal/gradients.js';
 import { checkGradients, checkPositive, firstNonFinite, tensorAt, tensorCount } from './internal/gradients.js';
 import type { NonFiniteOutcome, NonFinitePolicy } from './non-finite.js';
-import { FINITE, applyPolicy, checkPolicy } from './non-finite.js';
+import { applyPolicy, checkPolicy, FINITE } from './non-finite.js';
 
 export interface ValueClipOptions {
   /** What to do with NaN/±Inf gradients; see {@link NonFinitePolicy}. Default 'error'. */

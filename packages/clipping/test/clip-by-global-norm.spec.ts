@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLIP_EPSILON, NonFiniteGradientError, clipByGlobalNorm } from '../src/index.js';
+import { CLIP_EPSILON, clipByGlobalNorm, NonFiniteGradientError } from '../src/index.js';
 import { copies, hypotAll, maxAbsAll, randomTensors } from './helpers/random.js';
 
 // float32 result of multiplying by a float64 coefficient, within one float32 ulp (the wasm kernel
@@ -84,14 +84,20 @@ describe('clipByGlobalNorm', () => {
 
   it('rejects bad maxNorm, normType and gradients naming what arrived', () => {
     const g = new Float32Array(2);
-    expect(() => clipByGlobalNorm(g, 0)).toThrow(new RangeError('clipByGlobalNorm: maxNorm is the number 0, expected a finite number > 0'));
+    expect(() => clipByGlobalNorm(g, 0)).toThrow(
+      new RangeError('clipByGlobalNorm: maxNorm is the number 0, expected a finite number > 0'),
+    );
     expect(() => clipByGlobalNorm(g, -1)).toThrow(RangeError);
     expect(() => clipByGlobalNorm(g, NaN)).toThrow(/maxNorm is the number NaN/);
     expect(() => clipByGlobalNorm(g, Infinity)).toThrow(RangeError);
     expect(() => clipByGlobalNorm(g, 1, { normType: 1 })).toThrow(/normType is the number 1, expected 2 or Infinity/);
     expect(() => clipByGlobalNorm(g, 1, { nonFinite: 'ignore' as never })).toThrow(/nonFinite is "ignore"/);
-    expect(() => clipByGlobalNorm(new Float64Array(2) as never, 1)).toThrow(new TypeError('clipByGlobalNorm: grads is Float64Array, expected a Float32Array or an array of Float32Array'));
-    expect(() => clipByGlobalNorm([g, [1, 2]] as never, 1)).toThrow(/grads\[1\] is an array of length 2, expected a Float32Array/);
+    expect(() => clipByGlobalNorm(new Float64Array(2) as never, 1)).toThrow(
+      new TypeError('clipByGlobalNorm: grads is Float64Array, expected a Float32Array or an array of Float32Array'),
+    );
+    expect(() => clipByGlobalNorm([g, [1, 2]] as never, 1)).toThrow(
+      /grads\[1\] is an array of length 2, expected a Float32Array/,
+    );
   });
 });
 
@@ -108,14 +114,24 @@ describe('clipByGlobalNorm non-finite policy', () => {
     }
     expect(caught).toBeInstanceOf(NonFiniteGradientError);
     expect(caught).toBeInstanceOf(RangeError);
-    expect(caught).toMatchObject({ tensor: 1, index: 1, message: expect.stringMatching(/tensor 1 holds NaN at index 1/) });
+    expect(caught).toMatchObject({
+      tensor: 1,
+      index: 1,
+      message: expect.stringMatching(/tensor 1 holds NaN at index 1/),
+    });
     expect(grads[0]).toEqual(new Float32Array([1, 2]));
   });
 
   it("'skip' leaves gradients untouched and reports it", () => {
     const grads = bad();
     const r = clipByGlobalNorm(grads, 0.1, { nonFinite: 'skip' });
-    expect(r).toMatchObject({ skipped: true, zeroed: false, clipped: false, scale: 1, nonFinite: { tensor: 1, index: 1 } });
+    expect(r).toMatchObject({
+      skipped: true,
+      zeroed: false,
+      clipped: false,
+      scale: 1,
+      nonFinite: { tensor: 1, index: 1 },
+    });
     expect(Number.isNaN(r.totalNorm)).toBe(true);
     expect(Array.from(grads[1]!)).toEqual([3, NaN, Infinity]);
   });
@@ -136,12 +152,17 @@ describe('clipByGlobalNorm non-finite policy', () => {
 
   it('a NaN followed by finite values is caught by the inf norm too', () => {
     // Regression: a max that lets a later element replace NaN would report norm 1 and clip.
-    for (const grads of [[new Float32Array([NaN, 1])], [new Float32Array([0.5]), new Float32Array([NaN]), new Float32Array([2])]]) {
+    for (const grads of [
+      [new Float32Array([NaN, 1])],
+      [new Float32Array([0.5]), new Float32Array([NaN]), new Float32Array([2])],
+    ]) {
       const r = clipByGlobalNorm(grads, 1, { normType: Infinity, nonFinite: 'skip' });
       expect(r.skipped).toBe(true);
       expect(Number.isNaN(r.totalNorm)).toBe(true);
     }
-    expect(() => clipByGlobalNorm(new Float32Array([NaN, 1]), 1, { normType: Infinity })).toThrow(NonFiniteGradientError);
+    expect(() => clipByGlobalNorm(new Float32Array([NaN, 1]), 1, { normType: Infinity })).toThrow(
+      NonFiniteGradientError,
+    );
   });
 
   it('huge but finite float32 gradients do not count as non-finite (float64 squares)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NonFiniteGradientError, clipByValue } from '../src/index.js';
+import { clipByValue, NonFiniteGradientError } from '../src/index.js';
 import { copies, randomTensors } from './helpers/random.js';
 
 describe('clipByValue', () => {
@@ -38,7 +38,9 @@ describe('clipByValue', () => {
   });
 
   it('rejects a bad limit', () => {
-    expect(() => clipByValue(new Float32Array(1), 0)).toThrow(/clipByValue: limit is the number 0, expected a finite number > 0/);
+    expect(() => clipByValue(new Float32Array(1), 0)).toThrow(
+      /clipByValue: limit is the number 0, expected a finite number > 0/,
+    );
     expect(() => clipByValue(new Float32Array(1), '5' as never)).toThrow(RangeError);
     expect(() => clipByValue('x' as never, 5)).toThrow(TypeError);
   });

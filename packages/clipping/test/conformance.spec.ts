@@ -1,7 +1,7 @@
 // Replays PyTorch grad_clipping fixtures through the conformance kind the CLI runner uses
 // (tools/conformance/kinds/grad_clipping.ts): the example in ../shared/conformance/examples and
 // every grad_clipping fixture in test/fixtures/torch. Target: ≤ 1e-6 from PyTorch's float64 values.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -42,7 +42,8 @@ async function check(file: string): Promise<void> {
   expect(out.cases).toHaveLength(fixture.cases.length);
   fixture.cases.forEach((want, k) => {
     const got = out.cases[k]!;
-    if (want.fn === 'clip_grad_norm_') expect(Math.abs(got.total_norm! - want.total_norm!), `case ${k} total_norm`).toBeLessThanOrEqual(1e-6);
+    if (want.fn === 'clip_grad_norm_')
+      expect(Math.abs(got.total_norm! - want.total_norm!), `case ${k} total_norm`).toBeLessThanOrEqual(1e-6);
     expect(got.grads_after).toHaveLength(want.grads_after.length);
     want.grads_after.forEach((t, i) => {
       expect(got.grads_after[i]!.shape).toEqual(t.shape);
@@ -57,8 +58,11 @@ describe('PyTorch conformance (grad_clipping)', () => {
   it.skipIf(!found)(`example fixture${found ? '' : ` — skipped: ${example} not found`}`, () => check(example));
 
   const fixtures = gradClippingFixtures();
-  it.skipIf(fixtures.length === 0)(`test/fixtures/torch has grad_clipping fixtures${fixtures.length ? '' : ' — skipped: none found'}`, () => {
-    expect(fixtures.length).toBeGreaterThan(0);
-  });
+  it.skipIf(fixtures.length === 0)(
+    `test/fixtures/torch has grad_clipping fixtures${fixtures.length ? '' : ' — skipped: none found'}`,
+    () => {
+      expect(fixtures.length).toBeGreaterThan(0);
+    },
+  );
   for (const file of fixtures) it(`fixture ${file.slice(repoRoot.length + 1)}`, () => check(file));
 });

@@ -4,12 +4,12 @@
 // run 4 lanes at a time in float32 (vexp/vtanh from vmath.ts); scalar tails use float64 Math.
 import { vsigmoid, vtanh } from './vmath';
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline function vl(p: usize, i: i32): v128 {
   return v128.load(p + (<usize>i << 2));
 }
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline function vs(p: usize, i: i32, v: v128): void {
   v128.store(p + (<usize>i << 2), v);
 }

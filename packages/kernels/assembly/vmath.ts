@@ -2,18 +2,18 @@
 // reduction and minimax polynomials: within ~2e-7 relative of float64 Math results (tested in
 // test/gates.spec.ts at 1e-6), NaN propagates, overflow gives +inf / exact 0 / exact ±1.
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline function splat(v: f32): v128 {
   return f32x4.splat(v);
 }
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline function madd(a: v128, b: v128, c: f32): v128 {
   return f32x4.add(f32x4.mul(a, b), f32x4.splat(c));
 }
 
 /** e^x per lane. x > 88 → +inf, x < −87.3 → 0 (the true values are at the float32 limits). */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline export function vexp(x: v128): v128 {
   // pmin/pmax (`b < a ? b : a`) are one minps/maxps each in V8; min/max's NaN and ±0 rules cost
   // about eight instructions each. A NaN x still passes through (both comparisons are false).
@@ -36,7 +36,7 @@
 }
 
 /** 1 / (1 + e^−x) per lane. */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline export function vsigmoid(x: v128): v128 {
   return f32x4.div(splat(1.0), f32x4.add(splat(1.0), vexp(f32x4.neg(x))));
 }
@@ -45,7 +45,7 @@
  * tanh per lane: for |x| < 0.625 an odd polynomial (1 − 2/(e^2x + 1) would lose the relative
  * precision of small results to cancellation), otherwise 1 − 2/(e^2|x| + 1); sign restored last.
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline export function vtanh(x: v128): v128 {
   const a = f32x4.abs(x);
   const z = f32x4.mul(a, a);

@@ -2,7 +2,13 @@
 // validated load. The bytes come from encodeCheckpoint/decodeCheckpoint in checkpoint.ts.
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointExpectations } from './checkpoint.js';
+import {
+  type Checkpoint,
+  CheckpointError,
+  type CheckpointExpectations,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from './checkpoint.js';
 
 /** Minimal file-system surface used for saving; tests inject failures through it. */
 export interface CheckpointIo {
@@ -71,4 +77,3 @@ export function loadCheckpoint(path: string, expect: CheckpointExpectations = {}
   }
   return decodeCheckpoint(bytes, expect, path);
 }
-

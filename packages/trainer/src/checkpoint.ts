@@ -3,9 +3,9 @@
 // copy owned by the caller; encoding never mutates the checkpoint passed in. File IO: checkpoint-file.ts.
 import { RNG_STATE_LENGTH } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
+import { crc32 } from './internal/crc32.js';
 import type { CharModelConfig } from './model.js';
 import type { OptimizerState } from './optim/optimizer.js';
-import { crc32 } from './internal/crc32.js';
 
 export const CHECKPOINT_FORMAT = 'rxrnn-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -13,7 +13,10 @@ export const CHECKPOINT_VERSION = 1;
 /** A load/validation failure: corrupt, truncated, foreign, wrong-version or mismatched file. */
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
-  constructor(message: string, readonly path?: string) {
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
     super(path ? `${message} (${path})` : message);
   }
 }
@@ -57,7 +60,9 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   validateBody(ckpt, undefined);
   // pack() returns a view of msgpackr's reusable scratch buffer: copy before packing again.
   const body = new Uint8Array(packr.pack(ckpt));
-  return new Uint8Array(packr.pack({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, crc32: crc32(body), body }));
+  return new Uint8Array(
+    packr.pack({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, crc32: crc32(body), body }),
+  );
 }
 
 /** Options for checking that a checkpoint is the one the caller expects. */
@@ -72,7 +77,8 @@ export function decodeCheckpoint(bytes: Uint8Array, expect: CheckpointExpectatio
   const fail = (msg: string): never => {
     throw new CheckpointError(msg, path);
   };
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeCheckpoint: expected a Uint8Array, got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`decodeCheckpoint: expected a Uint8Array, got ${typeof bytes}`);
   if (bytes.length === 0) fail('checkpoint: empty file');
   let outer: unknown;
   try {
@@ -81,13 +87,17 @@ export function decodeCheckpoint(bytes: Uint8Array, expect: CheckpointExpectatio
     fail(`checkpoint: not a readable msgpack file, truncated or corrupt (${(e as Error).message})`);
   }
   if (!isObject(outer) || outer.format !== CHECKPOINT_FORMAT) {
-    fail(`checkpoint: not an rxrnn checkpoint (format tag ${JSON.stringify(isObject(outer) ? outer.format : typeof outer)}, expected "${CHECKPOINT_FORMAT}")`);
+    fail(
+      `checkpoint: not an rxrnn checkpoint (format tag ${JSON.stringify(isObject(outer) ? outer.format : typeof outer)}, expected "${CHECKPOINT_FORMAT}")`,
+    );
   }
   const env = outer as Record<string, unknown>;
-  if (env.version !== CHECKPOINT_VERSION) fail(`checkpoint: format version ${String(env.version)}, this build reads version ${CHECKPOINT_VERSION}`);
+  if (env.version !== CHECKPOINT_VERSION)
+    fail(`checkpoint: format version ${String(env.version)}, this build reads version ${CHECKPOINT_VERSION}`);
   if (!(env.body instanceof Uint8Array)) fail('checkpoint: envelope has no body bytes');
   const body = env.body as Uint8Array;
-  if (crc32(body) !== env.crc32) fail(`checkpoint: checksum mismatch (stored ${String(env.crc32)}, computed ${crc32(body)}): the file is corrupt`);
+  if (crc32(body) !== env.crc32)
+    fail(`checkpoint: checksum mismatch (stored ${String(env.crc32)}, computed ${crc32(body)}): the file is corrupt`);
   let ckpt: unknown;
   try {
     ckpt = packr.unpack(body);
@@ -127,7 +137,8 @@ function validateBody(x: unknown, path: string | undefined): asserts x is Checkp
   if (!isObject(x)) fail(`body must be an object, got ${Array.isArray(x) ? 'an array' : typeof x}`);
   const c = x as Record<string, unknown>;
   const int = (v: unknown, what: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`${what} must be an integer >= 0, got ${short(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      fail(`${what} must be an integer >= 0, got ${short(v)}`);
     return v as number;
   };
   const num = (v: unknown, what: string): number => {
@@ -138,15 +149,18 @@ function validateBody(x: unknown, path: string | undefined): asserts x is Checkp
     if (!(v instanceof Float32Array)) fail(`${what} must be a Float32Array, got ${v === null ? 'null' : typeof v}`);
     const a = v as Float32Array;
     if (len !== undefined && a.length !== len) fail(`${what} length ${a.length}, expected ${len}`);
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) fail(`${what}[${i}] is ${a[i]}, expected a finite number`);
+    for (let i = 0; i < a.length; i++)
+      if (!Number.isFinite(a[i])) fail(`${what}[${i}] is ${a[i]}, expected a finite number`);
     return a;
   };
 
   // Model config: enough to rebuild the model and its vocabulary.
   if (!isObject(c.model)) fail('model config missing');
   const m = c.model as Record<string, unknown>;
-  if (!['rnn', 'gru', 'lstm'].includes(m.cell as string)) fail(`model.cell must be rnn, gru or lstm, got ${short(m.cell)}`);
-  if (!Array.isArray(m.vocab) || m.vocab.length === 0 || !m.vocab.every((ch) => typeof ch === 'string')) fail('model.vocab must be a non-empty array of strings');
+  if (!['rnn', 'gru', 'lstm'].includes(m.cell as string))
+    fail(`model.cell must be rnn, gru or lstm, got ${short(m.cell)}`);
+  if (!Array.isArray(m.vocab) || m.vocab.length === 0 || !m.vocab.every((ch) => typeof ch === 'string'))
+    fail('model.vocab must be a non-empty array of strings');
   if (new Set(m.vocab as string[]).size !== (m.vocab as string[]).length) fail('model.vocab has duplicate entries');
   if (int(m.hidden, 'model.hidden') === 0) fail('model.hidden must be > 0');
   if (int(m.layers, 'model.layers') === 0) fail('model.layers must be > 0');
@@ -163,7 +177,8 @@ function validateBody(x: unknown, path: string | undefined): asserts x is Checkp
   if (!isObject(o.buffers)) fail('optimizer.buffers missing');
   for (const [k, b] of Object.entries(o.buffers as object)) f32(b, `optimizer.buffers.${k}`, params.length);
 
-  if (!(c.rng instanceof Uint32Array) || c.rng.length !== RNG_STATE_LENGTH) fail(`rng must be a Uint32Array of ${RNG_STATE_LENGTH} words`);
+  if (!(c.rng instanceof Uint32Array) || c.rng.length !== RNG_STATE_LENGTH)
+    fail(`rng must be a Uint32Array of ${RNG_STATE_LENGTH} words`);
   if (!isObject(c.cursor)) fail('cursor missing');
   const cur = c.cursor as Record<string, unknown>;
   int(cur.position, 'cursor.position');

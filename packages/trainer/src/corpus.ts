@@ -10,9 +10,11 @@ export function encodeText(text: string, vocab: readonly string[]): Int32Array {
   const chars = Array.from(text); // code points, so astral chars are one token each
   const ids = new Int32Array(chars.length);
   for (let i = 0; i < chars.length; i++) {
-    const id = index.get(chars[i]);
+    const id = index.get(chars[i]!);
     if (id === undefined) {
-      throw new RangeError(`encodeText: char ${JSON.stringify(chars[i])} at position ${i} is not in the vocabulary of ${vocab.length} chars`);
+      throw new RangeError(
+        `encodeText: char ${JSON.stringify(chars[i])} at position ${i} is not in the vocabulary of ${vocab.length} chars`,
+      );
     }
     ids[i] = id;
   }
@@ -27,7 +29,8 @@ export function vocabIndex(vocab: readonly string[]): Map<string, number> {
 
 /** Splits ids into a training head and a held-out tail of `valFraction` of the tokens. */
 export function splitCorpus(ids: Int32Array, valFraction: number): { train: Int32Array; val: Int32Array } {
-  if (!(valFraction >= 0 && valFraction < 1)) throw new RangeError(`splitCorpus: valFraction must be in [0, 1), got ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction < 1))
+    throw new RangeError(`splitCorpus: valFraction must be in [0, 1), got ${valFraction}`);
   const nVal = Math.floor(ids.length * valFraction);
   return { train: ids.subarray(0, ids.length - nVal), val: ids.subarray(ids.length - nVal) };
 }
@@ -55,11 +58,15 @@ export class StreamBatcher {
     readonly T: number,
     private readonly rng: Rng,
   ) {
-    if (!Number.isInteger(B) || B < 1) throw new RangeError(`StreamBatcher: batch size must be a positive integer, got ${B}`);
-    if (!Number.isInteger(T) || T < 1) throw new RangeError(`StreamBatcher: bptt length must be a positive integer, got ${T}`);
+    if (!Number.isInteger(B) || B < 1)
+      throw new RangeError(`StreamBatcher: batch size must be a positive integer, got ${B}`);
+    if (!Number.isInteger(T) || T < 1)
+      throw new RangeError(`StreamBatcher: bptt length must be a positive integer, got ${T}`);
     this.streamLen = Math.floor((ids.length - 1) / B);
     if (this.streamLen < T) {
-      throw new RangeError(`StreamBatcher: corpus of ${ids.length} tokens is too short for ${B} streams of at least ${T + 1} tokens (need ${B * T + 1})`);
+      throw new RangeError(
+        `StreamBatcher: corpus of ${ids.length} tokens is too short for ${B} streams of at least ${T + 1} tokens (need ${B * T + 1})`,
+      );
     }
     this.cursor = { position: 0, epoch: 0, shift: this.drawShift() };
   }
@@ -93,14 +100,16 @@ export class StreamBatcher {
     const { T, streamLen, ids } = this;
     const n = b1 - b0;
     if (inputs.length !== T * n || targets.length !== T * n) {
-      throw new RangeError(`StreamBatcher.fill: buffers of length ${inputs.length}/${targets.length}, expected ${T * n}`);
+      throw new RangeError(
+        `StreamBatcher.fill: buffers of length ${inputs.length}/${targets.length}, expected ${T * n}`,
+      );
     }
     const base = this.cursor.shift + this.cursor.position * T;
     for (let b = b0; b < b1; b++) {
       const start = b * streamLen + base;
       for (let t = 0; t < T; t++) {
-        inputs[t * n + (b - b0)] = ids[start + t];
-        targets[t * n + (b - b0)] = ids[start + t + 1];
+        inputs[t * n + (b - b0)] = ids[start + t]!;
+        targets[t * n + (b - b0)] = ids[start + t + 1]!;
       }
     }
   }

@@ -2,7 +2,7 @@
 // RNN|GRU|LSTM / Linear state_dict names, loadable by tools/torch/load_export.py.
 // Builds a throwaway CharModel to produce the state dict; returns fresh plain arrays.
 import type { Checkpoint } from './checkpoint.js';
-import { createCharModel, type CharModelConfig } from './model.js';
+import { type CharModelConfig, createCharModel } from './model.js';
 
 export interface TorchExport {
   config: {
@@ -27,10 +27,13 @@ export function exportTorch(ckpt: Checkpoint, options: ExportOptions = {}): Torc
   const cfg = ckpt.model as CharModelConfig;
   if (cfg.cell === 'gru' && cfg.gruVariant === 'reset-before') {
     // Porting note: torch.nn.GRU computes n with r applied after W_hn; reset-before weights would load but compute something else.
-    throw new RangeError("exportTorch: a 'reset-before' GRU has no torch.nn.GRU equivalent (PyTorch is reset-after); train with gruVariant 'reset-after' to export");
+    throw new RangeError(
+      "exportTorch: a 'reset-before' GRU has no torch.nn.GRU equivalent (PyTorch is reset-after); train with gruVariant 'reset-after' to export",
+    );
   }
   const which = options.which ?? 'best';
-  if (which !== 'best' && which !== 'latest') throw new RangeError(`exportTorch: which must be 'best' or 'latest', got ${String(which)}`);
+  if (which !== 'best' && which !== 'latest')
+    throw new RangeError(`exportTorch: which must be 'best' or 'latest', got ${String(which)}`);
   const model = createCharModel(cfg);
   model.params.set(which === 'best' && ckpt.best ? ckpt.best.params : ckpt.params);
   const dict = model.toTorchStateDict();

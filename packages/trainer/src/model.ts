@@ -11,8 +11,20 @@ export interface TrainableModel {
   readonly grads: Float32Array;
   zeroGrads(): void;
   createState(B: number): Float32Array;
-  lossAndGrad(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): { lossSum: number; count: number };
-  evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): { lossSum: number; count: number };
+  lossAndGrad(
+    inputs: Int32Array,
+    targets: Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+  ): { lossSum: number; count: number };
+  evaluate(
+    inputs: Int32Array,
+    targets: Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+  ): { lossSum: number; count: number };
   step(tokens: Int32Array, state: Float32Array): Float32Array;
 }
 

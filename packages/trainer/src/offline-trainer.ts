@@ -2,18 +2,24 @@
 // carried (detached) across windows, clip, optimizer step; periodic held-out evaluation; exact
 // checkpoint/resume. Owns the optimizer, batcher, RNG, stream states and window buffers.
 import { Rng } from '@rxrnn/kernels';
-import { CheckpointError, type Checkpoint, type HistoryEntry } from './checkpoint.js';
-import { encodeText, splitCorpus, StreamBatcher } from './corpus.js';
+import { type Checkpoint, CheckpointError, type HistoryEntry } from './checkpoint.js';
+import { encodeText, StreamBatcher, splitCorpus } from './corpus.js';
 import { clipGradients } from './internal/clip.js';
-import { lossMetrics, LossMeter, type LossMetrics } from './metrics.js';
+import { LossMeter, type LossMetrics, lossMetrics } from './metrics.js';
 import { createCharModel, type TrainableModel } from './model.js';
 import { createOptimizer, type OptimizerConfig } from './optim/create-optimizer.js';
 import type { Optimizer } from './optim/optimizer.js';
-import { learningRate, validateSchedule, type LrSchedule } from './optim/schedule.js';
+import { type LrSchedule, learningRate, validateSchedule } from './optim/schedule.js';
 import type { HalfBatchWorker } from './parallel/half-batch-worker.js';
 
 /** Starts a half-batch gradient worker (Node: createHalfBatchWorker from '@rxrnn/trainer/node'). */
-export type HalfBatchWorkerFactory = (config: TrainableModel['config'], paramCount: number, stateLen: number, T: number, B2: number) => Promise<HalfBatchWorker>;
+export type HalfBatchWorkerFactory = (
+  config: TrainableModel['config'],
+  paramCount: number,
+  stateLen: number,
+  T: number,
+  B2: number,
+) => Promise<HalfBatchWorker>;
 
 /** Settings of an offline run; all plain data so they travel in checkpoints and to workers. */
 export interface OfflineTrainingOptions {
@@ -59,19 +65,23 @@ export function resolveOfflineOptions(o: OfflineTrainingOptions = {}): ResolvedO
   };
   const posInt = (k: keyof ResolvedOfflineOptions, min: number) => {
     const v = r[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`trainer: ${k} must be an integer >= ${min}, got ${String(v)}`);
+    if (!Number.isInteger(v) || v < min)
+      throw new RangeError(`trainer: ${k} must be an integer >= ${min}, got ${String(v)}`);
   };
   posInt('batchSize', 1);
   posInt('bptt', 1);
   posInt('evalEvery', 0);
   posInt('logEvery', 1);
   posInt('seed', 0);
-  if (!(r.lr >= 0 && Number.isFinite(r.lr))) throw new RangeError(`trainer: lr must be a finite number >= 0, got ${r.lr}`);
+  if (!(r.lr >= 0 && Number.isFinite(r.lr)))
+    throw new RangeError(`trainer: lr must be a finite number >= 0, got ${r.lr}`);
   if (r.maxGradNorm !== null && !(r.maxGradNorm > 0 && Number.isFinite(r.maxGradNorm))) {
     throw new RangeError(`trainer: maxGradNorm must be a positive number or null, got ${r.maxGradNorm}`);
   }
-  if (r.threads !== 1 && r.threads !== 2) throw new RangeError(`trainer: threads must be 1 or 2, got ${String(r.threads)}`);
-  if (r.threads === 2 && r.batchSize < 2) throw new RangeError(`trainer: threads 2 needs batchSize >= 2, got ${r.batchSize}`);
+  if (r.threads !== 1 && r.threads !== 2)
+    throw new RangeError(`trainer: threads must be 1 or 2, got ${String(r.threads)}`);
+  if (r.threads === 2 && r.batchSize < 2)
+    throw new RangeError(`trainer: threads 2 needs batchSize >= 2, got ${r.batchSize}`);
   return r;
 }
 
@@ -119,10 +129,12 @@ export class OfflineTrainer {
     this.options = resolveOfflineOptions(options);
     const { batchSize: B, bptt: T, threads } = this.options;
     const ids = typeof corpus === 'string' ? encodeText(corpus, model.config.vocab) : corpus;
-    if (!(ids instanceof Int32Array)) throw new TypeError(`trainer: corpus must be a string or Int32Array, got ${typeof corpus}`);
+    if (!(ids instanceof Int32Array))
+      throw new TypeError(`trainer: corpus must be a string or Int32Array, got ${typeof corpus}`);
     const V = model.config.vocab.length;
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= V) throw new RangeError(`trainer: token id ${ids[i]} at position ${i}, expected 0..${V - 1}`);
+      if (ids[i]! < 0 || ids[i]! >= V)
+        throw new RangeError(`trainer: token id ${ids[i]} at position ${i}, expected 0..${V - 1}`);
     }
     ({ train: this.train, val: this.val } = splitCorpus(ids, this.options.valFraction));
     this.rng = new Rng(this.options.seed);
@@ -146,7 +158,8 @@ export class OfflineTrainer {
 
   /** Attaches the worker that computes streams [B/2, B) (see createHalfBatchWorker). */
   attachWorker(worker: HalfBatchWorker): void {
-    if (this.options.threads !== 2) throw new RangeError(`trainer: attachWorker needs threads 2, options say ${this.options.threads}`);
+    if (this.options.threads !== 2)
+      throw new RangeError(`trainer: attachWorker needs threads 2, options say ${this.options.threads}`);
     this.worker = worker;
     if (this.pendingWorkerState) worker.setState(this.pendingWorkerState);
     this.pendingWorkerState = null;
@@ -156,14 +169,24 @@ export class OfflineTrainer {
    * Builds a trainer and, for threads 2, starts its half-batch worker (which is why this is async).
    * Call close() when done so the worker thread exits.
    */
-  static async create(model: TrainableModel, corpus: string | Int32Array, options: OfflineTrainingOptions = {}, createWorker?: HalfBatchWorkerFactory): Promise<OfflineTrainer> {
+  static async create(
+    model: TrainableModel,
+    corpus: string | Int32Array,
+    options: OfflineTrainingOptions = {},
+    createWorker?: HalfBatchWorkerFactory,
+  ): Promise<OfflineTrainer> {
     const tr = new OfflineTrainer(model, corpus, options);
     await tr.startWorker(createWorker);
     return tr;
   }
 
   /** fromCheckpoint plus the worker a threads-2 checkpoint needs. */
-  static async resume(ckpt: Checkpoint, corpus: string | Int32Array, override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {}, createWorker?: HalfBatchWorkerFactory): Promise<OfflineTrainer> {
+  static async resume(
+    ckpt: Checkpoint,
+    corpus: string | Int32Array,
+    override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {},
+    createWorker?: HalfBatchWorkerFactory,
+  ): Promise<OfflineTrainer> {
     const tr = OfflineTrainer.fromCheckpoint(ckpt, corpus, override);
     await tr.startWorker(createWorker);
     return tr;
@@ -181,7 +204,10 @@ export class OfflineTrainer {
   private async startWorker(createWorker: HalfBatchWorkerFactory | undefined): Promise<void> {
     if (this.options.threads !== 2 || this.worker) return;
     // Worker threads are Node-only; the browser-safe entry cannot import them itself.
-    if (!createWorker) throw new RangeError("trainer: threads 2 needs a worker factory; use the '@rxrnn/trainer/node' entry (createOfflineTrainer, trainOffline) or pass createHalfBatchWorker");
+    if (!createWorker)
+      throw new RangeError(
+        "trainer: threads 2 needs a worker factory; use the '@rxrnn/trainer/node' entry (createOfflineTrainer, trainOffline) or pass createHalfBatchWorker",
+      );
     const { batchSize: B, bptt: T } = this.options;
     const B2 = B - this.b1;
     const stateLen = this.model.createState(B2).length;
@@ -192,7 +218,10 @@ export class OfflineTrainer {
   trainStep(): StepReport {
     const { bptt: T, batchSize: B, maxGradNorm } = this.options;
     const { model, batcher, worker } = this;
-    if (this.options.threads === 2 && !worker) throw new RangeError("trainer: threads 2 but no worker attached (build it with createOfflineTrainer from '@rxrnn/trainer/node')");
+    if (this.options.threads === 2 && !worker)
+      throw new RangeError(
+        "trainer: threads 2 but no worker attached (build it with createOfflineTrainer from '@rxrnn/trainer/node')",
+      );
     // The streams jump at an epoch boundary, so their carried state no longer belongs to them.
     const reset = batcher.atEpochStart;
     if (reset) this.state.fill(0);
@@ -212,14 +241,16 @@ export class OfflineTrainer {
       const b = r.count / (count + r.count);
       const g = model.grads;
       const wg = r.grads;
-      for (let i = 0; i < g.length; i++) g[i] = a * g[i] + b * wg[i];
+      for (let i = 0; i < g.length; i++) g[i] = a * g[i]! + b * wg[i]!;
       lossSum += r.lossSum;
       count += r.count;
     }
     const { norm, clipped } = clipGradients(model.grads, maxGradNorm);
     if (!Number.isFinite(norm) || !Number.isFinite(lossSum)) {
       // Refuse the update: a non-finite gradient would poison every parameter it touches.
-      throw new RangeError(`trainer: non-finite ${Number.isFinite(lossSum) ? 'gradient norm' : 'loss'} at step ${this.step}; parameters left unchanged`);
+      throw new RangeError(
+        `trainer: non-finite ${Number.isFinite(lossSum) ? 'gradient norm' : 'loss'} at step ${this.step}; parameters left unchanged`,
+      );
     }
     this.optimizer.step(model.params, model.grads, lr);
     batcher.advance();
@@ -227,14 +258,23 @@ export class OfflineTrainer {
     this.meter.add(lossSum, count);
     const step = this.step;
     if (step % this.options.logEvery === 0) this.log(lr);
-    return { step, loss: lossMetrics(lossSum, count), gradNorm: norm, clipped, lr, tokens: this.tokens, epoch: this.epoch };
+    return {
+      step,
+      loss: lossMetrics(lossSum, count),
+      gradNorm: norm,
+      clipped,
+      lr,
+      tokens: this.tokens,
+      epoch: this.epoch,
+    };
   }
 
   /** Mean loss on the held-out split with the current parameters (state from zeros). */
   evaluate(params?: Float32Array): LossMetrics {
     const { val, model } = this;
     const T = this.options.bptt;
-    if (val.length < 2) throw new RangeError(`trainer: validation split has ${val.length} tokens, need at least 2 (raise valFraction)`);
+    if (val.length < 2)
+      throw new RangeError(`trainer: validation split has ${val.length} tokens, need at least 2 (raise valFraction)`);
     let saved: Float32Array | null = null;
     if (params) {
       saved = model.params.slice();
@@ -255,8 +295,8 @@ export class OfflineTrainer {
         const tgt = t === T ? targets : targets.subarray(0, t * Bv);
         for (let b = 0; b < Bv; b++) {
           for (let k = 0; k < t; k++) {
-            inp[k * Bv + b] = val[b * len + pos + k];
-            tgt[k * Bv + b] = val[b * len + pos + k + 1];
+            inp[k * Bv + b] = val[b * len + pos + k]!;
+            tgt[k * Bv + b] = val[b * len + pos + k + 1]!;
           }
         }
         const r = model.evaluate(inp, tgt, t, Bv, state);
@@ -306,7 +346,12 @@ export class OfflineTrainer {
    * Rebuilds a trainer from a checkpoint and the same corpus. Training options come from the
    * checkpoint; `override` may change only what does not alter the update arithmetic.
    */
-  static fromCheckpoint(ckpt: Checkpoint, corpus: string | Int32Array, override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {}, model?: TrainableModel): OfflineTrainer {
+  static fromCheckpoint(
+    ckpt: Checkpoint,
+    corpus: string | Int32Array,
+    override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {},
+    model?: TrainableModel,
+  ): OfflineTrainer {
     const m = model ?? createCharModel(ckpt.model);
     if (m.params.length !== ckpt.params.length) {
       throw new CheckpointError(`checkpoint: ${ckpt.params.length} parameters, the model has ${m.params.length}`);
@@ -321,14 +366,18 @@ export class OfflineTrainer {
     const fail = (msg: string): never => {
       throw new CheckpointError(`checkpoint: ${msg}`);
     };
-    if (JSON.stringify(ckpt.model) !== JSON.stringify(this.model.config)) fail('model config differs from the trainer\'s model');
-    if (ckpt.params.length !== this.model.params.length) fail(`${ckpt.params.length} parameters, the model has ${this.model.params.length}`);
+    if (JSON.stringify(ckpt.model) !== JSON.stringify(this.model.config))
+      fail("model config differs from the trainer's model");
+    if (ckpt.params.length !== this.model.params.length)
+      fail(`${ckpt.params.length} parameters, the model has ${this.model.params.length}`);
     for (const key of ['batchSize', 'bptt', 'threads', 'valFraction'] as const) {
-      if (ckpt.training[key] !== this.options[key]) fail(`training.${key} is ${String(ckpt.training[key])}, this trainer uses ${String(this.options[key])}`);
+      if (ckpt.training[key] !== this.options[key])
+        fail(`training.${key} is ${String(ckpt.training[key])}, this trainer uses ${String(this.options[key])}`);
     }
     const B = this.options.batchSize;
     const stateLen = (this.model.createState(B).length / B) * B;
-    if (ckpt.cursor.state.length !== stateLen) fail(`cursor.state length ${ckpt.cursor.state.length}, expected ${stateLen}`);
+    if (ckpt.cursor.state.length !== stateLen)
+      fail(`cursor.state length ${ckpt.cursor.state.length}, expected ${stateLen}`);
     this.model.params.set(ckpt.params);
     this.optimizer.setState(ckpt.optimizer);
     this.rng.setState(ckpt.rng);
@@ -350,7 +399,12 @@ export class OfflineTrainer {
   }
 
   private historyBase(): Omit<HistoryEntry, 'trainLoss'> {
-    return { step: this.step, tokens: this.tokens, seconds: this.seconds, lr: learningRate(this.options.schedule, this.options.lr, Math.max(0, this.step - 1)) };
+    return {
+      step: this.step,
+      tokens: this.tokens,
+      seconds: this.seconds,
+      lr: learningRate(this.options.schedule, this.options.lr, Math.max(0, this.step - 1)),
+    };
   }
 
   private log(lr: number): void {

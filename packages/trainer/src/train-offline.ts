@@ -4,7 +4,12 @@
 import type { Checkpoint } from './checkpoint.js';
 import type { LossMetrics } from './metrics.js';
 import type { TrainableModel } from './model.js';
-import { OfflineTrainer, type HalfBatchWorkerFactory, type OfflineTrainingOptions, type StepReport } from './offline-trainer.js';
+import {
+  type HalfBatchWorkerFactory,
+  OfflineTrainer,
+  type OfflineTrainingOptions,
+  type StepReport,
+} from './offline-trainer.js';
 
 export interface TrainProgress extends StepReport {
   /** Seconds of training in this run (a resumed run starts at 0 here; see totalSeconds). */
@@ -72,9 +77,12 @@ export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSumm
   const { text, resume, maxSteps, seconds, signal, onProgress, onEval, onCheckpoint, onStart, createWorker } = opts;
   const progressInterval = opts.progressInterval ?? 250;
   const checkpointEvery = opts.checkpointEvery ?? 60;
-  if (maxSteps === undefined && seconds === undefined && !signal) throw new RangeError('trainOffline: give maxSteps, seconds or a signal, or it never stops');
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 0)) throw new RangeError(`trainOffline: maxSteps must be an integer >= 0, got ${maxSteps}`);
-  if (seconds !== undefined && !(seconds >= 0)) throw new RangeError(`trainOffline: seconds must be >= 0, got ${seconds}`);
+  if (maxSteps === undefined && seconds === undefined && !signal)
+    throw new RangeError('trainOffline: give maxSteps, seconds or a signal, or it never stops');
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 0))
+    throw new RangeError(`trainOffline: maxSteps must be an integer >= 0, got ${maxSteps}`);
+  if (seconds !== undefined && !(seconds >= 0))
+    throw new RangeError(`trainOffline: seconds must be >= 0, got ${seconds}`);
 
   let trainer: OfflineTrainer;
   if (resume) {
@@ -158,7 +166,13 @@ function metricsOf(nats: number): { nats: number; bpc: number; perplexity: numbe
   return { nats, bpc: nats / Math.LN2, perplexity: Math.exp(nats) };
 }
 
-function progress(r: StepReport, start: number, startTokens: number, budget: number | undefined, tr: OfflineTrainer): TrainProgress {
+function progress(
+  r: StepReport,
+  start: number,
+  startTokens: number,
+  budget: number | undefined,
+  tr: OfflineTrainer,
+): TrainProgress {
   const elapsed = (performance.now() - start) / 1000;
   return {
     ...r,

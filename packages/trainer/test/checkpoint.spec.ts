@@ -1,13 +1,21 @@
 // Checkpoint format and IO: round trip of typed arrays, atomic saves under injected write
 // failures, and clear CheckpointErrors for every kind of bad file.
 import * as fs from 'node:fs';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointIo } from '../src/node.js';
+import {
+  type Checkpoint,
+  CheckpointError,
+  type CheckpointIo,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+} from '../src/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,10 +24,23 @@ function sample(fill = 0.25): Checkpoint {
   const n = 50;
   const params = Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i) * fill));
   return {
-    model: { cell: 'lstm', vocab: ['\n', ' ', 'a', 'b'], input: 'embedding', embeddingDim: 3, hidden: 4, layers: 1, seed: 1 } as Checkpoint['model'],
+    model: {
+      cell: 'lstm',
+      vocab: ['\n', ' ', 'a', 'b'],
+      input: 'embedding',
+      embeddingDim: 3,
+      hidden: 4,
+      layers: 1,
+      seed: 1,
+    } as Checkpoint['model'],
     params,
     training: { batch: 2, bptt: 8 },
-    optimizer: { kind: 'adam', options: { beta1: 0.9 }, step: 3, buffers: { m: new Float32Array(n).fill(0.5), v: new Float32Array(n).fill(1e-30) } },
+    optimizer: {
+      kind: 'adam',
+      options: { beta1: 0.9 },
+      step: 3,
+      buffers: { m: new Float32Array(n).fill(0.5), v: new Float32Array(n).fill(1e-30) },
+    },
     rng: new Rng(5).getState(),
     cursor: { position: 16, epoch: 0, shift: 3, state: Float32Array.of(0.1, -0.2, 3e-39) },
     counters: { step: 3, tokens: 48, seconds: 0.5 },
@@ -34,9 +55,13 @@ describe('checkpoint encoding', () => {
     const back = decodeCheckpoint(encodeCheckpoint(c));
     expect(back.params).toBeInstanceOf(Float32Array);
     expect(back.rng).toBeInstanceOf(Uint32Array);
-    expect(Buffer.from(back.params.buffer, back.params.byteOffset, back.params.byteLength).equals(Buffer.from(c.params.buffer))).toBe(true);
+    expect(
+      Buffer.from(back.params.buffer, back.params.byteOffset, back.params.byteLength).equals(
+        Buffer.from(c.params.buffer),
+      ),
+    ).toBe(true);
     expect(Array.from(back.cursor.state)).toEqual(Array.from(c.cursor.state)); // includes a subnormal
-    expect(back.optimizer.buffers.v[7]).toBe(Math.fround(1e-30));
+    expect(back.optimizer.buffers.v![7]!).toBe(Math.fround(1e-30));
     expect(back).toEqual(c);
   });
 
@@ -64,32 +89,35 @@ describe('atomic save', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
-  it.each(['write', 'fsync', 'rename'])('a failing %s leaves the previous checkpoint intact and no temp file', (where) => {
-    const path = join(dir, `fail-${where}.ckpt`);
-    saveCheckpoint(path, sample(0.25));
-    const before = readFileSync(path);
-    const io: CheckpointIo = {
-      ...fs,
-      writeSync: (fd, data, off, len) => {
-        if (where !== 'write') return fs.writeSync(fd, data, off, len);
-        // Half the bytes land, then the disk "fills up".
-        fs.writeSync(fd, data, off, len >> 1);
-        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-      },
-      fsyncSync: (fd) => {
-        if (where === 'fsync') throw new Error('EIO: i/o error');
-        fs.fsyncSync(fd);
-      },
-      renameSync: (a, b) => {
-        if (where === 'rename') throw new Error('EXDEV');
-        fs.renameSync(a, b);
-      },
-    };
-    expect(() => saveCheckpoint(path, sample(0.5), io)).toThrow();
-    expect(readFileSync(path).equals(before)).toBe(true);
-    expect(loadCheckpoint(path).params[1]).toBe(Math.fround(Math.sin(1) * 0.25));
-    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
-  });
+  it.each(['write', 'fsync', 'rename'])(
+    'a failing %s leaves the previous checkpoint intact and no temp file',
+    (where) => {
+      const path = join(dir, `fail-${where}.ckpt`);
+      saveCheckpoint(path, sample(0.25));
+      const before = readFileSync(path);
+      const io: CheckpointIo = {
+        ...fs,
+        writeSync: (fd, data, off, len) => {
+          if (where !== 'write') return fs.writeSync(fd, data, off, len);
+          // Half the bytes land, then the disk "fills up".
+          fs.writeSync(fd, data, off, len >> 1);
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        },
+        fsyncSync: (fd) => {
+          if (where === 'fsync') throw new Error('EIO: i/o error');
+          fs.fsyncSync(fd);
+        },
+        renameSync: (a, b) => {
+          if (where === 'rename') throw new Error('EXDEV');
+          fs.renameSync(a, b);
+        },
+      };
+      expect(() => saveCheckpoint(path, sample(0.5), io)).toThrow();
+      expect(readFileSync(path).equals(before)).toBe(true);
+      expect(loadCheckpoint(path).params[1]).toBe(Math.fround(Math.sin(1) * 0.25));
+      expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    },
+  );
 });
 
 describe('loading bad files throws CheckpointError', () => {
@@ -118,7 +146,7 @@ describe('loading bad files throws CheckpointError', () => {
     // Flip one bit at a spread of positions, covering envelope, body header and float data.
     for (let pos = 0; pos < good.length; pos += 37) {
       const bad = good.slice();
-      bad[pos] ^= 1 << (pos % 8);
+      bad[pos]! ^= 1 << (pos % 8);
       expect(() => decodeCheckpoint(bad), `flip at byte ${pos}`).toThrow(CheckpointError);
     }
   });
@@ -132,7 +160,10 @@ describe('loading bad files throws CheckpointError', () => {
     const p = new Packr({ moreTypes: true, useRecords: false });
     expectBad(p.pack([1, 2, 3]), /not an rxrnn checkpoint/);
     expectBad(p.pack({ format: 'safetensors', version: 1 }), /format tag "safetensors"/);
-    expectBad(p.pack({ format: 'rxrnn-checkpoint', version: 2, crc32: 0, body: new Uint8Array(1) }), /format version 2, this build reads version 1/);
+    expectBad(
+      p.pack({ format: 'rxrnn-checkpoint', version: 2, crc32: 0, body: new Uint8Array(1) }),
+      /format version 2, this build reads version 1/,
+    );
   });
 
   it('a well-formed envelope around a body of the wrong shape', () => {
@@ -146,7 +177,9 @@ describe('loading bad files throws CheckpointError', () => {
     expect(() => decodeCheckpoint(bytes)).toThrow(/params must be a Float32Array/);
     const c2 = { ...sample(), optimizer: { ...sample().optimizer, buffers: { m: new Float32Array(3) } } };
     const body2 = p.pack(c2);
-    expect(() => decodeCheckpoint(p.pack({ ...env, body: body2, crc32: crc(body2) }))).toThrow(/optimizer.buffers.m length 3, expected 50/);
+    expect(() => decodeCheckpoint(p.pack({ ...env, body: body2, crc32: crc(body2) }))).toThrow(
+      /optimizer.buffers.m length 3, expected 50/,
+    );
   });
 
   it('a config or size mismatch with what the caller expects', () => {

@@ -12,7 +12,8 @@ import { decodeCheckpoint, encodeCheckpoint, exportTorch, OfflineTrainer } from 
 const PY = '/usr/bin/python3';
 const script = fileURLToPath(new URL('../../../tools/torch/load_export.py', import.meta.url));
 const hasTorch = existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-if (!hasTorch) console.warn('export-torch.spec: SKIPPING the PyTorch round trip: /usr/bin/python3 with torch not found');
+if (!hasTorch)
+  console.warn('export-torch.spec: SKIPPING the PyTorch round trip: /usr/bin/python3 with torch not found');
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -27,7 +28,14 @@ const cases: [string, Partial<CharModelConfig>][] = [
 
 describe('exportTorch', () => {
   it.skipIf(!hasTorch).each(cases)('%s: torch logits match the project within 1e-4', async (_name, cfg) => {
-    const model = new CharModel({ cell: 'lstm', vocab, hidden: 12, embeddingDim: 6, seed: 4, ...cfg } as CharModelConfig);
+    const model = new CharModel({
+      cell: 'lstm',
+      vocab,
+      hidden: 12,
+      embeddingDim: 6,
+      seed: 4,
+      ...cfg,
+    } as CharModelConfig);
     // A few updates so the weights are not the initializer's (biases especially).
     const tr = new OfflineTrainer(model, text, { batchSize: 4, bptt: 16, evalEvery: 4, lr: 1e-2 });
     for (let i = 0; i < 8; i++) tr.trainStep();
@@ -46,7 +54,7 @@ describe('exportTorch', () => {
     let maxDiff = 0;
     ids.forEach((id, t) => {
       const logits = model.step(Int32Array.of(id), state);
-      for (let v = 0; v < vocab.length; v++) maxDiff = Math.max(maxDiff, Math.abs(logits[v] - torchLogits[t][v]));
+      for (let v = 0; v < vocab.length; v++) maxDiff = Math.max(maxDiff, Math.abs(logits[v]! - torchLogits[t]![v]!));
     });
     expect(torchLogits.length).toBe(ids.length);
     expect(maxDiff).toBeLessThanOrEqual(1e-4);
@@ -56,10 +64,29 @@ describe('exportTorch', () => {
     const model = new CharModel({ cell: 'lstm', vocab, hidden: 8, embeddingDim: 4, seed: 1 });
     const tr = new OfflineTrainer(model, text, { batchSize: 2, bptt: 8 });
     const exp = exportTorch(tr.toCheckpoint());
-    expect(exp.config).toEqual({ mode: 'LSTM', vocab, input: 'embedding', embedding_dim: 4, hidden_size: 8, num_layers: 1 });
-    expect(Object.keys(exp.params).sort()).toEqual(['embedding.weight', 'linear.bias', 'linear.weight', 'rnn.bias_hh_l0', 'rnn.bias_ih_l0', 'rnn.weight_hh_l0', 'rnn.weight_ih_l0']);
-    expect(exp.params['rnn.weight_ih_l0'].shape).toEqual([32, 4]);
-    const gru = new OfflineTrainer(new CharModel({ cell: 'gru', gruVariant: 'reset-before', vocab, hidden: 8, seed: 1 }), text, { batchSize: 2, bptt: 8 });
+    expect(exp.config).toEqual({
+      mode: 'LSTM',
+      vocab,
+      input: 'embedding',
+      embedding_dim: 4,
+      hidden_size: 8,
+      num_layers: 1,
+    });
+    expect(Object.keys(exp.params).sort()).toEqual([
+      'embedding.weight',
+      'linear.bias',
+      'linear.weight',
+      'rnn.bias_hh_l0',
+      'rnn.bias_ih_l0',
+      'rnn.weight_hh_l0',
+      'rnn.weight_ih_l0',
+    ]);
+    expect(exp.params['rnn.weight_ih_l0']!.shape).toEqual([32, 4]);
+    const gru = new OfflineTrainer(
+      new CharModel({ cell: 'gru', gruVariant: 'reset-before', vocab, hidden: 8, seed: 1 }),
+      text,
+      { batchSize: 2, bptt: 8 },
+    );
     expect(() => exportTorch(gru.toCheckpoint())).toThrow(/reset-before.*no torch.nn.GRU equivalent/);
   });
 });

@@ -1,15 +1,27 @@
 // Offline truncated BPTT: determinism, exact resume through an encoded checkpoint (one thread
 // and two), the held-out split, and refusals of mismatched checkpoints.
-import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { afterAll, describe, expect, it } from 'vitest';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, createOfflineTrainer, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, OfflineTrainer, resumeOfflineTrainer, trainOffline, type OfflineTrainingOptions } from '../src/node.js';
+import { CharModel, Vocabulary } from '@rxrnn/cells';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CheckpointError,
+  createOfflineTrainer,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  OfflineTrainer,
+  type OfflineTrainingOptions,
+  resumeOfflineTrainer,
+  trainOffline,
+} from '../src/node.js';
 
 const text = 'the quick brown fox jumps over the lazy dog. '.repeat(60);
 const vocab = Vocabulary.fromText(text).chars;
-const makeModel = (cell: 'lstm' | 'gru' | 'rnn' = 'lstm') => new CharModel({ cell, vocab, hidden: 16, embeddingDim: 8, layers: 2, seed: 3 });
+const makeModel = (cell: 'lstm' | 'gru' | 'rnn' = 'lstm') =>
+  new CharModel({ cell, vocab, hidden: 16, embeddingDim: 8, layers: 2, seed: 3 });
 const opts: OfflineTrainingOptions = { batchSize: 4, bptt: 16, evalEvery: 5, logEvery: 2, valFraction: 0.1, seed: 9 };
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-offline-'));
@@ -42,7 +54,8 @@ describe('OfflineTrainer', () => {
 
   for (const threads of [1, 2] as const) {
     it(`resume is bitwise exact across an epoch boundary (threads ${threads})`, async () => {
-      const N = 9, M = 14;
+      const N = 9;
+      const M = 14;
       const straight = await createOfflineTrainer(makeModel('gru'), text, { ...opts, threads });
       await run(straight, N + M);
       await straight.close();
@@ -72,7 +85,8 @@ describe('OfflineTrainer', () => {
     expect(r2.loss.nats).toBeCloseTo(r1.loss.nats, 5);
     expect(r2.gradNorm).toBeCloseTo(r1.gradNorm, 4);
     let maxDiff = 0;
-    for (let i = 0; i < one.model.params.length; i++) maxDiff = Math.max(maxDiff, Math.abs(one.model.params[i] - two.model.params[i]));
+    for (let i = 0; i < one.model.params.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(one.model.params[i]! - two.model.params[i]!));
     expect(maxDiff).toBeLessThan(1e-5);
   });
 
@@ -80,7 +94,11 @@ describe('OfflineTrainer', () => {
     const tr = await createOfflineTrainer(makeModel(), text, opts);
     tr.trainStep();
     const ckpt = tr.toCheckpoint();
-    const other = await createOfflineTrainer(new CharModel({ cell: 'lstm', vocab, hidden: 12, embeddingDim: 8, layers: 2, seed: 3 }), text, opts);
+    const other = await createOfflineTrainer(
+      new CharModel({ cell: 'lstm', vocab, hidden: 12, embeddingDim: 8, layers: 2, seed: 3 }),
+      text,
+      opts,
+    );
     expect(() => other.restore(ckpt)).toThrow(CheckpointError);
     const otherBatch = await createOfflineTrainer(makeModel(), text, { ...opts, batchSize: 2 });
     expect(() => otherBatch.restore(ckpt)).toThrow(/training.batchSize is 4, this trainer uses 2/);
@@ -93,15 +111,19 @@ describe('OfflineTrainer', () => {
     model.params[model.params.length - 1] = Infinity; // a linear-layer bias: logits become non-finite
     const before = model.params.slice();
     const opt = tr.optimizer.getState();
-    expect(() => tr.trainStep()).toThrow(/trainer: non-finite (loss|gradient norm) at step 1; parameters left unchanged/);
+    expect(() => tr.trainStep()).toThrow(
+      /trainer: non-finite (loss|gradient norm) at step 1; parameters left unchanged/,
+    );
     expect(Array.from(model.params)).toEqual(Array.from(before));
     expect(tr.optimizer.getState()).toEqual(opt);
   });
 
   it('rejects bad options and corpora with clear errors', () => {
-    expect(() => new OfflineTrainer(makeModel(), text, { batchSize: 0 })).toThrow(/batchSize must be an integer >= 1, got 0/);
+    expect(() => new OfflineTrainer(makeModel(), text, { batchSize: 0 })).toThrow(
+      /batchSize must be an integer >= 1, got 0/,
+    );
     expect(() => new OfflineTrainer(makeModel(), 'the fox', opts)).toThrow(/too short/);
-    expect(() => new OfflineTrainer(makeModel(), text + 'Z', opts)).toThrow(/char "Z" at position/);
+    expect(() => new OfflineTrainer(makeModel(), `${text}Z`, opts)).toThrow(/char "Z" at position/);
     expect(() => new OfflineTrainer(makeModel(), text, { ...opts, maxGradNorm: -1 })).toThrow(/maxGradNorm/);
   });
 });
@@ -111,7 +133,16 @@ describe('trainOffline', () => {
     const path = join(dir, 'run.ckpt');
     const evals: number[] = [];
     let progressCalls = 0;
-    const summary = await trainOffline({ model: makeModel(), text, ...opts, maxSteps: 20, checkpointPath: path, onEval: (e) => evals.push(e.val.nats), onProgress: () => progressCalls++, progressInterval: 0 });
+    const summary = await trainOffline({
+      model: makeModel(),
+      text,
+      ...opts,
+      maxSteps: 20,
+      checkpointPath: path,
+      onEval: (e) => evals.push(e.val.nats),
+      onProgress: () => progressCalls++,
+      progressInterval: 0,
+    });
     expect(summary.steps).toBe(20);
     expect(summary.stoppedBy).toBe('steps');
     expect(evals.length).toBe(4);
@@ -125,14 +156,24 @@ describe('trainOffline', () => {
   it('an aborted run stops after the current update and still saves', async () => {
     const ac = new AbortController();
     const path = join(dir, 'abort.ckpt');
-    const summary = await trainOffline({ model: makeModel(), text, ...opts, signal: ac.signal, checkpointPath: path, onProgress: (p) => p.step >= 3 && ac.abort(), progressInterval: 0 });
+    const summary = await trainOffline({
+      model: makeModel(),
+      text,
+      ...opts,
+      signal: ac.signal,
+      checkpointPath: path,
+      onProgress: (p) => p.step >= 3 && ac.abort(),
+      progressInterval: 0,
+    });
     expect(summary.stoppedBy).toBe('abort');
     expect(summary.steps).toBe(3);
     expect(loadCheckpoint(path).counters.step).toBe(3);
   });
 
   it('the browser-safe entry refuses threads 2 without a worker factory', async () => {
-    await expect(OfflineTrainer.create(makeModel(), text, { ...opts, threads: 2 })).rejects.toThrow(/threads 2 needs a worker factory/);
+    await expect(OfflineTrainer.create(makeModel(), text, { ...opts, threads: 2 })).rejects.toThrow(
+      /threads 2 needs a worker factory/,
+    );
   });
 
   it('refuses to run without a budget', async () => {

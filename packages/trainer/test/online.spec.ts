@@ -1,10 +1,10 @@
 // trainOnline / scoreOnline: the operator checklist of CONTRIBUTING.md (test/support/rx-checklist), bounded
 // memory under a fast synchronous producer, and the values checked against the model's own forward pass.
 import { CharModel } from '@rxrnn/cells';
-import { Observable, from, lastValueFrom, of, take, toArray } from 'rxjs';
+import { from, lastValueFrom, type Observable, of, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { scoreOnline, trainOnline, type OnlineInput, type OnlineTrainEvent, type ScoreEvent } from '../src/index.js';
 import { rxChecklist } from '../../../test/support/rx-checklist.js';
+import { type OnlineInput, type OnlineTrainEvent, type ScoreEvent, scoreOnline, trainOnline } from '../src/index.js';
 
 const vocab = [...' abcdefghijklmnopqrstuvwxyz.'];
 const makeModel = () => new CharModel({ cell: 'lstm', vocab, hidden: 16, embeddingDim: 8, seed: 11 });
@@ -28,7 +28,8 @@ describe('trainOnline', () => {
       // Losses depend on the shared model's history, so the checklist compares steps and tokens;
       // the loss is checked against the forward pass below.
       expected: [1, 2, 3].map((step) => ({ step, tokens: step * W })),
-      equal: (got: OnlineTrainEvent, want: { step: number; tokens: number }) => got.step === want.step && got.tokens === want.tokens,
+      equal: (got: OnlineTrainEvent, want: { step: number; tokens: number }) =>
+        got.step === want.step && got.tokens === want.tokens,
       bad: { input: 'dEf', message: /^trainOnline: char "E" at token 10 is not in the model's vocabulary/ },
       asynchronous: true,
       syncSlack: 1,
@@ -45,37 +46,49 @@ describe('trainOnline', () => {
     expect(events.length).toBe(Math.ceil((ids.length - 1) / T));
     expect(events.map((e) => e.step)).toEqual(events.map((_, i) => i + 1));
     const first = twin.evaluate(ids.subarray(0, T), ids.subarray(1, T + 1), T, 1, twin.createState(1));
-    expect(events[0].loss).toBeCloseTo(first.lossSum / first.count, 5);
-    expect(events[0].bpc).toBeCloseTo(events[0].loss / Math.LN2, 12);
+    expect(events[0]!.loss).toBeCloseTo(first.lossSum / first.count, 5);
+    expect(events[0]!.bpc).toBeCloseTo(events[0]!.loss / Math.LN2, 12);
     expect(events.at(-1)!.tokens).toBe(ids.length - 1);
-    expect(events.at(-1)!.loss).toBeLessThan(events[0].loss);
+    expect(events.at(-1)!.loss).toBeLessThan(events[0]!.loss);
     expect(events.every((e) => e.gradNorm > 0 && e.tokensPerSecond > 0 && e.droppedWindows === 0)).toBe(true);
   });
 
   it('accepts chunks, single ids and id arrays alike', async () => {
     const ids = [...text.slice(0, 40)].map((c) => vocab.indexOf(c));
     const a = await collect(from([text.slice(0, 20), text.slice(20, 40)]).pipe(trainOnline(makeModel(), { bptt: T })));
-    const b = await collect(from([ids.slice(0, 7), ...ids.slice(7, 30), Int32Array.from(ids.slice(30))]).pipe(trainOnline(makeModel(), { bptt: T })));
+    const b = await collect(
+      from([ids.slice(0, 7), ...ids.slice(7, 30), Int32Array.from(ids.slice(30))]).pipe(
+        trainOnline(makeModel(), { bptt: T }),
+      ),
+    );
     expect(a.length).toBe(3);
     expect(b.map((e) => e.loss)).toEqual(a.map((e) => e.loss));
   });
 
   it('errors of its own name the operator, the token and what was expected', async () => {
-    await expect(collect(of('abc', 'dEf').pipe(trainOnline(makeModel())))).rejects.toThrow(/trainOnline: char "E" at token 4 is not in the model's vocabulary/);
-    await expect(collect(of(1, 2, 99).pipe(trainOnline(makeModel())))).rejects.toThrow(/token id 99 at token 2, expected an integer in 0..27/);
+    await expect(collect(of('abc', 'dEf').pipe(trainOnline(makeModel())))).rejects.toThrow(
+      /trainOnline: char "E" at token 4 is not in the model's vocabulary/,
+    );
+    await expect(collect(of(1, 2, 99).pipe(trainOnline(makeModel())))).rejects.toThrow(
+      /token id 99 at token 2, expected an integer in 0..27/,
+    );
     await expect(collect(of({} as unknown as OnlineInput).pipe(trainOnline(makeModel())))).rejects.toThrow(TypeError);
     expect(() => trainOnline(makeModel(), { bptt: 0 })).toThrow(/trainOnline: bptt must be a positive integer, got 0/);
     expect(() => scoreOnline(makeModel(), { lr: -1 })).toThrow(/scoreOnline: lr must be/);
   });
 
   it('unknown chars can be skipped and counted instead', async () => {
-    const events = await collect(of('abc#abc#abc#abc#abc#abc#').pipe(trainOnline(makeModel(), { bptt: 4, unknownChars: 'skip' })));
+    const events = await collect(
+      of('abc#abc#abc#abc#abc#abc#').pipe(trainOnline(makeModel(), { bptt: 4, unknownChars: 'skip' })),
+    );
     expect(events.at(-1)!.skippedChars).toBe(6);
   });
 
   it('no update after an early unsubscribe', async () => {
     const model = makeModel();
-    const events = await collect(of(text.repeat(3)).pipe(trainOnline(model, { bptt: T, maxPendingWindows: 64 }), take(2)));
+    const events = await collect(
+      of(text.repeat(3)).pipe(trainOnline(model, { bptt: T, maxPendingWindows: 64 }), take(2)),
+    );
     expect(events.length).toBe(2);
     const after = model.params.slice();
     await new Promise((r) => setTimeout(r, 30));
@@ -86,7 +99,7 @@ describe('trainOnline', () => {
     const maxPendingWindows = 4;
     const n = 1_000_000;
     function* chars() {
-      for (let i = 0; i < n; i++) yield vocab[1 + (i % 26)];
+      for (let i = 0; i < n; i++) yield vocab[1 + (i % 26)]!;
     }
     const heapBefore = process.memoryUsage().heapUsed;
     let maxPending = 0;
@@ -94,7 +107,14 @@ describe('trainOnline', () => {
     await new Promise<void>((resolve, reject) =>
       from(chars())
         .pipe(trainOnline(makeModel(), { bptt: 64, maxPendingWindows }))
-        .subscribe({ next: (e) => (events.push(e), (maxPending = Math.max(maxPending, e.pending))), error: reject, complete: () => resolve() }),
+        .subscribe({
+          next: (e) => {
+            events.push(e);
+            maxPending = Math.max(maxPending, e.pending);
+          },
+          error: reject,
+          complete: () => resolve(),
+        }),
     );
     const heapAfter = process.memoryUsage().heapUsed;
     const windows = Math.ceil((n - 1) / 64);
@@ -114,7 +134,8 @@ describe('scoreOnline (dynamic evaluation)', () => {
       make: () => scoreOnline(makeModel(), { bptt: 2 }),
       inputs: ['ab', 'c', 'd', 'e'],
       expected: [...'bcde'].map((char, i) => ({ index: i + 1, char, step: Math.floor(i / 2) })),
-      equal: (got: ScoreEvent, want: { index: number; char: string; step: number }) => got.index === want.index && got.char === want.char && got.step === want.step,
+      equal: (got: ScoreEvent, want: { index: number; char: string; step: number }) =>
+        got.index === want.index && got.char === want.char && got.step === want.step,
       bad: { input: '!', message: /^scoreOnline: char "!" at token 2 / },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
@@ -125,10 +146,10 @@ describe('scoreOnline (dynamic evaluation)', () => {
     const out: number[] = [];
     const ids = [...s].map((c) => vocab.indexOf(c));
     for (let i = 1; i < ids.length; i++) {
-      const logits = model.step(Int32Array.of(ids[i - 1]), state);
+      const logits = model.step(Int32Array.of(ids[i - 1]!), state);
       const max = Math.max(...logits);
       const lse = Math.log(logits.reduce((a, v) => a + Math.exp(v - max), 0)) + max;
-      out.push((lse - logits[ids[i]]) / Math.LN2);
+      out.push((lse - logits[ids[i]!]!) / Math.LN2);
     }
     return out;
   }
@@ -138,7 +159,7 @@ describe('scoreOnline (dynamic evaluation)', () => {
     const events = await collect(from(s).pipe(scoreOnline(makeModel(), { learn: false })));
     const want = bitsFromModel(makeModel(), s);
     expect(events.map((e) => e.index)).toEqual(want.map((_, i) => i + 1));
-    events.forEach((e, i) => expect(e.bits).toBeCloseTo(want[i], 4));
+    events.forEach((e, i) => expect(e.bits).toBeCloseTo(want[i]!, 4));
     expect(events.every((e) => e.step === 0)).toBe(true);
   });
 
@@ -147,8 +168,8 @@ describe('scoreOnline (dynamic evaluation)', () => {
     const events: ScoreEvent[] = await collect(from(s).pipe(scoreOnline(makeModel(), { bptt: T, lr: 1e-2 })));
     const want = bitsFromModel(makeModel(), s.slice(0, T + 1));
     // The first window is scored before any update, so it matches the untouched model.
-    for (let i = 0; i < T; i++) expect(events[i].bits).toBeCloseTo(want[i], 4);
-    expect(events[T].step).toBe(1);
+    for (let i = 0; i < T; i++) expect(events[i]!.bits).toBeCloseTo(want[i]!, 4);
+    expect(events[T]!.step).toBe(1);
     const mean = (a: ScoreEvent[]) => a.reduce((x, e) => x + e.bits, 0) / a.length;
     expect(mean(events.slice(-100))).toBeLessThan(mean(events.slice(0, 100)) - 0.5);
   });

@@ -19,64 +19,77 @@ function reference(config: OptimizerConfig, n: number): Ref {
   const z = () => new Array<number>(n).fill(0);
   switch (config.kind) {
     case 'sgd': {
-      const mu = config.momentum ?? 0, tau = config.dampening ?? 0, wd = config.weightDecay ?? 0;
+      const mu = config.momentum ?? 0;
+      const tau = config.dampening ?? 0;
+      const wd = config.weightDecay ?? 0;
       const b = z();
       return (th, gr, lr, t) => {
         for (let i = 0; i < n; i++) {
-          let g = gr[i] + wd * th[i];
+          let g = gr[i]! + wd * th[i]!;
           if (mu !== 0) {
-            b[i] = t > 1 ? mu * b[i] + (1 - tau) * g : g;
-            g = config.nesterov ? g + mu * b[i] : b[i];
+            b[i] = t > 1 ? mu * b[i]! + (1 - tau) * g : g;
+            g = config.nesterov ? g + mu * b[i]! : b[i]!;
           }
-          th[i] -= lr * g;
+          th[i]! -= lr * g;
         }
       };
     }
     case 'adam':
     case 'adamw': {
-      const b1 = config.beta1 ?? 0.9, b2 = config.beta2 ?? 0.999, eps = config.eps ?? 1e-8;
+      const b1 = config.beta1 ?? 0.9;
+      const b2 = config.beta2 ?? 0.999;
+      const eps = config.eps ?? 1e-8;
       const wd = config.weightDecay ?? (config.kind === 'adamw' ? 0.01 : 0);
-      const m = z(), v = z();
+      const m = z();
+      const v = z();
       return (th, gr, lr, t) => {
         for (let i = 0; i < n; i++) {
-          let g = gr[i];
-          if (config.kind === 'adamw') th[i] -= lr * wd * th[i];
-          else g += wd * th[i];
-          m[i] = b1 * m[i] + (1 - b1) * g;
-          v[i] = b2 * v[i] + (1 - b2) * g * g;
-          const mh = m[i] / (1 - b1 ** t), vh = v[i] / (1 - b2 ** t);
-          th[i] -= (lr * mh) / (Math.sqrt(vh) + eps);
+          let g = gr[i]!;
+          if (config.kind === 'adamw') th[i]! -= lr * wd * th[i]!;
+          else g += wd * th[i]!;
+          m[i] = b1 * m[i]! + (1 - b1) * g;
+          v[i] = b2 * v[i]! + (1 - b2) * g * g;
+          const mh = m[i]! / (1 - b1 ** t);
+          const vh = v[i]! / (1 - b2 ** t);
+          th[i]! -= (lr * mh) / (Math.sqrt(vh) + eps);
         }
       };
     }
     case 'adagrad': {
-      const eta = config.lrDecay ?? 0, wd = config.weightDecay ?? 0, eps = config.eps ?? 1e-10;
+      const eta = config.lrDecay ?? 0;
+      const wd = config.weightDecay ?? 0;
+      const eps = config.eps ?? 1e-10;
       const s = new Array<number>(n).fill(config.initialAccumulatorValue ?? 0);
       return (th, gr, lr, t) => {
         const lrt = lr / (1 + (t - 1) * eta);
         for (let i = 0; i < n; i++) {
-          const g = gr[i] + wd * th[i];
-          s[i] += g * g;
-          th[i] -= (lrt * g) / (Math.sqrt(s[i]) + eps);
+          const g = gr[i]! + wd * th[i]!;
+          s[i]! += g * g;
+          th[i]! -= (lrt * g) / (Math.sqrt(s[i]!) + eps);
         }
       };
     }
     case 'rmsprop': {
-      const a = config.alpha ?? 0.99, eps = config.eps ?? 1e-8, wd = config.weightDecay ?? 0, mu = config.momentum ?? 0;
-      const v = z(), ga = z(), b = z();
+      const a = config.alpha ?? 0.99;
+      const eps = config.eps ?? 1e-8;
+      const wd = config.weightDecay ?? 0;
+      const mu = config.momentum ?? 0;
+      const v = z();
+      const ga = z();
+      const b = z();
       return (th, gr, lr) => {
         for (let i = 0; i < n; i++) {
-          const g = gr[i] + wd * th[i];
-          v[i] = a * v[i] + (1 - a) * g * g;
-          let vt = v[i];
+          const g = gr[i]! + wd * th[i]!;
+          v[i] = a * v[i]! + (1 - a) * g * g;
+          let vt = v[i]!;
           if (config.centered) {
-            ga[i] = a * ga[i] + (1 - a) * g;
-            vt -= ga[i] * ga[i];
+            ga[i] = a * ga[i]! + (1 - a) * g;
+            vt -= ga[i]! * ga[i]!;
           }
           if (mu > 0) {
-            b[i] = mu * b[i] + g / (Math.sqrt(vt) + eps);
-            th[i] -= lr * b[i];
-          } else th[i] -= (lr * g) / (Math.sqrt(vt) + eps);
+            b[i] = mu * b[i]! + g / (Math.sqrt(vt) + eps);
+            th[i]! -= lr * b[i]!;
+          } else th[i]! -= (lr * g) / (Math.sqrt(vt) + eps);
         }
       };
     }
@@ -92,7 +105,11 @@ const configs: [string, OptimizerConfig, number][] = [
   ['adamw', { kind: 'adamw', weightDecay: 0.1 }, 0.01],
   ['adagrad', { kind: 'adagrad', lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1 }, 0.1],
   ['rmsprop', { kind: 'rmsprop' }, 0.01],
-  ['rmsprop centered + momentum + wd', { kind: 'rmsprop', centered: true, momentum: 0.5, weightDecay: 0.01, alpha: 0.9 }, 0.005],
+  [
+    'rmsprop centered + momentum + wd',
+    { kind: 'rmsprop', centered: true, momentum: 0.5, weightDecay: 0.01, alpha: 0.9 },
+    0.005,
+  ],
 ];
 
 describe('optimizers vs float64 references from the PyTorch formulas', () => {
@@ -102,7 +119,7 @@ describe('optimizers vs float64 references from the PyTorch formulas', () => {
     const theta64 = Array.from({ length: n }, () => rnd() * 2);
     const params = Float32Array.from(theta64);
     // Start from the float32-rounded values so both sides see the same inputs.
-    for (let i = 0; i < n; i++) theta64[i] = params[i];
+    for (let i = 0; i < n; i++) theta64[i] = params[i]!;
     const grads = new Float32Array(n);
     const opt = createOptimizer(config, n);
     const ref = reference(config, n);
@@ -113,7 +130,8 @@ describe('optimizers vs float64 references from the PyTorch formulas', () => {
       ref(theta64, Array.from(grads), lrT, t);
     }
     expect(opt.stepCount).toBe(25);
-    for (let i = 0; i < n; i++) expect(Math.abs(params[i] - theta64[i])).toBeLessThan(2e-5 * (1 + Math.abs(theta64[i])));
+    for (let i = 0; i < n; i++)
+      expect(Math.abs(params[i]! - theta64[i]!)).toBeLessThan(2e-5 * (1 + Math.abs(theta64[i]!)));
   });
 
   it.each(configs)('%s minimises a quadratic', (_name, config, lr) => {
@@ -121,14 +139,14 @@ describe('optimizers vs float64 references from the PyTorch formulas', () => {
     const n = 8;
     const a = Float64Array.from({ length: n }, (_, i) => (i - 3.5) / 2);
     const c = Float64Array.from({ length: n }, (_, i) => 0.5 + (1.5 * i) / (n - 1));
-    const f = (p: Float32Array) => p.reduce((s, x, i) => s + (c[i] * (x - a[i]) ** 2) / 2, 0);
+    const f = (p: Float32Array) => p.reduce((s, x, i) => s + (c[i]! * (x - a[i]!) ** 2) / 2, 0);
     const params = new Float32Array(n);
     const grads = new Float32Array(n);
     const opt = createOptimizer(config, n);
     const f0 = f(params);
     const adaptive = config.kind !== 'sgd';
     for (let t = 0; t < 3000; t++) {
-      for (let i = 0; i < n; i++) grads[i] = c[i] * (params[i] - a[i]);
+      for (let i = 0; i < n; i++) grads[i] = c[i]! * (params[i]! - a[i]!);
       // Adaptive rules move about lr per step whatever the gradient scale, so give them a larger rate.
       opt.step(params, grads, adaptive ? lr * 5 : lr);
     }
@@ -165,8 +183,12 @@ describe('optimizer state', () => {
 
   it('rejects state from another kind, other options or another size', () => {
     const adam = createOptimizer({ kind: 'adam' }, 4);
-    expect(() => adam.setState(createOptimizer({ kind: 'sgd', momentum: 0.9 }, 4).getState())).toThrow(/optimizer 'sgd', expected 'adam'/);
-    expect(() => adam.setState(createOptimizer({ kind: 'adam', beta1: 0.5 }, 4).getState())).toThrow(/beta1=0.5, expected 0.9/);
+    expect(() => adam.setState(createOptimizer({ kind: 'sgd', momentum: 0.9 }, 4).getState())).toThrow(
+      /optimizer 'sgd', expected 'adam'/,
+    );
+    expect(() => adam.setState(createOptimizer({ kind: 'adam', beta1: 0.5 }, 4).getState())).toThrow(
+      /beta1=0.5, expected 0.9/,
+    );
     expect(() => adam.setState(createOptimizer({ kind: 'adam' }, 5).getState())).toThrow(/length 5, expected 4/);
   });
 

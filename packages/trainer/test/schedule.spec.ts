@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningRate, validateSchedule, lossMetrics, LossMeter } from '../src/index.js';
+import { LossMeter, learningRate, lossMetrics, validateSchedule } from '../src/index.js';
 
 describe('learning-rate schedules', () => {
   it('constant, step, exponential and cosine follow their formulas', () => {

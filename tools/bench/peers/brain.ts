@@ -3,7 +3,7 @@
 // (Equation.runIndex, trainPattern, run). brain.js's RNN is ReLU (it has no tanh RNN).
 import { createRequire } from 'node:module';
 import { randomIds, summarize, timeRuns } from './measure.js';
-import { A, B, D, budget, type CellKind, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
+import { A, B, budget, type CellKind, D, type Emit, guarded, type RunWorkload, type Workload } from './workloads.js';
 
 // The parts of brain.js's recurrent net that the benchmark drives (its typings keep them internal).
 interface BrainEquation {
@@ -31,7 +31,18 @@ function loadBrain(): Brain {
  * Builds a net whose input is an embedding of `inputSize` columns over `inputRange` ids. brain.js's
  * initialize() would overwrite the sizes from a data formatter, so the model is mapped directly.
  */
-function makeNet(brain: Brain, kind: CellKind, o: { inputSize: number; inputRange: number; hidden: number[]; outputSize: number; formatter?: unknown; maxPredictionLength?: number }): BrainNet {
+function makeNet(
+  brain: Brain,
+  kind: CellKind,
+  o: {
+    inputSize: number;
+    inputRange: number;
+    hidden: number[];
+    outputSize: number;
+    formatter?: unknown;
+    maxPredictionLength?: number;
+  },
+): BrainNet {
   const Ctor = kind === 'lstm' ? brain.recurrent.LSTM : kind === 'gru' ? brain.recurrent.GRU : brain.recurrent.RNN;
   const net = new Ctor({
     inputSize: o.inputSize,
@@ -48,7 +59,6 @@ function makeNet(brain: Brain, kind: CellKind, o: { inputSize: number; inputRang
 /** Parameters of a brain.js net, its output layer included. */
 const paramsOf = (net: BrainNet): number => net.model.allMatrices.reduce((n, m) => n + m.rows * m.columns, 0);
 
-
 export const brainRunner: RunWorkload = async (workload: Workload, quick: boolean, emit: Emit) => {
   const brain = loadBrain();
   const bud = budget(workload, quick);
@@ -58,7 +68,15 @@ export const brainRunner: RunWorkload = async (workload: Workload, quick: boolea
     const chain = 64;
     for (const cell of A.cells) {
       for (const H of A.hidden) {
-        const base = { workload, cell, hidden: H, inputSize: A.n_x, batch: 1, form: 'equation', notes: `Equation.runIndex per step${cell === 'rnn' ? '; ReLU RNN (brain.js has no tanh RNN)' : ''}` };
+        const base = {
+          workload,
+          cell,
+          hidden: H,
+          inputSize: A.n_x,
+          batch: 1,
+          form: 'equation',
+          notes: `Equation.runIndex per step${cell === 'rnn' ? '; ReLU RNN (brain.js has no tanh RNN)' : ''}`,
+        };
         await guarded(emit, base, async () => {
           const net = makeNet(brain, cell, { inputSize: A.n_x, inputRange: 1, hidden: [H], outputSize: 1 });
           for (let k = 0; k < chain; k++) net.bindEquation();
@@ -66,7 +84,7 @@ export const brainRunner: RunWorkload = async (workload: Workload, quick: boolea
           let pos = 0;
           const t = await timeRuns((n) => {
             for (let k = 0; k < n; k++) {
-              eqs[pos].runIndex(1);
+              eqs[pos]!.runIndex(1);
               pos = (pos + 1) % chain;
             }
           }, bud);
@@ -78,27 +96,61 @@ export const brainRunner: RunWorkload = async (workload: Workload, quick: boolea
     // trainPattern = forward over T+1 positions, backprop, and brain.js's only update rule
     // (RMSprop-style with per-value clipping at 5): no Adam, no global-norm clipping, batch 1.
     for (const cell of quick ? B.cells.slice(0, 1) : B.cells) {
-      const base = { workload, cell, hidden: B.hidden, inputSize: B.E, batch: 1, T: B.T, vocab: B.V, form: 'trainPattern', notes: 'batch 1; built-in RMSprop + per-value clip 5 (no Adam / global-norm clip)' };
+      const base = {
+        workload,
+        cell,
+        hidden: B.hidden,
+        inputSize: B.E,
+        batch: 1,
+        T: B.T,
+        vocab: B.V,
+        form: 'trainPattern',
+        notes: 'batch 1; built-in RMSprop + per-value clip 5 (no Adam / global-norm clip)',
+      };
       await guarded(emit, base, async () => {
         const net = makeNet(brain, cell, { inputSize: B.E, inputRange: B.V, hidden: [B.hidden], outputSize: B.V });
         const seqs = Array.from({ length: 8 }, (_, k) => Array.from(randomIds(B.T, B.V, 100 + k)));
         let s = 0;
         const t = await timeRuns((n) => {
-          for (let k = 0; k < n; k++) net.trainPattern(seqs[s++ % seqs.length]);
+          for (let k = 0; k < n; k++) net.trainPattern(seqs[s++ % seqs.length]!);
         }, bud);
         return { ...summarize(t, 'chars/s', B.T), params: paramsOf(net) };
       });
     }
   } else if (workload === 'C') {
-    emit({ workload, cell: 'lstm', hidden: 512, form: 'none', unit: 'steps*batch/s', skipped: 'brain.js recurrent nets have no batched forward (batch 1 only)' });
+    emit({
+      workload,
+      cell: 'lstm',
+      hidden: 512,
+      form: 'none',
+      unit: 'steps*batch/s',
+      skipped: 'brain.js recurrent nets have no batched forward (batch 1 only)',
+    });
   } else {
     // run('', true) samples until END (id 0) or maxPredictionLength; we count the chars it returns.
-    const base = { workload, cell: D.cell, hidden: D.hidden, inputSize: D.E, layers: D.layers, vocab: D.V, batch: 1, form: 'run', notes: 'net.run(\'\', true): sampling included; restarts from zero state when it samples END' };
+    const base = {
+      workload,
+      cell: D.cell,
+      hidden: D.hidden,
+      inputSize: D.E,
+      layers: D.layers,
+      vocab: D.V,
+      batch: 1,
+      form: 'run',
+      notes: "net.run('', true): sampling included; restarts from zero state when it samples END",
+    };
     await guarded(emit, base, async () => {
       const chars = Array.from({ length: D.V }, (_, k) => String.fromCharCode(32 + k));
       const formatter = new brain.utilities.DataFormatter(chars);
       const maxLen = 256;
-      const net = makeNet(brain, D.cell, { inputSize: D.E, inputRange: D.V, hidden: Array(D.layers).fill(D.hidden), outputSize: D.V, formatter, maxPredictionLength: maxLen });
+      const net = makeNet(brain, D.cell, {
+        inputSize: D.E,
+        inputRange: D.V,
+        hidden: Array(D.layers).fill(D.hidden),
+        outputSize: D.V,
+        formatter,
+        maxPredictionLength: maxLen,
+      });
       net.bindEquation();
       // One iteration = one char: generate until at least n chars have come out, report how many.
       const t = await timeRuns((n) => {

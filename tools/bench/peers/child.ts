@@ -1,14 +1,14 @@
 // Child-process entry of the peer benchmark: `child.ts <impl> <workload> <quick 0|1>` loads one
 // implementation, runs one workload and prints one JSON record per line on stdout. A failure to
 // load or run becomes an error record; nothing else is written to stdout. It then exits.
-import { UNIT, type Emit, type Impl, type PeerRecord, type RunWorkload, type Workload } from './workloads.js';
+import { type Emit, type Impl, type PeerRecord, type RunWorkload, UNIT, type Workload } from './workloads.js';
 
 const [impl, workload, quickArg] = process.argv.slice(2) as [Impl, Workload, string];
 const quick = quickArg === '1';
 
 const emit: Emit = (r) => {
   const record: PeerRecord = { suite: 'peers', impl, ...r };
-  process.stdout.write(JSON.stringify(record) + '\n');
+  process.stdout.write(`${JSON.stringify(record)}\n`);
 };
 
 async function runner(): Promise<RunWorkload> {
@@ -31,7 +31,14 @@ async function runner(): Promise<RunWorkload> {
 try {
   await (await runner())(workload, quick, emit);
 } catch (e) {
-  emit({ workload, cell: 'lstm', hidden: 0, form: 'load', unit: UNIT[workload] ?? 'us/step', error: e instanceof Error ? e.message : String(e) });
+  emit({
+    workload,
+    cell: 'lstm',
+    hidden: 0,
+    form: 'load',
+    unit: UNIT[workload] ?? 'us/step',
+    error: e instanceof Error ? e.message : String(e),
+  });
 }
 // Leave once stdout has taken the last record: a peer's threads may keep the process alive (TF.js's
 // threaded WASM build keeps its pthread workers referenced).

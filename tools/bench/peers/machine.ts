@@ -21,7 +21,7 @@ export interface Machine {
 function cpuModel(): string {
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return m[1].trim();
+    if (m) return m[1]!.trim();
   } catch {
     // Not Linux: fall through to os.cpus().
   }

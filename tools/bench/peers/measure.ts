@@ -16,7 +16,7 @@ const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
  * about `budget.targetMs` (at least one iteration, at most `maxIters`).
  */
 export async function timeRuns(
-  body: (n: number) => void | number | Promise<void | number>,
+  body: (n: number) => undefined | number | Promise<undefined | number>,
   budget: Budget,
   maxIters = 1e6,
 ): Promise<Timing> {
@@ -49,7 +49,7 @@ export async function timeRuns(
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Turns per-iteration times into a record's value fields, for `workPerIter` units per iteration. */

@@ -1,13 +1,13 @@
 // Turns peer records into ratios (how many times faster rxrnn is) and tables: a plain-text one for
 // the terminal and a Markdown one for the README. Reads records only; measures nothing.
 import {
-  IMPLS,
-  WORKLOADS,
   configKey,
   higherIsBetter,
+  IMPLS,
   type Impl,
   type PeerRecord,
   type RatioRecord,
+  WORKLOADS,
 } from './workloads.js';
 
 const measured = (r: PeerRecord): r is PeerRecord & { value: number } => typeof r.value === 'number' && r.value > 0;
@@ -25,7 +25,8 @@ export function speedup(a: PeerRecord & { value: number }, b: PeerRecord & { val
 export function groupByConfig(records: PeerRecord[]): Map<string, Map<Impl, PeerRecord[]>> {
   const out = new Map<string, Map<Impl, PeerRecord[]>>();
   const sorted = [...records].sort(
-    (a, b) => WORKLOADS.indexOf(a.workload) - WORKLOADS.indexOf(b.workload) || IMPLS.indexOf(a.impl) - IMPLS.indexOf(b.impl),
+    (a, b) =>
+      WORKLOADS.indexOf(a.workload) - WORKLOADS.indexOf(b.workload) || IMPLS.indexOf(a.impl) - IMPLS.indexOf(b.impl),
   );
   for (const r of sorted) {
     if (!r.hidden) continue; // load failures carry no configuration
@@ -54,7 +55,10 @@ export function threadsOf(r: PeerRecord): 1 | 2 {
 }
 
 /** rxrnn's fastest one-thread form and its fastest form overall, per configuration. */
-function oursByThreads(rs: PeerRecord[] | undefined): { one?: PeerRecord & { value: number }; any?: PeerRecord & { value: number } } {
+function oursByThreads(rs: PeerRecord[] | undefined): {
+  one?: PeerRecord & { value: number };
+  any?: PeerRecord & { value: number };
+} {
   return { one: best(rs?.filter((r) => threadsOf(r) === 1)), any: best(rs) };
 }
 
@@ -66,7 +70,9 @@ export function ratios(records: PeerRecord[]): RatioRecord[] {
   const out: RatioRecord[] = [];
   for (const byImpl of groupByConfig(records).values()) {
     const { one, any } = oursByThreads(byImpl.get('rxrnn'));
-    const mine = [one, any !== one ? any : undefined].filter((r): r is PeerRecord & { value: number } => r !== undefined);
+    const mine = [one, any !== one ? any : undefined].filter(
+      (r): r is PeerRecord & { value: number } => r !== undefined,
+    );
     for (const ours of mine) {
       for (const impl of IMPLS) {
         if (impl === 'rxrnn') continue;
@@ -133,12 +139,20 @@ export function textTable(records: PeerRecord[]): string {
     }
   }
   const right = new Set([4, 6, 7]);
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const problems = records
     .filter((r) => r.error || r.skipped)
-    .map((r) => `  ${r.impl} ${r.workload}${r.hidden ? ` ${sizeText(r)}` : ''} ${r.form}: ${r.error ? 'error: ' + r.error : 'n/a: ' + r.skipped}`);
+    .map(
+      (r) =>
+        `  ${r.impl} ${r.workload}${r.hidden ? ` ${sizeText(r)}` : ''} ${r.form}: ${r.error ? `error: ${r.error}` : `n/a: ${r.skipped}`}`,
+    );
   return [...lines, ...(problems.length ? ['', 'not measured:', ...problems] : [])].join('\n');
 }
 
@@ -158,9 +172,19 @@ const LABEL: Record<Impl, string> = {
  */
 export function markdownTable(records: PeerRecord[]): string {
   const peers = IMPLS.filter((impl) => impl !== 'rxrnn');
-  const head = ['Workload', 'Size', 'Unit', 'rxrnn, 1 thread', 'rxrnn, 2 threads', ...peers.map((impl) => LABEL[impl]), 'rxrnn 1 thread ÷ TF.js WASM', 'rxrnn ÷ TF.js WASM threads'];
+  const head = [
+    'Workload',
+    'Size',
+    'Unit',
+    'rxrnn, 1 thread',
+    'rxrnn, 2 threads',
+    ...peers.map((impl) => LABEL[impl]),
+    'rxrnn 1 thread ÷ TF.js WASM',
+    'rxrnn ÷ TF.js WASM threads',
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|')}|`];
-  const named = (r: (PeerRecord & { value: number }) | undefined): string => (r ? `${fmt(r.value)} <sub>${r.form}</sub>` : '—');
+  const named = (r: (PeerRecord & { value: number }) | undefined): string =>
+    r ? `${fmt(r.value)} <sub>${r.form}</sub>` : '—';
   for (const byImpl of groupByConfig(records).values()) {
     const any = [...byImpl.values()][0]![0]!;
     const rs = byImpl.get('rxrnn');
@@ -174,7 +198,13 @@ export function markdownTable(records: PeerRecord[]): string {
       const peer = best(byImpl.get(impl));
       return a && peer ? `${speedup(a, peer)}×` : '—';
     };
-    const row = [named(ours.one), named(two), ...cells, ratio(ours.one, 'tfjs-wasm'), ratio(ours.any, 'tfjs-wasm-threads')];
+    const row = [
+      named(ours.one),
+      named(two),
+      ...cells,
+      ratio(ours.one, 'tfjs-wasm'),
+      ratio(ours.any, 'tfjs-wasm-threads'),
+    ];
     lines.push(`| ${any.workload} | ${sizeText(any)} | ${any.unit} | ${row.join(' | ')} |`);
   }
   return lines.join('\n');

@@ -2,12 +2,12 @@
 // createOfflineTrainer(...).trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C)
 // and the generate() operator (D); A, C and D also after setStepThreads(2). Buffers come from
 // allocF32, so they live in the kernels' WASM memory.
-import { queueScheduler } from 'rxjs';
-import { CharModel, RnnStack, createCell, generate } from '@rxrnn/cells';
-import { allocF32, getBackend, getStepThreads, ready, setStepThreads } from '@rxrnn/kernels';
-import { randomF32, randomIds, summarize, timeRuns } from './measure.js';
-import { A, B, C, D, budget, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
 
+import { CharModel, createCell, generate, RnnStack } from '@rxrnn/cells';
+import { allocF32, getBackend, getStepThreads, ready, setStepThreads } from '@rxrnn/kernels';
+import { queueScheduler } from 'rxjs';
+import { randomF32, randomIds, summarize, timeRuns } from './measure.js';
+import { A, B, budget, C, D, type Emit, guarded, type RunWorkload, type Workload } from './workloads.js';
 
 /** A 65-char alphabet and a random text over it: throughput does not depend on the text. */
 function alphabet(V: number): string[] {
@@ -24,8 +24,19 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
       for (const cell of A.cells) {
         for (const H of A.hidden) {
           const form = threads === 1 ? 'cell' : 'cell-2t';
-          const how = threads === 1 ? 'one thread' : `setStepThreads(2): a helper thread shares steps of ≥ ${getStepThreads().minWeights} weights`;
-          const base = { workload, cell, hidden: H, inputSize: A.n_x, batch: 1, form, notes: `createCell().step on allocF32 buffers, h read in place, ${how}; ${backend}` };
+          const how =
+            threads === 1
+              ? 'one thread'
+              : `setStepThreads(2): a helper thread shares steps of ≥ ${getStepThreads().minWeights} weights`;
+          const base = {
+            workload,
+            cell,
+            hidden: H,
+            inputSize: A.n_x,
+            batch: 1,
+            form,
+            notes: `createCell().step on allocF32 buffers, h read in place, ${how}; ${backend}`,
+          };
           await guarded(emit, base, async () => {
             const c = createCell({ kind: cell, inputSize: A.n_x, hiddenSize: H, seed: 1 });
             const state = c.createState(1);
@@ -50,11 +61,20 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
     for (const cell of quick ? B.cells.slice(0, 1) : B.cells) {
       for (const threads of [1, 2] as const) {
         const base = {
-          workload, cell, hidden: B.hidden, inputSize: B.E, batch: B.batch, T: B.T, vocab: B.V, form: `trainer-${threads}t`,
+          workload,
+          cell,
+          hidden: B.hidden,
+          inputSize: B.E,
+          batch: B.batch,
+          T: B.T,
+          vocab: B.V,
+          form: `trainer-${threads}t`,
           notes: `OfflineTrainer.trainStep, ${threads} thread${threads > 1 ? 's' : ''}, adam, maxGradNorm ${B.clip}, state carried; ${backend}`,
         };
         await guarded(emit, base, async () => {
-          const { measured, params } = await timeTrainRun({ cell, vocab, text, hidden: B.hidden, threads }, (updates) => timeRuns(updates, bud));
+          const { measured, params } = await timeTrainRun({ cell, vocab, text, hidden: B.hidden, threads }, (updates) =>
+            timeRuns(updates, bud),
+          );
           return { ...summarize(measured, 'chars/s', B.batch * B.T), params };
         });
       }
@@ -63,8 +83,18 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
     const { hidden: H, batch: Bn, T, n_x } = C;
     for (const threads of [1, 2] as const) {
       await setStepThreads(threads);
-      const how = threads === 1 ? 'one thread' : 'setStepThreads(2): a helper thread shares the rows of the batched products';
-      const base = { workload, cell: C.cell, hidden: H, inputSize: n_x, batch: Bn, T, form: threads === 1 ? 'stack' : 'stack-2t', notes: `RnnStack.forward over [T,B,n_x] (keeps its tape), ${how}; ${backend}` };
+      const how =
+        threads === 1 ? 'one thread' : 'setStepThreads(2): a helper thread shares the rows of the batched products';
+      const base = {
+        workload,
+        cell: C.cell,
+        hidden: H,
+        inputSize: n_x,
+        batch: Bn,
+        T,
+        form: threads === 1 ? 'stack' : 'stack-2t',
+        notes: `RnnStack.forward over [T,B,n_x] (keeps its tape), ${how}; ${backend}`,
+      };
       await guarded(emit, base, async () => {
         const stack = new RnnStack({ kind: C.cell, inputSize: n_x, hiddenSize: H, layers: 1, seed: 1 });
         const input = allocF32(T * Bn * n_x);
@@ -79,22 +109,49 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
     await setStepThreads(1);
   } else {
     const vocab = alphabet(D.V);
-    const model = new CharModel({ cell: D.cell, vocab, hidden: D.hidden, embeddingDim: D.E, layers: D.layers, seed: 1 });
+    const model = new CharModel({
+      cell: D.cell,
+      vocab,
+      hidden: D.hidden,
+      embeddingDim: D.E,
+      layers: D.layers,
+      seed: 1,
+    });
     const forms = [
       { form: 'generate', opts: {}, threads: 1, notes: 'generate() defaults: asyncScheduler, yields every 4 ms' },
-      { form: 'generate-sync', opts: { scheduler: queueScheduler }, threads: 1, notes: 'generate() with scheduler: queueScheduler (no yielding)' },
-      { form: 'generate-sync-2t', opts: { scheduler: queueScheduler }, threads: 2, notes: 'generate() with scheduler: queueScheduler, setStepThreads(2)' },
+      {
+        form: 'generate-sync',
+        opts: { scheduler: queueScheduler },
+        threads: 1,
+        notes: 'generate() with scheduler: queueScheduler (no yielding)',
+      },
+      {
+        form: 'generate-sync-2t',
+        opts: { scheduler: queueScheduler },
+        threads: 2,
+        notes: 'generate() with scheduler: queueScheduler, setStepThreads(2)',
+      },
     ] as const;
     for (const f of forms) {
       await setStepThreads(f.threads);
-      const base = { workload, cell: D.cell, hidden: D.hidden, inputSize: D.E, layers: D.layers, vocab: D.V, batch: 1, form: f.form, notes: `${f.notes}; sampling at temperature 1 included; ${backend}` };
+      const base = {
+        workload,
+        cell: D.cell,
+        hidden: D.hidden,
+        inputSize: D.E,
+        layers: D.layers,
+        vocab: D.V,
+        batch: 1,
+        form: f.form,
+        notes: `${f.notes}; sampling at temperature 1 included; ${backend}`,
+      };
       await guarded(emit, base, async () => {
         // One iteration = one char: a generation of n chars, timed until it completes.
         const t = await timeRuns(
           (n) =>
             new Promise<number>((resolve, reject) => {
               let got = 0;
-              generate(model, { prime: vocab[0], length: n, temperature: 1, seed: 9, ...f.opts }).subscribe({
+              generate(model, { prime: vocab[0]!, length: n, temperature: 1, seed: 9, ...f.opts }).subscribe({
                 next: () => void got++,
                 error: reject,
                 complete: () => resolve(got),

@@ -8,8 +8,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import type * as TFWasm from '@tensorflow/tfjs-backend-wasm';
-import { summarize, timeRuns, randomIds } from './measure.js';
-import { A, B, C, D, budget, type CellKind, type Emit, type RunWorkload, type Workload, guarded } from './workloads.js';
+import { randomIds, summarize, timeRuns } from './measure.js';
+import { A, B, budget, C, type CellKind, D, type Emit, guarded, type RunWorkload, type Workload } from './workloads.js';
 
 type Tf = typeof TF;
 type T2 = TF.Tensor2D;
@@ -29,7 +29,8 @@ async function loadTf(backend: TfBackend): Promise<Tf> {
     if (backend === 'wasm-threads') {
       // The package registers 'wasm' with a loader that never picks the threaded build in Node;
       // its kernels stay registered under 'wasm' and set themselves up on whichever backend that is.
-      if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('the threaded WASM build needs WASM SIMD');
+      if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')))
+        throw new Error('the threaded WASM build needs WASM SIMD');
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
       wasm.setThreadsCount(WASM_THREADS);
       tf.removeBackend('wasm');
@@ -66,7 +67,9 @@ async function threadedWasmModule(): Promise<WasmModule> {
   const require = createRequire(import.meta.url);
   const pkg = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const out = join(pkg, 'wasm-out');
-  const { wasmWorkerContents } = require(join(out, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = require(join(out, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
   const factory = require(join(out, 'tfjs-backend-wasm-threaded-simd.js')) as (c: FactoryConfig) => Promise<WasmModule>;
   const dir = mkdtempSync(join(tmpdir(), 'rxrnn-bench-tfjs-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -81,7 +84,10 @@ async function threadedWasmModule(): Promise<WasmModule> {
       locateFile: (path) => (path.endsWith('.worker.js') ? workerFile : join(pkg, 'dist', path)),
       instantiateWasm(imports, receive) {
         const env = { ...imports.env, emscripten_num_logical_cores: () => cores };
-        WebAssembly.instantiate(binary, { ...imports, env }).then(({ instance, module }) => receive(instance, module), reject);
+        WebAssembly.instantiate(binary, { ...imports, env }).then(
+          ({ instance, module }) => receive(instance, module),
+          reject,
+        );
         return {};
       },
       onAbort: (what) => reject(new Error(`threaded WASM module aborted: ${String(what)}`)),
@@ -145,10 +151,13 @@ function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): 
   const a = 1 / Math.sqrt(H);
   const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
   const weights: TF.Tensor[] = [];
-  const keep = <X extends TF.Tensor>(t: X): X => (weights.push(t), t);
+  const keep = <X extends TF.Tensor>(t: X): X => {
+    weights.push(t);
+    return t;
+  };
   const zeros = (): TF.Tensor => tf.zeros([rows, H]);
   const state = kind === 'lstm' ? [zeros(), zeros()] : [zeros()];
-  let step: (x: TF.Tensor, s: TF.Tensor[]) => TF.Tensor[];
+  let step: (x: TF.Tensor, s: [TF.Tensor, TF.Tensor]) => TF.Tensor[];
   if (kind === 'gru') {
     // Reset-after (PyTorch): separate input and hidden products, r applied to W_hn h + b_hn.
     const Wih = keep(uniform(tf, [n_x, G * H], a)) as T2;
@@ -159,7 +168,7 @@ function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): 
       const xp = tf.fused.matMul({ a: x as T2, b: Wih, bias: bih });
       const hp = tf.fused.matMul({ a: h as T2, b: Whh, bias: bhh });
       const rz = tf.sigmoid(tf.add(tf.slice(xp, [0, 0], [rows, 2 * H]), tf.slice(hp, [0, 0], [rows, 2 * H])));
-      const [r, z] = tf.split(rz, 2, 1);
+      const [r, z] = tf.split(rz, 2, 1) as [TF.Tensor, TF.Tensor];
       const n = tf.tanh(tf.add(tf.slice(xp, [0, 2 * H], [rows, H]), tf.mul(r, tf.slice(hp, [0, 2 * H], [rows, H]))));
       return [tf.add(n, tf.mul(z, tf.sub(h, n)))];
     };
@@ -171,7 +180,11 @@ function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): 
         ? (x, [h]) => [tf.tanh(tf.fused.matMul({ a: tf.concat([x, h], 1) as T2, b: W, bias: b }))]
         : (x, [h, c]) => {
             const z = tf.fused.matMul({ a: tf.concat([x, h], 1) as T2, b: W, bias: b });
-            const [i, f, o] = tf.split(tf.sigmoid(tf.slice(z, [0, 0], [rows, 3 * H])), 3, 1);
+            const [i, f, o] = tf.split(tf.sigmoid(tf.slice(z, [0, 0], [rows, 3 * H])), 3, 1) as [
+              TF.Tensor,
+              TF.Tensor,
+              TF.Tensor,
+            ];
             const g = tf.tanh(tf.slice(z, [0, 3 * H], [rows, H]));
             const c2 = tf.add(tf.mul(f, c), tf.mul(i, g));
             return [tf.mul(o, tf.tanh(c2)), c2];
@@ -180,7 +193,7 @@ function opsCell(tf: Tf, kind: CellKind, n_x: number, H: number, rows: number): 
   const cell: OpsCell = {
     state,
     step(x) {
-      const next = tf.tidy(() => step(x, cell.state));
+      const next = tf.tidy(() => step(x, cell.state as [TF.Tensor, TF.Tensor]));
       for (const t of cell.state) t.dispose();
       cell.state = next;
       return next;
@@ -215,7 +228,7 @@ async function workloadA({ tf, quick, emit, flags }: Ctx): Promise<void> {
       await guarded(emit, { ...base, form: 'ops', notes: `tf.tidy + fused matMul; ${flags}` }, async () => {
         const c = opsCell(tf, cell, A.n_x, H, 1);
         const t = await timeRuns((n) => {
-          for (let k = 0; k < n; k++) c.step(x)[0].dataSync();
+          for (let k = 0; k < n; k++) c.step(x)[0]!.dataSync();
         }, bud);
         c.dispose();
         return { ...summarize(t, 'us/step', 1), params: c.params };
@@ -253,7 +266,11 @@ async function workloadB({ tf, quick, emit, flags }: Ctx): Promise<void> {
     const base = { workload: 'B' as const, cell, hidden: B.hidden, inputSize: B.E, batch: B.batch, T: B.T, vocab: B.V };
     await guarded(
       emit,
-      { ...base, form: 'layer', notes: `tf.layers one-hot·W_emb → ${cell} → dense, adam, computeGradients + global-norm clip ${B.clip}; ${flags}` },
+      {
+        ...base,
+        form: 'layer',
+        notes: `tf.layers one-hot·W_emb → ${cell} → dense, adam, computeGradients + global-norm clip ${B.clip}; ${flags}`,
+      },
       async () => {
         const model = tf.sequential({
           layers: [
@@ -267,19 +284,24 @@ async function workloadB({ tf, quick, emit, flags }: Ctx): Promise<void> {
         const opt = tf.train.adam(B.lr);
         const ids = randomIds(B.batch * (B.T + 1), B.V, 11);
         const xs = tf.tidy(() =>
-          tf.oneHot(
-            tf.tensor2d(
-              Int32Array.from({ length: B.batch * B.T }, (_, k) => ids[Math.floor(k / B.T) * (B.T + 1) + (k % B.T)]),
-              [B.batch, B.T],
-              'int32',
-            ),
-            B.V,
-          ).toFloat(),
+          tf
+            .oneHot(
+              tf.tensor2d(
+                Int32Array.from({ length: B.batch * B.T }, (_, k) => ids[Math.floor(k / B.T) * (B.T + 1) + (k % B.T)]!),
+                [B.batch, B.T],
+                'int32',
+              ),
+              B.V,
+            )
+            .toFloat(),
         );
         const ys = tf.tidy(() =>
           tf.oneHot(
             tf.tensor1d(
-              Int32Array.from({ length: B.batch * B.T }, (_, k) => ids[Math.floor(k / B.T) * (B.T + 1) + (k % B.T) + 1]),
+              Int32Array.from(
+                { length: B.batch * B.T },
+                (_, k) => ids[Math.floor(k / B.T) * (B.T + 1) + (k % B.T) + 1]!,
+              ),
               'int32',
             ),
             B.V,
@@ -293,9 +315,9 @@ async function workloadB({ tf, quick, emit, flags }: Ctx): Promise<void> {
               return tf.losses.softmaxCrossEntropy(ys, logits.reshape([B.batch * B.T, B.V])) as TF.Scalar;
             }, vars);
             const names = Object.keys(grads);
-            const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
+            const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]!)))));
             const scale = tf.minimum(1, tf.div(B.clip, tf.add(norm, 1e-6)));
-            opt.applyGradients(names.map((name) => ({ name, tensor: tf.mul(grads[name], scale) })));
+            opt.applyGradients(names.map((name) => ({ name, tensor: tf.mul(grads[name]!, scale) })));
             value.dataSync();
           });
         };
@@ -321,47 +343,55 @@ async function workloadC({ tf, quick, emit, flags }: Ctx): Promise<void> {
   const { hidden: H, batch: Bn, T, n_x } = C;
   const base = { workload: 'C' as const, cell: C.cell, hidden: H, inputSize: n_x, batch: Bn, T };
   const work = T * Bn;
-  await guarded(emit, { ...base, form: 'ops', notes: `per step: slice x_t, concat with h, one fused matMul; ${flags}` }, async () => {
-    // Porting note: one X·W_ih product for the whole window and a per-step slice of it is slower
-    // here (slicing or splitting a large tensor is very slow on tfjs-backend-wasm 4.22).
-    const cell = opsCell(tf, C.cell, n_x, H, Bn);
-    const X = uniform(tf, [T * Bn, n_x], 1) as T2;
-    const forward = (): void => {
-      const hs: TF.Tensor[] = [];
-      for (let t = 0; t < T; t++) {
-        const x = tf.slice(X, [t * Bn, 0], [Bn, n_x]);
-        hs.push(tf.clone(cell.step(x)[0]));
-        x.dispose();
-      }
-      const out = tf.stack(hs);
-      out.dataSync();
-      for (const h of [...hs, out]) h.dispose();
-    };
-    const t = await timeRuns((n) => {
-      for (let k = 0; k < n; k++) forward();
-    }, bud);
-    cell.dispose();
-    X.dispose();
-    return { ...summarize(t, 'steps*batch/s', work), params: cell.params };
-  });
-  await guarded(emit, { ...base, form: 'layer', notes: `tf.layers.lstm returnSequences, predict; ${flags}` }, async () => {
-    const model = tf.sequential({
-      layers: [recurrentLayer(tf, C.cell, H, { returnSequences: true, inputShape: [T, n_x] })],
-    });
-    // Layers are batch-major [B, T, n_x]; the same numbers as the time-major window.
-    const X = uniform(tf, [Bn, T, n_x], 1);
-    const t = await timeRuns((n) => {
-      for (let k = 0; k < n; k++) {
-        const y = model.predict(X, { batchSize: Bn }) as TF.Tensor;
-        y.dataSync();
-        y.dispose();
-      }
-    }, bud);
-    X.dispose();
-    const params = model.countParams();
-    model.dispose();
-    return { ...summarize(t, 'steps*batch/s', work), params };
-  });
+  await guarded(
+    emit,
+    { ...base, form: 'ops', notes: `per step: slice x_t, concat with h, one fused matMul; ${flags}` },
+    async () => {
+      // Porting note: one X·W_ih product for the whole window and a per-step slice of it is slower
+      // here (slicing or splitting a large tensor is very slow on tfjs-backend-wasm 4.22).
+      const cell = opsCell(tf, C.cell, n_x, H, Bn);
+      const X = uniform(tf, [T * Bn, n_x], 1) as T2;
+      const forward = (): void => {
+        const hs: TF.Tensor[] = [];
+        for (let t = 0; t < T; t++) {
+          const x = tf.slice(X, [t * Bn, 0], [Bn, n_x]);
+          hs.push(tf.clone(cell.step(x)[0]!));
+          x.dispose();
+        }
+        const out = tf.stack(hs);
+        out.dataSync();
+        for (const h of [...hs, out]) h.dispose();
+      };
+      const t = await timeRuns((n) => {
+        for (let k = 0; k < n; k++) forward();
+      }, bud);
+      cell.dispose();
+      X.dispose();
+      return { ...summarize(t, 'steps*batch/s', work), params: cell.params };
+    },
+  );
+  await guarded(
+    emit,
+    { ...base, form: 'layer', notes: `tf.layers.lstm returnSequences, predict; ${flags}` },
+    async () => {
+      const model = tf.sequential({
+        layers: [recurrentLayer(tf, C.cell, H, { returnSequences: true, inputShape: [T, n_x] })],
+      });
+      // Layers are batch-major [B, T, n_x]; the same numbers as the time-major window.
+      const X = uniform(tf, [Bn, T, n_x], 1);
+      const t = await timeRuns((n) => {
+        for (let k = 0; k < n; k++) {
+          const y = model.predict(X, { batchSize: Bn }) as TF.Tensor;
+          y.dataSync();
+          y.dispose();
+        }
+      }, bud);
+      X.dispose();
+      const params = model.countParams();
+      model.dispose();
+      return { ...summarize(t, 'steps*batch/s', work), params };
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +405,11 @@ async function workloadD({ tf, quick, emit, flags }: Ctx): Promise<void> {
   for (const sampler of ['multinomial', 'js'] as const) {
     await guarded(
       emit,
-      { ...base, form: `ops+${sampler}`, notes: `raw ops per step, ${sampler === 'js' ? 'softmax read back, sampled in JS' : 'tf.multinomial'}; ${flags}` },
+      {
+        ...base,
+        form: `ops+${sampler}`,
+        notes: `raw ops per step, ${sampler === 'js' ? 'softmax read back, sampled in JS' : 'tf.multinomial'}; ${flags}`,
+      },
       async () => {
         const a = 1 / Math.sqrt(H);
         const emb = uniform(tf, [V, E], 1);
@@ -388,12 +422,14 @@ async function workloadD({ tf, quick, emit, flags }: Ctx): Promise<void> {
           const e = tf.gather(emb, tok);
           // Each layer's h belongs to its cell (disposed on the cell's next step).
           let x: TF.Tensor = e;
-          for (const c of cells) x = c.step(x)[0];
+          for (const c of cells) x = c.step(x)[0]!;
           e.dispose();
           tok.dispose();
           if (sampler === 'multinomial') {
-            const id = tf.tidy(() => tf.multinomial(tf.fused.matMul({ a: x as T2, b: Wy, bias: by }) as TF.Tensor2D, 1));
-            token = id.dataSync()[0];
+            const id = tf.tidy(() =>
+              tf.multinomial(tf.fused.matMul({ a: x as T2, b: Wy, bias: by }) as TF.Tensor2D, 1),
+            );
+            token = id.dataSync()[0]!;
             id.dispose();
           } else {
             const p = tf.tidy(() => tf.softmax(tf.fused.matMul({ a: x as T2, b: Wy, bias: by })));
@@ -401,7 +437,13 @@ async function workloadD({ tf, quick, emit, flags }: Ctx): Promise<void> {
             p.dispose();
             let r = Math.random();
             token = V - 1;
-            for (let k = 0; k < V; k++) if ((r -= probs[k]) < 0) { token = k; break; }
+            for (let k = 0; k < V; k++) {
+              r -= probs[k]!;
+              if (r < 0) {
+                token = k;
+                break;
+              }
+            }
           }
           return token;
         };

@@ -12,7 +12,16 @@ export const WORKLOADS: readonly Workload[] = ['A', 'B', 'C', 'D'];
 /** A: one step at batch 1, state carried between steps; µs per step. */
 export const A = { cells: ['lstm', 'gru', 'rnn'] as CellKind[], hidden: [128, 256, 512], n_x: 64 };
 /** B: char-LM training (embedding → cell → dense → softmax CE), Adam, global-norm clip 5. */
-export const B = { cells: ['lstm', 'gru'] as CellKind[], V: 65, E: 64, hidden: 256, T: 64, batch: 32, lr: 2e-3, clip: 5 };
+export const B = {
+  cells: ['lstm', 'gru'] as CellKind[],
+  V: 65,
+  E: 64,
+  hidden: 256,
+  T: 64,
+  batch: 32,
+  lr: 2e-3,
+  clip: 5,
+};
 /** C: forward over a [T, B, n_x] window, LSTM; timesteps·batch per second. */
 export const C = { cell: 'lstm' as CellKind, hidden: 512, batch: 64, T: 64, n_x: 64 };
 /** D: sampling from a 2-layer LSTM char model (embedding E, dense V), temperature 1; chars/s. */
@@ -27,7 +36,8 @@ export interface Budget {
 
 export function budget(workload: Workload, quick: boolean): Budget {
   // --quick is a smoke run: one short warm-up, few short runs; its numbers are indicative only.
-  if (quick) return workload === 'A' ? { warmupMs: 60, targetMs: 40, runs: 3 } : { warmupMs: 0, targetMs: 150, runs: 1 };
+  if (quick)
+    return workload === 'A' ? { warmupMs: 60, targetMs: 40, runs: 3 } : { warmupMs: 0, targetMs: 150, runs: 1 };
   if (workload === 'A') return { warmupMs: 200, targetMs: 250, runs: 3 };
   return { warmupMs: 500, targetMs: 1000, runs: 1 };
 }
@@ -91,13 +101,22 @@ export function higherIsBetter(unit: PeerRecord['unit']): boolean {
 export type Emit = (record: Omit<PeerRecord, 'suite' | 'impl'>) => void;
 
 /** Each workload's unit. */
-export const UNIT: Record<Workload, PeerRecord['unit']> = { A: 'us/step', B: 'chars/s', C: 'steps*batch/s', D: 'chars/s' };
+export const UNIT: Record<Workload, PeerRecord['unit']> = {
+  A: 'us/step',
+  B: 'chars/s',
+  C: 'steps*batch/s',
+  D: 'chars/s',
+};
 
 /** A record's configuration fields, before measurement. */
 export type RecordBase = Omit<PeerRecord, 'suite' | 'impl' | 'unit'>;
 
 /** Runs one measurement; a failure becomes an error record for that configuration only. */
-export async function guarded(emit: Emit, base: RecordBase, measure: () => Promise<Partial<PeerRecord>>): Promise<void> {
+export async function guarded(
+  emit: Emit,
+  base: RecordBase,
+  measure: () => Promise<Partial<PeerRecord>>,
+): Promise<void> {
   const unit = UNIT[base.workload];
   try {
     emit({ ...base, unit, ...(await measure()) });

@@ -1,6 +1,6 @@
 // Conformance kind "param_counts": what the project's own cells and output layer hold, next to the
 // course formula (classic) — GRU's default reset-after cell holds H more (its separate b_hn).
-import { Dense, createCell } from '@rxrnn/cells';
+import { createCell, Dense } from '@rxrnn/cells';
 import { MODES } from '../tensors.js';
 
 export default function paramCounts(f: any): object {

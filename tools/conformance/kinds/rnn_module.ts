@@ -1,9 +1,10 @@
 // Conformance kind "rnn_module": nn.RNN/GRU/LSTM (1–2 layers) rebuilt as an @rxrnn/cells RnnStack,
 // or with bidirectional: true as an @rxrnn/bidirectional BidirectionalStack (fromTorch → forward →
 // backward with dOutput = G, dh_n = Gh, dc_n = Gc). State index layer*D + direction, as PyTorch.
-import { RnnStack, type TorchStateDict } from '@rxrnn/cells';
+
 import { BidirectionalStack } from '@rxrnn/bidirectional';
-import { MODES, enc, sumProd } from '../tensors.js';
+import { RnnStack, type TorchStateDict } from '@rxrnn/cells';
+import { enc, MODES, sumProd } from '../tensors.js';
 
 export default function rnnModule(f: any): object {
   const kind = MODES[f.mode];
@@ -14,9 +15,10 @@ export default function rnnModule(f: any): object {
   const lstm = kind === 'lstm';
   const D = c.bidirectional ? 2 : 1;
   // Both stacks offer the same window API; only the bidirectional one reads `_reverse` tensors.
-  const stack = D === 2
-    ? new BidirectionalStack({ kind, inputSize: nX, hiddenSize: H, layers: L })
-    : new RnnStack({ kind, inputSize: nX, hiddenSize: H, layers: L });
+  const stack =
+    D === 2
+      ? new BidirectionalStack({ kind, inputSize: nX, hiddenSize: H, layers: L })
+      : new RnnStack({ kind, inputSize: nX, hiddenSize: H, layers: L });
   stack.fromTorch(f.params as TorchStateDict);
 
   const state = stack.packState(B, f.h0.data, lstm ? f.c0.data : undefined);
@@ -27,7 +29,8 @@ export default function rnnModule(f: any): object {
   const { G, Gh, Gc } = f.loss_weights;
   const loss = sumProd(output, G.data) + sumProd(hN, Gh.data) + (lstm ? sumProd(cN!, Gc.data) : 0);
   const dState = stack.packState(B, Gh.data, lstm ? Gc.data : undefined, new Float32Array(B * stack.stateSize));
-  const dInput = new Float32Array(T * B * nX), dState0 = new Float32Array(B * stack.stateSize);
+  const dInput = new Float32Array(T * B * nX);
+  const dState0 = new Float32Array(B * stack.stateSize);
   stack.backward(Float32Array.from(G.data), dState, dInput, dState0);
   const { h: dH0, c: dC0 } = stack.unpackState(B, dState0);
 

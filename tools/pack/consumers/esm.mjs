@@ -1,10 +1,11 @@
 // ESM consumer of the installed tarballs: loads every package with `import`, runs the scenario.
-import * as kernels from '@rxrnn/kernels';
+
+import * as bidirectional from '@rxrnn/bidirectional';
 import * as cells from '@rxrnn/cells';
 import * as clipping from '@rxrnn/clipping';
+import * as kernels from '@rxrnn/kernels';
 import * as trainer from '@rxrnn/trainer';
 import * as trainerNode from '@rxrnn/trainer/node';
-import * as bidirectional from '@rxrnn/bidirectional';
 import * as rxjs from 'rxjs';
 import scenarioModule from './scenario.cjs';
 

@@ -13,7 +13,14 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
   const summary = {};
 
   // Every package loads and says who it is through its public entry.
-  for (const [name, mod] of Object.entries({ kernels, cells, clipping, trainer, 'trainer/node': trainerNode, bidirectional })) {
+  for (const [name, mod] of Object.entries({
+    kernels,
+    cells,
+    clipping,
+    trainer,
+    'trainer/node': trainerNode,
+    bidirectional,
+  })) {
     assert.ok(Object.keys(mod).length > 0, `@rxrnn/${name} exports nothing`);
   }
   summary.backend = kernels.getBackend();
@@ -42,21 +49,40 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
     assert.equal(hs[t].length, H);
     assert.deepEqual(Array.from(hs[t]), Array.from(h), `lstm() output at step ${t} differs from cell.step`);
   });
-  assert.ok(hs.some((h) => h.some((v) => v !== 0)), 'lstm() emitted only zeros');
+  assert.ok(
+    hs.some((h) => h.some((v) => v !== 0)),
+    'lstm() emitted only zeros',
+  );
   summary.lstmSteps = hs.length;
 
   // The same stream through a bidirectional GRU in windows of 4 steps: one [2H] output per
   // step, and the first window equals the stack's own forward pass over those 4 steps.
-  const bi = new bidirectional.BidirectionalStack({ kind: 'gru', inputSize: vocab.size, hiddenSize: 6, layers: 1, seed: 5 });
-  const windows = await lastValueFrom(from(ids.map(oneHot)).pipe(bidirectional.bidirectional(bi, { window: { size: 4 } }), toArray()));
-  assert.deepEqual(windows.map((w) => w.length), [4, 4, 3]);
+  const bi = new bidirectional.BidirectionalStack({
+    kind: 'gru',
+    inputSize: vocab.size,
+    hiddenSize: 6,
+    layers: 1,
+    seed: 5,
+  });
+  const windows = await lastValueFrom(
+    from(ids.map(oneHot)).pipe(bidirectional.bidirectional(bi, { window: { size: 4 } }), toArray()),
+  );
+  assert.deepEqual(
+    windows.map((w) => w.length),
+    [4, 4, 3],
+  );
   for (const w of windows) for (const step of w) assert.equal(step.length, 2 * 6);
   const x0 = new Float32Array(4 * vocab.size);
   ids.slice(0, 4).forEach((id, t) => (x0[t * vocab.size + id] = 1));
   const direct = bi.forward(x0, 4, 1, bi.createState(1));
-  windows[0].forEach((step, t) => step.forEach((v, j) => {
-    assert.ok(Math.abs(v - direct[t * 12 + j]) <= 1e-6, `bidirectional() step ${t}[${j}] = ${v}, stack.forward gives ${direct[t * 12 + j]}`);
-  }));
+  windows[0].forEach((step, t) =>
+    step.forEach((v, j) => {
+      assert.ok(
+        Math.abs(v - direct[t * 12 + j]) <= 1e-6,
+        `bidirectional() step ${t}[${j}] = ${v}, stack.forward gives ${direct[t * 12 + j]}`,
+      );
+    }),
+  );
   summary.bidirectionalWindows = windows.map((w) => w.length);
 
   // Gradient clipping on a flat buffer: norm 5 clipped to 1.
@@ -69,7 +95,10 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
   const model = trainer.createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
   const chunks = TEXT.match(/.{1,24}/gs);
   const events = await lastValueFrom(
-    from(chunks).pipe(trainer.trainOnline(model, { bptt: 24, lr: 0.01, maxPendingWindows: 1000, overflow: 'block' }), toArray()),
+    from(chunks).pipe(
+      trainer.trainOnline(model, { bptt: 24, lr: 0.01, maxPendingWindows: 1000, overflow: 'block' }),
+      toArray(),
+    ),
   );
   assert.ok(events.length >= 10, `trainOnline emitted ${events.length} events`);
   const first = events[0].loss;
@@ -78,7 +107,8 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
   assert.ok(last < 0.6 * first, `training did not learn: first window loss ${first}, last five ${last}`);
   summary.training = { windows: events.length, firstLoss: first, lastLoss: last };
 
-  const sample = (seed) => lastValueFrom(cells.generate(model, { prime: 'the ', length: 48, seed }).pipe(toArray())).then((cs) => cs.join(''));
+  const sample = (seed) =>
+    lastValueFrom(cells.generate(model, { prime: 'the ', length: 48, seed }).pipe(toArray())).then((cs) => cs.join(''));
   const text = await sample(7);
   assert.equal([...text].length, 48);
   for (const ch of text) assert.ok(vocab.chars.includes(ch), `generated ${JSON.stringify(ch)}, not in the vocabulary`);
@@ -90,9 +120,21 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
   // and read back, and the same checkpoint through msgpackr in memory.
   const gru = trainer.createCharModel({ cell: 'gru', vocab: vocab.chars, hidden: 16, embeddingDim: 8, seed: 2 });
   const before = gru.params.slice();
-  const run = await trainerNode.trainOffline({ model: gru, text: TEXT, batchSize: 4, bptt: 16, maxSteps: 5, threads: 2, evalEvery: 0, valFraction: 0.1 });
+  const run = await trainerNode.trainOffline({
+    model: gru,
+    text: TEXT,
+    batchSize: 4,
+    bptt: 16,
+    maxSteps: 5,
+    threads: 2,
+    evalEvery: 0,
+    valFraction: 0.1,
+  });
   assert.equal(run.steps, 5);
-  assert.ok(gru.params.some((v, i) => v !== before[i]), 'trainOffline did not change the parameters');
+  assert.ok(
+    gru.params.some((v, i) => v !== before[i]),
+    'trainOffline did not change the parameters',
+  );
   const file = require('node:path').join(process.cwd(), 'model.ckpt');
   trainerNode.saveCheckpoint(file, run.checkpoint);
   const loaded = trainerNode.loadCheckpoint(file);

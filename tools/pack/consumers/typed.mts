@@ -1,12 +1,21 @@
 // TypeScript consumer (module/moduleResolution NodeNext, strict), type-checked with tsc --noEmit
 // against the installed packages' .d.ts: the same pipeline as scenario.cjs, fully typed.
-import { gemv, getBackend, type Backend } from '@rxrnn/kernels';
-import { createCell, generate, lstm, Vocabulary, type Cell, type CharModel } from '@rxrnn/cells';
+
+import { type BidirectionalOptions, BidirectionalStack, bidirectional } from '@rxrnn/bidirectional';
+import { type Cell, type CharModel, createCell, generate, lstm, Vocabulary } from '@rxrnn/cells';
 import { clipByGlobalNorm, type GlobalNormResult } from '@rxrnn/clipping';
-import { createCharModel, decodeCheckpoint, encodeCheckpoint, trainOnline, type Checkpoint, type OnlineTrainEvent, type TrainSummary } from '@rxrnn/trainer';
+import { type Backend, gemv, getBackend } from '@rxrnn/kernels';
+import {
+  type Checkpoint,
+  createCharModel,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type OnlineTrainEvent,
+  type TrainSummary,
+  trainOnline,
+} from '@rxrnn/trainer';
 import { loadCheckpoint, saveCheckpoint, trainOffline } from '@rxrnn/trainer/node';
-import { BidirectionalStack, bidirectional, type BidirectionalOptions } from '@rxrnn/bidirectional';
-import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { from, lastValueFrom, type Observable, toArray } from 'rxjs';
 
 const text: string = 'the cat sat on the mat. '.repeat(40);
 const backend: Backend = getBackend();
@@ -30,7 +39,9 @@ const windows: Float32Array[][] = await lastValueFrom(from(inputs).pipe(bidirect
 const clip: GlobalNormResult = clipByGlobalNorm(Float32Array.of(3, 4), 1);
 
 const model: CharModel = createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
-const events: OnlineTrainEvent[] = await lastValueFrom(from([text]).pipe(trainOnline(model, { bptt: 24, lr: 0.01 }), toArray()));
+const events: OnlineTrainEvent[] = await lastValueFrom(
+  from([text]).pipe(trainOnline(model, { bptt: 24, lr: 0.01 }), toArray()),
+);
 const losses: number[] = events.map((e) => e.loss);
 
 const generated: Observable<string> = generate(model, { prime: 'the ', length: 48, seed: 7 });
@@ -44,4 +55,15 @@ const loaded: Checkpoint = loadCheckpoint('model.ckpt');
 // @ts-expect-error kind must be one of the CellKind literals
 createCell({ kind: 'transformer', inputSize: 1, hiddenSize: 1 });
 
-export const summary = { backend, y, hs: hs.length, clip: clip.totalNorm, losses, sample, steps: restored.counters.step, bytes, loaded, windows: windows.length };
+export const summary = {
+  backend,
+  y,
+  hs: hs.length,
+  clip: clip.totalNorm,
+  losses,
+  sample,
+  steps: restored.counters.step,
+  bytes,
+  loaded,
+  windows: windows.length,
+};

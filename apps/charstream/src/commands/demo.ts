@@ -15,11 +15,21 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'train online on the built-in corpus and watch the samples improve (the default)',
   usage: 'demo [--seconds N --cell lstm|gru|rnn --hidden N --layers N --seq N --lr X --checkpoint OUT --seed S]',
-  examples: ['charstream                                # 75 s on the built-in corpus', 'charstream demo --seconds 20 --cell gru --checkpoint demo.ckpt'],
+  examples: [
+    'charstream                                # 75 s on the built-in corpus',
+    'charstream demo --seconds 20 --cell gru --checkpoint demo.ckpt',
+  ],
   flags: {
     seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 75, help: 'time budget' },
     ...MODEL_FLAGS,
-    'sample-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 8, help: 'seconds between sample lines' },
+    'sample-every': {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 1e7,
+      default: 8,
+      help: 'seconds between sample lines',
+    },
     checkpoint: { type: 'string', arg: 'FILE', help: 'also write a checkpoint here (atomically; default none)' },
     verbose: { type: 'boolean', help: 'stack traces on errors' },
   },
@@ -39,11 +49,25 @@ export const demoCommand: Command = {
     let lastSample = 0;
     let sampling = false;
     const run = await runOnline({
-      model, optimizer, source: textChunks(corpus, { chunkChars: 256, loop: true }), bptt: flags.seq as number,
-      lr: flags.lr as number, seconds, signal: io.signal, checkpointPath: flags.checkpoint as string | undefined,
-      evalEvery: 10, training: { source: 'built-in corpus' },
+      model,
+      optimizer,
+      source: textChunks(corpus, { chunkChars: 256, loop: true }),
+      bptt: flags.seq as number,
+      lr: flags.lr as number,
+      seconds,
+      signal: io.signal,
+      checkpointPath: flags.checkpoint as string | undefined,
+      evalEvery: 10,
+      training: { source: 'built-in corpus' },
       onUpdate: (u) => {
-        progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.smoothLoss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
+        progress.update({
+          step: u.totalSteps,
+          tokens: u.totalTokens,
+          loss: u.smoothLoss,
+          charsPerSecond: u.charsPerSecond,
+          elapsed: u.elapsed,
+          remaining: u.remaining,
+        });
         if (sampling || u.elapsed - lastSample < sampleEvery) return;
         lastSample = u.elapsed;
         sampling = true;
@@ -52,7 +76,10 @@ export const demoCommand: Command = {
           .catch((e: unknown) => progress.log(`sample failed: ${(e as Error).message}`))
           .finally(() => (sampling = false));
       },
-      onEval: (e) => progress.log(`[validation] step ${e.step}: ${e.valLoss.toFixed(3)} nats/char, ${(e.valLoss / Math.LN2).toFixed(3)} bits/char`),
+      onEval: (e) =>
+        progress.log(
+          `[validation] step ${e.step}: ${e.valLoss.toFixed(3)} nats/char, ${(e.valLoss / Math.LN2).toFixed(3)} bits/char`,
+        ),
     });
     progress.finish();
     const first = run.history.find((h) => h.trainLoss !== undefined);

@@ -2,7 +2,7 @@
 // the model config they describe. `train` raises the model defaults to its quality settings
 // (TRAIN_MODEL_DEFAULTS); demo and serve keep the small model that visibly learns in a minute.
 import type { CharModelConfig } from '@rxrnn/cells';
-import type { FlagTable, Flags } from '../args.js';
+import type { Flags, FlagTable } from '../args.js';
 
 export const MODEL_FLAGS: FlagTable = {
   cell: { type: 'string', choices: ['lstm', 'gru', 'rnn'], default: 'lstm', help: 'recurrent cell' },
@@ -11,7 +11,13 @@ export const MODEL_FLAGS: FlagTable = {
   embedding: { type: 'int', min: 1, max: 4096, default: 32, help: 'embedding size (characters in)' },
   seq: { type: 'int', min: 2, max: 4096, default: 64, help: 'characters per truncated-BPTT window' },
   lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 3e-3, help: 'learning rate (Adam)' },
-  seed: { type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, help: 'seed of the initial weights, data order and samples' },
+  seed: {
+    type: 'int',
+    min: 0,
+    max: 2 ** 31 - 1,
+    default: 1,
+    help: 'seed of the initial weights, data order and samples',
+  },
 };
 
 /** The model and optimizer flags with other defaults (same names, ranges and help). */

@@ -12,7 +12,10 @@ export const scoreCommand: Command = {
   name: 'score',
   summary: 'print the surprisal (bits/char) of each line as it arrives; --learn adapts to the stream',
   usage: 'score --checkpoint FILE [--input FILE|- --learn --lr X --seq N --threshold BITS --json]',
-  examples: ['charstream score --checkpoint charstream.ckpt --input notes.txt', 'tail -f app.log | charstream score --checkpoint logs.ckpt --learn --threshold 4'],
+  examples: [
+    'charstream score --checkpoint charstream.ckpt --input notes.txt',
+    'tail -f app.log | charstream score --checkpoint logs.ckpt --learn --threshold 4',
+  ],
   flags: {
     checkpoint: { type: 'string', arg: 'FILE', help: 'checkpoint written by train or serve' },
     input: { type: 'string', arg: 'FILE', default: '-', help: 'text file, or - for stdin' },
@@ -26,14 +29,17 @@ export const scoreCommand: Command = {
   async run(flags, io) {
     if (flags.checkpoint === undefined) throw new CliError('--checkpoint F is required');
     const { model, checkpoint } = loadModel(flags.checkpoint as string);
-    if (!model.config.vocab.includes('\n')) throw new CliError('the model\'s vocabulary has no newline, so it cannot score lines');
+    if (!model.config.vocab.includes('\n'))
+      throw new CliError("the model's vocabulary has no newline, so it cannot score lines");
     const input = flags.input as string;
     if (input !== '-') {
       try {
         if (!statSync(input).isFile()) throw new Error('not a file');
         accessSync(input, constants.R_OK);
       } catch (e) {
-        throw new CliError(`cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new CliError(
+          `cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
       }
     }
     const readable: NodeJS.ReadableStream = input === '-' ? io.stdin : createReadStream(input);
@@ -56,7 +62,8 @@ export const scoreCommand: Command = {
       const end = raw.indexOf('\n');
       const text = end === -1 ? raw : raw.slice(0, end);
       raw = end === -1 ? '' : raw.slice(end + 1);
-      if (flags.json) io.stdout.write(`${JSON.stringify({ line, bits: count ? mean : null, chars: count, unusual, text })}\n`);
+      if (flags.json)
+        io.stdout.write(`${JSON.stringify({ line, bits: count ? mean : null, chars: count, unusual, text })}\n`);
       else io.stdout.write(`${unusual ? '!' : ' '} ${count ? mean.toFixed(3).padStart(7) : '      -'}  ${text}\n`);
       bits = 0;
       count = 0;
@@ -64,7 +71,16 @@ export const scoreCommand: Command = {
     // A leading newline gives the first real character a context to be predicted from.
     const source = concat(of('\n'), readableText(readable, 1024).pipe(tap((chunk) => (raw += chunk))));
     await new Promise<void>((resolve, reject) => {
-      const sub = source.pipe(scoreOnline(model, { learn, lr: flags.lr as number, bptt: flags.seq as number, optimizer, unknownChars: 'skip' }))
+      const sub = source
+        .pipe(
+          scoreOnline(model, {
+            learn,
+            lr: flags.lr as number,
+            bptt: flags.seq as number,
+            optimizer,
+            unknownChars: 'skip',
+          }),
+        )
         .subscribe({
           next: (e) => {
             bits += e.bits;
@@ -77,12 +93,17 @@ export const scoreCommand: Command = {
             resolve();
           },
         });
-      io.signal.addEventListener('abort', () => {
-        sub.unsubscribe();
-        resolve();
-      }, { once: true });
+      io.signal.addEventListener(
+        'abort',
+        () => {
+          sub.unsubscribe();
+          resolve();
+        },
+        { once: true },
+      );
     });
-    if (threshold !== undefined && !flags.json) io.stderr.write(`${flagged} of ${line} lines above ${threshold} bits/char\n`);
+    if (threshold !== undefined && !flags.json)
+      io.stderr.write(`${flagged} of ${line} lines above ${threshold} bits/char\n`);
     return 0;
   },
 };

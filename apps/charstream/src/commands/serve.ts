@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import { Vocabulary, resolveCharModelConfig } from '@rxrnn/cells';
+import { resolveCharModelConfig, Vocabulary } from '@rxrnn/cells';
 import { CliError, type Command } from '../cli-io.js';
 import { defaultCorpus } from '../default-corpus.js';
 import { loadModel } from '../model-io.js';
@@ -17,16 +17,47 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'train online in a worker thread and serve the live web page and the API',
   usage: 'serve [--port 8080 --host 127.0.0.1 --input FILE --checkpoint FILE]',
-  examples: ['charstream serve                          # the built-in corpus; open http://127.0.0.1:8080/', 'charstream serve --input input.txt --checkpoint live.ckpt --port 0'],
+  examples: [
+    'charstream serve                          # the built-in corpus; open http://127.0.0.1:8080/',
+    'charstream serve --input input.txt --checkpoint live.ckpt --port 0',
+  ],
   flags: {
     port: { type: 'int', min: 0, max: 65535, default: 8080, help: 'TCP port (0 picks a free one)' },
-    host: { type: 'string', arg: 'ADDRESS', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 exposes it to the network)' },
+    host: {
+      type: 'string',
+      arg: 'ADDRESS',
+      default: '127.0.0.1',
+      help: 'address to listen on (0.0.0.0 exposes it to the network)',
+    },
     input: { type: 'string', arg: 'FILE', help: 'text file to learn from in a loop (default: the built-in corpus)' },
-    checkpoint: { type: 'string', arg: 'FILE', help: 'continue from this checkpoint if it exists, and save to it (atomically)' },
-    'checkpoint-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 30, help: 'seconds between checkpoints' },
+    checkpoint: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'continue from this checkpoint if it exists, and save to it (atomically)',
+    },
+    'checkpoint-every': {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 1e7,
+      default: 30,
+      help: 'seconds between checkpoints',
+    },
     ...MODEL_FLAGS,
-    'max-generations': { type: 'int', min: 1, max: 1000, default: 4, help: 'generations streaming at once (429 past it)' },
-    'max-length': { type: 'int', min: 1, max: 10_000_000, default: 5000, help: 'longest generation a request may ask for' },
+    'max-generations': {
+      type: 'int',
+      min: 1,
+      max: 1000,
+      default: 4,
+      help: 'generations streaming at once (429 past it)',
+    },
+    'max-length': {
+      type: 'int',
+      min: 1,
+      max: 10_000_000,
+      default: 5000,
+      help: 'longest generation a request may ask for',
+    },
     verbose: { type: 'boolean', help: 'stack traces on errors' },
   },
   async run(flags, io) {
@@ -36,7 +67,9 @@ export const serveCommand: Command = {
       try {
         text = readFileSync(flags.input as string, 'utf8');
       } catch (e) {
-        throw new CliError(`cannot read --input ${String(flags.input)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new CliError(
+          `cannot read --input ${String(flags.input)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
       }
       if (text.length < 2) throw new CliError(`--input ${String(flags.input)} is empty; give some text to learn from`);
       sourceName = basename(flags.input as string);
@@ -53,18 +86,34 @@ export const serveCommand: Command = {
     }
     const config = resume ? null : resolveCharModelConfig(modelConfig(flags, Vocabulary.fromText(text).chars));
     const training = await TrainingHost.start({
-      text, sourceName, config, resume, bptt: flags.seq as number, lr: flags.lr as number,
-      checkpointPath: checkpointPath ?? null, checkpointEvery: flags['checkpoint-every'] as number, publishEvery: 1, updateEvery: 0.2,
+      text,
+      sourceName,
+      config,
+      resume,
+      bptt: flags.seq as number,
+      lr: flags.lr as number,
+      checkpointPath: checkpointPath ?? null,
+      checkpointEvery: flags['checkpoint-every'] as number,
+      publishEvery: 1,
+      updateEvery: 0.2,
     });
-    let server;
+    let server: ReturnType<typeof createCharstreamServer>;
     try {
       const webRoot = await buildWeb();
       server = createCharstreamServer({
-        training, webRoot, maxGenerations: flags['max-generations'] as number, maxLength: flags['max-length'] as number,
+        training,
+        webRoot,
+        maxGenerations: flags['max-generations'] as number,
+        maxLength: flags['max-length'] as number,
       });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', (e: NodeJS.ErrnoException) =>
-          reject(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '') ? new CliError(`cannot listen on ${String(flags.host)}:${String(flags.port)}: ${e.code}`) : e));
+          reject(
+            ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '')
+              ? new CliError(`cannot listen on ${String(flags.host)}:${String(flags.port)}: ${e.code}`)
+              : e,
+          ),
+        );
         server!.listen(flags.port as number, flags.host as string, resolve);
       });
     } catch (e) {
@@ -74,7 +123,9 @@ export const serveCommand: Command = {
     const { port, address } = server.address() as AddressInfo;
     const shown = address.includes(':') ? `[${address}]` : address;
     // The first line is machine-readable enough for scripts and tests to find the port.
-    io.stdout.write(`charstream serving http://${shown}:${port}/ (training on ${sourceName}${resume ? `, resumed from ${checkpointPath}` : ''})\n`);
+    io.stdout.write(
+      `charstream serving http://${shown}:${port}/ (training on ${sourceName}${resume ? `, resumed from ${checkpointPath}` : ''})\n`,
+    );
     training.on('error-event', (m: string) => io.stderr.write(`training stopped: ${m}\n`));
 
     await new Promise<void>((resolve) => {

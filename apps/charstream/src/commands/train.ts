@@ -4,7 +4,7 @@
 // continues from that checkpoint.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { createOptimizer, loadCheckpoint, trainOffline, type Checkpoint, type HistoryEntry } from '@rxrnn/trainer/node';
+import { type Checkpoint, createOptimizer, type HistoryEntry, loadCheckpoint, trainOffline } from '@rxrnn/trainer/node';
 import { budgetSchedule } from '../budget-schedule.js';
 import { CliError, type Command } from '../cli-io.js';
 import { lossCurveSvg } from '../loss-plot.js';
@@ -21,7 +21,8 @@ const TRAIN_DEFAULTS = { hidden: 384, embedding: 64 };
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a character model on a text file (batched) or on stdin as it arrives (--input -)',
-  usage: 'train --input FILE|- [--seconds N --steps N --checkpoint OUT --resume --plot loss.svg --json] [model and optimizer flags]',
+  usage:
+    'train --input FILE|- [--seconds N --steps N --checkpoint OUT --resume --plot loss.svg --json] [model and optimizer flags]',
   examples: [
     'charstream train --input input.txt                      # 10 minutes with the defaults, best weights kept in charstream.ckpt',
     'charstream train --input input.txt --seconds 60 --hidden 128 --plot loss.svg',
@@ -29,20 +30,82 @@ export const trainCommand: Command = {
     'tail -f app.log | charstream train --input - --hidden 128 --checkpoint logs.ckpt',
   ],
   flags: {
-    input: { type: 'string', arg: 'FILE', help: 'UTF-8 text file to train on, or - for stdin (trained online as it arrives)' },
-    seconds: { type: 'number', min: 0, exclusiveMin: true, max: 1e7, help: 'time budget (default 600 for a file without --steps; stdin: until it ends)' },
-    steps: { type: 'int', min: 1, max: 1e9, help: 'stop after this many updates (whichever of --steps and --seconds comes first)' },
-    checkpoint: { type: 'string', arg: 'FILE', default: 'charstream.ckpt', help: 'checkpoint to write (atomically; it keeps the best-validation weights too)' },
-    'checkpoint-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 30, help: 'seconds between checkpoints' },
-    resume: { type: 'boolean', help: 'continue from --checkpoint if it exists: its model, optimizer, schedule, data position and history (model, batch and schedule flags then come from it; --steps counts all updates)' },
+    input: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'UTF-8 text file to train on, or - for stdin (trained online as it arrives)',
+    },
+    seconds: {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 1e7,
+      help: 'time budget (default 600 for a file without --steps; stdin: until it ends)',
+    },
+    steps: {
+      type: 'int',
+      min: 1,
+      max: 1e9,
+      help: 'stop after this many updates (whichever of --steps and --seconds comes first)',
+    },
+    checkpoint: {
+      type: 'string',
+      arg: 'FILE',
+      default: 'charstream.ckpt',
+      help: 'checkpoint to write (atomically; it keeps the best-validation weights too)',
+    },
+    'checkpoint-every': {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 1e7,
+      default: 30,
+      help: 'seconds between checkpoints',
+    },
+    resume: {
+      type: 'boolean',
+      help: 'continue from --checkpoint if it exists: its model, optimizer, schedule, data position and history (model, batch and schedule flags then come from it; --steps counts all updates)',
+    },
     ...withDefaults(MODEL_FLAGS, TRAIN_DEFAULTS),
     batch: { type: 'int', min: 1, max: 1024, default: 32, help: 'parallel streams per update (file input)' },
-    schedule: { type: 'string', choices: ['cosine', 'constant'], default: 'cosine', help: 'learning rate over the run (file input): cosine decays to lr/10 at the end of the budget' },
-    clip: { type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 5, help: 'global gradient-norm clipping threshold' },
-    threads: { type: 'int', min: 1, max: 2, default: 2, help: 'file input: 2 computes half the streams in a worker thread' },
-    'val-fraction': { type: 'number', min: 0, exclusiveMin: true, max: 0.5, default: 0.05, help: 'file input: the tail of the text held out for validation' },
+    schedule: {
+      type: 'string',
+      choices: ['cosine', 'constant'],
+      default: 'cosine',
+      help: 'learning rate over the run (file input): cosine decays to lr/10 at the end of the budget',
+    },
+    clip: {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 1e6,
+      default: 5,
+      help: 'global gradient-norm clipping threshold',
+    },
+    threads: {
+      type: 'int',
+      min: 1,
+      max: 2,
+      default: 2,
+      help: 'file input: 2 computes half the streams in a worker thread',
+    },
+    'val-fraction': {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 0.5,
+      default: 0.05,
+      help: 'file input: the tail of the text held out for validation',
+    },
     'eval-every': { type: 'int', min: 1, max: 1e9, default: 100, help: 'file input: updates between validations' },
-    'sample-every': { type: 'number', min: 0, exclusiveMin: true, max: 1e7, default: 10, help: 'seconds between sample lines in the progress display' },
+    'sample-every': {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 1e7,
+      default: 10,
+      help: 'seconds between sample lines in the progress display',
+    },
     plot: { type: 'string', arg: 'FILE', help: 'write the loss curves (train and validation) to this SVG file' },
     json: { type: 'boolean', help: 'print a JSON summary on stdout at the end' },
     verbose: { type: 'boolean', help: 'stack traces on errors' },
@@ -72,7 +135,9 @@ export const trainCommand: Command = {
       resume = loadCheckpoint(checkpointPath);
       const online = (resume.training as { mode?: string }).mode === 'online';
       if (online !== (input === '-')) {
-        throw new CliError(`--resume: ${checkpointPath} was written by ${online ? 'online training (--input -, serve or the demo)' : 'training on a file'}; resume it with ${online ? '--input -' : 'a file --input'}`);
+        throw new CliError(
+          `--resume: ${checkpointPath} was written by ${online ? 'online training (--input -, serve or the demo)' : 'training on a file'}; resume it with ${online ? '--input -' : 'a file --input'}`,
+        );
       }
       io.stderr.write(`resuming from ${checkpointPath} at step ${resume.counters.step}\n`);
     }
@@ -80,26 +145,56 @@ export const trainCommand: Command = {
     let summary: Record<string, unknown>;
     let history: HistoryEntry[];
     if (input === '-') {
-      if ((io.stdin as { isTTY?: boolean }).isTTY) io.stderr.write('reading training text from the terminal; end it with Ctrl-D (or pipe a file in)\n');
-      const model = resume ? modelFromCheckpoint(resume, checkpointPath).model : new CharModel(modelConfig(flags, streamVocabulary()));
-      const optimizer = resume ? optimizerFromState(resume.optimizer, model.params.length) : createOptimizer({ kind: 'adam' }, model.params.length);
+      if ((io.stdin as { isTTY?: boolean }).isTTY)
+        io.stderr.write('reading training text from the terminal; end it with Ctrl-D (or pipe a file in)\n');
+      const model = resume
+        ? modelFromCheckpoint(resume, checkpointPath).model
+        : new CharModel(modelConfig(flags, streamVocabulary()));
+      const optimizer = resume
+        ? optimizerFromState(resume.optimizer, model.params.length)
+        : createOptimizer({ kind: 'adam' }, model.params.length);
       const run = await runOnline({
         resume,
-        model, optimizer, source: readableText(io.stdin), bptt: flags.seq as number, lr: flags.lr as number, maxGradNorm: flags.clip as number,
-        seconds: flags.seconds as number | undefined, maxSteps: flags.steps as number | undefined, signal: io.signal, checkpointPath,
-        checkpointEvery: flags['checkpoint-every'] as number, training: { source: 'stdin' },
+        model,
+        optimizer,
+        source: readableText(io.stdin),
+        bptt: flags.seq as number,
+        lr: flags.lr as number,
+        maxGradNorm: flags.clip as number,
+        seconds: flags.seconds as number | undefined,
+        maxSteps: flags.steps as number | undefined,
+        signal: io.signal,
+        checkpointPath,
+        checkpointEvery: flags['checkpoint-every'] as number,
+        training: { source: 'stdin' },
         onUpdate: (u) => {
-          progress.update({ step: u.totalSteps, tokens: u.totalTokens, loss: u.smoothLoss, charsPerSecond: u.charsPerSecond, elapsed: u.elapsed, remaining: u.remaining });
+          progress.update({
+            step: u.totalSteps,
+            tokens: u.totalTokens,
+            loss: u.smoothLoss,
+            charsPerSecond: u.charsPerSecond,
+            elapsed: u.elapsed,
+            remaining: u.remaining,
+          });
           maybeSample(model, u.elapsed, u.totalSteps);
         },
-        onEval: (e) => progress.log(`validation @ step ${e.step}: ${e.valLoss.toFixed(3)} nats ${(e.valLoss / Math.LN2).toFixed(3)} bpc`),
+        onEval: (e) =>
+          progress.log(
+            `validation @ step ${e.step}: ${e.valLoss.toFixed(3)} nats ${(e.valLoss / Math.LN2).toFixed(3)} bpc`,
+          ),
       });
       progress.finish();
       if (run.steps === 0) throw new CliError('stdin ended before one window of text arrived; nothing was trained');
       history = run.history;
       summary = {
-        mode: 'online', steps: run.steps, tokens: run.tokens, seconds: run.seconds, charsPerSecond: run.charsPerSecond,
-        train: metrics(run.trainLoss), validation: metrics(run.valLoss), stoppedBy: run.stoppedBy,
+        mode: 'online',
+        steps: run.steps,
+        tokens: run.tokens,
+        seconds: run.seconds,
+        charsPerSecond: run.charsPerSecond,
+        train: metrics(run.trainLoss),
+        validation: metrics(run.valLoss),
+        stoppedBy: run.stoppedBy,
         model: describeModel(model),
       };
     } else {
@@ -107,7 +202,9 @@ export const trainCommand: Command = {
       try {
         text = readFileSync(input, 'utf8');
       } catch (e) {
-        throw new CliError(`cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new CliError(
+          `cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
       }
       // Resumed: the checkpoint's batch and window, which the trainer keeps.
       const trained = resume?.training as { batchSize?: number; bptt?: number } | undefined;
@@ -116,37 +213,70 @@ export const trainCommand: Command = {
       // The trainer holds out the tail for validation and needs B streams of T+1 characters in the rest.
       const need = Math.ceil((B * T + 2) / (1 - (flags['val-fraction'] as number)));
       if ([...text].length < need) {
-        throw new CliError(`--input ${input} has ${[...text].length} characters; --batch ${B} --seq ${T} need at least ${need} (lower them or give more text)`);
+        throw new CliError(
+          `--input ${input} has ${[...text].length} characters; --batch ${B} --seq ${T} need at least ${need} (lower them or give more text)`,
+        );
       }
       // Resumed, the trainer rebuilds the model from the checkpoint (onStart hands it over).
       let model = resume ? undefined : new CharModel(modelConfig(flags, Vocabulary.fromText(text).chars));
       const seconds = (flags.seconds as number | undefined) ?? (flags.steps === undefined ? 600 : undefined);
       const maxSteps = flags.steps as number | undefined;
       // A resumed run keeps the checkpoint's schedule, so it continues the interrupted one exactly.
-      const schedule = resume || flags.schedule === 'constant' ? null : budgetSchedule(flags.lr as number, { steps: maxSteps, seconds });
+      const schedule =
+        resume || flags.schedule === 'constant'
+          ? null
+          : budgetSchedule(flags.lr as number, { steps: maxSteps, seconds });
       const run = await trainOffline({
-        model, resume, text, batchSize: B, bptt: T, lr: flags.lr as number, seed: flags.seed as number,
-        maxGradNorm: flags.clip as number, threads: flags.threads as 1 | 2, valFraction: flags['val-fraction'] as number,
+        model,
+        resume,
+        text,
+        batchSize: B,
+        bptt: T,
+        lr: flags.lr as number,
+        seed: flags.seed as number,
+        maxGradNorm: flags.clip as number,
+        threads: flags.threads as 1 | 2,
+        valFraction: flags['val-fraction'] as number,
         onStart: (trainer) => {
           model = trainer.model as CharModel;
           schedule?.onStart(trainer);
         },
-        seconds, maxSteps,
-        signal: io.signal, checkpointPath,
-        checkpointEvery: flags['checkpoint-every'] as number, evalEvery: flags['eval-every'] as number, logEvery: 10,
+        seconds,
+        maxSteps,
+        signal: io.signal,
+        checkpointPath,
+        checkpointEvery: flags['checkpoint-every'] as number,
+        evalEvery: flags['eval-every'] as number,
+        logEvery: 10,
         onProgress: (p) => {
           schedule?.onProgress(p);
-          progress.update({ step: p.step, tokens: p.tokens, loss: p.loss.nats, charsPerSecond: p.tokensPerSecond, elapsed: p.elapsed, remaining: p.remaining });
+          progress.update({
+            step: p.step,
+            tokens: p.tokens,
+            loss: p.loss.nats,
+            charsPerSecond: p.tokensPerSecond,
+            elapsed: p.elapsed,
+            remaining: p.remaining,
+          });
           maybeSample(model!, p.elapsed, p.step);
         },
-        onEval: (e) => progress.log(`validation @ step ${e.step}: ${e.val.nats.toFixed(3)} nats ${e.val.bpc.toFixed(3)} bpc${e.improved ? ' (best)' : ''}`),
+        onEval: (e) =>
+          progress.log(
+            `validation @ step ${e.step}: ${e.val.nats.toFixed(3)} nats ${e.val.bpc.toFixed(3)} bpc${e.improved ? ' (best)' : ''}`,
+          ),
       });
       progress.finish();
       history = run.checkpoint.history;
       const stoppedBy = run.stoppedBy;
       summary = {
-        mode: 'offline', steps: run.steps, tokens: run.tokens, seconds: run.seconds, charsPerSecond: run.tokensPerSecond,
-        train: run.train ? metrics(run.train.nats) : null, validation: run.bestVal ? { ...metrics(run.bestVal.nats), step: run.bestVal.step } : null, stoppedBy,
+        mode: 'offline',
+        steps: run.steps,
+        tokens: run.tokens,
+        seconds: run.seconds,
+        charsPerSecond: run.tokensPerSecond,
+        train: run.train ? metrics(run.train.nats) : null,
+        validation: run.bestVal ? { ...metrics(run.bestVal.nats), step: run.bestVal.step } : null,
+        stoppedBy,
         model: describeModel(model!),
       };
     }
@@ -155,7 +285,10 @@ export const trainCommand: Command = {
     if (flags.plot) {
       const train = history.filter((h) => h.trainLoss !== undefined).map((h) => ({ x: h.tokens, y: h.trainLoss! }));
       const val = history.filter((h) => h.valLoss !== undefined).map((h) => ({ x: h.tokens, y: h.valLoss! }));
-      writeFileSync(flags.plot as string, lossCurveSvg(train, val, { title: `charstream train: ${input === '-' ? 'stdin' : input}` }));
+      writeFileSync(
+        flags.plot as string,
+        lossCurveSvg(train, val, { title: `charstream train: ${input === '-' ? 'stdin' : input}` }),
+      );
       summary.plot = flags.plot;
     }
     if (flags.json) io.stdout.write(`${JSON.stringify({ command: 'train', ...summary })}\n`);
@@ -178,5 +311,12 @@ function metrics(nats: number | null): { nats: number; bpc: number; perplexity: 
 
 function describeModel(model: CharModel): Record<string, unknown> {
   const c = model.config;
-  return { cell: c.cell, hidden: c.hidden, layers: c.layers, embedding: c.embeddingDim, vocabSize: c.vocab.length, params: model.params.length };
+  return {
+    cell: c.cell,
+    hidden: c.hidden,
+    layers: c.layers,
+    embedding: c.embeddingDim,
+    vocabSize: c.vocab.length,
+    params: model.params.length,
+  };
 }

@@ -4,10 +4,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { generate } from '@rxrnn/cells';
 import { Packr } from 'msgpackr';
+import type { TrainingPoint } from './protocol.js';
 import { keepAlive, sendSse, startSse } from './sse.js';
 import { resolveStatic, sendStatic } from './static-files.js';
 import type { EvalPoint, TrainingSource } from './training-host.js';
-import type { TrainingPoint } from './protocol.js';
 
 /** Options of createCharstreamServer(). */
 export interface CharstreamServerOptions {
@@ -35,7 +35,10 @@ export const WEIGHTS_FORMAT = 'rxrnn-weights';
 const packr = new Packr({ moreTypes: true, useRecords: false });
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -53,28 +56,44 @@ export interface GenerateRequest {
 const GENERATE_PARAMS = ['prime', 'length', 'temperature', 'top_k', 'top_p', 'seed'];
 
 /** Parses /api/generate's query; HttpError 400 naming the parameter and what was expected. */
-export function parseGenerateQuery(q: URLSearchParams, vocab: readonly string[], maxLength: number, maxPrime: number): GenerateRequest {
+export function parseGenerateQuery(
+  q: URLSearchParams,
+  vocab: readonly string[],
+  maxLength: number,
+  maxPrime: number,
+): GenerateRequest {
   for (const key of q.keys()) {
-    if (!GENERATE_PARAMS.includes(key)) throw new HttpError(400, `unknown parameter ${JSON.stringify(key)}, expected one of ${GENERATE_PARAMS.join(', ')}`);
+    if (!GENERATE_PARAMS.includes(key))
+      throw new HttpError(
+        400,
+        `unknown parameter ${JSON.stringify(key)}, expected one of ${GENERATE_PARAMS.join(', ')}`,
+      );
   }
   const int = (name: string, min: number, max: number): number | undefined => {
     const raw = q.get(name);
     if (raw === null) return undefined;
-    if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new HttpError(400, `${name} ${JSON.stringify(raw)}, expected an integer in [${min}, ${max}]`);
+    if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new HttpError(400, `${name} ${JSON.stringify(raw)}, expected an integer in [${min}, ${max}]`);
     return Number(raw);
   };
   const num = (name: string, min: number, max: number): number | undefined => {
     const raw = q.get(name);
     if (raw === null) return undefined;
     const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v) || v <= min || v > max) throw new HttpError(400, `${name} ${JSON.stringify(raw)}, expected a number in (${min}, ${max}]`);
+    if (raw.trim() === '' || !Number.isFinite(v) || v <= min || v > max)
+      throw new HttpError(400, `${name} ${JSON.stringify(raw)}, expected a number in (${min}, ${max}]`);
     return v;
   };
   const prime = q.get('prime') ?? (vocab.includes('\n') ? '\n' : vocab[0]!);
   const chars = [...prime];
-  if (chars.length === 0 || chars.length > maxPrime) throw new HttpError(400, `prime has ${chars.length} characters, expected 1 to ${maxPrime}`);
+  if (chars.length === 0 || chars.length > maxPrime)
+    throw new HttpError(400, `prime has ${chars.length} characters, expected 1 to ${maxPrime}`);
   const bad = chars.find((ch) => !vocab.includes(ch));
-  if (bad !== undefined) throw new HttpError(400, `prime character ${JSON.stringify(bad)} is not in the model's vocabulary of ${vocab.length} characters`);
+  if (bad !== undefined)
+    throw new HttpError(
+      400,
+      `prime character ${JSON.stringify(bad)} is not in the model's vocabulary of ${vocab.length} characters`,
+    );
   return {
     prime,
     length: int('length', 1, maxLength) ?? Math.min(200, maxLength),
@@ -95,7 +114,13 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
 
   const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { ...SECURITY_HEADERS, ...extra, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    res.writeHead(status, {
+      ...SECURITY_HEADERS,
+      ...extra,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-store',
+    });
     res.end(text);
   };
   const status = () => ({
@@ -103,84 +128,107 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
     generations: { ...gen, max: maxGenerations, maxLength },
   });
 
-  const routes: Partial<Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>>> = {
-    '/api/status': (_req, res) => json(res, 200, status()),
-    '/api/weights': (req, res) => {
-      const { step, params } = training.weights();
-      const etag = `"w${step}"`;
-      if (req.headers['if-none-match'] === etag) {
-        res.writeHead(304, { ...SECURITY_HEADERS, ETag: etag });
-        return void res.end();
-      }
-      // pack() returns a view of msgpackr's reusable buffer; the socket may send it after the next
-      // request has packed, so the response gets its own copy.
-      const body = Buffer.from(packr.pack({ format: WEIGHTS_FORMAT, version: 1, step, config: training.config, params }));
-      res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/x-msgpack', 'Content-Length': body.length, ETag: etag, 'Cache-Control': 'no-cache' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    },
-    '/api/checkpoint': async (req, res) => {
-      let bytes: Uint8Array;
-      try {
-        bytes = await training.checkpoint();
-      } catch (e) {
-        return json(res, 503, { error: `no checkpoint available: ${(e as Error).message}` });
-      }
-      res.writeHead(200, {
-        ...SECURITY_HEADERS, 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length,
-        'Content-Disposition': 'attachment; filename="charstream.ckpt"', 'Cache-Control': 'no-store',
-      });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    },
-    '/api/events': (_req, res) => {
-      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-      startSse(res);
-      keepAlive(res);
-      // A late joiner first gets the curve so far, then live points.
-      sendSse(res, 'status', status());
-      sendSse(res, 'history', { points: training.points, evals: training.evals });
-      const onUpdate = (p: TrainingPoint) => sendSse(res, 'update', p);
-      const onEval = (e: EvalPoint) => sendSse(res, 'eval', { step: e.step, tokens: e.tokens, valLoss: e.valLoss });
-      const onWeights = (step: number) => sendSse(res, 'weights', { step });
-      training.on('update', onUpdate);
-      training.on('eval', onEval);
-      training.on('weights', onWeights);
-      res.once('close', () => {
-        training.off('update', onUpdate);
-        training.off('eval', onEval);
-        training.off('weights', onWeights);
-      });
-    },
-    '/api/generate': (req, res, url) => {
-      const r = parseGenerateQuery(url.searchParams, training.config.vocab, maxLength, maxPrime);
-      if (gen.active >= maxGenerations) {
-        gen.refused++;
-        return json(res, 429, { error: `too many generations at once (${maxGenerations}); try again when one has finished` }, { 'Retry-After': '1' });
-      }
-      gen.active++;
-      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-      startSse(res);
-      sendSse(res, 'start', { ...r, weightsStep: training.weightsStep });
-      const t0 = performance.now();
-      let count = 0;
-      let pending = '';
-      let flushing: ReturnType<typeof setImmediate> | null = null;
-      let finished = false;
-      // Characters of one generation slice go out as one event: fewer writes, same stream.
-      const flush = () => {
-        flushing = null;
-        if (pending && !res.destroyed) sendSse(res, 'token', { text: pending });
-        pending = '';
-      };
-      const end = (event: string, data: unknown) => {
-        if (flushing) clearImmediate(flushing);
-        flush();
-        finished = true;
-        gen.active--;
-        sendSse(res, event, data);
-        res.end();
-      };
-      const sub = generate(training.model, { prime: r.prime, length: r.length, temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed })
-        .subscribe({
+  const routes: Partial<Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>>> =
+    {
+      '/api/status': (_req, res) => json(res, 200, status()),
+      '/api/weights': (req, res) => {
+        const { step, params } = training.weights();
+        const etag = `"w${step}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, { ...SECURITY_HEADERS, ETag: etag });
+          return void res.end();
+        }
+        // pack() returns a view of msgpackr's reusable buffer; the socket may send it after the next
+        // request has packed, so the response gets its own copy.
+        const body = Buffer.from(
+          packr.pack({ format: WEIGHTS_FORMAT, version: 1, step, config: training.config, params }),
+        );
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'Content-Type': 'application/x-msgpack',
+          'Content-Length': body.length,
+          ETag: etag,
+          'Cache-Control': 'no-cache',
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      '/api/checkpoint': async (req, res) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = await training.checkpoint();
+        } catch (e) {
+          return json(res, 503, { error: `no checkpoint available: ${(e as Error).message}` });
+        }
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': bytes.length,
+          'Content-Disposition': 'attachment; filename="charstream.ckpt"',
+          'Cache-Control': 'no-store',
+        });
+        res.end(req.method === 'HEAD' ? undefined : bytes);
+      },
+      '/api/events': (_req, res) => {
+        for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+        startSse(res);
+        keepAlive(res);
+        // A late joiner first gets the curve so far, then live points.
+        sendSse(res, 'status', status());
+        sendSse(res, 'history', { points: training.points, evals: training.evals });
+        const onUpdate = (p: TrainingPoint) => sendSse(res, 'update', p);
+        const onEval = (e: EvalPoint) => sendSse(res, 'eval', { step: e.step, tokens: e.tokens, valLoss: e.valLoss });
+        const onWeights = (step: number) => sendSse(res, 'weights', { step });
+        training.on('update', onUpdate);
+        training.on('eval', onEval);
+        training.on('weights', onWeights);
+        res.once('close', () => {
+          training.off('update', onUpdate);
+          training.off('eval', onEval);
+          training.off('weights', onWeights);
+        });
+      },
+      '/api/generate': (_req, res, url) => {
+        const r = parseGenerateQuery(url.searchParams, training.config.vocab, maxLength, maxPrime);
+        if (gen.active >= maxGenerations) {
+          gen.refused++;
+          return json(
+            res,
+            429,
+            { error: `too many generations at once (${maxGenerations}); try again when one has finished` },
+            { 'Retry-After': '1' },
+          );
+        }
+        gen.active++;
+        for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+        startSse(res);
+        sendSse(res, 'start', { ...r, weightsStep: training.weightsStep });
+        const t0 = performance.now();
+        let count = 0;
+        let pending = '';
+        let flushing: ReturnType<typeof setImmediate> | null = null;
+        let finished = false;
+        // Characters of one generation slice go out as one event: fewer writes, same stream.
+        const flush = () => {
+          flushing = null;
+          if (pending && !res.destroyed) sendSse(res, 'token', { text: pending });
+          pending = '';
+        };
+        const end = (event: string, data: unknown) => {
+          if (flushing) clearImmediate(flushing);
+          flush();
+          finished = true;
+          gen.active--;
+          sendSse(res, event, data);
+          res.end();
+        };
+        const sub = generate(training.model, {
+          prime: r.prime,
+          length: r.length,
+          temperature: r.temperature,
+          topK: r.topK,
+          topP: r.topP,
+          seed: r.seed,
+        }).subscribe({
           next: (ch) => {
             pending += ch;
             count++;
@@ -194,25 +242,35 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
           complete: () => {
             gen.completed++;
             const ms = performance.now() - t0;
-            end('done', { chars: count, ms, charsPerSecond: count / Math.max(ms / 1000, 1e-9), usPerChar: (ms * 1000) / Math.max(count, 1) });
+            end('done', {
+              chars: count,
+              ms,
+              charsPerSecond: count / Math.max(ms / 1000, 1e-9),
+              usPerChar: (ms * 1000) / Math.max(count, 1),
+            });
           },
         });
-      // The client went away: stop sampling now and give the slot back.
-      res.once('close', () => {
-        if (finished) return;
-        finished = true;
-        sub.unsubscribe();
-        if (flushing) clearImmediate(flushing);
-        gen.active--;
-        gen.aborted++;
-      });
-    },
-  };
+        // The client went away: stop sampling now and give the slot back.
+        res.once('close', () => {
+          if (finished) return;
+          finished = true;
+          sub.unsubscribe();
+          if (flushing) clearImmediate(flushing);
+          gen.active--;
+          gen.aborted++;
+        });
+      },
+    };
 
   return createServer((req, res) => {
     const handle = async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        return json(res, 405, { error: `method ${req.method} not allowed, expected GET or HEAD` }, { Allow: 'GET, HEAD' });
+        return json(
+          res,
+          405,
+          { error: `method ${req.method} not allowed, expected GET or HEAD` },
+          { Allow: 'GET, HEAD' },
+        );
       }
       const rawPath = (req.url ?? '/').split('?')[0]!;
       let url: URL;
@@ -224,15 +282,23 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
       const route = routes[rawPath];
       // HEAD of a stream: its headers, without starting a generation or a subscription.
       if (route && req.method === 'HEAD' && (rawPath === '/api/generate' || rawPath === '/api/events')) {
-        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-cache',
+        });
         return void res.end();
       }
       if (route) return route(req, res, url);
       if (rawPath.startsWith('/api/')) return json(res, 404, { error: `no API endpoint ${rawPath}` });
       // Static files: judged on the raw path, before any URL normalization could hide a "..".
       const target = resolveStatic(webRoot, rawPath);
-      if ('status' in target) return json(res, target.status, { error: target.status === 403 ? 'path outside the web folder' : 'malformed path' });
-      if (!(await sendStatic(res, target.file, req.method === 'HEAD', SECURITY_HEADERS))) json(res, 404, { error: `not found: ${rawPath}` });
+      if ('status' in target)
+        return json(res, target.status, {
+          error: target.status === 403 ? 'path outside the web folder' : 'malformed path',
+        });
+      if (!(await sendStatic(res, target.file, req.method === 'HEAD', SECURITY_HEADERS)))
+        json(res, 404, { error: `not found: ${rawPath}` });
     };
     handle().catch((e: unknown) => {
       if (res.headersSent) return void res.destroy();

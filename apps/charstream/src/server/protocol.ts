@@ -34,7 +34,14 @@ export interface TrainingPoint {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; config: ResolvedCharModelConfig; paramCount: number; history: HistoryEntry[]; step: number; tokens: number }
+  | {
+      type: 'ready';
+      config: ResolvedCharModelConfig;
+      paramCount: number;
+      history: HistoryEntry[];
+      step: number;
+      tokens: number;
+    }
   | { type: 'update'; point: TrainingPoint }
   | { type: 'eval'; step: number; tokens: number; valLoss: number }
   | { type: 'weights'; step: number; tokens: number; params: Float32Array }

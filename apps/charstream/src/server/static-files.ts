@@ -35,16 +35,29 @@ export function resolveStatic(root: string, urlPath: string): { file: string } |
 }
 
 /** Sends the file (GET) or only its headers (HEAD); false when it does not exist. */
-export async function sendStatic(res: ServerResponse, file: string, head: boolean, headers: Record<string, string>): Promise<boolean> {
-  let stat;
+export async function sendStatic(
+  res: ServerResponse,
+  file: string,
+  head: boolean,
+  headers: Record<string, string>,
+): Promise<boolean> {
+  let stat: Awaited<ReturnType<typeof fs.stat>>;
   try {
     stat = await fs.stat(file);
   } catch {
     return false;
   }
   if (!stat.isFile()) return false;
-  res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': stat.size, 'Cache-Control': 'no-cache' });
+  res.writeHead(200, {
+    ...headers,
+    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Length': stat.size,
+    'Cache-Control': 'no-cache',
+  });
   if (head) res.end();
-  else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  else
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   return true;
 }

@@ -44,7 +44,10 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
   private readonly waiting = new Map<number, (bytes: Uint8Array) => void>();
   private lastSaved: { path: string; bytes: number; at: string } | null = null;
 
-  private constructor(private readonly worker: Worker, readonly sourceName: string) {
+  private constructor(
+    private readonly worker: Worker,
+    readonly sourceName: string,
+  ) {
     super();
   }
 
@@ -90,9 +93,20 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
         this.weightsStep = m.step;
         this.weightsTokens = m.tokens;
         // A resumed run's history seeds the curve, so the chart starts where the run left off.
-        this.points = m.history.filter((h) => h.trainLoss !== undefined)
-          .map((h) => ({ step: h.step, tokens: h.tokens, loss: h.trainLoss!, bpc: h.trainLoss! / Math.LN2, charsPerSecond: 0, gradNorm: 0, elapsed: 0 }));
-        this.evals = m.history.filter((h) => h.valLoss !== undefined).map((h) => ({ step: h.step, tokens: h.tokens, valLoss: h.valLoss! }));
+        this.points = m.history
+          .filter((h) => h.trainLoss !== undefined)
+          .map((h) => ({
+            step: h.step,
+            tokens: h.tokens,
+            loss: h.trainLoss!,
+            bpc: h.trainLoss! / Math.LN2,
+            charsPerSecond: 0,
+            gradNorm: 0,
+            elapsed: 0,
+          }));
+        this.evals = m.history
+          .filter((h) => h.valLoss !== undefined)
+          .map((h) => ({ step: h.step, tokens: h.tokens, valLoss: h.valLoss! }));
         break;
       case 'update':
         this.last = m.point;
@@ -135,12 +149,27 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
     const last = this.last;
     const lastEval = this.evals[this.evals.length - 1];
     return {
-      model: { cell: c.cell, hidden: c.hidden, layers: c.layers, embedding: c.embeddingDim, vocabSize: c.vocab.length, params: this.model.params.length },
+      model: {
+        cell: c.cell,
+        hidden: c.hidden,
+        layers: c.layers,
+        embedding: c.embeddingDim,
+        vocabSize: c.vocab.length,
+        params: this.model.params.length,
+      },
       training: {
-        running: this.running, error: this.error, source: this.sourceName, step: last?.step ?? this.weightsStep, tokens: last?.tokens ?? this.weightsTokens,
-        loss: last?.loss ?? null, bpc: last?.bpc ?? null, valLoss: lastEval?.valLoss ?? null, charsPerSecond: last?.charsPerSecond ?? 0,
+        running: this.running,
+        error: this.error,
+        source: this.sourceName,
+        step: last?.step ?? this.weightsStep,
+        tokens: last?.tokens ?? this.weightsTokens,
+        loss: last?.loss ?? null,
+        bpc: last?.bpc ?? null,
+        valLoss: lastEval?.valLoss ?? null,
+        charsPerSecond: last?.charsPerSecond ?? 0,
         usPerChar: last && last.charsPerSecond > 0 ? 1e6 / last.charsPerSecond : null,
-        weightsStep: this.weightsStep, lastCheckpoint: this.lastSaved,
+        weightsStep: this.weightsStep,
+        lastCheckpoint: this.lastSaved,
       },
       uptime: (performance.now() - this.started) / 1000,
     };

@@ -3,7 +3,13 @@
 // snapshots; answers checkpoint requests; on 'stop' saves a final checkpoint and says 'done'.
 import { parentPort, workerData } from 'node:worker_threads';
 import { CharModel } from '@rxrnn/cells';
-import { createOptimizer, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '@rxrnn/trainer/node';
+import {
+  type Checkpoint,
+  createOptimizer,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type Optimizer,
+} from '@rxrnn/trainer/node';
 import { modelFromCheckpoint, optimizerFromState } from '../model-io.js';
 import { runOnline } from '../online-run.js';
 import { textChunks } from '../text-source.js';
@@ -16,7 +22,7 @@ const post = (m: WorkerMessage, transfer: Transferable[] = []) => port.postMessa
 async function main(): Promise<void> {
   let model: CharModel;
   let resume: Checkpoint | undefined;
-  let optimizer;
+  let optimizer: Optimizer;
   if (data.resume) {
     resume = decodeCheckpoint(data.resume);
     model = modelFromCheckpoint(resume).model;
@@ -35,8 +41,12 @@ async function main(): Promise<void> {
     }
   });
   post({
-    type: 'ready', config: model.config, paramCount: model.params.length, history: resume?.history ?? [],
-    step: resume?.counters.step ?? 0, tokens: resume?.counters.tokens ?? 0,
+    type: 'ready',
+    config: model.config,
+    paramCount: model.params.length,
+    history: resume?.history ?? [],
+    step: resume?.counters.step ?? 0,
+    tokens: resume?.counters.tokens ?? 0,
   });
 
   // Updates are averaged over updateEvery seconds: a page needs a curve, not 200 messages a second.
@@ -49,9 +59,17 @@ async function main(): Promise<void> {
     post({ type: 'weights', step, tokens, params }, [params.buffer]);
   };
   const summary = await runOnline({
-    model, optimizer, source: textChunks(data.text, { chunkChars: 256, loop: true }), bptt: data.bptt, lr: data.lr,
-    signal: controller.signal, resume, checkpointPath: data.checkpointPath ?? undefined, checkpointEvery: data.checkpointEvery,
-    training: { source: data.sourceName }, evalEvery: 10,
+    model,
+    optimizer,
+    source: textChunks(data.text, { chunkChars: 256, loop: true }),
+    bptt: data.bptt,
+    lr: data.lr,
+    signal: controller.signal,
+    resume,
+    checkpointPath: data.checkpointPath ?? undefined,
+    checkpointEvery: data.checkpointEvery,
+    training: { source: data.sourceName },
+    evalEvery: 10,
     onStart: (run) => {
       snapshot = run.checkpoint;
       publish(resume?.counters.step ?? 0, resume?.counters.tokens ?? 0);
@@ -64,7 +82,18 @@ async function main(): Promise<void> {
         const loss = sum / n;
         sum = 0;
         n = 0;
-        post({ type: 'update', point: { step: u.totalSteps, tokens: u.totalTokens, loss, bpc: loss / Math.LN2, charsPerSecond: u.charsPerSecond, gradNorm: u.gradNorm, elapsed: u.elapsed } });
+        post({
+          type: 'update',
+          point: {
+            step: u.totalSteps,
+            tokens: u.totalTokens,
+            loss,
+            bpc: loss / Math.LN2,
+            charsPerSecond: u.charsPerSecond,
+            gradNorm: u.gradNorm,
+            elapsed: u.elapsed,
+          },
+        });
       }
       if (u.elapsed - lastPublish >= data.publishEvery) {
         lastPublish = u.elapsed;

@@ -1,8 +1,9 @@
 // BiLayers: the window engine shared by BidirectionalStack and the bidirectional() operator.
 // L layers of (forward, reverse) cell pairs; input [T·B × n_x] (or T·B ids), output [T·B × 2H]
 // as [forward | reverse] per row; state [L·2 × B × S], index layer*2 + direction. Owns its tapes.
-import { allocF32, freeF32 } from '@rxrnn/kernels';
+
 import type { Cell, CellTape } from '@rxrnn/cells';
+import { allocF32, freeF32 } from '@rxrnn/kernels';
 
 /** One layer's two directions. */
 export interface DirectionPair {
@@ -66,7 +67,8 @@ export class BiLayers {
   private filled = false;
 
   constructor(where: string, pairs: DirectionPair[]) {
-    if (!Array.isArray(pairs) || pairs.length === 0) throw new RangeError(`${where}: expected at least one layer of (forward, reverse) cells`);
+    if (!Array.isArray(pairs) || pairs.length === 0)
+      throw new RangeError(`${where}: expected at least one layer of (forward, reverse) cells`);
     const first = pairs[0]!.forward;
     if (first === null || typeof first !== 'object' || typeof first.forwardSequence !== 'function') {
       throw new TypeError(`${where}: forward cell is ${describe(first)}, expected a cell from createCell`);
@@ -75,18 +77,29 @@ export class BiLayers {
     this.inputSize = first.inputSize;
     this.hiddenSize = first.hiddenSize;
     pairs.forEach(({ forward, reverse }, k) => {
-      for (const [name, cell] of [['forward', forward], ['reverse', reverse]] as const) {
+      for (const [name, cell] of [
+        ['forward', forward],
+        ['reverse', reverse],
+      ] as const) {
         if (cell === null || typeof cell !== 'object' || typeof cell.forwardSequence !== 'function') {
-          throw new TypeError(`${where}: layer ${k} ${name} cell is ${describe(cell)}, expected a cell from createCell`);
+          throw new TypeError(
+            `${where}: layer ${k} ${name} cell is ${describe(cell)}, expected a cell from createCell`,
+          );
         }
-        if (cell.kind !== this.kind) throw new TypeError(`${where}: layer ${k} ${name} cell is ${cell.kind}, expected ${this.kind} like layer 0's forward cell`);
+        if (cell.kind !== this.kind)
+          throw new TypeError(
+            `${where}: layer ${k} ${name} cell is ${cell.kind}, expected ${this.kind} like layer 0's forward cell`,
+          );
         const nIn = k === 0 ? this.inputSize : 2 * this.hiddenSize;
         if (cell.inputSize !== nIn || cell.hiddenSize !== this.hiddenSize) {
-          throw new RangeError(`${where}: layer ${k} ${name} cell has n_x ${cell.inputSize}, H ${cell.hiddenSize}; expected n_x ${nIn}, H ${this.hiddenSize}`);
+          throw new RangeError(
+            `${where}: layer ${k} ${name} cell has n_x ${cell.inputSize}, H ${cell.hiddenSize}; expected n_x ${nIn}, H ${this.hiddenSize}`,
+          );
         }
       }
       // One tape per direction: a cell run in both directions would overwrite its own record.
-      if (forward === reverse) throw new TypeError(`${where}: layer ${k} uses the same cell for both directions; pass two cells`);
+      if (forward === reverse)
+        throw new TypeError(`${where}: layer ${k} uses the same cell for both directions; pass two cells`);
     });
     this.pairs = pairs;
     this.layers = pairs.length;
@@ -96,13 +109,14 @@ export class BiLayers {
 
   /** Direction d (0 forward, 1 reverse) of layer k in a state for B rows (a view). */
   dirState(state: Float32Array, k: number, d: 0 | 1, B: number): Float32Array {
-    const n = B * this.cellStateSize, i = k * 2 + d;
+    const n = B * this.cellStateSize;
+    const i = k * 2 + d;
     return state.subarray(i * n, (i + 1) * n);
   }
 
   private scratch(T: number, B: number, ids: boolean): Scratch {
     const old = this.s;
-    if (old !== null && old.T === T && old.B === B && (old.xRev[0] instanceof Int32Array) === ids) return old;
+    if (old !== null && old.T === T && old.B === B && old.xRev[0] instanceof Int32Array === ids) return old;
     if (old !== null) {
       for (const pair of old.tapes) for (const t of pair) t.free();
       for (const a of old.owned) freeF32(a);
@@ -113,12 +127,17 @@ export class BiLayers {
       owned.push(a);
       return a;
     };
-    const rows = T * B, H = this.hiddenSize;
+    const rows = T * B;
+    const H = this.hiddenSize;
     const s: Scratch = {
-      T, B, owned,
+      T,
+      B,
+      owned,
       tapes: this.pairs.map(({ forward, reverse }) => [forward.createTape(T, B), reverse.createTape(T, B)]),
       outs: this.pairs.map(() => alloc(rows * 2 * H)),
-      xRev: this.pairs.map((_, k) => (k === 0 ? (ids ? new Int32Array(rows) : alloc(rows * this.inputSize)) : alloc(rows * 2 * H))),
+      xRev: this.pairs.map((_, k) =>
+        k === 0 ? (ids ? new Int32Array(rows) : alloc(rows * this.inputSize)) : alloc(rows * 2 * H),
+      ),
       dF: alloc(rows * H),
       dR: alloc(rows * H),
       dxF: this.pairs.map((_, k) => alloc(rows * (k === 0 ? this.inputSize : 2 * H))),
@@ -142,9 +161,11 @@ export class BiLayers {
     checkPositiveInt(where, 'B', B);
     checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
     const ids = input instanceof Int32Array;
-    if (!ids && !(input instanceof Float32Array)) throw new TypeError(`${where}: input must be a Float32Array or Int32Array of ids, got ${describe(input)}`);
+    if (!ids && !(input instanceof Float32Array))
+      throw new TypeError(`${where}: input must be a Float32Array or Int32Array of ids, got ${describe(input)}`);
     const expected = ids ? T * B : T * B * this.inputSize;
-    if (input.length !== expected) throw new RangeError(`${where}: input length ${input.length}, expected ${ids ? 'T*B' : 'T*B*n_x'} = ${expected}`);
+    if (input.length !== expected)
+      throw new RangeError(`${where}: input length ${input.length}, expected ${ids ? 'T*B' : 'T*B*n_x'} = ${expected}`);
     const s = this.scratch(T, B, ids);
     const H = this.hiddenSize;
     let x: Float32Array | Int32Array = input;
@@ -154,7 +175,8 @@ export class BiLayers {
       const width = k === 0 ? (ids ? 1 : this.inputSize) : 2 * H;
       const xr = s.xRev[k]!;
       reverseTime(xr, x, T, B * width);
-      const sf = this.dirState(state, k, 0, B), sr = this.dirState(state, k, 1, B);
+      const sf = this.dirState(state, k, 0, B);
+      const sr = this.dirState(state, k, 1, B);
       const of = forward.forwardSequence(tf, x, sf);
       forward.finalState(tf, sf);
       const or = reverse.forwardSequence(tr, xr, sr);
@@ -164,7 +186,9 @@ export class BiLayers {
       // Plain index loops: no subarray views per row in the per-window hot path.
       for (let t = 0; t < T; t++) {
         for (let b = 0; b < B; b++) {
-          const r = t * B + b, rr = (T - 1 - t) * B + b, o = r * 2 * H;
+          const r = t * B + b;
+          const rr = (T - 1 - t) * B + b;
+          const o = r * 2 * H;
           for (let j = 0; j < H; j++) {
             out[o + j] = of[r * H + j]!;
             out[o + H + j] = or[rr * H + j]!;
@@ -199,30 +223,43 @@ export class BiLayers {
    * dState [B × stateSize] w.r.t. the final states (null = zeros). Parameter gradients accumulate
    * in every cell's grads; dInput [T·B × n_x] (dense input only) and dState0 are written when given.
    */
-  backward(where: string, dTop: Float32Array | null, dState: Float32Array | null, dInput: Float32Array | null, dState0: Float32Array | null): void {
+  backward(
+    where: string,
+    dTop: Float32Array | null,
+    dState: Float32Array | null,
+    dInput: Float32Array | null,
+    dState0: Float32Array | null,
+  ): void {
     const s = this.s;
-    if (s === null || !this.filled) throw new RangeError(`${where}: no forward pass to differentiate; call forward first`);
-    const { T, B } = s, H = this.hiddenSize, rows = T * B;
+    if (s === null || !this.filled)
+      throw new RangeError(`${where}: no forward pass to differentiate; call forward first`);
+    const { T, B } = s;
+    const H = this.hiddenSize;
+    const rows = T * B;
     const ids = s.xRev[0] instanceof Int32Array;
     if (dTop !== null) checkF32(where, 'dOutput', dTop, rows * 2 * H, 'T*B*2H');
     if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
     if (dState0 !== null) checkF32(where, 'dState0', dState0, B * this.stateSize, 'B*stateSize');
     if (dInput !== null) {
-      if (ids) throw new RangeError(`${where}: dInput given, but the input was token ids (no input gradient); pass null`);
+      if (ids)
+        throw new RangeError(`${where}: dInput given, but the input was token ids (no input gradient); pass null`);
       checkF32(where, 'dInput', dInput, rows * this.inputSize, 'T*B*n_x');
     }
     let dOut = dTop;
     for (let k = this.layers - 1; k >= 0; k--) {
       const { forward, reverse } = this.pairs[k]!;
       const [tf, tr] = s.tapes[k]!;
-      let dF: Float32Array | null = null, dR: Float32Array | null = null;
+      let dF: Float32Array | null = null;
+      let dR: Float32Array | null = null;
       if (dOut !== null) {
         dF = s.dF;
         dR = s.dR;
         // Split [forward | reverse] rows; the reverse half goes back to the reverse run's time order.
         for (let t = 0; t < T; t++) {
           for (let b = 0; b < B; b++) {
-            const r = t * B + b, rr = (T - 1 - t) * B + b, o = r * 2 * H;
+            const r = t * B + b;
+            const rr = (T - 1 - t) * B + b;
+            const o = r * 2 * H;
             for (let j = 0; j < H; j++) {
               dF[r * H + j] = dOut[o + j]!;
               dR[rr * H + j] = dOut[o + H + j]!;
@@ -232,15 +269,18 @@ export class BiLayers {
       }
       const dx = k > 0 ? (dOut === s.dPing ? s.dPong : s.dPing) : dInput;
       const want = dx !== null;
-      const dxF = want ? s.dxF[k]! : null, dxR = want ? s.dxR[k]! : null;
+      const dxF = want ? s.dxF[k]! : null;
+      const dxR = want ? s.dxR[k]! : null;
       const pick = (buf: Float32Array | null, d: 0 | 1) => (buf === null ? null : this.dirState(buf, k, d, B));
       forward.backwardSequence(tf, dF, pick(dState, 0), dxF, pick(dState0, 0));
       reverse.backwardSequence(tr, dR, pick(dState, 1), dxR, pick(dState0, 1));
       if (dx !== null) {
         // The layer's input fed both directions: its gradient is the sum, reverse re-reversed.
-        const w = dx.length / rows, blk = B * w;
+        const w = dx.length / rows;
+        const blk = B * w;
         for (let t = 0; t < T; t++) {
-          const o = t * blk, oR = (T - 1 - t) * blk;
+          const o = t * blk;
+          const oR = (T - 1 - t) * blk;
           for (let i = 0; i < blk; i++) dx[o + i] = dxF![o + i]! + dxR![oR + i]!;
         }
       }

@@ -1,8 +1,9 @@
 // The shared body of the trainable models: token ids [T·B] → one-hot or embedding → a
 // bidirectional (D = 2) or unidirectional (D = 1) stack → rows [T·B × D·H]. One flat params
 // buffer [embedding | rnn | dense] and a grads twin, as the trainer's optimizers expect.
+
+import { type CellKind, Dense, Embedding, type GruVariant, type ParamView, RnnStack } from '@rxrnn/cells';
 import { allocF32, Rng } from '@rxrnn/kernels';
-import { Dense, Embedding, RnnStack, type CellKind, type GruVariant, type ParamView } from '@rxrnn/cells';
 import { BidirectionalStack } from '../bidirectional-stack.js';
 import type { MergeMode } from '../merge.js';
 import { mergedSize } from '../merge.js';
@@ -31,7 +32,8 @@ export interface SequenceModelConfig {
 }
 
 function positiveInt(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RangeError(`${where}: ${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    throw new RangeError(`${where}: ${name} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
@@ -52,18 +54,27 @@ export abstract class SequenceModel {
   private lastIds: Int32Array | null = null;
 
   constructor(where: string, config: SequenceModelConfig, merge: MergeMode, headIn: (rnnOut: number) => number) {
-    if (config === null || typeof config !== 'object') throw new TypeError(`${where}: config must be an object, got ${String(config)}`);
+    if (config === null || typeof config !== 'object')
+      throw new TypeError(`${where}: config must be an object, got ${String(config)}`);
     const V = positiveInt(where, 'vocabSize', config.vocabSize);
     const H = positiveInt(where, 'hidden', config.hidden);
     const classes = positiveInt(where, 'classes', config.classes);
     const input = config.input ?? 'onehot';
-    if (input !== 'onehot' && input !== 'embedding') throw new RangeError(`${where}: input ${JSON.stringify(input)}, expected 'onehot' or 'embedding'`);
+    if (input !== 'onehot' && input !== 'embedding')
+      throw new RangeError(`${where}: input ${JSON.stringify(input)}, expected 'onehot' or 'embedding'`);
     const E = input === 'embedding' ? positiveInt(where, 'embeddingDim', config.embeddingDim ?? 16) : 0;
     const D = config.directions ?? 2;
     if (D !== 1 && D !== 2) throw new RangeError(`${where}: directions ${String(D)}, expected 1 or 2`);
     this.directions = D;
     this.vocabSize = V;
-    const rnnConfig = { kind: config.cell, inputSize: E > 0 ? E : V, hiddenSize: H, layers: config.layers ?? 1, gruVariant: config.gruVariant, merge };
+    const rnnConfig = {
+      kind: config.cell,
+      inputSize: E > 0 ? E : V,
+      hiddenSize: H,
+      layers: config.layers ?? 1,
+      gruVariant: config.gruVariant,
+      merge,
+    };
     const rnnSize = D === 2 ? BidirectionalStack.layoutOf(rnnConfig).size : RnnStack.layoutOf(rnnConfig).size;
     this.rnnOutSize = D === 2 ? mergedSize(merge, H) : H;
     const nIn = headIn(this.rnnOutSize);
@@ -73,7 +84,11 @@ export abstract class SequenceModel {
     this.grads = allocF32(total);
     const part = (i: number) => {
       const off = sizes.slice(0, i).reduce((a, b) => a + b, 0);
-      return { params: this.params.subarray(off, off + sizes[i]!), grads: this.grads.subarray(off, off + sizes[i]!), off };
+      return {
+        params: this.params.subarray(off, off + sizes[i]!),
+        grads: this.grads.subarray(off, off + sizes[i]!),
+        off,
+      };
     };
     const rng = new Rng(config.seed ?? 0);
     this.embedding = E > 0 ? new Embedding({ vocabSize: V, dim: E }, part(0)) : null;
@@ -84,11 +99,15 @@ export abstract class SequenceModel {
     const r = part(1);
     this.rnn = D === 2 ? new BidirectionalStack(rnnConfig, r) : new RnnStack(rnnConfig, r);
     this.rnn.initialize(rng);
-    for (const v of this.rnn.views()) this.layout.push({ name: `rnn.${v.name}`, offset: r.off + v.offset, shape: v.shape });
+    for (const v of this.rnn.views())
+      this.layout.push({ name: `rnn.${v.name}`, offset: r.off + v.offset, shape: v.shape });
     const d = part(2);
     this.dense = new Dense({ inSize: nIn, outSize: classes }, d);
     this.dense.initialize(rng);
-    this.layout.push({ name: 'linear.weight', offset: d.off, shape: [classes, nIn] }, { name: 'linear.bias', offset: d.off + classes * nIn, shape: [classes] });
+    this.layout.push(
+      { name: 'linear.weight', offset: d.off, shape: [classes, nIn] },
+      { name: 'linear.bias', offset: d.off + classes * nIn, shape: [classes] },
+    );
   }
 
   paramCount(): number {
@@ -107,7 +126,9 @@ export abstract class SequenceModel {
   /** rnn output rows [T·B × rnnOutSize] for ids [T·B], from zero states (windows are independent). */
   protected encode(where: string, ids: Int32Array, T: number, B: number): Float32Array {
     if (!(ids instanceof Int32Array) || ids.length !== T * B) {
-      throw new RangeError(`${where}: inputs must be an Int32Array of T*B = ${T * B} ids, got ${ids?.constructor?.name} of length ${String(ids?.length)}`);
+      throw new RangeError(
+        `${where}: inputs must be an Int32Array of T*B = ${T * B} ids, got ${ids?.constructor?.name} of length ${String(ids?.length)}`,
+      );
     }
     const n = B * this.rnn.stateSize;
     if (this.state.length !== n) this.state = new Float32Array(n);

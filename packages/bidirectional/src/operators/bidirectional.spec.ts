@@ -1,21 +1,24 @@
 // bidirectional(): the RxJS checklist for every cell kind and a 2-layer stack, the window modes
 // (fixed, hop/overlap, delimiter, latency) against a step-by-step oracle, and marble tests for the
 // latency flush on a TestScheduler.
-import { describe, expect, it } from 'vitest';
-import { from, map, Subject, type Observable } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import { createCell, type CellKind } from '@rxrnn/cells';
-import { BidirectionalStack } from '../bidirectional-stack.js';
-import { bidirectional, type BidirectionalOptions } from './bidirectional.js';
-import { closeWindows, oracleWindows, randomVectors } from '../../test/window-oracle.js';
-import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 
-const nX = 3, H = 4;
+import { type CellKind, createCell } from '@rxrnn/cells';
+import { from, map, type Observable, Subject } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
+import { closeWindows, oracleWindows, randomVectors } from '../../test/window-oracle.js';
+import { BidirectionalStack } from '../bidirectional-stack.js';
+import { type BidirectionalOptions, bidirectional } from './bidirectional.js';
+
+const nX = 3;
+const H = 4;
 const pair = (kind: CellKind, seed: number) => ({
   forward: createCell({ kind, inputSize: nX, hiddenSize: H, seed }),
   reverse: createCell({ kind, inputSize: nX, hiddenSize: H, seed: seed + 1 }),
 });
-const chunks = (xs: Float32Array[], n: number) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
+const chunks = (xs: Float32Array[], n: number) =>
+  Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
 const run = (source: Observable<Float32Array>, op: ReturnType<typeof bidirectional>) => {
   const out: Float32Array[][] = [];
   source.pipe(op).subscribe((w) => out.push(w));
@@ -50,7 +53,10 @@ describe('bidirectional(): RxJS checklist', () => {
       perOutput: 2,
       expected: oracleWindows(stack.cells, chunks(inputs, 2), [2, 2, 2], { merge: 'sum' }),
       equal: (a, b) => closeWindows(a, b),
-      bad: { input: Float32Array.of(1, NaN, 0), message: /^bidirectional: input\[1\] is NaN, expected a finite number at step 2$/ },
+      bad: {
+        input: Float32Array.of(1, NaN, 0),
+        message: /^bidirectional: input\[1\] is NaN, expected a finite number at step 2$/,
+      },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
   });
@@ -89,7 +95,8 @@ describe('bidirectional(): window modes', () => {
   });
 
   it('merges per step (sum, mul, ave) and handles batch rows', () => {
-    const B = 2, xb = randomVectors(4, B * nX, 4);
+    const B = 2;
+    const xb = randomVectors(4, B * nX, 4);
     for (const merge of ['sum', 'mul', 'ave', 'concat'] as const) {
       const got = run(from(xb), bidirectional(p.forward, p.reverse, { window: { size: 2 }, merge, batch: B }));
       expect(got[0]![0]!.length).toBe(B * (merge === 'concat' ? 2 * H : H));
@@ -100,16 +107,26 @@ describe('bidirectional(): window modes', () => {
   it('starts the forward direction once, and the reverse direction every window, from initialState', () => {
     const q = pair('lstm', 50);
     const init = randomVectors(1, 2 * 2 * H, 6)[0]!; // [forward h | c | reverse h | c], B = 1
-    const got = run(from(xs.slice(0, 4)), bidirectional(q.forward, q.reverse, { window: { size: 2 }, initialState: init }));
+    const got = run(
+      from(xs.slice(0, 4)),
+      bidirectional(q.forward, q.reverse, { window: { size: 2 }, initialState: init }),
+    );
     const start = { forward: init.subarray(0, 2 * H), reverse: init.subarray(2 * H) };
     expectClose(got, oracleWindows([q], chunks(xs.slice(0, 4), 2), [2, 2], { init: [start] }));
-    expect(closeWindows(got[0]!, run(from(xs.slice(0, 2)), bidirectional(q.forward, q.reverse, { window: { size: 2 } }))[0]!)).toBe(false);
+    expect(
+      closeWindows(
+        got[0]!,
+        run(from(xs.slice(0, 2)), bidirectional(q.forward, q.reverse, { window: { size: 2 } }))[0]!,
+      ),
+    ).toBe(false);
   });
 
-  it('keeps interleaved subscriptions apart (their windows share the operator\'s scratch, not state)', () => {
+  it("keeps interleaved subscriptions apart (their windows share the operator's scratch, not state)", () => {
     const op = bidirectional(p.forward, p.reverse, { window: { size: 2 } });
-    const s1 = new Subject<Float32Array>(), s2 = new Subject<Float32Array>();
-    const a: Float32Array[][] = [], b: Float32Array[][] = [];
+    const s1 = new Subject<Float32Array>();
+    const s2 = new Subject<Float32Array>();
+    const a: Float32Array[][] = [];
+    const b: Float32Array[][] = [];
     s1.pipe(op).subscribe((w) => a.push(w));
     s2.pipe(op).subscribe((w) => b.push(w));
     const ys = randomVectors(4, nX, 7);
@@ -125,7 +142,9 @@ describe('bidirectional(): window modes', () => {
     const q = pair('rnn', 30);
     q.reverse.params.fill(NaN);
     let error: unknown;
-    from(xs).pipe(bidirectional(q.forward, q.reverse, { window: { size: 3 } })).subscribe({ error: (e) => (error = e) });
+    from(xs)
+      .pipe(bidirectional(q.forward, q.reverse, { window: { size: 3 } }))
+      .subscribe({ error: (e) => (error = e) });
     expect((error as Error).message).toMatch(/^bidirectional: output\[4\] is NaN at step 0, expected a finite number/);
   });
 });
@@ -136,13 +155,19 @@ describe('bidirectional(): latency flush (marble tests)', () => {
   const values = { a: xs[0]!, b: xs[1]!, c: xs[2]!, d: xs[3]!, e: xs[4]!, f: xs[5]! };
   const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
   const lengths = (opts: BidirectionalOptions['window']) => (s: Observable<Float32Array>) =>
-    s.pipe(bidirectional(p.forward, p.reverse, { window: opts }), map((w) => w.length));
+    s.pipe(
+      bidirectional(p.forward, p.reverse, { window: opts }),
+      map((w) => w.length),
+    );
 
   it('flushes a partial window maxLatency after its first element, then fills the next', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
       const source = cold('ab 7ms cde|', values);
-      expectObservable(source.pipe(lengths({ size: 3, maxLatency: 5, scheduler: ts }))).toBe('-----x-----y|', { x: 2, y: 3 });
+      expectObservable(source.pipe(lengths({ size: 3, maxLatency: 5, scheduler: ts }))).toBe('-----x-----y|', {
+        x: 2,
+        y: 3,
+      });
     });
   });
 
@@ -150,19 +175,25 @@ describe('bidirectional(): latency flush (marble tests)', () => {
     const ts = scheduler();
     const got: [number, Float32Array[]][] = [];
     ts.run(({ cold, flush }) => {
-      cold('ab 7ms cde|', values).pipe(bidirectional(p.forward, p.reverse, { window: { size: 3, maxLatency: 5, scheduler: ts } }))
+      cold('ab 7ms cde|', values)
+        .pipe(bidirectional(p.forward, p.reverse, { window: { size: 3, maxLatency: 5, scheduler: ts } }))
         .subscribe((w) => got.push([ts.now(), w]));
       flush();
     });
     expect(got.map(([t]) => t)).toEqual([5, 11]);
-    expectClose(got.map(([, w]) => w), oracleWindows([p], [xs.slice(0, 2), xs.slice(2, 5)], [2, 3]));
+    expectClose(
+      got.map(([, w]) => w),
+      oracleWindows([p], [xs.slice(0, 2), xs.slice(2, 5)], [2, 3]),
+    );
   });
 
   it('cancels the timer when the window fills, and restarts it for the next element', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
-      expectObservable(cold('abc d 9ms |', values).pipe(lengths({ size: 3, maxLatency: 4, scheduler: ts })))
-        .toBe('--x----y-----|', { x: 3, y: 1 });
+      expectObservable(cold('abc d 9ms |', values).pipe(lengths({ size: 3, maxLatency: 4, scheduler: ts }))).toBe(
+        '--x----y-----|',
+        { x: 3, y: 1 },
+      );
     });
   });
 
@@ -170,8 +201,10 @@ describe('bidirectional(): latency flush (marble tests)', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
       const isD = (x: Float32Array) => x === values.b;
-      expectObservable(cold('abc 9ms |', values).pipe(lengths({ delimiter: isD, maxLatency: 3, scheduler: ts })))
-        .toBe('-x---y------|', { x: 2, y: 1 });
+      expectObservable(cold('abc 9ms |', values).pipe(lengths({ delimiter: isD, maxLatency: 3, scheduler: ts }))).toBe(
+        '-x---y------|',
+        { x: 2, y: 1 },
+      );
     });
   });
 
@@ -179,10 +212,17 @@ describe('bidirectional(): latency flush (marble tests)', () => {
     const q = pair('gru', 60);
     q.forward.params.fill(NaN);
     const ts = scheduler();
-    let at = -1, message = '';
+    let at = -1;
+    let message = '';
     ts.run(({ cold, flush }) => {
-      cold('a 9ms |', values).pipe(bidirectional(q.forward, q.reverse, { window: { size: 3, maxLatency: 3, scheduler: ts } }))
-        .subscribe({ error: (e) => ((at = ts.now()), (message = (e as Error).message)) });
+      cold('a 9ms |', values)
+        .pipe(bidirectional(q.forward, q.reverse, { window: { size: 3, maxLatency: 3, scheduler: ts } }))
+        .subscribe({
+          error: (e) => {
+            at = ts.now();
+            message = (e as Error).message;
+          },
+        });
       flush();
     });
     expect(at).toBe(3);
@@ -192,10 +232,13 @@ describe('bidirectional(): latency flush (marble tests)', () => {
   it('tears the timer down on unsubscribe and on a source error', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
-      expectObservable(cold('a 9ms b', values).pipe(lengths({ size: 3, maxLatency: 5, scheduler: ts })), '^--!').toBe('----');
+      expectObservable(cold('a 9ms b', values).pipe(lengths({ size: 3, maxLatency: 5, scheduler: ts })), '^--!').toBe(
+        '----',
+      );
       expectObservable(cold('ab#', values).pipe(lengths({ size: 3, maxLatency: 5, scheduler: ts }))).toBe('--#');
-      expectObservable(cold('ab|', values).pipe(lengths({ size: 3, maxLatency: 5, scheduler: ts }))).toBe('--(x|)', { x: 2 });
+      expectObservable(cold('ab|', values).pipe(lengths({ size: 3, maxLatency: 5, scheduler: ts }))).toBe('--(x|)', {
+        x: 2,
+      });
     });
   });
 });
-

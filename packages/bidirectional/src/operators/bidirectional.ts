@@ -1,11 +1,22 @@
 // bidirectional(): windows of a stream of x [B×n_x] through a forward and a reverse direction,
 // emitting each window's merged per-step outputs (fresh [B×outSize] arrays). Per subscription: the
 // window buffer, the carried forward state, the step counter and the latency timer.
-import { concatWith, defer, finalize, merge as mergeStreams, mergeMap, Subject, tap, type OperatorFunction, type Subscription } from 'rxjs';
+
 import type { Cell } from '@rxrnn/cells';
+import {
+  concatWith,
+  defer,
+  finalize,
+  mergeMap,
+  merge as mergeStreams,
+  type OperatorFunction,
+  Subject,
+  type Subscription,
+  tap,
+} from 'rxjs';
 import { BidirectionalStack } from '../bidirectional-stack.js';
 import { BiLayers } from '../internal/bi-layers.js';
-import { checkMerge, mergedSize, mergeForward, type MergeMode } from '../merge.js';
+import { checkMerge, type MergeMode, mergedSize, mergeForward } from '../merge.js';
 import { resolveWindow, type WindowOptions } from './internal/window-options.js';
 
 export type { WindowOptions };
@@ -32,22 +43,39 @@ export interface BidirectionalOptions {
 const OP = 'bidirectional';
 
 /** The operator over a BidirectionalStack (any depth), or over one forward and one reverse cell. */
-export function bidirectional(stack: BidirectionalStack, options: BidirectionalOptions): OperatorFunction<Float32Array, Float32Array[]>;
-export function bidirectional(forwardCell: Cell, backwardCell: Cell, options: BidirectionalOptions): OperatorFunction<Float32Array, Float32Array[]>;
-export function bidirectional(a: BidirectionalStack | Cell, b: Cell | BidirectionalOptions, c?: BidirectionalOptions): OperatorFunction<Float32Array, Float32Array[]> {
+export function bidirectional(
+  stack: BidirectionalStack,
+  options: BidirectionalOptions,
+): OperatorFunction<Float32Array, Float32Array[]>;
+export function bidirectional(
+  forwardCell: Cell,
+  backwardCell: Cell,
+  options: BidirectionalOptions,
+): OperatorFunction<Float32Array, Float32Array[]>;
+export function bidirectional(
+  a: BidirectionalStack | Cell,
+  b: Cell | BidirectionalOptions,
+  c?: BidirectionalOptions,
+): OperatorFunction<Float32Array, Float32Array[]> {
   const isStack = a instanceof BidirectionalStack;
   const options = (isStack ? b : c) as BidirectionalOptions;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${OP}: options must be an object with a window, got ${String(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${OP}: options must be an object with a window, got ${String(options)}`);
   // Its own tapes over the cells' parameters: the operator never disturbs a training stack's tapes.
   const engine = new BiLayers(OP, isStack ? a.cells : [{ forward: a as Cell, reverse: b as Cell }]);
   const win = resolveWindow(OP, options.window);
   const merge = checkMerge(OP, options.merge ?? (isStack ? a.merge : 'concat'));
   const B = options.batch ?? 1;
   if (!Number.isSafeInteger(B) || B < 1) throw new RangeError(`${OP}: batch ${String(B)}, expected an integer >= 1`);
-  const H = engine.hiddenSize, nIn = B * engine.inputSize, outW = B * mergedSize(merge, H), n = B * engine.stateSize;
+  const H = engine.hiddenSize;
+  const nIn = B * engine.inputSize;
+  const outW = B * mergedSize(merge, H);
+  const n = B * engine.stateSize;
   const given = options.initialState ?? new Float32Array(n);
   if (!(given instanceof Float32Array) || given.length !== n) {
-    throw new RangeError(`${OP}: initialState length ${String((given as { length?: number })?.length)}, expected B*stateSize = ${n}`);
+    throw new RangeError(
+      `${OP}: initialState length ${String((given as { length?: number })?.length)}, expected B*stateSize = ${n}`,
+    );
   }
   // A copy: the caller may reuse its array; every subscription starts from these values.
   const init = given.slice();
@@ -90,7 +118,10 @@ export function bidirectional(a: BidirectionalStack | Cell, b: Cell | Bidirectio
           const v = merged.slice(t * outW, (t + 1) * outW);
           // A non-finite output means the parameters or the input blew up: say where, don't emit it.
           for (let i = 0; i < v.length; i++) {
-            if (v[i]! - v[i]! !== 0) throw new RangeError(`${OP}: output[${i}] is ${v[i]} at step ${step - T + t}, expected a finite number (check the parameters)`);
+            if (v[i]! - v[i]! !== 0)
+              throw new RangeError(
+                `${OP}: output[${i}] is ${v[i]} at step ${step - T + t}, expected a finite number (check the parameters)`,
+              );
           }
           out.push(v);
         }
@@ -106,7 +137,7 @@ export function bidirectional(a: BidirectionalStack | Cell, b: Cell | Bidirectio
         buf.push(x.slice());
         fresh++;
         const index = step++;
-        if (win.delimiter !== null && win.delimiter(x, index)) return [flush(false)];
+        if (win.delimiter?.(x, index)) return [flush(false)];
         if (buf.length === win.size) return [flush(win.delimiter === null)];
         if (win.maxLatency !== null && timer === null) {
           timer = win.scheduler.schedule(() => {
@@ -128,10 +159,12 @@ export function bidirectional(a: BidirectionalStack | Cell, b: Cell | Bidirectio
         tap({ complete: () => timed.complete() }),
       );
       // `timed` first: a synchronous scheduler may flush before the source subscription returns.
-      return mergeStreams(timed, windows).pipe(finalize(() => {
-        stopTimer();
-        buf = [];
-      }));
+      return mergeStreams(timed, windows).pipe(
+        finalize(() => {
+          stopTimer();
+          buf = [];
+        }),
+      );
     });
 }
 
@@ -142,6 +175,7 @@ function checkInput(x: unknown, n: number, step: number): asserts x is Float32Ar
   }
   if (x.length !== n) throw new RangeError(`${OP}: input length ${x.length}, expected ${n} at step ${step}`);
   for (let i = 0; i < n; i++) {
-    if (x[i]! - x[i]! !== 0) throw new RangeError(`${OP}: input[${i}] is ${x[i]}, expected a finite number at step ${step}`);
+    if (x[i]! - x[i]! !== 0)
+      throw new RangeError(`${OP}: input[${i}] is ${x[i]}, expected a finite number at step ${step}`);
   }
 }

@@ -4,7 +4,12 @@ import type { TorchStateDict, TorchTensor, TorchTensorF32 } from '../types.js';
 import { sizeOf } from './layout.js';
 
 /** The tensor `name` of `dict`, checked against `shape`, as Float64 values. */
-export function readTensor(where: string, dict: TorchStateDict, name: string, shape: readonly number[]): ArrayLike<number> {
+export function readTensor(
+  where: string,
+  dict: TorchStateDict,
+  name: string,
+  shape: readonly number[],
+): ArrayLike<number> {
   const t: TorchTensor | undefined = dict[name];
   if (t === undefined || t === null || typeof t !== 'object') {
     throw new TypeError(`${where}: missing tensor "${name}" [${shape.join(', ')}]`);

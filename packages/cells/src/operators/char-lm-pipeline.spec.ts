@@ -2,12 +2,12 @@
 // over the same weights (a 1-layer model's own embedding, cell and linear head).
 import { from, lastValueFrom, map, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { randomVectors } from '../../test/support/test-inputs.js';
 import { CharModel } from '../char-model.js';
 import { createStateHandle } from '../state-handle.js';
 import { dense } from './dense.js';
 import { embed } from './embed.js';
 import { gru } from './gru.js';
-import { randomVectors } from '../../test/support/test-inputs.js';
 import { lstm } from './lstm.js';
 import { rnn } from './rnn.js';
 import { sample } from './sample.js';
@@ -22,14 +22,20 @@ describe.each(['lstm', 'gru', 'rnn'] as const)('char-LM pipeline (%s)', (kind) =
 
   it('computes the logits CharModel.step computes, bit for bit, and leaves the same state', async () => {
     const handle = createStateHandle(cell);
-    const logits = await lastValueFrom(from(tokens).pipe(embed(model.embedding!), ops[kind](cell, { state: handle }), dense(model.linear), toArray()));
+    const logits = await lastValueFrom(
+      from(tokens).pipe(embed(model.embedding!), ops[kind](cell, { state: handle }), dense(model.linear), toArray()),
+    );
     const state = model.createState(1);
-    tokens.forEach((id, t) => expect(bits(logits[t]!), `step ${t}`).toEqual(bits(model.step(Int32Array.of(id), state))));
+    tokens.forEach((id, t) =>
+      expect(bits(logits[t]!), `step ${t}`).toEqual(bits(model.step(Int32Array.of(id), state))),
+    );
     expect(bits(handle.state)).toEqual(bits(state));
   });
 
   it('samples the argmax of CharModel.step logits with topK 1, through one pipe', async () => {
-    const ids = await lastValueFrom(from(tokens).pipe(embed(model.embedding!), ops[kind](cell), dense(model.linear), sample({ topK: 1 }), toArray()));
+    const ids = await lastValueFrom(
+      from(tokens).pipe(embed(model.embedding!), ops[kind](cell), dense(model.linear), sample({ topK: 1 }), toArray()),
+    );
     const state = model.createState(1);
     const argmax = tokens.map((id) => {
       const l = model.step(Int32Array.of(id), state);
@@ -37,7 +43,13 @@ describe.each(['lstm', 'gru', 'rnn'] as const)('char-LM pipeline (%s)', (kind) =
     });
     expect(ids).toEqual(argmax);
     // The sampled ids feed straight back into embed(), as in generation.
-    const again = await lastValueFrom(from(ids).pipe(embed(model.embedding!), map((v) => v.length), toArray()));
+    const again = await lastValueFrom(
+      from(ids).pipe(
+        embed(model.embedding!),
+        map((v) => v.length),
+        toArray(),
+      ),
+    );
     expect(again).toEqual(ids.map(() => 6));
   });
 });

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Dense } from '../dense.js';
-import { dense } from './dense.js';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors } from '../../test/support/test-inputs.js';
+import { Dense } from '../dense.js';
+import { dense } from './dense.js';
 
 describe('dense()', () => {
   // A hand-made layer: y = W x + b with W [2×3]; the oracle is the same formula in float64.
   const W = Float32Array.of(0.5, -1, 2, 0.25, 0, -0.75);
   const bias = Float32Array.of(0.1, -0.2);
   const layer = {
-    inSize: 3, outSize: 2,
+    inSize: 3,
+    outSize: 2,
     forward(out: Float32Array, x: Float32Array, B: number) {
       for (let b = 0; b < B; b++) {
         for (let r = 0; r < 2; r++) {
@@ -20,12 +21,14 @@ describe('dense()', () => {
       }
     },
   };
-  const oracle = (x: Float32Array): Float32Array => Float32Array.from({ length: x.length / 3 * 2 }, (_, i) => {
-    const b = Math.floor(i / 2);
-    const r = i % 2;
-    return bias[r]! + W[r * 3]! * x[b * 3]! + W[r * 3 + 1]! * x[b * 3 + 1]! + W[r * 3 + 2]! * x[b * 3 + 2]!;
-  });
-  const close = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6);
+  const oracle = (x: Float32Array): Float32Array =>
+    Float32Array.from({ length: (x.length / 3) * 2 }, (_, i) => {
+      const b = Math.floor(i / 2);
+      const r = i % 2;
+      return bias[r]! + W[r * 3]! * x[b * 3]! + W[r * 3 + 1]! * x[b * 3 + 1]! + W[r * 3 + 2]! * x[b * 3 + 2]!;
+    });
+  const close = (a: Float32Array, b: Float32Array): boolean =>
+    a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6);
   const xs = randomVectors(3, 3, 4);
 
   const checks = rxChecklist({
@@ -33,7 +36,10 @@ describe('dense()', () => {
     inputs: xs,
     expected: xs.map(oracle),
     equal: close,
-    bad: { input: Float32Array.of(1, 2, Infinity), message: /^dense: input\[2\] is Infinity, expected a finite number at step 1$/ },
+    bad: {
+      input: Float32Array.of(1, 2, Infinity),
+      message: /^dense: input\[2\] is Infinity, expected a finite number at step 1$/,
+    },
   });
   for (const [name, check] of Object.entries(checks)) it(name, check);
 
@@ -62,7 +68,9 @@ describe('dense()', () => {
     const checks2 = rxChecklist({
       make: () => dense(real),
       inputs: xs2,
-      expected: xs2.map((x) => Float32Array.from({ length: 3 }, (_, r) => x.reduce((s, v, c) => s + w[r * 5 + c]! * v, bb[r]!))),
+      expected: xs2.map((x) =>
+        Float32Array.from({ length: 3 }, (_, r) => x.reduce((s, v, c) => s + w[r * 5 + c]! * v, bb[r]!)),
+      ),
       equal: (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-5),
       bad: { input: new Float32Array(4), message: /^dense: input length 4, expected 5 at step 1$/ },
     });

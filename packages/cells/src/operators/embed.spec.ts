@@ -1,9 +1,9 @@
 import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { Embedding } from '../embedding.js';
-import { embed } from './embed.js';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors } from '../../test/support/test-inputs.js';
+import { Embedding } from '../embedding.js';
+import { embed } from './embed.js';
 
 describe('embed()', () => {
   // A hand-made table: row i of `weight` is token i's vector, so the expected output is that row.
@@ -11,12 +11,14 @@ describe('embed()', () => {
   const E = 3;
   const weight = randomVectors(1, V * E, 9)[0]!;
   const table = {
-    vocabSize: V, dim: E,
+    vocabSize: V,
+    dim: E,
     lookup(out: Float32Array, ids: Int32Array, B: number) {
       for (let b = 0; b < B; b++) out.set(weight.subarray(ids[b]! * E, ids[b]! * E + E), b * E);
     },
   };
-  const row = (...ids: number[]): Float32Array => Float32Array.from(ids.flatMap((id) => Array.from(weight.slice(id * E, id * E + E))));
+  const row = (...ids: number[]): Float32Array =>
+    Float32Array.from(ids.flatMap((id) => Array.from(weight.slice(id * E, id * E + E))));
 
   const checks = rxChecklist<number | Int32Array, Float32Array>({
     make: () => embed(table),
@@ -54,7 +56,8 @@ describe('embed()', () => {
 
   it('drives the real Embedding: each vector is its weight row', () => {
     const real = new Embedding({ vocabSize: 7, dim: 4, seed: 3 });
-    const rows = (...ids: number[]): Float32Array => Float32Array.from(ids.flatMap((id) => Array.from(real.weight.slice(id * 4, id * 4 + 4))));
+    const rows = (...ids: number[]): Float32Array =>
+      Float32Array.from(ids.flatMap((id) => Array.from(real.weight.slice(id * 4, id * 4 + 4))));
     const checks2 = rxChecklist<number | Int32Array, Float32Array>({
       make: () => embed(real, { batch: 3 }),
       inputs: [Int32Array.of(6, 0, 3), Int32Array.of(1, 1, 5)],

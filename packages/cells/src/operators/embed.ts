@@ -14,7 +14,10 @@ export interface EmbedOptions {
  * Looks each token id up in `embedding` and emits its vector (length B·E).
  * Errors the stream on an id that is not an integer in [0, vocabSize) or a wrong id count.
  */
-export function embed(embedding: TokenEmbedding, options: EmbedOptions = {}): OperatorFunction<number | Int32Array, Float32Array> {
+export function embed(
+  embedding: TokenEmbedding,
+  options: EmbedOptions = {},
+): OperatorFunction<number | Int32Array, Float32Array> {
   if (typeof embedding !== 'object' || embedding === null || typeof embedding.lookup !== 'function') {
     throw new TypeError(`embed: got ${describe(embedding)}, expected an Embedding`);
   }

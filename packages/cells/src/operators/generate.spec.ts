@@ -1,12 +1,19 @@
 import { lastValueFrom, map, merge, take, timer, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
+import { toyModel } from '../../test/support/test-inputs.js';
 import { CharModel, type CharModelConfig } from '../char-model.js';
 import { createStateHandle } from '../state-handle.js';
 import { generate } from './generate.js';
-import { toyModel } from '../../test/support/test-inputs.js';
 
-const text = (o: ReturnType<typeof generate>): Promise<string> => lastValueFrom(o.pipe(toArray(), map((cs) => cs.join(''))), { defaultValue: '' });
+const text = (o: ReturnType<typeof generate>): Promise<string> =>
+  lastValueFrom(
+    o.pipe(
+      toArray(),
+      map((cs) => cs.join('')),
+    ),
+    { defaultValue: '' },
+  );
 
 /** Greedy decoding by hand: feed the prime, then always the argmax. The generate() oracle. */
 function greedy(prime: string, length: number): string {
@@ -52,7 +59,14 @@ describe('generate()', () => {
     let done = false;
     const values: string[] = [];
     const finished = new Promise<void>((resolve) =>
-      generate(toyModel(), { prime: 'a', length: 0 }).subscribe({ next: (v) => values.push(v), complete: () => { done = true; resolve(); } }));
+      generate(toyModel(), { prime: 'a', length: 0 }).subscribe({
+        next: (v) => values.push(v),
+        complete: () => {
+          done = true;
+          resolve();
+        },
+      }),
+    );
     expect(done).toBe(false);
     await finished;
     expect(values).toEqual([]);
@@ -120,7 +134,10 @@ describe('generate()', () => {
   });
 
   it.each([
-    [{ prime: 'abz', length: 3 }, 'prime character "z" at index 2 is not in the vocabulary, expected one of the model\'s 4 characters'],
+    [
+      { prime: 'abz', length: 3 },
+      'prime character "z" at index 2 is not in the vocabulary, expected one of the model\'s 4 characters',
+    ],
     [{ prime: '', length: 3 }, 'prime "", expected a non-empty string'],
     [{ prime: 'a', length: -1 }, 'length -1, expected a non-negative integer'],
     [{ prime: 'a', length: 2.5 }, 'length 2.5, expected a non-negative integer'],
@@ -137,11 +154,20 @@ describe('generate()', () => {
 
   it('refuses a state handle of another shape', () => {
     const model = toyModel();
-    expect(() => generate(model, { prime: 'a', length: 1, state: createStateHandle(model, 2) })).toThrow(/state handle for .*\(batch 2\), expected .*\(batch 1\)/);
+    expect(() => generate(model, { prime: 'a', length: 1, state: createStateHandle(model, 2) })).toThrow(
+      /state handle for .*\(batch 2\), expected .*\(batch 1\)/,
+    );
   });
 
   describe('with a real CharModel', () => {
-    const config: CharModelConfig = { cell: 'lstm', vocab: [...' abcdefghij'], embeddingDim: 8, hidden: 12, layers: 2, seed: 7 };
+    const config: CharModelConfig = {
+      cell: 'lstm',
+      vocab: [...' abcdefghij'],
+      embeddingDim: 8,
+      hidden: 12,
+      layers: 2,
+      seed: 7,
+    };
 
     /** Greedy decoding by hand over CharModel.step: feed the prime, then always the argmax. */
     function greedyModel(model: CharModel, prime: string, length: number): string {
@@ -159,7 +185,9 @@ describe('generate()', () => {
 
     it('decodes greedily exactly as CharModel.step does by hand', async () => {
       const model = new CharModel(config);
-      expect(await text(generate(model, { prime: 'hi ab', length: 40, topK: 1 }))).toBe(greedyModel(new CharModel(config), 'hi ab', 40));
+      expect(await text(generate(model, { prime: 'hi ab', length: 40, topK: 1 }))).toBe(
+        greedyModel(new CharModel(config), 'hi ab', 40),
+      );
     });
 
     it('resumes from a snapshot restored into a fresh model with the same config', async () => {
@@ -182,7 +210,9 @@ describe('generate()', () => {
     it('refuses a handle of a model with another shape', () => {
       const model = new CharModel(config);
       const other = createStateHandle(new CharModel({ ...config, layers: 1 }));
-      expect(() => generate(model, { prime: 'a', length: 1, state: other })).toThrow(/state handle for an lstm model \(V 11, H 12, 1 layer\) \(batch 1\), expected an lstm model \(V 11, H 12, 2 layers\)/);
+      expect(() => generate(model, { prime: 'a', length: 1, state: other })).toThrow(
+        /state handle for an lstm model \(V 11, H 12, 1 layer\) \(batch 1\), expected an lstm model \(V 11, H 12, 2 layers\)/,
+      );
     });
   });
 });

@@ -37,7 +37,12 @@ export interface GenerateOptions extends SamplingOptions {
  * @throws RangeError/TypeError on bad options, naming the option and what was expected.
  */
 export function generate(model: StepModel, options: GenerateOptions): Observable<string> {
-  if (typeof model !== 'object' || model === null || typeof model.step !== 'function' || typeof model.config !== 'object') {
+  if (
+    typeof model !== 'object' ||
+    model === null ||
+    typeof model.step !== 'function' ||
+    typeof model.config !== 'object'
+  ) {
     throw new TypeError(`generate: got ${describe(model)}, expected a CharModel`);
   }
   if (typeof options !== 'object' || options === null) {
@@ -51,7 +56,10 @@ export function generate(model: StepModel, options: GenerateOptions): Observable
     throw new RangeError(`generate: length ${describe(length)}, expected a non-negative integer`);
   }
   const sliceMs = checkPositiveFinite('generate', 'sliceMs', options.sliceMs ?? 4);
-  const stepsPerSlice = options.stepsPerSlice === undefined ? Infinity : checkPositiveInt('generate', 'stepsPerSlice', options.stepsPerSlice);
+  const stepsPerSlice =
+    options.stepsPerSlice === undefined
+      ? Infinity
+      : checkPositiveInt('generate', 'stepsPerSlice', options.stepsPerSlice);
   const scheduler = options.scheduler ?? asyncScheduler;
   const handle = options.state;
   if (handle !== undefined) checkHandleFits('generate', handle, model, 1);
@@ -113,7 +121,9 @@ function encodePrime(prime: unknown, vocab: readonly string[]): Int32Array {
   chars.forEach((ch, i) => {
     const id = index.get(ch);
     if (id === undefined) {
-      throw new RangeError(`generate: prime character ${JSON.stringify(ch)} at index ${i} is not in the vocabulary, expected one of the model's ${vocab.length} characters`);
+      throw new RangeError(
+        `generate: prime character ${JSON.stringify(ch)} at index ${i} is not in the vocabulary, expected one of the model's ${vocab.length} characters`,
+      );
     }
     ids[i] = id;
   });

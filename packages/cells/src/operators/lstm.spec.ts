@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createCell } from '../create-cell.js';
-import { lstm } from './lstm.js';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
+import { createCell } from '../create-cell.js';
+import { lstm } from './lstm.js';
 
 describe('lstm()', () => {
   const cell = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 5, seed: 11 });

@@ -2,7 +2,7 @@
 // State ownership and validation live in ./internal/recurrent.ts, shared with the other cells.
 import type { OperatorFunction } from 'rxjs';
 import type { StepCell } from './internal/contract-types.js';
-import { recurrent, type RecurrentOptions } from './internal/recurrent.js';
+import { type RecurrentOptions, recurrent } from './internal/recurrent.js';
 
 /**
  * Steps an LSTM cell once per input and emits its hidden state h (a copy, length B·H).

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createCell } from '../create-cell.js';
-import { rnn } from './rnn.js';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
+import { createCell } from '../create-cell.js';
+import { rnn } from './rnn.js';
 
 describe('rnn()', () => {
   const cell = createCell({ kind: 'rnn', inputSize: 3, hiddenSize: 5, seed: 11 });

@@ -2,7 +2,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import { randomVectors } from '../../test/support/test-inputs.js';
-import { sample, type SampleOptions } from './sample.js';
+import { type SampleOptions, sample } from './sample.js';
 
 const argmax = (x: Float32Array): number => x.reduce((best, v, i) => (v > x[best]! ? i : best), 0);
 
@@ -19,7 +19,10 @@ function expectFrequencies(c: number[], p: number[]): void {
   const n = c.reduce((a, b) => a + b, 0);
   p.forEach((pi, i) => {
     if (pi === 0) expect(c[i], `token ${i} must never be drawn`).toBe(0);
-    else expect(Math.abs(c[i]! - n * pi), `token ${i}: ${c[i]} of ${n}, p ${pi}`).toBeLessThanOrEqual(5 * Math.sqrt(n * pi * (1 - pi)) + 1);
+    else
+      expect(Math.abs(c[i]! - n * pi), `token ${i}: ${c[i]} of ${n}, p ${pi}`).toBeLessThanOrEqual(
+        5 * Math.sqrt(n * pi * (1 - pi)) + 1,
+      );
   });
 }
 
@@ -37,7 +40,10 @@ describe('sample()', () => {
     make: () => sample({ topK: 1, seed: 3 }),
     inputs: xs,
     expected: xs.map(argmax),
-    bad: { input: new Float32Array(9).fill(-Infinity), message: /^sample: logits\[0\] is -Infinity, expected a finite number at step 1$/ },
+    bad: {
+      input: new Float32Array(9).fill(-Infinity),
+      message: /^sample: logits\[0\] is -Infinity, expected a finite number at step 1$/,
+    },
   });
   for (const [name, check] of Object.entries(checks)) it(name, check);
 

@@ -30,7 +30,8 @@ export function sample(options: SampleOptions = {}): OperatorFunction<Float32Arr
   const sampling = resolveSampling('sample', options);
   const batched = options.batch !== undefined;
   const B = checkPositiveInt('sample', 'batch', options.batch ?? 1);
-  const fixedV = options.vocabSize === undefined ? undefined : checkPositiveInt('sample', 'vocabSize', options.vocabSize);
+  const fixedV =
+    options.vocabSize === undefined ? undefined : checkPositiveInt('sample', 'vocabSize', options.vocabSize);
   return (source) =>
     defer(() => {
       // Per subscription: a fresh Rng (same seed → same tokens) made on the first logits.
@@ -45,7 +46,9 @@ export function sample(options: SampleOptions = {}): OperatorFunction<Float32Arr
               // V is free, but the rows must be non-empty and all of one width.
               if (!(logits instanceof Float32Array) || logits.length === 0 || logits.length % B !== 0) {
                 const got = logits instanceof Float32Array ? `length ${logits.length}` : describe(logits);
-                throw new RangeError(`sample: logits ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`);
+                throw new RangeError(
+                  `sample: logits ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`,
+                );
               }
               V = logits.length / B;
             }

@@ -15,7 +15,8 @@ function softmax64(x: Float32Array, V: number, T = 1): Float32Array {
   }
   return out;
 }
-const close = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 + 1e-5 * b[i]!);
+const close = (a: Float32Array, b: Float32Array): boolean =>
+  a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 + 1e-5 * b[i]!);
 
 describe('softmax()', () => {
   const xs = randomVectors(3, 7, 6).map((x) => x.map((v) => 4 * v));
@@ -24,7 +25,10 @@ describe('softmax()', () => {
     inputs: xs,
     expected: xs.map((x) => softmax64(x, 7)),
     equal: close,
-    bad: { input: Float32Array.of(1, NaN), message: /^softmax: input\[1\] is NaN, expected a finite number at step 1$/ },
+    bad: {
+      input: Float32Array.of(1, NaN),
+      message: /^softmax: input\[1\] is NaN, expected a finite number at step 1$/,
+    },
   });
   for (const [name, check] of Object.entries(checks)) it(name, check);
 
@@ -35,7 +39,10 @@ describe('softmax()', () => {
       inputs: batched,
       expected: batched.map((x) => softmax64(x, 5, 0.7)),
       equal: close,
-      bad: { input: new Float32Array(4), message: /^softmax: input length 4, expected a Float32Array of 3 non-empty rows at step 1$/ },
+      bad: {
+        input: new Float32Array(4),
+        message: /^softmax: input length 4, expected a Float32Array of 3 non-empty rows at step 1$/,
+      },
     });
     for (const check of Object.values(checks2)) check();
   });
@@ -52,6 +59,8 @@ describe('softmax()', () => {
   });
 
   it.each([0, -1, NaN, Infinity])('refuses temperature %s', (t) => {
-    expect(() => softmax({ temperature: t })).toThrow(new RangeError(`softmax: temperature ${t}, expected a finite number > 0`));
+    expect(() => softmax({ temperature: t })).toThrow(
+      new RangeError(`softmax: temperature ${t}, expected a finite number > 0`),
+    );
   });
 });

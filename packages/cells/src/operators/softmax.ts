@@ -24,7 +24,9 @@ export function softmax(options: SoftmaxOptions = {}): OperatorFunction<Float32A
           // V is free, but every row must have the same, non-zero width.
           if (!(x instanceof Float32Array) || x.length === 0 || x.length % B !== 0) {
             const got = x instanceof Float32Array ? `length ${x.length}` : describe(x);
-            throw new RangeError(`softmax: input ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`);
+            throw new RangeError(
+              `softmax: input ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`,
+            );
           }
           checkVector('softmax', x, x.length, step);
           const out = new Float32Array(x.length);

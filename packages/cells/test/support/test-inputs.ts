@@ -11,7 +11,9 @@ export function randomVectors(count: number, n: number, seed = 1): Float32Array[
 /** Steps `cell` directly over `xs` from a fresh state: the oracle the operators must match. */
 export function stepDirectly(
   cell: { createState(B: number): Float32Array; step(s: Float32Array, x: Float32Array, B: number): Float32Array },
-  xs: readonly Float32Array[], B = 1, state = cell.createState(B),
+  xs: readonly Float32Array[],
+  B = 1,
+  state = cell.createState(B),
 ): Float32Array[] {
   return xs.map((x) => cell.step(state, x, B).slice());
 }

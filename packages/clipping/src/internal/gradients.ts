@@ -76,7 +76,7 @@ export function totalNorm(grads: Gradients, normType: NormType): number {
     for (let i = 0; i < g.length; i++) {
       const a = Math.abs(g[i]!);
       if (a > max) max = a;
-      else if (a !== a) return NaN;
+      else if (Number.isNaN(a)) return NaN;
     }
   }
   return max;

@@ -1,7 +1,7 @@
 // clipGradients(): global-norm clipping over a stream of gradient sets (one Float32Array or a list
 // of views per emission). Clips IN PLACE: the emitted `grads` is the very object the source sent.
 import type { OperatorFunction } from 'rxjs';
-import { Observable, map } from 'rxjs';
+import { map, Observable } from 'rxjs';
 import type { GlobalNormResult } from '../clip-by-global-norm.js';
 import { globalNormCore } from '../clip-by-global-norm.js';
 import { rethrowAtStep } from '../internal/at-step.js';
@@ -33,7 +33,9 @@ export interface ClipGradientsEvent<G extends Gradients> extends GlobalNormResul
  * after emitting it. Options are validated here and throw RangeError at once; bad emissions and
  * non-finite gradients under 'error' go to `subscriber.error` naming the step.
  */
-export function clipGradients<G extends Gradients>(options: ClipGradientsOptions): OperatorFunction<G, ClipGradientsEvent<G>> {
+export function clipGradients<G extends Gradients>(
+  options: ClipGradientsOptions,
+): OperatorFunction<G, ClipGradientsEvent<G>> {
   const who = 'clipGradients';
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${who}: options is ${describe(options)}, expected an object with maxNorm`);

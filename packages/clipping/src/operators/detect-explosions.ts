@@ -1,7 +1,7 @@
 // detectExplosions(): flags gradient norms far above their recent level. Input: a stream of norms
 // (e.g. from gradientNorms()); output: one verdict per norm. Keeps a ring of the last `window` norms.
 import type { OperatorFunction } from 'rxjs';
-import { Observable, map } from 'rxjs';
+import { map, Observable } from 'rxjs';
 import { describe } from '../internal/gradients.js';
 
 export interface DetectExplosionsOptions {
@@ -60,7 +60,9 @@ export function detectExplosions(options: DetectExplosionsOptions = {}): Operato
           map((norm) => {
             const at = step++;
             if (typeof norm !== 'number' || norm < 0) {
-              throw new RangeError(`detectExplosions: norm is ${describe(norm)} at step ${at}, expected a number >= 0 or NaN/Infinity`);
+              throw new RangeError(
+                `detectExplosions: norm is ${describe(norm)} at step ${at}, expected a number >= 0 or NaN/Infinity`,
+              );
             }
             let level: number | null = null;
             if (filled > 0) {

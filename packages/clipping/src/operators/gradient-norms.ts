@@ -1,7 +1,7 @@
 // gradientNorms(): the total norm of each gradient set in a stream, for monitoring; reads only, so it
 // can tap a gradient stream without changing it. Emits plain numbers (NaN/Infinity pass through).
 import type { OperatorFunction } from 'rxjs';
-import { Observable, map } from 'rxjs';
+import { map, Observable } from 'rxjs';
 import { rethrowAtStep } from '../internal/at-step.js';
 import type { Gradients, NormType } from '../internal/gradients.js';
 import { checkGradients, checkNormType, totalNorm } from '../internal/gradients.js';

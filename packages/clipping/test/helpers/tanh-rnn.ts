@@ -1,7 +1,7 @@
 // Test-only character-level tanh RNN built from @rxrnn/kernels (no @rxrnn/cells): one-hot input x
 // [V], h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h) [H], logits_t = W_hy h_t + b_y [V]. Parameters and
 // gradients are two flat Float32Arrays with the same views; every buffer is owned by the model.
-import { gemmAB, gemmAtB, gemv, gemvT, rnnBackward, rnnForward, Rng, softmaxCrossEntropy } from '@rxrnn/kernels';
+import { gemmAB, gemmAtB, gemv, gemvT, Rng, rnnBackward, rnnForward, softmaxCrossEntropy } from '@rxrnn/kernels';
 
 export interface TanhRnnConfig {
   /** Vocabulary size V. */
@@ -33,7 +33,13 @@ export class TanhRnn {
 
   constructor(readonly config: TanhRnnConfig) {
     const { V, H, T, recurrentScale, seed } = config;
-    const sizes: [string, number][] = [['Wxh', H * V], ['Whh', H * H], ['bh', H], ['Why', V * H], ['by', V]];
+    const sizes: [string, number][] = [
+      ['Wxh', H * V],
+      ['Whh', H * H],
+      ['bh', H],
+      ['Why', V * H],
+      ['by', V],
+    ];
     let offset = 0;
     this.views = sizes.map(([name, length]) => {
       const v = { name, offset, length };

@@ -1,8 +1,8 @@
-import { Subject, from, lastValueFrom, of, toArray } from 'rxjs';
+import { from, lastValueFrom, of, Subject, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { ClipGradientsEvent } from '../../src/index.js';
-import { NonFiniteGradientError, clipByGlobalNorm, clipGradients } from '../../src/index.js';
 import { deepEqual, rxChecklist } from '../../../../test/support/rx-checklist.js';
+import type { ClipGradientsEvent } from '../../src/index.js';
+import { clipByGlobalNorm, clipGradients, NonFiniteGradientError } from '../../src/index.js';
 import { copies, randomTensors } from '../helpers/random.js';
 
 describe('clipGradients', () => {
@@ -21,8 +21,16 @@ describe('clipGradients', () => {
       fresh: copies,
       expected,
       equal: (got: ClipGradientsEvent<Float32Array[]>, want: (typeof expected)[number]) =>
-        got.step === want.step && got.totalNorm === want.totalNorm && got.scale === want.scale && got.clipped === want.clipped && deepEqual(got.grads, want.grads),
-      bad: { input: [Float32Array.of(1, NaN)], message: /^clipGradients: gradient tensor 0 holds NaN at index 1, expected finite values \(nonFinite: 'error'\) at step 1$/ },
+        got.step === want.step &&
+        got.totalNorm === want.totalNorm &&
+        got.scale === want.scale &&
+        got.clipped === want.clipped &&
+        deepEqual(got.grads, want.grads),
+      bad: {
+        input: [Float32Array.of(1, NaN)],
+        message:
+          /^clipGradients: gradient tensor 0 holds NaN at index 1, expected finite values \(nonFinite: 'error'\) at step 1$/,
+      },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
   });
@@ -30,7 +38,9 @@ describe('clipGradients', () => {
   it('mutates the very buffer the source sent (in place, no copy)', () => {
     const flat = new Float32Array([30, 40]);
     let seen: ClipGradientsEvent<Float32Array> | undefined;
-    of(flat).pipe(clipGradients<Float32Array>({ maxNorm: 5 })).subscribe((e) => (seen = e));
+    of(flat)
+      .pipe(clipGradients<Float32Array>({ maxNorm: 5 }))
+      .subscribe((e) => (seen = e));
     expect(seen!.grads).toBe(flat);
     expect(flat[0]).toBeCloseTo(3, 5);
     expect(flat[1]).toBeCloseTo(4, 5);
@@ -51,7 +61,9 @@ describe('clipGradients', () => {
     of('nope' as unknown as Float32Array)
       .pipe(clipGradients({ maxNorm: 1 }))
       .subscribe({ error: (e) => errors.push(e) });
-    expect(errors[1]).toEqual(new TypeError('clipGradients: grads is string, expected a Float32Array or an array of Float32Array at step 0'));
+    expect(errors[1]).toEqual(
+      new TypeError('clipGradients: grads is string, expected a Float32Array or an array of Float32Array at step 0'),
+    );
   });
 
   it("policies 'skip' and 'zero' keep the stream alive and report", async () => {

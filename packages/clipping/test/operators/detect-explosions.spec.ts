@@ -1,8 +1,8 @@
 import { from, lastValueFrom, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 import type { ExplosionVerdict } from '../../src/index.js';
 import { detectExplosions } from '../../src/index.js';
-import { rxChecklist } from '../../../../test/support/rx-checklist.js';
 
 // Oracle: the documented rule computed the slow, obvious way (filter + sort the whole history).
 function oracle(norms: number[], factor: number, window: number, warmup: number): ExplosionVerdict[] {
@@ -27,7 +27,10 @@ describe('detectExplosions', () => {
       make: () => detectExplosions({ window: 2, warmup: 2 }),
       inputs: norms,
       expected: oracle(norms, 10, 2, 2),
-      bad: { input: -2, message: /^detectExplosions: norm is the number -2 at step 1, expected a number >= 0 or NaN\/Infinity$/ },
+      bad: {
+        input: -2,
+        message: /^detectExplosions: norm is the number -2 at step 1, expected a number >= 0 or NaN\/Infinity$/,
+      },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
   });
@@ -48,7 +51,11 @@ describe('detectExplosions', () => {
       x *= Math.exp((seed / 2147483648 - 0.5) * 0.2);
       return i % 37 === 36 ? x * 40 : i % 91 === 90 ? NaN : x;
     });
-    for (const [factor, window, warmup] of [[5, 7, 3], [10, 20, 20], [2, 1, 1]] as const) {
+    for (const [factor, window, warmup] of [
+      [5, 7, 3],
+      [10, 20, 20],
+      [2, 1, 1],
+    ] as const) {
       expect(await run(norms, { factor, window, warmup })).toEqual(oracle(norms, factor, window, warmup));
     }
   });
@@ -61,9 +68,15 @@ describe('detectExplosions', () => {
 
   it('our own errors name the operator and the step; options fail at creation', () => {
     let error: unknown;
-    of(1, -2).pipe(detectExplosions()).subscribe({ error: (e) => (error = e) });
-    expect(error).toEqual(new RangeError('detectExplosions: norm is the number -2 at step 1, expected a number >= 0 or NaN/Infinity'));
-    of('1' as unknown as number).pipe(detectExplosions()).subscribe({ error: (e) => (error = e) });
+    of(1, -2)
+      .pipe(detectExplosions())
+      .subscribe({ error: (e) => (error = e) });
+    expect(error).toEqual(
+      new RangeError('detectExplosions: norm is the number -2 at step 1, expected a number >= 0 or NaN/Infinity'),
+    );
+    of('1' as unknown as number)
+      .pipe(detectExplosions())
+      .subscribe({ error: (e) => (error = e) });
     expect((error as Error).message).toMatch(/norm is string at step 0/);
     expect(() => detectExplosions({ window: 0 })).toThrow(/window is the number 0, expected an integer >= 1/);
     expect(() => detectExplosions({ warmup: 1.5 })).toThrow(RangeError);

@@ -1,7 +1,7 @@
 import { from, lastValueFrom, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { gradientNorms } from '../../src/index.js';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
+import { gradientNorms } from '../../src/index.js';
 import { copies, hypotAll, maxAbsAll, randomTensors } from '../helpers/random.js';
 
 describe('gradientNorms', () => {
@@ -13,7 +13,10 @@ describe('gradientNorms', () => {
       expected: sets.map(hypotAll),
       // As toBeCloseTo(…, 10): the operator accumulates in float64, the oracle uses Math.hypot.
       equal: (got, want) => Math.abs(got - want) < 5e-11,
-      bad: { input: [new Float32Array(1), new Float64Array(1)] as never, message: /^gradientNorms: grads\[1\] is Float64Array, expected a Float32Array at step 1$/ },
+      bad: {
+        input: [new Float32Array(1), new Float64Array(1)] as never,
+        message: /^gradientNorms: grads\[1\] is Float64Array, expected a Float32Array at step 1$/,
+      },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
   });
@@ -31,7 +34,10 @@ describe('gradientNorms', () => {
   it('passes non-finite norms through for monitoring', async () => {
     const sets = [new Float32Array([NaN, 1]), new Float32Array([Infinity, 2])];
     expect(await lastValueFrom(from(sets).pipe(gradientNorms(), toArray()))).toEqual([NaN, Infinity]);
-    expect(await lastValueFrom(from(sets).pipe(gradientNorms({ normType: Infinity }), toArray()))).toEqual([NaN, Infinity]);
+    expect(await lastValueFrom(from(sets).pipe(gradientNorms({ normType: Infinity }), toArray()))).toEqual([
+      NaN,
+      Infinity,
+    ]);
   });
 
   it('our own errors name the operator and the step', () => {

@@ -3,11 +3,11 @@
 // runs one truncated-BPTT update per window with B = 1. Owns a fixed pool of window buffers,
 // the carried [1×S] state and (unless one is passed in) the optimizer; the model is the caller's.
 import { vocabIndex } from '../corpus.js';
-import { clipGradients } from './clip.js';
 import type { TrainableModel } from '../model.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/create-optimizer.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { learningRate, validateSchedule, type LrSchedule } from '../optim/schedule.js';
+import { type LrSchedule, learningRate, validateSchedule } from '../optim/schedule.js';
+import { clipGradients } from './clip.js';
 
 /** What the operators accept: text chunks of any length, single token ids, or arrays of ids. */
 export type OnlineInput = string | number | ArrayLike<number>;
@@ -89,20 +89,31 @@ export class OnlineSession {
     const maxPending = o.maxPendingWindows ?? 8;
     const lr = o.lr ?? 1e-3;
     if (!Number.isInteger(T) || T < 1) throw new RangeError(`${name}: bptt must be a positive integer, got ${T}`);
-    if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`${name}: maxPendingWindows must be a positive integer, got ${maxPending}`);
-    if (o.overflow !== undefined && o.overflow !== 'drop-oldest' && o.overflow !== 'block') throw new RangeError(`${name}: overflow must be 'drop-oldest' or 'block', got ${String(o.overflow)}`);
-    if (o.unknownChars !== undefined && o.unknownChars !== 'error' && o.unknownChars !== 'skip') throw new RangeError(`${name}: unknownChars must be 'error' or 'skip', got ${String(o.unknownChars)}`);
+    if (!Number.isInteger(maxPending) || maxPending < 1)
+      throw new RangeError(`${name}: maxPendingWindows must be a positive integer, got ${maxPending}`);
+    if (o.overflow !== undefined && o.overflow !== 'drop-oldest' && o.overflow !== 'block')
+      throw new RangeError(`${name}: overflow must be 'drop-oldest' or 'block', got ${String(o.overflow)}`);
+    if (o.unknownChars !== undefined && o.unknownChars !== 'error' && o.unknownChars !== 'skip')
+      throw new RangeError(`${name}: unknownChars must be 'error' or 'skip', got ${String(o.unknownChars)}`);
     if (!(lr >= 0 && Number.isFinite(lr))) throw new RangeError(`${name}: lr must be a finite number >= 0, got ${lr}`);
-    if (o.maxGradNorm != null && !(o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm))) throw new RangeError(`${name}: maxGradNorm must be a positive number or null, got ${o.maxGradNorm}`);
+    if (o.maxGradNorm != null && !(o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm)))
+      throw new RangeError(`${name}: maxGradNorm must be a positive number or null, got ${o.maxGradNorm}`);
     validateSchedule(o.schedule ?? { kind: 'constant' });
     const opt = o.optimizer;
     if (opt && 'step' in opt && typeof opt.step === 'function' && (opt as Optimizer).size !== model.params.length) {
-      throw new RangeError(`${name}: optimizer size ${(opt as Optimizer).size}, model has ${model.params.length} parameters`);
+      throw new RangeError(
+        `${name}: optimizer size ${(opt as Optimizer).size}, model has ${model.params.length} parameters`,
+      );
     }
-    if (!model || !(model.params instanceof Float32Array)) throw new TypeError(`${name}: model must be a CharModel (params Float32Array), got ${typeof model}`);
+    if (!model || !(model.params instanceof Float32Array))
+      throw new TypeError(`${name}: model must be a CharModel (params Float32Array), got ${typeof model}`);
   }
 
-  constructor(readonly model: TrainableModel, o: OnlineOptions, readonly name: string) {
+  constructor(
+    readonly model: TrainableModel,
+    o: OnlineOptions,
+    readonly name: string,
+  ) {
     OnlineSession.validate(model, o, name);
     this.T = o.bptt ?? 64;
     this.maxPending = o.maxPendingWindows ?? 8;
@@ -112,7 +123,10 @@ export class OnlineSession {
     this.maxGradNorm = o.maxGradNorm === undefined ? 5 : o.maxGradNorm;
     this.unknownChars = o.unknownChars ?? 'error';
     const opt = o.optimizer ?? { kind: 'adam' };
-    this.optimizer = 'step' in opt && typeof opt.step === 'function' ? (opt as Optimizer) : createOptimizer(opt as OptimizerConfig, model.params.length);
+    this.optimizer =
+      'step' in opt && typeof opt.step === 'function'
+        ? (opt as Optimizer)
+        : createOptimizer(opt as OptimizerConfig, model.params.length);
     this.index = vocabIndex(model.config.vocab);
     this.V = model.config.vocab.length;
     this.state = model.createState(1);
@@ -135,7 +149,9 @@ export class OnlineSession {
             this.skipped++;
             continue;
           }
-          throw new RangeError(`${this.name}: char ${JSON.stringify(ch)} at token ${this.tokensSeen} is not in the model's vocabulary of ${this.V} chars`);
+          throw new RangeError(
+            `${this.name}: char ${JSON.stringify(ch)} at token ${this.tokensSeen} is not in the model's vocabulary of ${this.V} chars`,
+          );
         }
         this.tokensSeen++;
         onToken(id);
@@ -146,12 +162,14 @@ export class OnlineSession {
       onToken(value);
     } else if (value !== null && typeof value === 'object' && typeof value.length === 'number') {
       for (let i = 0; i < value.length; i++) {
-        this.checkId(value[i]);
+        this.checkId(value[i]!);
         this.tokensSeen++;
-        onToken(value[i]);
+        onToken(value[i]!);
       }
     } else {
-      throw new TypeError(`${this.name}: expected a string, a token id or an array of ids at token ${this.tokensSeen}, got ${value === null ? 'null' : typeof value}`);
+      throw new TypeError(
+        `${this.name}: expected a string, a token id or an array of ids at token ${this.tokensSeen}, got ${value === null ? 'null' : typeof value}`,
+      );
     }
   }
 
@@ -189,7 +207,9 @@ export class OnlineSession {
     const { lossSum, count } = model.lossAndGrad(w.ids.subarray(0, T), w.ids.subarray(1, T + 1), T, 1, this.state);
     const { norm, clipped } = clipGradients(model.grads, this.maxGradNorm);
     if (!Number.isFinite(norm) || !Number.isFinite(lossSum)) {
-      throw new RangeError(`${this.name}: non-finite ${Number.isFinite(lossSum) ? 'gradient norm' : 'loss'} at update ${this.steps}; parameters left unchanged`);
+      throw new RangeError(
+        `${this.name}: non-finite ${Number.isFinite(lossSum) ? 'gradient norm' : 'loss'} at update ${this.steps}; parameters left unchanged`,
+      );
     }
     this.optimizer.step(model.params, model.grads, lr);
     this.steps++;
@@ -226,15 +246,16 @@ export class OnlineSession {
     }
     this.queue.push(full);
     this.current = nextBuf ?? this.pool.pop() ?? new Int32Array(this.T + 1);
-    this.current[0] = full.ids[full.len - 1];
+    this.current[0] = full.ids[full.len - 1]!;
     this.fill = 1;
     return mustTrain;
   }
 
   private checkId(id: number): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.V) {
-      throw new RangeError(`${this.name}: token id ${String(id)} at token ${this.tokensSeen}, expected an integer in 0..${this.V - 1}`);
+      throw new RangeError(
+        `${this.name}: token id ${String(id)} at token ${this.tokensSeen}, expected an integer in 0..${this.V - 1}`,
+      );
     }
   }
 }
-

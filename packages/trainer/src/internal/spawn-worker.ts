@@ -10,7 +10,11 @@ export function spawnWorker(callerUrl: string, relPathWithoutExt: string, worker
   const url = new URL(`${relPathWithoutExt}.${fromSource ? 'ts' : 'js'}`, callerUrl);
   if (!fromSource) return new Worker(url, { workerData });
   // tsx's ESM register API; its package "require" entry is the .cjs twin of the .mjs we want.
-  const tsxApi = pathToFileURL(createRequire(callerUrl).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(callerUrl)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(boot, { eval: true, workerData, execArgv: ['--conditions=@rxrnn/source'] });
 }

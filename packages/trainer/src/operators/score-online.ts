@@ -1,8 +1,8 @@
 // scoreOnline(model, options): dynamic evaluation. Emits each token's surprisal (bits) under the
 // current parameters BEFORE learning from it, and learns from each window as soon as it is full.
 // Per-subscription scoring state [1×S] and session; the model's params are shared.
-import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
-import { OnlineSession, type OnlineInput, type OnlineOptions } from '../internal/online-session.js';
+import { Observable, type OperatorFunction, Subscriber } from 'rxjs';
+import { type OnlineInput, type OnlineOptions, OnlineSession } from '../internal/online-session.js';
 import type { TrainableModel } from '../model.js';
 
 export interface ScoreOptions extends Omit<OnlineOptions, 'overflow' | 'maxPendingWindows'> {
@@ -27,7 +27,10 @@ export interface ScoreEvent {
  * window runs the moment its last token has been scored, so the scores do not depend on the
  * producer's timing (a synchronous producer is throttled to scoring + training speed).
  */
-export function scoreOnline(model: TrainableModel, options: ScoreOptions = {}): OperatorFunction<OnlineInput, ScoreEvent> {
+export function scoreOnline(
+  model: TrainableModel,
+  options: ScoreOptions = {},
+): OperatorFunction<OnlineInput, ScoreEvent> {
   OnlineSession.validate(model, options, 'scoreOnline');
   return (source) =>
     new Observable<ScoreEvent>((subscriber) => {
@@ -51,12 +54,13 @@ export function scoreOnline(model: TrainableModel, options: ScoreOptions = {}): 
           // Surprisal of `id` from the logits after the previous token, in float64.
           const logits = model.step(prev, state);
           let max = -Infinity;
-          for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
+          for (let v = 0; v < V; v++) if (logits[v]! > max) max = logits[v]!;
           let sum = 0;
-          for (let v = 0; v < V; v++) sum += Math.exp(logits[v] - max);
-          const bits = (Math.log(sum) + max - logits[id]) / Math.LN2;
-          if (!Number.isFinite(bits)) throw new RangeError(`scoreOnline: non-finite surprisal at token ${index} (logits not finite)`);
-          subscriber.next({ index, token: id, char: vocab[id], bits, step: session.steps });
+          for (let v = 0; v < V; v++) sum += Math.exp(logits[v]! - max);
+          const bits = (Math.log(sum) + max - logits[id]!) / Math.LN2;
+          if (!Number.isFinite(bits))
+            throw new RangeError(`scoreOnline: non-finite surprisal at token ${index} (logits not finite)`);
+          subscriber.next({ index, token: id, char: vocab[id]!, bits, step: session.steps });
         }
         prev[0] = id;
         index++;

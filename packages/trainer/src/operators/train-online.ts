@@ -1,8 +1,13 @@
 // trainOnline(model, options): learns from a live char/token stream, one truncated-BPTT update
 // per window of T tokens, and emits an event per update. Per-subscription session (state,
 // optimizer, window pool); the model's params are shared and updated in place.
-import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
-import { OnlineSession, type OnlineInput, type OnlineOptions, type OnlineTrainEvent } from '../internal/online-session.js';
+import { Observable, type OperatorFunction, Subscriber } from 'rxjs';
+import {
+  type OnlineInput,
+  type OnlineOptions,
+  OnlineSession,
+  type OnlineTrainEvent,
+} from '../internal/online-session.js';
 import type { TrainableModel } from '../model.js';
 
 export type { OnlineInput, OnlineOptions, OnlineTrainEvent };
@@ -15,7 +20,10 @@ export type { OnlineInput, OnlineOptions, OnlineTrainEvent };
  * state is carried across windows, also across a dropped one. On complete, the final partial
  * window is trained too, then the output completes.
  */
-export function trainOnline(model: TrainableModel, options: OnlineOptions = {}): OperatorFunction<OnlineInput, OnlineTrainEvent> {
+export function trainOnline(
+  model: TrainableModel,
+  options: OnlineOptions = {},
+): OperatorFunction<OnlineInput, OnlineTrainEvent> {
   OnlineSession.validate(model, options, 'trainOnline');
   return (source) =>
     new Observable<OnlineTrainEvent>((subscriber) => {

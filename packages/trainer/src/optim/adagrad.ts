@@ -1,6 +1,13 @@
 // Adagrad, PyTorch's torch.optim.Adagrad rule on one flat buffer. Params/grads [n] are the
 // caller's; the running sum of squared gradients [n] is ours.
-import { checkOption, checkStepArgs, copyBuffers, restoreState, type Optimizer, type OptimizerState } from './optimizer.js';
+import {
+  checkOption,
+  checkStepArgs,
+  copyBuffers,
+  type Optimizer,
+  type OptimizerState,
+  restoreState,
+} from './optimizer.js';
 
 export interface AdagradOptions {
   /** Learning-rate decay η: the step-t rate is lr / (1 + (t−1)η). Default 0. */
@@ -23,11 +30,20 @@ export class Adagrad implements Optimizer {
   private readonly sum: Float32Array;
   private t = 0;
 
-  constructor(readonly size: number, options: AdagradOptions = {}) {
+  constructor(
+    readonly size: number,
+    options: AdagradOptions = {},
+  ) {
     this.options = {
       lrDecay: checkOption('adagrad', 'lrDecay', options.lrDecay ?? 0, 0, Infinity),
       weightDecay: checkOption('adagrad', 'weightDecay', options.weightDecay ?? 0, 0, Infinity),
-      initialAccumulatorValue: checkOption('adagrad', 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0, 0, Infinity),
+      initialAccumulatorValue: checkOption(
+        'adagrad',
+        'initialAccumulatorValue',
+        options.initialAccumulatorValue ?? 0,
+        0,
+        Infinity,
+      ),
       eps: checkOption('adagrad', 'eps', options.eps ?? 1e-10, 0, Infinity),
     };
     this.sum = new Float32Array(size).fill(this.options.initialAccumulatorValue);
@@ -44,9 +60,9 @@ export class Adagrad implements Optimizer {
     const clr = lr / (1 + (t - 1) * lrDecay);
     const s = this.sum;
     for (let i = 0; i < params.length; i++) {
-      const g = grads[i] + wd * params[i];
-      s[i] += g * g;
-      params[i] -= (clr * g) / (Math.sqrt(s[i]) + eps);
+      const g = grads[i]! + wd * params[i]!;
+      s[i]! += g * g;
+      params[i]! -= (clr * g) / (Math.sqrt(s[i]!) + eps);
     }
   }
 

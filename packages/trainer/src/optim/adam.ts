@@ -1,6 +1,13 @@
 // Adam and AdamW as one rule that differs by a flag (where weight decay enters), PyTorch's
 // torch.optim.Adam / AdamW on one flat buffer. Params/grads [n] are the caller's; m, v [n] are ours.
-import { checkOption, checkStepArgs, copyBuffers, restoreState, type Optimizer, type OptimizerState } from './optimizer.js';
+import {
+  checkOption,
+  checkStepArgs,
+  copyBuffers,
+  type Optimizer,
+  type OptimizerState,
+  restoreState,
+} from './optimizer.js';
 
 export interface AdamOptions {
   /** β1, decay of the first moment. Default 0.9. */
@@ -29,7 +36,10 @@ export class Adam implements Optimizer {
   private readonly v: Float32Array;
   private t = 0;
 
-  constructor(readonly size: number, options: AdamOptions = {}) {
+  constructor(
+    readonly size: number,
+    options: AdamOptions = {},
+  ) {
     const decoupled = options.decoupled ?? false;
     this.options = {
       beta1: checkOption('adam', 'beta1', options.beta1 ?? 0.9, 0, 1, false),
@@ -56,16 +66,21 @@ export class Adam implements Optimizer {
     const l2 = decoupled ? 0 : wd;
     const { m, v } = this;
     for (let i = 0; i < params.length; i++) {
-      const p = params[i] * decay;
-      const g = grads[i] + l2 * p;
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      params[i] = p - (stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
+      const p = params[i]! * decay;
+      const g = grads[i]! + l2 * p;
+      m[i] = beta1 * m[i]! + (1 - beta1) * g;
+      v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
+      params[i] = p - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
     }
   }
 
   getState(): OptimizerState {
-    return { kind: this.kind, options: { ...this.options }, step: this.t, buffers: copyBuffers({ m: this.m, v: this.v }) };
+    return {
+      kind: this.kind,
+      options: { ...this.options },
+      step: this.t,
+      buffers: copyBuffers({ m: this.m, v: this.v }),
+    };
   }
 
   setState(state: OptimizerState): void {

@@ -14,7 +14,8 @@ export type OptimizerConfig =
   | ({ kind: 'rmsprop' } & RmspropOptions);
 
 export function createOptimizer(config: OptimizerConfig, size: number): Optimizer {
-  if (!Number.isInteger(size) || size < 0) throw new RangeError(`createOptimizer: size must be an integer >= 0, got ${size}`);
+  if (!Number.isInteger(size) || size < 0)
+    throw new RangeError(`createOptimizer: size must be an integer >= 0, got ${size}`);
   const { kind, ...options } = config ?? ({} as OptimizerConfig);
   switch (kind) {
     case 'sgd':
@@ -28,6 +29,8 @@ export function createOptimizer(config: OptimizerConfig, size: number): Optimize
     case 'rmsprop':
       return new Rmsprop(size, options);
     default:
-      throw new RangeError(`createOptimizer: kind must be one of sgd, adam, adamw, adagrad, rmsprop, got ${String(kind)}`);
+      throw new RangeError(
+        `createOptimizer: kind must be one of sgd, adam, adamw, adagrad, rmsprop, got ${String(kind)}`,
+      );
   }
 }

@@ -32,10 +32,18 @@ export interface Optimizer {
 export function checkStepArgs(name: string, size: number, params: Float32Array, grads: Float32Array, lr: number): void {
   if (params.length !== size) throw new RangeError(`${name}: params length ${params.length}, expected ${size}`);
   if (grads.length !== size) throw new RangeError(`${name}: grads length ${grads.length}, expected ${size}`);
-  if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`${name}: learning rate must be a finite number >= 0, got ${lr}`);
+  if (!Number.isFinite(lr) || lr < 0)
+    throw new RangeError(`${name}: learning rate must be a finite number >= 0, got ${lr}`);
 }
 
-export function checkOption(name: string, key: string, value: number, min: number, max: number, maxInclusive = true): number {
+export function checkOption(
+  name: string,
+  key: string,
+  value: number,
+  min: number,
+  max: number,
+  maxInclusive = true,
+): number {
   const okMax = maxInclusive ? value <= max : value < max;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || !okMax) {
     throw new RangeError(`${name}: ${key} must be in [${min}, ${max}${maxInclusive ? ']' : ')'}, got ${String(value)}`);
@@ -51,18 +59,23 @@ export function restoreState(
   buffers: Record<string, Float32Array>,
   state: OptimizerState,
 ): number {
-  if (state === null || typeof state !== 'object') throw new TypeError(`${name}: state must be an object, got ${String(state)}`);
-  if (state.kind !== kind) throw new RangeError(`${name}: state is for optimizer '${String(state.kind)}', expected '${kind}'`);
+  if (state === null || typeof state !== 'object')
+    throw new TypeError(`${name}: state must be an object, got ${String(state)}`);
+  if (state.kind !== kind)
+    throw new RangeError(`${name}: state is for optimizer '${String(state.kind)}', expected '${kind}'`);
   for (const [key, value] of Object.entries(options)) {
     if (state.options?.[key] !== value) {
       throw new RangeError(`${name}: state option ${key}=${String(state.options?.[key])}, expected ${String(value)}`);
     }
   }
-  if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`${name}: state step must be an integer >= 0, got ${String(state.step)}`);
+  if (!Number.isInteger(state.step) || state.step < 0)
+    throw new RangeError(`${name}: state step must be an integer >= 0, got ${String(state.step)}`);
   for (const [key, live] of Object.entries(buffers)) {
     const saved = state.buffers?.[key];
-    if (!(saved instanceof Float32Array)) throw new TypeError(`${name}: state buffer '${key}' must be a Float32Array, got ${typeof saved}`);
-    if (saved.length !== live.length) throw new RangeError(`${name}: state buffer '${key}' length ${saved.length}, expected ${live.length}`);
+    if (!(saved instanceof Float32Array))
+      throw new TypeError(`${name}: state buffer '${key}' must be a Float32Array, got ${typeof saved}`);
+    if (saved.length !== live.length)
+      throw new RangeError(`${name}: state buffer '${key}' length ${saved.length}, expected ${live.length}`);
     live.set(saved);
   }
   return state.step;

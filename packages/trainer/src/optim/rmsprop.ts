@@ -1,6 +1,13 @@
 // RMSprop (plain or centered, with optional momentum), PyTorch's torch.optim.RMSprop rule on one
 // flat buffer. Params/grads [n] are the caller's; square average, grad average, momentum [n] are ours.
-import { checkOption, checkStepArgs, copyBuffers, restoreState, type Optimizer, type OptimizerState } from './optimizer.js';
+import {
+  checkOption,
+  checkStepArgs,
+  copyBuffers,
+  type Optimizer,
+  type OptimizerState,
+  restoreState,
+} from './optimizer.js';
 
 export interface RmspropOptions {
   /** Smoothing constant α of the squared-gradient average. Default 0.99. */
@@ -29,7 +36,10 @@ export class Rmsprop implements Optimizer {
   private readonly momentumBuf: Float32Array;
   private t = 0;
 
-  constructor(readonly size: number, options: RmspropOptions = {}) {
+  constructor(
+    readonly size: number,
+    options: RmspropOptions = {},
+  ) {
     this.options = {
       alpha: checkOption('rmsprop', 'alpha', options.alpha ?? 0.99, 0, 1),
       eps: checkOption('rmsprop', 'eps', options.eps ?? 1e-8, 0, Infinity),
@@ -51,19 +61,19 @@ export class Rmsprop implements Optimizer {
     const { alpha, eps, weightDecay: wd, momentum: mu, centered } = this.options;
     const { squareAvg: v, gradAvg: ga, momentumBuf: b } = this;
     for (let i = 0; i < params.length; i++) {
-      const g = grads[i] + wd * params[i];
-      v[i] = alpha * v[i] + (1 - alpha) * g * g;
-      let avg = v[i];
+      const g = grads[i]! + wd * params[i]!;
+      v[i] = alpha * v[i]! + (1 - alpha) * g * g;
+      let avg = v[i]!;
       if (centered) {
-        ga[i] = alpha * ga[i] + (1 - alpha) * g;
-        avg -= ga[i] * ga[i];
+        ga[i] = alpha * ga[i]! + (1 - alpha) * g;
+        avg -= ga[i]! * ga[i]!;
       }
       const denom = Math.sqrt(avg) + eps;
       if (mu > 0) {
-        b[i] = mu * b[i] + g / denom;
-        params[i] -= lr * b[i];
+        b[i] = mu * b[i]! + g / denom;
+        params[i]! -= lr * b[i]!;
       } else {
-        params[i] -= (lr * g) / denom;
+        params[i]! -= (lr * g) / denom;
       }
     }
     this.t++;

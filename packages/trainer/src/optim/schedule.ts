@@ -18,7 +18,9 @@ export function validateSchedule(s: LrSchedule): LrSchedule {
   if (s === null || typeof s !== 'object') throw new TypeError(`schedule: expected an object, got ${String(s)}`);
   const pos = (key: string, v: unknown, allowZero = false): void => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-      throw new RangeError(`schedule '${s.kind}': ${key} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${String(v)}`);
+      throw new RangeError(
+        `schedule '${s.kind}': ${key} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${String(v)}`,
+      );
     }
   };
   if (s.warmupSteps !== undefined) pos('warmupSteps', s.warmupSteps, true);
@@ -37,7 +39,9 @@ export function validateSchedule(s: LrSchedule): LrSchedule {
       if (s.minLr !== undefined) pos('minLr', s.minLr, true);
       break;
     default:
-      throw new RangeError(`schedule: kind must be constant, step, exponential or cosine, got ${String((s as { kind: unknown }).kind)}`);
+      throw new RangeError(
+        `schedule: kind must be constant, step, exponential or cosine, got ${String((s as { kind: unknown }).kind)}`,
+      );
   }
   return s;
 }

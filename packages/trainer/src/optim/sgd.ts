@@ -1,6 +1,13 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay, PyTorch's torch.optim.SGD rule on
 // one flat buffer. Params/grads [n] are the caller's; the momentum buffer [n] is ours.
-import { checkOption, checkStepArgs, copyBuffers, restoreState, type Optimizer, type OptimizerState } from './optimizer.js';
+import {
+  checkOption,
+  checkStepArgs,
+  copyBuffers,
+  type Optimizer,
+  type OptimizerState,
+  restoreState,
+} from './optimizer.js';
 
 export interface SgdOptions {
   /** Momentum factor μ. Default 0 (plain SGD). */
@@ -26,7 +33,10 @@ export class Sgd implements Optimizer {
   private readonly velocity: Float32Array;
   private t = 0;
 
-  constructor(readonly size: number, options: SgdOptions = {}) {
+  constructor(
+    readonly size: number,
+    options: SgdOptions = {},
+  ) {
     this.options = {
       momentum: checkOption('sgd', 'momentum', options.momentum ?? 0, 0, Infinity),
       dampening: checkOption('sgd', 'dampening', options.dampening ?? 0, 0, 1),
@@ -34,7 +44,9 @@ export class Sgd implements Optimizer {
       weightDecay: checkOption('sgd', 'weightDecay', options.weightDecay ?? 0, 0, Infinity),
     };
     if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0)) {
-      throw new RangeError(`sgd: nesterov needs momentum > 0 and dampening 0, got momentum ${this.options.momentum}, dampening ${this.options.dampening}`);
+      throw new RangeError(
+        `sgd: nesterov needs momentum > 0 and dampening 0, got momentum ${this.options.momentum}, dampening ${this.options.dampening}`,
+      );
     }
     // Plain SGD keeps no state at all.
     this.velocity = new Float32Array(this.options.momentum > 0 ? size : 0);
@@ -50,14 +62,14 @@ export class Sgd implements Optimizer {
     const b = this.velocity;
     const first = this.t === 0;
     for (let i = 0; i < params.length; i++) {
-      let g = grads[i] + wd * params[i];
+      let g = grads[i]! + wd * params[i]!;
       if (mu !== 0) {
-        const v = first ? g : mu * b[i] + (1 - dampening) * g;
+        const v = first ? g : mu * b[i]! + (1 - dampening) * g;
         b[i] = v;
         // Nesterov looks ahead along the freshly stored (float32) velocity, as PyTorch does.
-        g = nesterov ? g + mu * b[i] : b[i];
+        g = nesterov ? g + mu * b[i]! : b[i]!;
       }
-      params[i] -= lr * g;
+      params[i]! -= lr * g;
     }
     this.t++;
   }

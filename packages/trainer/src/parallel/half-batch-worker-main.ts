@@ -1,8 +1,8 @@
 // Worker-thread entry for half-batch gradients: builds a model replica from the config, then
 // serves STEP / LOAD_STATE / STOP commands over the shared buffers until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createCharModel, type CharModelConfig } from '../model.js';
-import { CTRL, ERROR_BYTES, OP, type HalfBatchWorkerData } from './protocol.js';
+import { type CharModelConfig, createCharModel } from '../model.js';
+import { CTRL, ERROR_BYTES, type HalfBatchWorkerData, OP } from './protocol.js';
 
 const { config, T, B2, buffers } = workerData as HalfBatchWorkerData;
 const model = createCharModel(config as CharModelConfig);

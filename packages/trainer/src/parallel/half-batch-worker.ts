@@ -4,7 +4,7 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../internal/spawn-worker.js';
 import type { CharModelConfig } from '../model.js';
-import { allocShared, CTRL, ERROR_BYTES, OP, type HalfBatchWorkerData } from './protocol.js';
+import { allocShared, CTRL, ERROR_BYTES, type HalfBatchWorkerData, OP } from './protocol.js';
 
 export interface HalfBatchWorker {
   /** Window tokens for the worker's streams, time-major [T×B2]; the trainer fills them. */
@@ -24,12 +24,20 @@ export interface HalfBatchWorker {
 }
 
 /** Starts a worker for streams of width B2 = B − ⌊B/2⌋ and resolves once its model is built. */
-export async function createHalfBatchWorker(config: CharModelConfig, paramCount: number, stateLen: number, T: number, B2: number): Promise<HalfBatchWorker> {
+export async function createHalfBatchWorker(
+  config: CharModelConfig,
+  paramCount: number,
+  stateLen: number,
+  T: number,
+  B2: number,
+): Promise<HalfBatchWorker> {
   const buffers = allocShared(paramCount, T, B2, stateLen);
   const data: HalfBatchWorkerData = { config, T, B2, buffers };
   const worker = spawnWorker(import.meta.url, './half-batch-worker-main', data);
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`trainer worker: unexpected first message ${String(m)}`))));
+    worker.once('message', (m) =>
+      m === 'ready' ? resolve() : reject(new Error(`trainer worker: unexpected first message ${String(m)}`)),
+    );
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`trainer worker: exited with code ${code} before it was ready`)));
   });
@@ -49,7 +57,10 @@ class SharedHalfBatchWorker implements HalfBatchWorker {
   private running = false;
   private closed = false;
 
-  constructor(private readonly worker: Worker, b: HalfBatchWorkerData['buffers']) {
+  constructor(
+    private readonly worker: Worker,
+    b: HalfBatchWorkerData['buffers'],
+  ) {
     this.ctrl = new Int32Array(b.ctrl);
     this.params = new Float32Array(b.params);
     this.grads = new Float32Array(b.grads);
@@ -74,7 +85,7 @@ class SharedHalfBatchWorker implements HalfBatchWorker {
     if (!this.running) throw new Error('trainer worker: end() without begin()');
     this.running = false;
     this.wait();
-    return { lossSum: this.result[0], count: this.result[1], grads: this.grads };
+    return { lossSum: this.result[0]!, count: this.result[1]!, grads: this.grads };
   }
 
   getState(): Float32Array {
@@ -82,7 +93,8 @@ class SharedHalfBatchWorker implements HalfBatchWorker {
   }
 
   setState(state: Float32Array): void {
-    if (state.length !== this.state.length) throw new RangeError(`trainer worker: state length ${state.length}, expected ${this.state.length}`);
+    if (state.length !== this.state.length)
+      throw new RangeError(`trainer worker: state length ${state.length}, expected ${this.state.length}`);
     this.state.set(state);
     this.post(OP.LOAD_STATE);
     this.wait();

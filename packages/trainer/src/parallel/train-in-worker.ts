@@ -31,8 +31,10 @@ export type TrainWorkerEvent =
   | { type: 'done'; summary: TrainSummary };
 
 export function trainInWorker(options: TrainInWorkerOptions): Observable<TrainWorkerEvent> {
-  if (!options || typeof options.text !== 'string') throw new TypeError(`trainInWorker: options.text must be a string, got ${typeof options?.text}`);
-  if (!options.model && !options.resume) throw new TypeError('trainInWorker: give options.model (a CharModelConfig) or options.resume');
+  if (!options || typeof options.text !== 'string')
+    throw new TypeError(`trainInWorker: options.text must be a string, got ${typeof options?.text}`);
+  if (!options.model && !options.resume)
+    throw new TypeError('trainInWorker: give options.model (a CharModelConfig) or options.resume');
   return new Observable<TrainWorkerEvent>((subscriber) => {
     const worker = spawnWorker(import.meta.url, './train-worker-main', options);
     let finished = false;

@@ -36,21 +36,28 @@ export interface ResolvedWindow {
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 
 export function resolveWindow(op: string, w: WindowOptions | undefined): ResolvedWindow {
-  if (w === null || typeof w !== 'object') throw new TypeError(`${op}: window must be an object like {size: 16}, got ${String(w)}`);
+  if (w === null || typeof w !== 'object')
+    throw new TypeError(`${op}: window must be an object like {size: 16}, got ${String(w)}`);
   const delimiter = w.delimiter ?? null;
   if (delimiter !== null && typeof delimiter !== 'function') {
     throw new TypeError(`${op}: window.delimiter must be a function (x, index) => boolean, got ${typeof delimiter}`);
   }
   const size = w.size ?? (delimiter !== null ? 256 : undefined);
   if (!isPositiveInt(size)) {
-    throw new RangeError(`${op}: window.size ${String(size)}, expected an integer >= 1${delimiter === null ? ' (or a window.delimiter)' : ''}`);
+    throw new RangeError(
+      `${op}: window.size ${String(size)}, expected an integer >= 1${delimiter === null ? ' (or a window.delimiter)' : ''}`,
+    );
   }
-  if (delimiter !== null && w.hop !== undefined) throw new RangeError(`${op}: window.hop applies to fixed windows only, got hop ${String(w.hop)} with a delimiter`);
+  if (delimiter !== null && w.hop !== undefined)
+    throw new RangeError(`${op}: window.hop applies to fixed windows only, got hop ${String(w.hop)} with a delimiter`);
   const hop = w.hop ?? size;
-  if (!isPositiveInt(hop) || hop > size) throw new RangeError(`${op}: window.hop ${String(hop)}, expected an integer in [1, ${size}]`);
+  if (!isPositiveInt(hop) || hop > size)
+    throw new RangeError(`${op}: window.hop ${String(hop)}, expected an integer in [1, ${size}]`);
   const maxLatency = w.maxLatency ?? null;
   if (maxLatency !== null && (typeof maxLatency !== 'number' || !Number.isFinite(maxLatency) || maxLatency < 0)) {
-    throw new RangeError(`${op}: window.maxLatency ${String(maxLatency)}, expected a finite number of milliseconds >= 0`);
+    throw new RangeError(
+      `${op}: window.maxLatency ${String(maxLatency)}, expected a finite number of milliseconds >= 0`,
+    );
   }
   return { size, hop, delimiter, maxLatency, scheduler: w.scheduler ?? asyncScheduler };
 }

@@ -1,13 +1,13 @@
 // State semantics shared by rnn(), gru() and lstm(): batches, state handles, split streams,
 // bad values leaving the state untouched. The oracle is the cell stepped directly.
-import { concat, from, lastValueFrom, merge, toArray, type Observable } from 'rxjs';
+import { concat, from, lastValueFrom, merge, type Observable, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { randomVectors, stepDirectly } from '../../../test/support/test-inputs.js';
 import { createCell } from '../../create-cell.js';
 import { RnnStack } from '../../rnn-stack.js';
 import { createStateHandle } from '../../state-handle.js';
 import type { CellKind } from '../../types.js';
 import { recurrent } from './recurrent.js';
-import { randomVectors, stepDirectly } from '../../../test/support/test-inputs.js';
 
 const collect = <T>(o: Observable<T>): Promise<T[]> => lastValueFrom(o.pipe(toArray()));
 const bits = (xs: Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.slice().buffer)));
@@ -82,14 +82,18 @@ describe.each<CellKind>(['rnn', 'gru', 'lstm'])('recurrent operator (%s)', (kind
   it('refuses a handle of another cell or batch', () => {
     const other = createCell({ kind, inputSize: nx, hiddenSize: H + 1 });
     expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(RangeError);
-    expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(/state handle for .* H 7.*, expected .* H 6/);
-    expect(() => recurrent(kind, cell, { state: createStateHandle(cell, 2), batch: 3 })).toThrow(/\(batch 2\), expected .* \(batch 3\)/);
+    expect(() => recurrent(kind, cell, { state: createStateHandle(other) })).toThrow(
+      /state handle for .* H 7.*, expected .* H 6/,
+    );
+    expect(() => recurrent(kind, cell, { state: createStateHandle(cell, 2), batch: 3 })).toThrow(
+      /\(batch 2\), expected .* \(batch 3\)/,
+    );
     expect(() => recurrent(kind, cell, { batch: 0 })).toThrow(/batch 0, expected an integer >= 1/);
   });
 });
 
 describe('recurrent operator over a stack', () => {
-  it('streams a 2-layer RnnStack like a cell, emitting the top layer\'s h, with a handle of its own shape', async () => {
+  it("streams a 2-layer RnnStack like a cell, emitting the top layer's h, with a handle of its own shape", async () => {
     const stack = new RnnStack({ kind: 'lstm', inputSize: 3, hiddenSize: 4, layers: 2, seed: 8 });
     const xs = randomVectors(6, 3, 9);
     const handle = createStateHandle(stack);
@@ -97,6 +101,8 @@ describe('recurrent operator over a stack', () => {
     const got = await collect(from(xs).pipe(recurrent('lstm', stack, { state: handle })));
     expect(bits(got)).toEqual(bits(stepDirectly(stack, xs)));
     const oneLayer = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 4 });
-    expect(() => recurrent('lstm', oneLayer, { state: handle })).toThrow(/state handle for an lstm cell \(n_x 3, H 4, 2 layers\) \(batch 1\), expected an lstm cell \(n_x 3, H 4\) \(batch 1\)/);
+    expect(() => recurrent('lstm', oneLayer, { state: handle })).toThrow(
+      /state handle for an lstm cell \(n_x 3, H 4, 2 layers\) \(batch 1\), expected an lstm cell \(n_x 3, H 4\) \(batch 1\)/,
+    );
   });
 });

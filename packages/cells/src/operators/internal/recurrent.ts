@@ -21,7 +21,11 @@ export interface RecurrentOptions {
   state?: StateHandle;
 }
 
-export function recurrent(op: CellKind, cell: StepCell, options: RecurrentOptions = {}): OperatorFunction<Float32Array, Float32Array> {
+export function recurrent(
+  op: CellKind,
+  cell: StepCell,
+  options: RecurrentOptions = {},
+): OperatorFunction<Float32Array, Float32Array> {
   if (typeof cell !== 'object' || cell === null || typeof cell.step !== 'function') {
     throw new TypeError(`${op}: got ${describe(cell)}, expected ${article(op)} ${op} cell`);
   }

@@ -3,7 +3,13 @@
 // Messages follow "<operator>: <what arrived>, expected <what> at step <t>".
 
 /** Throws unless `x` is a Float32Array of length `n` holding only finite values. */
-export function checkVector(op: string, x: unknown, n: number, step: number, what = 'input'): asserts x is Float32Array {
+export function checkVector(
+  op: string,
+  x: unknown,
+  n: number,
+  step: number,
+  what = 'input',
+): asserts x is Float32Array {
   if (!(x instanceof Float32Array)) {
     throw new TypeError(`${op}: ${what} is ${describe(x)}, expected a Float32Array at step ${step}`);
   }
@@ -34,7 +40,9 @@ export function readTokenIds(op: string, value: unknown, ids: Int32Array, vocabS
     return;
   }
   if (!(value instanceof Int32Array)) {
-    throw new TypeError(`${op}: token is ${describe(value)}, expected a number or an Int32Array of ${B} ids at step ${step}`);
+    throw new TypeError(
+      `${op}: token is ${describe(value)}, expected a number or an Int32Array of ${B} ids at step ${step}`,
+    );
   }
   if (value.length !== B) {
     throw new RangeError(`${op}: ${value.length} token ids, expected ${B} at step ${step}`);
