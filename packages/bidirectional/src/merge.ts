@@ -1,5 +1,6 @@
 // Merge modes: how the forward and reverse outputs of one step become one vector. Rows are
 // [T·B] time-major; `both` holds [forward H | reverse H] per row (the concat layout PyTorch emits).
+import { describe } from '@rxrnn/kernels/internal';
 
 /** 'concat' → [fwd | rev] (2H, PyTorch's layout); 'sum', 'mul', 'ave' → H, elementwise. */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -10,7 +11,7 @@ export const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave']
 export function checkMerge(where: string, mode: unknown): MergeMode {
   if (!MERGE_MODES.includes(mode as MergeMode)) {
     throw new RangeError(
-      `${where}: merge ${JSON.stringify(mode)}, expected one of ${MERGE_MODES.map((m) => `'${m}'`).join(', ')}`,
+      `${where}: merge must be one of ${MERGE_MODES.map((m) => `'${m}'`).join(', ')}, got ${describe(mode)}`,
     );
   }
   return mode as MergeMode;

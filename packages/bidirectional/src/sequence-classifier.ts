@@ -1,7 +1,9 @@
 // SequenceClassifier: many-to-one, a label per window. ids [T·B] → (bi)directional stack → pooled
 // features [B × D·H] (final states of both directions, or the mean over steps) → Dense → softmax
 // cross-entropy. Flat params/grads; lossAndGrad accumulates grads of the mean loss over B windows.
+
 import { softmaxCrossEntropy } from '@rxrnn/kernels';
+import { describe } from '@rxrnn/kernels/internal';
 import { argmax, SequenceModel, type SequenceModelConfig } from './internal/sequence-model.js';
 
 export interface SequenceClassifierConfig extends SequenceModelConfig {
@@ -28,7 +30,7 @@ export class SequenceClassifier extends SequenceModel {
     super(WHERE, config, 'concat', (w) => w);
     const pool = config.pool ?? 'final';
     if (pool !== 'final' && pool !== 'mean')
-      throw new RangeError(`${WHERE}: pool ${JSON.stringify(pool)}, expected 'final' or 'mean'`);
+      throw new RangeError(`${WHERE}: pool must be 'final' or 'mean', got ${describe(pool)}`);
     this.pool = pool;
   }
 

@@ -142,7 +142,7 @@ export class StateHandle {
     }
     for (let i = 0; i < state.length; i++) {
       if (!Number.isFinite(state[i]!)) {
-        throw new RangeError(`StateHandle.restore: state[${i}] is ${state[i]}, expected a finite number`);
+        throw new RangeError(`StateHandle.restore: state[${i}] must be a finite number, got ${state[i]}`);
       }
     }
     this.state.set(state);

@@ -75,7 +75,7 @@ export class Vocabulary {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (!Number.isInteger(id) || id < 0 || id >= this.size) {
-        throw new RangeError(`Vocabulary.decode: ids[${i}] = ${id}, expected an id in [0, ${this.size})`);
+        throw new RangeError(`Vocabulary.decode: ids[${i}] must be an id in [0, ${this.size}), got ${id}`);
       }
       s += this.chars[id];
     }

@@ -64,7 +64,7 @@ describe('argument checks', () => {
       /kind must be 'rnn', 'gru' or 'lstm', got "elman"/,
     );
     expect(() => createCell({ kind: 'lstm', inputSize: 0, hiddenSize: 2 })).toThrow(
-      /inputSize must be a positive integer, got number 0/,
+      /inputSize must be a positive integer, got 0/,
     );
     expect(() => createCell({ kind: 'gru', inputSize: 2, hiddenSize: 2.5 })).toThrow(RangeError);
     expect(() =>
@@ -87,7 +87,7 @@ describe('argument checks', () => {
       /state length 5, expected B\*stateSize = 12/,
     );
     expect(() => cell.step(s, [1, 2, 3, 4, 5, 6, 7, 8] as unknown as Float32Array, 2)).toThrow(TypeError);
-    expect(() => cell.step(s, Int32Array.from([0, 4]), 2)).toThrow(/\[1\] = 4, expected an id in \[0, 4\)/);
+    expect(() => cell.step(s, Int32Array.from([0, 4]), 2)).toThrow(/\[1\] must be an id in \[0, 4\), got 4/);
     const other = createCell({ kind: 'gru', inputSize: 4, hiddenSize: 3 });
     expect(() => cell.forwardSequence(other.createTape(2, 2), new Float32Array(16), s)).toThrow(
       /tape is for a gru cell with H = 3, expected lstm/,
@@ -99,7 +99,7 @@ describe('argument checks', () => {
     expect(() => stack.backward(null, null, null, null)).toThrow(/no forward pass/);
     const m = new CharModel({ cell: 'gru', vocab: ['a', 'b'], hidden: 2, embeddingDim: 2 });
     const st = m.createState(1);
-    expect(() => m.step(Int32Array.from([2]), st)).toThrow(/ids\[0\] = 2, expected an id in \[0, 2\)/);
+    expect(() => m.step(Int32Array.from([2]), st)).toThrow(/ids\[0\] must be an id in \[0, 2\), got 2/);
     expect(() => m.lossAndGrad(Int32Array.from([0, 1]), Int32Array.from([1]), 2, 1, st)).toThrow(
       /targets length 1, expected 2/,
     );

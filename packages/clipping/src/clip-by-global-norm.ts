@@ -38,17 +38,17 @@ export interface GlobalNormResult extends NonFiniteOutcome {
  * Throws RangeError for a maxNorm that is not finite and > 0, TypeError for non-Float32Array input.
  */
 export function clipByGlobalNorm(grads: Gradients, maxNorm: number, options: GlobalNormOptions = {}): GlobalNormResult {
-  const who = 'clipByGlobalNorm';
-  checkGradients(who, grads);
-  checkPositive(who, 'maxNorm', maxNorm);
-  const normType = checkNormType(who, options.normType ?? 2);
-  const policy = checkPolicy(who, options.nonFinite ?? 'error');
-  return globalNormCore(who, grads, maxNorm, normType, policy);
+  const where = 'clipByGlobalNorm';
+  checkGradients(where, grads);
+  checkPositive(where, 'maxNorm', maxNorm);
+  const normType = checkNormType(where, options.normType ?? 2);
+  const policy = checkPolicy(where, options.nonFinite ?? 'error');
+  return globalNormCore(where, grads, maxNorm, normType, policy);
 }
 
 /** The unchecked core, shared with the clipGradients operator (which validates its options once). */
 export function globalNormCore(
-  who: string,
+  where: string,
   grads: Gradients,
   maxNorm: number,
   normType: NormType,
@@ -57,7 +57,7 @@ export function globalNormCore(
   const norm = totalNorm(grads, normType);
   if (!Number.isFinite(norm)) {
     // PyTorch would multiply by a NaN coefficient here and poison every gradient; a policy decides instead.
-    const outcome = applyPolicy(who, grads, policy);
+    const outcome = applyPolicy(where, grads, policy);
     return { totalNorm: norm, scale: outcome.zeroed ? 0 : 1, clipped: false, ...outcome };
   }
   const coef = maxNorm / (norm + CLIP_EPSILON);

@@ -29,10 +29,10 @@ export interface PerTensorResult extends NonFiniteOutcome {
  * tensor has norm 0 ≤ maxNorm and is never divided by.
  */
 export function clipByNorm(grads: Gradients, maxNorm: number, options: PerTensorOptions = {}): PerTensorResult {
-  const who = 'clipByNorm';
-  checkGradients(who, grads);
-  checkPositive(who, 'maxNorm', maxNorm);
-  const policy = checkPolicy(who, options.nonFinite ?? 'error');
+  const where = 'clipByNorm';
+  checkGradients(where, grads);
+  checkPositive(where, 'maxNorm', maxNorm);
+  const policy = checkPolicy(where, options.nonFinite ?? 'error');
   const count = tensorCount(grads);
   const norms = new Float64Array(count);
   const scales = new Float64Array(count).fill(1);
@@ -44,7 +44,7 @@ export function clipByNorm(grads: Gradients, maxNorm: number, options: PerTensor
     if (!Number.isFinite(norms[t]!)) finite = false;
   }
   if (!finite) {
-    const outcome = applyPolicy(who, grads, policy);
+    const outcome = applyPolicy(where, grads, policy);
     if (outcome.zeroed) scales.fill(0);
     return { norms, scales, clippedCount: 0, clipped: false, ...outcome };
   }

@@ -23,12 +23,12 @@ export interface ValueClipResult extends NonFiniteOutcome {
  * the nonFinite policy like every other clipping function.
  */
 export function clipByValue(grads: Gradients, limit: number, options: ValueClipOptions = {}): ValueClipResult {
-  const who = 'clipByValue';
-  checkGradients(who, grads);
-  checkPositive(who, 'limit', limit);
-  const policy = checkPolicy(who, options.nonFinite ?? 'error');
+  const where = 'clipByValue';
+  checkGradients(where, grads);
+  checkPositive(where, 'limit', limit);
+  const policy = checkPolicy(where, options.nonFinite ?? 'error');
   // Scan before clamping: under 'skip' nothing may have been written when the bad element turns up.
-  if (firstNonFinite(grads) !== null) return { clippedCount: 0, clipped: false, ...applyPolicy(who, grads, policy) };
+  if (firstNonFinite(grads) !== null) return { clippedCount: 0, clipped: false, ...applyPolicy(where, grads, policy) };
   // PyTorch compares float32 elements with the bound cast to float32; so do we, so that an element
   // equal to fround(limit) is not counted as clamped.
   const hi = Math.fround(limit);

@@ -1,5 +1,6 @@
 // The non-finite gradient policy shared by every clipping function and operator, and the error
 // thrown under policy 'error'. Reads the caller's gradient buffers; zeroes them only under 'zero'.
+import { describe } from '@rxrnn/kernels/internal';
 import type { Gradients, NonFiniteLocation } from './internal/gradients.js';
 import { firstNonFinite, zeroAll } from './internal/gradients.js';
 
@@ -25,15 +26,15 @@ export class NonFiniteGradientError extends RangeError {
   readonly index: number;
   readonly value: number;
 
-  constructor(who: string, where: NonFiniteLocation) {
+  constructor(where: string, location: NonFiniteLocation) {
     super(
-      `${who}: gradient tensor ${where.tensor} holds ${where.value} at index ${where.index}, ` +
+      `${where}: gradient tensor ${location.tensor} holds ${location.value} at index ${location.index}, ` +
         `expected finite values (nonFinite: 'error')`,
     );
     this.name = 'NonFiniteGradientError';
-    this.tensor = where.tensor;
-    this.index = where.index;
-    this.value = where.value;
+    this.tensor = location.tensor;
+    this.index = location.index;
+    this.value = location.value;
   }
 }
 
@@ -49,9 +50,9 @@ export interface NonFiniteOutcome {
 
 export const FINITE: NonFiniteOutcome = Object.freeze({ skipped: false, zeroed: false, nonFinite: null });
 
-export function checkPolicy(who: string, value: unknown): NonFinitePolicy {
+export function checkPolicy(where: string, value: unknown): NonFinitePolicy {
   if (value !== 'error' && value !== 'skip' && value !== 'zero') {
-    throw new RangeError(`${who}: nonFinite is ${JSON.stringify(value)}, expected 'error', 'skip' or 'zero'`);
+    throw new RangeError(`${where}: nonFinite must be 'error', 'skip' or 'zero', got ${describe(value)}`);
   }
   return value;
 }
@@ -60,15 +61,15 @@ export function checkPolicy(who: string, value: unknown): NonFinitePolicy {
  * Applies the policy once the caller knows (from a norm or a scan) that something is non-finite:
  * locates the first bad element, then throws, or zeroes, or reports.
  */
-export function applyPolicy(who: string, grads: Gradients, policy: NonFinitePolicy): NonFiniteOutcome {
-  const where = firstNonFinite(grads);
-  // Callers only come here after seeing a non-finite norm, so `where` exists; the guard keeps a
-  // wrong caller from reporting a skip that never happened.
-  if (where === null) return FINITE;
-  if (policy === 'error') throw new NonFiniteGradientError(who, where);
+export function applyPolicy(where: string, grads: Gradients, policy: NonFinitePolicy): NonFiniteOutcome {
+  const location = firstNonFinite(grads);
+  // Callers only come here after seeing a non-finite norm, so `location` exists; the guard keeps
+  // a wrong caller from reporting a skip that never happened.
+  if (location === null) return FINITE;
+  if (policy === 'error') throw new NonFiniteGradientError(where, location);
   if (policy === 'zero') {
     zeroAll(grads);
-    return { skipped: false, zeroed: true, nonFinite: where };
+    return { skipped: false, zeroed: true, nonFinite: location };
   }
-  return { skipped: true, zeroed: false, nonFinite: where };
+  return { skipped: true, zeroed: false, nonFinite: location };
 }

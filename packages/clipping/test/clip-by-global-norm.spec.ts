@@ -85,18 +85,20 @@ describe('clipByGlobalNorm', () => {
   it('rejects bad maxNorm, normType and gradients naming what arrived', () => {
     const g = new Float32Array(2);
     expect(() => clipByGlobalNorm(g, 0)).toThrow(
-      new RangeError('clipByGlobalNorm: maxNorm is the number 0, expected a finite number > 0'),
+      new RangeError('clipByGlobalNorm: maxNorm must be a finite number > 0, got 0'),
     );
     expect(() => clipByGlobalNorm(g, -1)).toThrow(RangeError);
-    expect(() => clipByGlobalNorm(g, NaN)).toThrow(/maxNorm is the number NaN/);
+    expect(() => clipByGlobalNorm(g, NaN)).toThrow(/maxNorm must be a finite number > 0, got NaN/);
     expect(() => clipByGlobalNorm(g, Infinity)).toThrow(RangeError);
-    expect(() => clipByGlobalNorm(g, 1, { normType: 1 })).toThrow(/normType is the number 1, expected 2 or Infinity/);
-    expect(() => clipByGlobalNorm(g, 1, { nonFinite: 'ignore' as never })).toThrow(/nonFinite is "ignore"/);
+    expect(() => clipByGlobalNorm(g, 1, { normType: 1 })).toThrow(/normType must be 2 or Infinity, got 1/);
+    expect(() => clipByGlobalNorm(g, 1, { nonFinite: 'ignore' as never })).toThrow(
+      /nonFinite must be 'error', 'skip' or 'zero', got "ignore"/,
+    );
     expect(() => clipByGlobalNorm(new Float64Array(2) as never, 1)).toThrow(
-      new TypeError('clipByGlobalNorm: grads is Float64Array, expected a Float32Array or an array of Float32Array'),
+      new TypeError('clipByGlobalNorm: grads must be a Float32Array or an array of Float32Arrays, got a Float64Array'),
     );
     expect(() => clipByGlobalNorm([g, [1, 2]] as never, 1)).toThrow(
-      /grads\[1\] is an array of length 2, expected a Float32Array/,
+      /grads\[1\] must be a Float32Array, got an array of length 2/,
     );
   });
 });

@@ -47,6 +47,6 @@ describe('clipByNorm (per tensor)', () => {
   });
 
   it('rejects a bad maxNorm', () => {
-    expect(() => clipByNorm([], -2)).toThrow(/clipByNorm: maxNorm is the number -2/);
+    expect(() => clipByNorm([], -2)).toThrow(/clipByNorm: maxNorm must be a finite number > 0, got -2/);
   });
 });

@@ -38,9 +38,7 @@ describe('clipByValue', () => {
   });
 
   it('rejects a bad limit', () => {
-    expect(() => clipByValue(new Float32Array(1), 0)).toThrow(
-      /clipByValue: limit is the number 0, expected a finite number > 0/,
-    );
+    expect(() => clipByValue(new Float32Array(1), 0)).toThrow(/clipByValue: limit must be a finite number > 0, got 0/);
     expect(() => clipByValue(new Float32Array(1), '5' as never)).toThrow(RangeError);
     expect(() => clipByValue('x' as never, 5)).toThrow(TypeError);
   });

@@ -15,8 +15,12 @@ const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
  * bodies whose work comes in uneven pieces). The warm-up also calibrates n so that one run lasts
  * about `budget.targetMs` (at least one iteration, at most `maxIters`).
  */
+/** What a timed body returns: nothing, or the work units it did (e.g. characters). */
+export type BodyResult = number | undefined;
+
 export async function timeRuns(
-  body: (n: number) => undefined | number | Promise<undefined | number>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: bodies that return nothing are typed `void`.
+  body: (n: number) => void | BodyResult | Promise<void | BodyResult>,
   budget: Budget,
   maxIters = 1e6,
 ): Promise<Timing> {

@@ -1,6 +1,9 @@
 // BiLayers: the window engine shared by BidirectionalStack and the bidirectional() operator.
 // L layers of (forward, reverse) cell pairs; input [T·B × n_x] (or T·B ids), output [T·B × 2H]
 // as [forward | reverse] per row; state [L·2 × B × S], index layer*2 + direction. Owns its tapes.
+import { checkF32, checkPositiveInt, describe } from '@rxrnn/kernels/internal';
+
+export { checkF32 };
 
 import type { Cell, CellTape } from '@rxrnn/cells';
 import { allocF32, freeF32 } from '@rxrnn/kernels';
@@ -29,25 +32,6 @@ interface Scratch {
   owned: Float32Array[];
 }
 
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
-  return typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : `${typeof v} ${String(v)}`;
-}
-
-function checkPositiveInt(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new RangeError(`${where}: ${name} must be a positive integer, got ${describe(v)}`);
-  }
-  return v;
-}
-
-/** Throws unless `a` is a Float32Array of length n. */
-export function checkF32(where: string, name: string, a: unknown, n: number, expr: string): Float32Array {
-  if (!(a instanceof Float32Array)) throw new TypeError(`${where}: ${name} must be a Float32Array, got ${describe(a)}`);
-  if (a.length !== n) throw new RangeError(`${where}: ${name} length ${a.length}, expected ${expr} = ${n}`);
-  return a;
-}
-
 /** dst rows t ← src rows T−1−t, each row block B·w wide. */
 function reverseTime(dst: Float32Array | Int32Array, src: Float32Array | Int32Array, T: number, blk: number): void {
   for (let t = 0; t < T; t++) dst.set(src.subarray(t * blk, (t + 1) * blk), (T - 1 - t) * blk);
@@ -71,7 +55,7 @@ export class BiLayers {
       throw new RangeError(`${where}: expected at least one layer of (forward, reverse) cells`);
     const first = pairs[0]!.forward;
     if (first === null || typeof first !== 'object' || typeof first.forwardSequence !== 'function') {
-      throw new TypeError(`${where}: forward cell is ${describe(first)}, expected a cell from createCell`);
+      throw new TypeError(`${where}: forward cell must be a cell from createCell, got ${describe(first)}`);
     }
     this.kind = first.kind;
     this.inputSize = first.inputSize;
@@ -83,7 +67,7 @@ export class BiLayers {
       ] as const) {
         if (cell === null || typeof cell !== 'object' || typeof cell.forwardSequence !== 'function') {
           throw new TypeError(
-            `${where}: layer ${k} ${name} cell is ${describe(cell)}, expected a cell from createCell`,
+            `${where}: layer ${k} ${name} cell must be a cell from createCell, got ${describe(cell)}`,
           );
         }
         if (cell.kind !== this.kind)

@@ -9,6 +9,7 @@ import {
   finalize,
   mergeMap,
   merge as mergeStreams,
+  Observable,
   type OperatorFunction,
   Subject,
   type Subscription,
@@ -82,7 +83,7 @@ export function bidirectional(
   const carry = options.carryState ?? true;
 
   return (source) =>
-    defer(() => {
+    new Observable<Float32Array[]>((subscriber) => {
       // Per subscription: its own window, carried state, step counter and latency timer.
       let buf: Float32Array[] = [];
       let fresh = 0;
@@ -120,7 +121,7 @@ export function bidirectional(
           for (let i = 0; i < v.length; i++) {
             if (v[i]! - v[i]! !== 0)
               throw new RangeError(
-                `${OP}: output[${i}] is ${v[i]} at step ${step - T + t}, expected a finite number (check the parameters)`,
+                `${OP}: output[${i}] must be a finite number (check the parameters), got ${v[i]} at step ${step - T + t}`,
               );
           }
           out.push(v);
@@ -159,23 +160,25 @@ export function bidirectional(
         tap({ complete: () => timed.complete() }),
       );
       // `timed` first: a synchronous scheduler may flush before the source subscription returns.
-      return mergeStreams(timed, windows).pipe(
-        finalize(() => {
-          stopTimer();
-          buf = [];
-        }),
-      );
+      return mergeStreams(timed, windows)
+        .pipe(
+          finalize(() => {
+            stopTimer();
+            buf = [];
+          }),
+        )
+        .subscribe(subscriber);
     });
 }
 
 function checkInput(x: unknown, n: number, step: number): asserts x is Float32Array {
   if (!(x instanceof Float32Array)) {
     const got = x === null || typeof x !== 'object' ? String(x) : ((x as object).constructor?.name ?? 'object');
-    throw new TypeError(`${OP}: input is ${got}, expected a Float32Array at step ${step}`);
+    throw new TypeError(`${OP}: input must be a Float32Array, got ${got} at step ${step}`);
   }
   if (x.length !== n) throw new RangeError(`${OP}: input length ${x.length}, expected ${n} at step ${step}`);
   for (let i = 0; i < n; i++) {
     if (x[i]! - x[i]! !== 0)
-      throw new RangeError(`${OP}: input[${i}] is ${x[i]}, expected a finite number at step ${step}`);
+      throw new RangeError(`${OP}: input[${i}] must be a finite number, got ${x[i]} at step ${step}`);
   }
 }

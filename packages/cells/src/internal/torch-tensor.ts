@@ -1,6 +1,8 @@
 // Reading and writing PyTorch-layout tensors ({shape, data}) with shape checks; data is copied,
 // never aliased, so a caller's dict can be reused or mutated afterwards.
+
 import type { TorchStateDict, TorchTensor, TorchTensorF32 } from '../types.js';
+import { describe } from './checks.js';
 import { sizeOf } from './layout.js';
 
 /** The tensor `name` of `dict`, checked against `shape`, as Float64 values. */
@@ -23,7 +25,7 @@ export function readTensor(
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(t.data[i])) {
-      throw new RangeError(`${where}: tensor "${name}" data[${i}] = ${String(t.data[i])}, expected a finite number`);
+      throw new RangeError(`${where}: tensor "${name}" data[${i}] must be a finite number, got ${describe(t.data[i])}`);
     }
   }
   return t.data;

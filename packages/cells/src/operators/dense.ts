@@ -1,6 +1,6 @@
 // dense(): a Dense layer as an operator, x `[B×inSize]` in, logits `[B×outSize]` out.
 // Each output is a fresh Float32Array that forward() writes straight into; the layer owns its weights.
-import { defer, map, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
 import type { DenseLayer } from './internal/contract-types.js';
 import { checkPositiveInt, checkVector, describe } from './internal/validate.js';
 
@@ -16,21 +16,23 @@ export interface DenseOptions {
  */
 export function dense(layer: DenseLayer, options: DenseOptions = {}): OperatorFunction<Float32Array, Float32Array> {
   if (typeof layer !== 'object' || layer === null || typeof layer.forward !== 'function') {
-    throw new TypeError(`dense: got ${describe(layer)}, expected a Dense layer`);
+    throw new TypeError(`dense: layer must be a Dense layer, got ${describe(layer)}`);
   }
   const B = checkPositiveInt('dense', 'batch', options.batch ?? 1);
   const n = B * layer.inSize;
   return (source) =>
-    defer(() => {
+    new Observable<Float32Array>((subscriber) => {
       let step = 0;
-      return source.pipe(
-        map((x) => {
-          checkVector('dense', x, n, step);
-          const out = new Float32Array(B * layer.outSize);
-          layer.forward(out, x, B);
-          step++;
-          return out;
-        }),
-      );
+      return source
+        .pipe(
+          map((x) => {
+            checkVector('dense', x, n, step);
+            const out = new Float32Array(B * layer.outSize);
+            layer.forward(out, x, B);
+            step++;
+            return out;
+          }),
+        )
+        .subscribe(subscriber);
     });
 }

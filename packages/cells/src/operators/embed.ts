@@ -1,6 +1,6 @@
 // embed(): token ids → embedding vectors. Input a number (B = 1) or an Int32Array of B ids;
 // output a fresh Float32Array `[B×E]` per token that lookup() writes straight into.
-import { defer, map, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
 import type { TokenEmbedding } from './internal/contract-types.js';
 import { checkPositiveInt, describe, readTokenIds } from './internal/validate.js';
 
@@ -19,23 +19,25 @@ export function embed(
   options: EmbedOptions = {},
 ): OperatorFunction<number | Int32Array, Float32Array> {
   if (typeof embedding !== 'object' || embedding === null || typeof embedding.lookup !== 'function') {
-    throw new TypeError(`embed: got ${describe(embedding)}, expected an Embedding`);
+    throw new TypeError(`embed: embedding must be an Embedding, got ${describe(embedding)}`);
   }
   const B = checkPositiveInt('embed', 'batch', options.batch ?? 1);
   const { vocabSize, dim } = embedding;
   return (source) =>
-    defer(() => {
+    new Observable<Float32Array>((subscriber) => {
       // Per subscription: the id buffer lookup() reads, and the step counter for messages.
       const ids = new Int32Array(B);
       let step = 0;
-      return source.pipe(
-        map((value) => {
-          readTokenIds('embed', value, ids, vocabSize, step);
-          const out = new Float32Array(B * dim);
-          embedding.lookup(out, ids, B);
-          step++;
-          return out;
-        }),
-      );
+      return source
+        .pipe(
+          map((value) => {
+            readTokenIds('embed', value, ids, vocabSize, step);
+            const out = new Float32Array(B * dim);
+            embedding.lookup(out, ids, B);
+            step++;
+            return out;
+          }),
+        )
+        .subscribe(subscriber);
     });
 }

@@ -43,17 +43,17 @@ export function generate(model: StepModel, options: GenerateOptions): Observable
     typeof model.step !== 'function' ||
     typeof model.config !== 'object'
   ) {
-    throw new TypeError(`generate: got ${describe(model)}, expected a CharModel`);
+    throw new TypeError(`generate: model must be a CharModel, got ${describe(model)}`);
   }
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`generate: options ${describe(options)}, expected an object with prime and length`);
+    throw new TypeError(`generate: options must be an object with prime and length, got ${describe(options)}`);
   }
   const vocab = model.config.vocab;
   const sampling = resolveSampling('generate', options);
   const primeIds = encodePrime(options.prime, vocab);
   const { length } = options;
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
-    throw new RangeError(`generate: length ${describe(length)}, expected a non-negative integer`);
+    throw new RangeError(`generate: length must be a non-negative integer, got ${describe(length)}`);
   }
   const sliceMs = checkPositiveFinite('generate', 'sliceMs', options.sliceMs ?? 4);
   const stepsPerSlice =
@@ -112,7 +112,7 @@ export function generate(model: StepModel, options: GenerateOptions): Observable
 /** Prime text → token ids (code points looked up in the vocabulary). */
 function encodePrime(prime: unknown, vocab: readonly string[]): Int32Array {
   if (typeof prime !== 'string' || prime.length === 0) {
-    throw new RangeError(`generate: prime ${describe(prime)}, expected a non-empty string`);
+    throw new RangeError(`generate: prime must be a non-empty string, got ${describe(prime)}`);
   }
   const index = new Map<string, number>();
   vocab.forEach((ch, i) => index.set(ch, i));

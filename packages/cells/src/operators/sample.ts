@@ -1,6 +1,6 @@
 // sample(): logits `[B×V]` → token ids, with temperature, top-k and top-p (nucleus) filtering.
 // Each subscription draws from its own seeded Rng and owns its scratch (./internal/sampling.ts).
-import { defer, map, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
 import { resolveSampling, Sampler, type SamplingOptions } from './internal/sampling.js';
 import { checkPositiveInt, describe } from './internal/validate.js';
 
@@ -33,32 +33,34 @@ export function sample(options: SampleOptions = {}): OperatorFunction<Float32Arr
   const fixedV =
     options.vocabSize === undefined ? undefined : checkPositiveInt('sample', 'vocabSize', options.vocabSize);
   return (source) =>
-    defer(() => {
+    new Observable<number | Int32Array>((subscriber) => {
       // Per subscription: a fresh Rng (same seed → same tokens) made on the first logits.
       let sampler: Sampler | undefined;
       let step = 0;
       const ids = new Int32Array(B);
-      return source.pipe(
-        map((logits): number | Int32Array => {
-          if (sampler === undefined) {
-            let V = fixedV;
-            if (V === undefined) {
-              // V is free, but the rows must be non-empty and all of one width.
-              if (!(logits instanceof Float32Array) || logits.length === 0 || logits.length % B !== 0) {
-                const got = logits instanceof Float32Array ? `length ${logits.length}` : describe(logits);
-                throw new RangeError(
-                  `sample: logits ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`,
-                );
+      return source
+        .pipe(
+          map((logits): number | Int32Array => {
+            if (sampler === undefined) {
+              let V = fixedV;
+              if (V === undefined) {
+                // V is free, but the rows must be non-empty and all of one width.
+                if (!(logits instanceof Float32Array) || logits.length === 0 || logits.length % B !== 0) {
+                  const got = logits instanceof Float32Array ? `length ${logits.length}` : describe(logits);
+                  throw new RangeError(
+                    `sample: logits must be a Float32Array of ${B} non-empty rows, got ${got} at step ${step}`,
+                  );
+                }
+                V = logits.length / B;
               }
-              V = logits.length / B;
+              sampler = new Sampler('sample', sampling, B, V);
             }
-            sampler = new Sampler('sample', sampling, B, V);
-          }
-          // Validates the logits before the Rng moves, so a bad value costs no random draw.
-          sampler.sampleInto(ids, logits, step);
-          step++;
-          return batched ? ids.slice() : ids[0]!;
-        }),
-      );
+            // Validates the logits before the Rng moves, so a bad value costs no random draw.
+            sampler.sampleInto(ids, logits, step);
+            step++;
+            return batched ? ids.slice() : ids[0]!;
+          }),
+        )
+        .subscribe(subscriber);
     });
 }

@@ -1,7 +1,7 @@
 // softmax(): logits `[B×V]` → probabilities `[B×V]` (each row sums to 1), via kernels' softmaxRows.
 // V is each input's length / B; each output is a fresh Float32Array.
 import { softmaxRows } from '@rxrnn/kernels';
-import { defer, map, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
 import { checkPositiveFinite, checkPositiveInt, checkVector, describe } from './internal/validate.js';
 
 /** Options of softmax(). */
@@ -17,23 +17,25 @@ export function softmax(options: SoftmaxOptions = {}): OperatorFunction<Float32A
   const temperature = checkPositiveFinite('softmax', 'temperature', options.temperature ?? 1);
   const B = checkPositiveInt('softmax', 'batch', options.batch ?? 1);
   return (source) =>
-    defer(() => {
+    new Observable<Float32Array>((subscriber) => {
       let step = 0;
-      return source.pipe(
-        map((x) => {
-          // V is free, but every row must have the same, non-zero width.
-          if (!(x instanceof Float32Array) || x.length === 0 || x.length % B !== 0) {
-            const got = x instanceof Float32Array ? `length ${x.length}` : describe(x);
-            throw new RangeError(
-              `softmax: input ${got}, expected a Float32Array of ${B} non-empty rows at step ${step}`,
-            );
-          }
-          checkVector('softmax', x, x.length, step);
-          const out = new Float32Array(x.length);
-          softmaxRows(out, x, B, x.length / B, temperature);
-          step++;
-          return out;
-        }),
-      );
+      return source
+        .pipe(
+          map((x) => {
+            // V is free, but every row must have the same, non-zero width.
+            if (!(x instanceof Float32Array) || x.length === 0 || x.length % B !== 0) {
+              const got = x instanceof Float32Array ? `length ${x.length}` : describe(x);
+              throw new RangeError(
+                `softmax: input must be a Float32Array of ${B} non-empty rows, got ${got} at step ${step}`,
+              );
+            }
+            checkVector('softmax', x, x.length, step);
+            const out = new Float32Array(x.length);
+            softmaxRows(out, x, B, x.length / B, temperature);
+            step++;
+            return out;
+          }),
+        )
+        .subscribe(subscriber);
     });
 }

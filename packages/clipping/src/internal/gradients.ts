@@ -1,6 +1,10 @@
 // Shared machinery for every clipping function and operator: a gradient set is one Float32Array
 // or a list of views (tensors); these helpers read them (norms, first bad element) or zero them.
 // The caller owns the buffers; nothing here allocates per call except error messages.
+import { checkPositiveFinite, describe, fail } from '@rxrnn/kernels/internal';
+
+export { describe };
+
 import { sumSquares } from '@rxrnn/kernels';
 
 /** One flat gradient buffer, or a list of tensors (usually views into one flat buffer). */
@@ -22,23 +26,15 @@ export interface NonFiniteLocation {
   readonly value: number;
 }
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  if (typeof value === 'number') return `the number ${value}`;
-  return typeof value;
-}
-
 /** Checks the shape of a gradient set once, so the loops below can trust it. */
-export function checkGradients(who: string, grads: unknown): asserts grads is Gradients {
+export function checkGradients(where: string, grads: unknown): asserts grads is Gradients {
   if (grads instanceof Float32Array) return;
   if (!Array.isArray(grads)) {
-    throw new TypeError(`${who}: grads is ${describe(grads)}, expected a Float32Array or an array of Float32Array`);
+    throw new TypeError(`${where}: grads must be a Float32Array or an array of Float32Arrays, got ${describe(grads)}`);
   }
   for (let i = 0; i < grads.length; i++) {
     if (!(grads[i] instanceof Float32Array)) {
-      throw new TypeError(`${who}: grads[${i}] is ${describe(grads[i])}, expected a Float32Array`);
+      throw new TypeError(`${where}: grads[${i}] must be a Float32Array, got ${describe(grads[i])}`);
     }
   }
 }
@@ -101,16 +97,9 @@ export function zeroAll(grads: Gradients): void {
 }
 
 /** maxNorm / limit must be a finite number > 0 (0 would zero every gradient, NaN would poison them). */
-export function checkPositive(who: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${who}: ${name} is ${describe(value)}, expected a finite number > 0`);
-  }
-  return value;
-}
+export const checkPositive = checkPositiveFinite;
 
-export function checkNormType(who: string, value: unknown): NormType {
-  if (value !== 2 && value !== Infinity) {
-    throw new RangeError(`${who}: normType is ${describe(value)}, expected 2 or Infinity`);
-  }
+export function checkNormType(where: string, value: unknown): NormType {
+  if (value !== 2 && value !== Infinity) fail(where, 'normType', '2 or Infinity', value);
   return value;
 }

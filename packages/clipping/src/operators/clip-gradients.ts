@@ -36,13 +36,13 @@ export interface ClipGradientsEvent<G extends Gradients> extends GlobalNormResul
 export function clipGradients<G extends Gradients>(
   options: ClipGradientsOptions,
 ): OperatorFunction<G, ClipGradientsEvent<G>> {
-  const who = 'clipGradients';
+  const where = 'clipGradients';
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${who}: options is ${describe(options)}, expected an object with maxNorm`);
+    throw new TypeError(`${where}: options must be an object with maxNorm, got ${describe(options)}`);
   }
-  const maxNorm = checkPositive(who, 'maxNorm', options.maxNorm);
-  const normType = checkNormType(who, options.normType ?? 2);
-  const policy = checkPolicy(who, options.nonFinite ?? 'error');
+  const maxNorm = checkPositive(where, 'maxNorm', options.maxNorm);
+  const normType = checkNormType(where, options.normType ?? 2);
+  const policy = checkPolicy(where, options.nonFinite ?? 'error');
   return (source) =>
     new Observable<ClipGradientsEvent<G>>((subscriber) => {
       // Steps count per subscription, so every subscriber sees its own step 0.
@@ -52,8 +52,8 @@ export function clipGradients<G extends Gradients>(
           map((grads) => {
             const at = step++;
             try {
-              checkGradients(who, grads);
-              return { step: at, grads, ...globalNormCore(who, grads, maxNorm, normType, policy) };
+              checkGradients(where, grads);
+              return { step: at, grads, ...globalNormCore(where, grads, maxNorm, normType, policy) };
             } catch (err) {
               return rethrowAtStep(err, at);
             }

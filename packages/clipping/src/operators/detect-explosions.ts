@@ -1,8 +1,9 @@
 // detectExplosions(): flags gradient norms far above their recent level. Input: a stream of norms
 // (e.g. from gradientNorms()); output: one verdict per norm. Keeps a ring of the last `window` norms.
+
+import { checkPositiveFinite, checkPositiveInt, describe } from '@rxrnn/kernels/internal';
 import type { OperatorFunction } from 'rxjs';
 import { map, Observable } from 'rxjs';
-import { describe } from '../internal/gradients.js';
 
 export interface DetectExplosionsOptions {
   /** A norm explodes when it exceeds factor × level; finite and > 0. Default 10. */
@@ -24,13 +25,6 @@ export interface ExplosionVerdict {
   readonly exploding: boolean;
 }
 
-function checkInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`detectExplosions: ${name} is ${describe(value)}, expected an integer >= 1`);
-  }
-  return value;
-}
-
 /**
  * The rule: level = median of the last `window` finite norms before this one; a norm explodes when
  * it is NaN/±Inf (always), or when at least `warmup` finite norms came before it and
@@ -39,12 +33,9 @@ function checkInteger(name: string, value: unknown): number {
  * Non-finite norms never enter the window. A negative or non-number norm errors the stream.
  */
 export function detectExplosions(options: DetectExplosionsOptions = {}): OperatorFunction<number, ExplosionVerdict> {
-  const factor = options.factor ?? 10;
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor <= 0) {
-    throw new RangeError(`detectExplosions: factor is ${describe(factor)}, expected a finite number > 0`);
-  }
-  const window = checkInteger('window', options.window ?? 20);
-  const warmup = checkInteger('warmup', options.warmup ?? window);
+  const factor = checkPositiveFinite('detectExplosions', 'factor', options.factor ?? 10);
+  const window = checkPositiveInt('detectExplosions', 'window', options.window ?? 20);
+  const warmup = checkPositiveInt('detectExplosions', 'warmup', options.warmup ?? window);
   return (source) =>
     new Observable<ExplosionVerdict>((subscriber) => {
       // Per subscription: a ring of recent finite norms and a scratch copy sorted for the median,
@@ -61,7 +52,7 @@ export function detectExplosions(options: DetectExplosionsOptions = {}): Operato
             const at = step++;
             if (typeof norm !== 'number' || norm < 0) {
               throw new RangeError(
-                `detectExplosions: norm is ${describe(norm)} at step ${at}, expected a number >= 0 or NaN/Infinity`,
+                `detectExplosions: norm must be a number >= 0 or NaN/Infinity, got ${describe(norm)} at step ${at}`,
               );
             }
             let level: number | null = null;

@@ -17,8 +17,8 @@ export interface GradientNormsOptions {
  * detectExplosions); an emission that is not a gradient set errors the stream naming the step.
  */
 export function gradientNorms(options: GradientNormsOptions = {}): OperatorFunction<Gradients, number> {
-  const who = 'gradientNorms';
-  const normType = checkNormType(who, options.normType ?? 2);
+  const where = 'gradientNorms';
+  const normType = checkNormType(where, options.normType ?? 2);
   return (source) =>
     new Observable<number>((subscriber) => {
       let step = 0;
@@ -27,7 +27,7 @@ export function gradientNorms(options: GradientNormsOptions = {}): OperatorFunct
           map((grads) => {
             const at = step++;
             try {
-              checkGradients(who, grads);
+              checkGradients(where, grads);
               return totalNorm(grads, normType);
             } catch (err) {
               return rethrowAtStep(err, at);

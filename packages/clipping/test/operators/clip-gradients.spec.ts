@@ -62,7 +62,7 @@ describe('clipGradients', () => {
       .pipe(clipGradients({ maxNorm: 1 }))
       .subscribe({ error: (e) => errors.push(e) });
     expect(errors[1]).toEqual(
-      new TypeError('clipGradients: grads is string, expected a Float32Array or an array of Float32Array at step 0'),
+      new TypeError('clipGradients: grads must be a Float32Array or an array of Float32Arrays, got "nope" at step 0'),
     );
   });
 
@@ -77,7 +77,7 @@ describe('clipGradients', () => {
   });
 
   it('rejects bad options when the operator is created', () => {
-    expect(() => clipGradients({ maxNorm: 0 })).toThrow(/clipGradients: maxNorm is the number 0/);
+    expect(() => clipGradients({ maxNorm: 0 })).toThrow(/clipGradients: maxNorm must be a finite number > 0, got 0/);
     expect(() => clipGradients(undefined as never)).toThrow(TypeError);
     expect(() => clipGradients({ maxNorm: 1, normType: 3 })).toThrow(/clipGradients: normType/);
   });

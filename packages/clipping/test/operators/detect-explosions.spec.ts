@@ -29,7 +29,7 @@ describe('detectExplosions', () => {
       expected: oracle(norms, 10, 2, 2),
       bad: {
         input: -2,
-        message: /^detectExplosions: norm is the number -2 at step 1, expected a number >= 0 or NaN\/Infinity$/,
+        message: /^detectExplosions: norm must be a number >= 0 or NaN\/Infinity, got -2 at step 1$/,
       },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
@@ -72,14 +72,14 @@ describe('detectExplosions', () => {
       .pipe(detectExplosions())
       .subscribe({ error: (e) => (error = e) });
     expect(error).toEqual(
-      new RangeError('detectExplosions: norm is the number -2 at step 1, expected a number >= 0 or NaN/Infinity'),
+      new RangeError('detectExplosions: norm must be a number >= 0 or NaN/Infinity, got -2 at step 1'),
     );
     of('1' as unknown as number)
       .pipe(detectExplosions())
       .subscribe({ error: (e) => (error = e) });
-    expect((error as Error).message).toMatch(/norm is string at step 0/);
-    expect(() => detectExplosions({ window: 0 })).toThrow(/window is the number 0, expected an integer >= 1/);
+    expect((error as Error).message).toMatch(/norm must be a number >= 0 or NaN\/Infinity, got "1" at step 0/);
+    expect(() => detectExplosions({ window: 0 })).toThrow(/window must be a positive integer, got 0/);
     expect(() => detectExplosions({ warmup: 1.5 })).toThrow(RangeError);
-    expect(() => detectExplosions({ factor: NaN })).toThrow(/factor is the number NaN/);
+    expect(() => detectExplosions({ factor: NaN })).toThrow(/factor must be a finite number > 0, got NaN/);
   });
 });

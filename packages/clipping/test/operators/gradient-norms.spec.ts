@@ -15,7 +15,7 @@ describe('gradientNorms', () => {
       equal: (got, want) => Math.abs(got - want) < 5e-11,
       bad: {
         input: [new Float32Array(1), new Float64Array(1)] as never,
-        message: /^gradientNorms: grads\[1\] is Float64Array, expected a Float32Array at step 1$/,
+        message: /^gradientNorms: grads\[1\] must be a Float32Array, got a Float64Array at step 1$/,
       },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
@@ -45,7 +45,9 @@ describe('gradientNorms', () => {
     of(new Float32Array(1), [new Float32Array(1), new Float64Array(1)] as never)
       .pipe(gradientNorms())
       .subscribe({ error: (e) => (error = e) });
-    expect(error).toEqual(new TypeError('gradientNorms: grads[1] is Float64Array, expected a Float32Array at step 1'));
-    expect(() => gradientNorms({ normType: 1 })).toThrow(/gradientNorms: normType is the number 1/);
+    expect(error).toEqual(
+      new TypeError('gradientNorms: grads[1] must be a Float32Array, got a Float64Array at step 1'),
+    );
+    expect(() => gradientNorms({ normType: 1 })).toThrow(/gradientNorms: normType must be 2 or Infinity, got 1/);
   });
 });

@@ -1,5 +1,6 @@
 // Window options of bidirectional(): fixed size with an optional hop, a delimiter predicate, and a
 // maximum latency on an RxJS scheduler. Validated once when the operator is made.
+import { describe } from '@rxrnn/kernels/internal';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 
 /** How bidirectional() cuts the stream into windows. */
@@ -45,18 +46,18 @@ export function resolveWindow(op: string, w: WindowOptions | undefined): Resolve
   const size = w.size ?? (delimiter !== null ? 256 : undefined);
   if (!isPositiveInt(size)) {
     throw new RangeError(
-      `${op}: window.size ${String(size)}, expected an integer >= 1${delimiter === null ? ' (or a window.delimiter)' : ''}`,
+      `${op}: window.size must be a positive integer${delimiter === null ? ' (or give a window.delimiter)' : ''}, got ${describe(size)}`,
     );
   }
   if (delimiter !== null && w.hop !== undefined)
     throw new RangeError(`${op}: window.hop applies to fixed windows only, got hop ${String(w.hop)} with a delimiter`);
   const hop = w.hop ?? size;
   if (!isPositiveInt(hop) || hop > size)
-    throw new RangeError(`${op}: window.hop ${String(hop)}, expected an integer in [1, ${size}]`);
+    throw new RangeError(`${op}: window.hop must be an integer in [1, ${size}], got ${describe(hop)}`);
   const maxLatency = w.maxLatency ?? null;
   if (maxLatency !== null && (typeof maxLatency !== 'number' || !Number.isFinite(maxLatency) || maxLatency < 0)) {
     throw new RangeError(
-      `${op}: window.maxLatency ${String(maxLatency)}, expected a finite number of milliseconds >= 0`,
+      `${op}: window.maxLatency must be a finite number of milliseconds >= 0, got ${String(maxLatency)}`,
     );
   }
   return { size, hop, delimiter, maxLatency, scheduler: w.scheduler ?? asyncScheduler };

@@ -1,7 +1,7 @@
 // The one implementation behind rnn(), gru() and lstm(): inputs x `[B×n_x]` in, h `[B×H]` out.
 // The hidden state is per subscription (created on subscribe) unless a StateHandle is passed,
 // whose buffer it then advances in place; every emitted h is a fresh copy the operator never touches.
-import { defer, map, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
 import { checkHandleFits, type StateHandle } from '../../state-handle.js';
 import type { CellKind, StepCell } from './contract-types.js';
 import { article, checkPositiveInt, checkVector, describe } from './validate.js';
@@ -27,12 +27,12 @@ export function recurrent(
   options: RecurrentOptions = {},
 ): OperatorFunction<Float32Array, Float32Array> {
   if (typeof cell !== 'object' || cell === null || typeof cell.step !== 'function') {
-    throw new TypeError(`${op}: got ${describe(cell)}, expected ${article(op)} ${op} cell`);
+    throw new TypeError(`${op}: cell must be ${article(op)} ${op} cell, got ${describe(cell)}`);
   }
   // A GRU fed to lstm() would run, emit the wrong widths and fail far from the cause.
   if (cell.kind !== op) {
     const got = typeof cell.kind === 'string' ? `${article(cell.kind)} ${cell.kind}` : describe(cell.kind);
-    throw new TypeError(`${op}: got ${got} cell, expected ${article(op)} ${op} cell`);
+    throw new TypeError(`${op}: cell must be ${article(op)} ${op} cell, got ${got} cell`);
   }
   const handle = options.state;
   const B = checkPositiveInt(op, 'batch', options.batch ?? handle?.batch ?? 1);
@@ -40,19 +40,21 @@ export function recurrent(
   const n = B * cell.inputSize;
 
   return (source) =>
-    defer(() => {
+    new Observable<Float32Array>((subscriber) => {
       // Per subscription: its own state (or the shared handle's) and its own step counter.
       const state = handle ? handle.state : cell.createState(B);
       let step = 0;
-      return source.pipe(
-        map((x) => {
-          // Validate before stepping so a bad value leaves the state as it was.
-          checkVector(op, x, n, step);
-          const h = cell.step(state, x, B);
-          step++;
-          // h is a view of the state the next step overwrites: hand out a copy.
-          return h.slice();
-        }),
-      );
+      return source
+        .pipe(
+          map((x) => {
+            // Validate before stepping so a bad value leaves the state as it was.
+            checkVector(op, x, n, step);
+            const h = cell.step(state, x, B);
+            step++;
+            // h is a view of the state the next step overwrites: hand out a copy.
+            return h.slice();
+          }),
+        )
+        .subscribe(subscriber);
     });
 }

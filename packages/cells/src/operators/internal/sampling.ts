@@ -1,8 +1,9 @@
 // Token sampling from logits `[B×V]`: temperature softmax, then top-k and nucleus (top-p)
 // filtering, then one categorical draw per row from a seeded kernels Rng. A Sampler owns its
 // probability scratch `[B×V]` and sort order `[V]`, allocated once; the logits stay the caller's.
+
 import { Rng, softmaxRows } from '@rxrnn/kernels';
-import { checkPositiveFinite, checkPositiveInt, checkUnitInterval, checkVector } from './validate.js';
+import { checkPositiveFinite, checkPositiveInt, checkUnitInterval, checkVector, describe } from './validate.js';
 
 /** Sampling options shared by sample() and generate(). */
 export interface SamplingOptions {
@@ -42,7 +43,7 @@ export interface ResolvedSampling {
 export function resolveSampling(op: string, o: SamplingOptions = {}): ResolvedSampling {
   const seed = o.seed;
   if (seed !== undefined && (typeof seed !== 'number' || !Number.isInteger(seed))) {
-    throw new RangeError(`${op}: seed ${String(seed)}, expected an integer`);
+    throw new RangeError(`${op}: seed must be an integer, got ${describe(seed)}`);
   }
   return {
     temperature: o.temperature === undefined ? 1 : checkPositiveFinite(op, 'temperature', o.temperature),

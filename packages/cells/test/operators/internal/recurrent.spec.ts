@@ -2,12 +2,12 @@
 // bad values leaving the state untouched. The oracle is the cell stepped directly.
 import { concat, from, lastValueFrom, merge, type Observable, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { randomVectors, stepDirectly } from '../../../test/support/test-inputs.js';
-import { createCell } from '../../create-cell.js';
-import { RnnStack } from '../../rnn-stack.js';
-import { createStateHandle } from '../../state-handle.js';
-import type { CellKind } from '../../types.js';
-import { recurrent } from './recurrent.js';
+import { createCell } from '../../../src/create-cell.js';
+import { recurrent } from '../../../src/operators/internal/recurrent.js';
+import { RnnStack } from '../../../src/rnn-stack.js';
+import { createStateHandle } from '../../../src/state-handle.js';
+import type { CellKind } from '../../../src/types.js';
+import { randomVectors, stepDirectly } from '../../support/test-inputs.js';
 
 const collect = <T>(o: Observable<T>): Promise<T[]> => lastValueFrom(o.pipe(toArray()));
 const bits = (xs: Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.slice().buffer)));
@@ -66,9 +66,9 @@ describe.each<CellKind>(['rnn', 'gru', 'lstm'])('recurrent operator (%s)', (kind
 
   it.each([
     ['a wrong length', new Float32Array(nx + 1), `input length ${nx + 1}, expected ${nx} at step 3`],
-    ['a NaN', Float32Array.of(0, NaN, 0, 0), 'input[1] is NaN, expected a finite number at step 3'],
-    ['an Infinity', Float32Array.of(0, 0, -Infinity, 0), 'input[2] is -Infinity, expected a finite number at step 3'],
-    ['a plain array', [0, 0, 0, 0], 'input is an Array, expected a Float32Array at step 3'],
+    ['a NaN', Float32Array.of(0, NaN, 0, 0), 'input[1] must be a finite number, got NaN at step 3'],
+    ['an Infinity', Float32Array.of(0, 0, -Infinity, 0), 'input[2] must be a finite number, got -Infinity at step 3'],
+    ['a plain array', [0, 0, 0, 0], 'input must be a Float32Array, got an array of length 4 at step 3'],
   ])('errors on %s and leaves the handle state as it was', async (_, bad, message) => {
     const handle = createStateHandle(cell);
     await collect(from(xs.slice(0, 3)).pipe(recurrent(kind, cell, { state: handle })));
@@ -88,7 +88,7 @@ describe.each<CellKind>(['rnn', 'gru', 'lstm'])('recurrent operator (%s)', (kind
     expect(() => recurrent(kind, cell, { state: createStateHandle(cell, 2), batch: 3 })).toThrow(
       /\(batch 2\), expected .* \(batch 3\)/,
     );
-    expect(() => recurrent(kind, cell, { batch: 0 })).toThrow(/batch 0, expected an integer >= 1/);
+    expect(() => recurrent(kind, cell, { batch: 0 })).toThrow(/batch must be a positive integer, got 0/);
   });
 });
 

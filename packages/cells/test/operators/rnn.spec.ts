@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
-import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
-import { createCell } from '../create-cell.js';
-import { rnn } from './rnn.js';
+import { createCell } from '../../src/create-cell.js';
+import { rnn } from '../../src/operators/rnn.js';
+import { randomVectors, stepDirectly } from '../support/test-inputs.js';
 
 describe('rnn()', () => {
   const cell = createCell({ kind: 'rnn', inputSize: 3, hiddenSize: 5, seed: 11 });
@@ -18,6 +18,6 @@ describe('rnn()', () => {
   it('refuses a cell of another kind', () => {
     const other = createCell({ kind: 'gru', inputSize: 3, hiddenSize: 5 });
     expect(() => rnn(other)).toThrow(TypeError);
-    expect(() => rnn(other)).toThrow(/^rnn: got an? gru cell, expected an? rnn cell$/);
+    expect(() => rnn(other)).toThrow(/^rnn: cell must be an? rnn cell, got an? gru cell$/);
   });
 });

@@ -1,8 +1,8 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { CharModel } from './char-model.js';
-import { createCell } from './create-cell.js';
-import { createStateHandle, type StateHandle } from './state-handle.js';
+import { CharModel } from '../src/char-model.js';
+import { createCell } from '../src/create-cell.js';
+import { createStateHandle, type StateHandle } from '../src/state-handle.js';
 
 const packr = new Packr({ moreTypes: true });
 
@@ -73,7 +73,7 @@ describe('createStateHandle', () => {
       /state length 3, expected a Float32Array of length 16/,
     );
     expect(() => h.restore(packr.pack({ ...good, state: new Float32Array(16).fill(NaN) }))).toThrow(
-      /state\[0\] is NaN, expected a finite number/,
+      /state\[0\] must be a finite number, got NaN/,
     );
     const full = filled().snapshot();
     expect(() => h.restore(full.subarray(0, full.length - 9))).toThrow(RangeError);
@@ -81,7 +81,7 @@ describe('createStateHandle', () => {
   });
 
   it('refuses a bad batch size', () => {
-    expect(() => createStateHandle(lstmCell, 0)).toThrow(/createStateHandle: batch 0, expected an integer >= 1/);
+    expect(() => createStateHandle(lstmCell, 0)).toThrow(/createStateHandle: batch must be a positive integer, got 0/);
     expect(() => createStateHandle(lstmCell, 1.5)).toThrow(RangeError);
   });
 

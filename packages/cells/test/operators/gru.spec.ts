@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
-import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
-import { createCell } from '../create-cell.js';
-import { gru } from './gru.js';
+import { createCell } from '../../src/create-cell.js';
+import { gru } from '../../src/operators/gru.js';
+import { randomVectors, stepDirectly } from '../support/test-inputs.js';
 
 describe('gru()', () => {
   const cell = createCell({ kind: 'gru', inputSize: 3, hiddenSize: 5, seed: 11 });
@@ -18,6 +18,6 @@ describe('gru()', () => {
   it('refuses a cell of another kind', () => {
     const other = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 5 });
     expect(() => gru(other)).toThrow(TypeError);
-    expect(() => gru(other)).toThrow(/^gru: got an? lstm cell, expected an? gru cell$/);
+    expect(() => gru(other)).toThrow(/^gru: cell must be an? gru cell, got an? lstm cell$/);
   });
 });

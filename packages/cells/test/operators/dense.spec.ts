@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
-import { randomVectors } from '../../test/support/test-inputs.js';
-import { Dense } from '../dense.js';
-import { dense } from './dense.js';
+import { Dense } from '../../src/dense.js';
+import { dense } from '../../src/operators/dense.js';
+import { randomVectors } from '../support/test-inputs.js';
 
 describe('dense()', () => {
   // A hand-made layer: y = W x + b with W [2×3]; the oracle is the same formula in float64.
@@ -38,12 +38,12 @@ describe('dense()', () => {
     equal: close,
     bad: {
       input: Float32Array.of(1, 2, Infinity),
-      message: /^dense: input\[2\] is Infinity, expected a finite number at step 1$/,
+      message: /^dense: input\[2\] must be a finite number, got Infinity at step 1$/,
     },
   });
   for (const [name, check] of Object.entries(checks)) it(name, check);
 
-  it('maps B rows at once', () => {
+  it('maps B rows at once', async () => {
     const batched = randomVectors(2, 2 * 3, 5);
     const checks2 = rxChecklist({
       make: () => dense(layer, { batch: 2 }),
@@ -52,15 +52,15 @@ describe('dense()', () => {
       equal: close,
       bad: { input: new Float32Array(3), message: /^dense: input length 3, expected 6 at step 1$/ },
     });
-    for (const check of Object.values(checks2)) check();
+    for (const check of Object.values(checks2)) await check();
   });
 
   it('refuses a bad layer or batch', () => {
-    expect(() => dense(null as unknown as typeof layer)).toThrow(/dense: got null, expected a Dense layer/);
-    expect(() => dense(layer, { batch: -1 })).toThrow(/dense: batch -1, expected an integer >= 1/);
+    expect(() => dense(null as unknown as typeof layer)).toThrow(/dense: layer must be a Dense layer, got null/);
+    expect(() => dense(layer, { batch: -1 })).toThrow(/dense: batch must be a positive integer, got -1/);
   });
 
-  it('drives the real Dense: logits are W x + b (float64 oracle)', () => {
+  it('drives the real Dense: logits are W x + b (float64 oracle)', async () => {
     const real = new Dense({ inSize: 5, outSize: 3, seed: 2 });
     const w = real.weight;
     const bb = real.bias;
@@ -74,6 +74,6 @@ describe('dense()', () => {
       equal: (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-5),
       bad: { input: new Float32Array(4), message: /^dense: input length 4, expected 5 at step 1$/ },
     });
-    for (const check of Object.values(checks2)) check();
+    for (const check of Object.values(checks2)) await check();
   });
 });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BidirectionalStack, bidirectional, PACKAGE_NAME, SequenceClassifier, SequenceTagger } from './index.js';
+import { BidirectionalStack, bidirectional, PACKAGE_NAME, SequenceClassifier, SequenceTagger } from '../src/index.js';
 
 const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'torch');
 
@@ -59,7 +59,7 @@ describe('@rxrnn/bidirectional API', () => {
 
   it('rejects bad arguments, naming what was expected', () => {
     expect(() => new BidirectionalStack({ kind: 'lstm', inputSize: 3, hiddenSize: 4, merge: 'max' as never })).toThrow(
-      /merge "max", expected one of 'concat', 'sum', 'mul', 'ave'/,
+      /merge must be one of 'concat', 'sum', 'mul', 'ave', got "max"/,
     );
     expect(() => new BidirectionalStack({ kind: 'lstm', inputSize: 3, hiddenSize: 4, layers: 0 })).toThrow(RangeError);
     expect(() => new BidirectionalStack({ kind: 'cnn' as never, inputSize: 3, hiddenSize: 4 })).toThrow(
@@ -81,16 +81,18 @@ describe('@rxrnn/bidirectional API', () => {
     ).toThrow(/directions 3, expected 1 or 2/);
     expect(
       () => new SequenceClassifier({ cell: 'gru', vocabSize: 4, hidden: 3, classes: 2, pool: 'max' as never }),
-    ).toThrow(/pool "max"/);
+    ).toThrow(/pool must be 'final' or 'mean', got "max"/);
     const cell = s.cells[0]!.forward;
     expect(() => bidirectional(cell, cell, { window: { size: 2 } })).toThrow(/same cell for both directions/);
     expect(() => bidirectional(s, { window: { size: 2, hop: 3 } })).toThrow(
-      /window.hop 3, expected an integer in \[1, 2\]/,
+      /window.hop must be an integer in \[1, 2\], got 3/,
     );
     expect(() => bidirectional(s, { window: {} })).toThrow(
-      /window.size undefined, expected an integer >= 1 \(or a window.delimiter\)/,
+      /window.size must be a positive integer \(or give a window.delimiter\), got undefined/,
     );
-    expect(() => bidirectional(s, { window: { size: 2, maxLatency: -1 } })).toThrow(/maxLatency -1/);
+    expect(() => bidirectional(s, { window: { size: 2, maxLatency: -1 } })).toThrow(
+      /maxLatency must be a finite number of milliseconds >= 0, got -1/,
+    );
     expect(() => bidirectional(s, { window: { size: 2 }, initialState: new Float32Array(2) })).toThrow(
       /initialState length 2, expected B\*stateSize = 8/,
     );

@@ -1,10 +1,10 @@
 import { lastValueFrom, map, merge, take, timer, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { toyModel } from '../../test/support/test-inputs.js';
-import { CharModel, type CharModelConfig } from '../char-model.js';
-import { createStateHandle } from '../state-handle.js';
-import { generate } from './generate.js';
+import { CharModel, type CharModelConfig } from '../../src/char-model.js';
+import { generate } from '../../src/operators/generate.js';
+import { createStateHandle } from '../../src/state-handle.js';
+import { toyModel } from '../support/test-inputs.js';
 
 const text = (o: ReturnType<typeof generate>): Promise<string> =>
   lastValueFrom(
@@ -93,7 +93,7 @@ describe('generate()', () => {
 
   it('errors with the step when the model produces non-finite logits', async () => {
     await expect(text(generate(toyModel(4), { prime: 'ab', length: 10 }))).rejects.toThrow(
-      new RangeError('generate: logits[0] is NaN, expected a finite number at step 3'),
+      new RangeError('generate: logits[0] must be a finite number, got NaN at step 3'),
     );
   });
 
@@ -138,16 +138,16 @@ describe('generate()', () => {
       { prime: 'abz', length: 3 },
       'prime character "z" at index 2 is not in the vocabulary, expected one of the model\'s 4 characters',
     ],
-    [{ prime: '', length: 3 }, 'prime "", expected a non-empty string'],
-    [{ prime: 'a', length: -1 }, 'length -1, expected a non-negative integer'],
-    [{ prime: 'a', length: 2.5 }, 'length 2.5, expected a non-negative integer'],
-    [{ prime: 'a', length: NaN }, 'length NaN, expected a non-negative integer'],
-    [{ prime: 'a', length: 3, temperature: 0 }, 'temperature 0, expected a finite number > 0'],
-    [{ prime: 'a', length: 3, temperature: -2 }, 'temperature -2, expected a finite number > 0'],
-    [{ prime: 'a', length: 3, topK: 0 }, 'topK 0, expected an integer >= 1'],
-    [{ prime: 'a', length: 3, topP: 0 }, 'topP 0, expected a number in (0, 1]'],
-    [{ prime: 'a', length: 3, topP: 1.01 }, 'topP 1.01, expected a number in (0, 1]'],
-    [{ prime: 'a', length: 3, sliceMs: 0 }, 'sliceMs 0, expected a finite number > 0'],
+    [{ prime: '', length: 3 }, 'prime must be a non-empty string, got ""'],
+    [{ prime: 'a', length: -1 }, 'length must be a non-negative integer, got -1'],
+    [{ prime: 'a', length: 2.5 }, 'length must be a non-negative integer, got 2.5'],
+    [{ prime: 'a', length: NaN }, 'length must be a non-negative integer, got NaN'],
+    [{ prime: 'a', length: 3, temperature: 0 }, 'temperature must be a finite number > 0, got 0'],
+    [{ prime: 'a', length: 3, temperature: -2 }, 'temperature must be a finite number > 0, got -2'],
+    [{ prime: 'a', length: 3, topK: 0 }, 'topK must be a positive integer, got 0'],
+    [{ prime: 'a', length: 3, topP: 0 }, 'topP must be a number in (0, 1], got 0'],
+    [{ prime: 'a', length: 3, topP: 1.01 }, 'topP must be a number in (0, 1], got 1.01'],
+    [{ prime: 'a', length: 3, sliceMs: 0 }, 'sliceMs must be a finite number > 0, got 0'],
   ])('refuses %o', (options, message) => {
     expect(() => generate(toyModel(), options)).toThrow(new RangeError(`generate: ${message}`));
   });

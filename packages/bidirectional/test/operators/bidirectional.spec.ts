@@ -7,9 +7,9 @@ import { from, map, type Observable, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
-import { closeWindows, oracleWindows, randomVectors } from '../../test/window-oracle.js';
-import { BidirectionalStack } from '../bidirectional-stack.js';
-import { type BidirectionalOptions, bidirectional } from './bidirectional.js';
+import { BidirectionalStack } from '../../src/bidirectional-stack.js';
+import { type BidirectionalOptions, bidirectional } from '../../src/operators/bidirectional.js';
+import { closeWindows, oracleWindows, randomVectors } from '../window-oracle.js';
 
 const nX = 3;
 const H = 4;
@@ -55,7 +55,7 @@ describe('bidirectional(): RxJS checklist', () => {
       equal: (a, b) => closeWindows(a, b),
       bad: {
         input: Float32Array.of(1, NaN, 0),
-        message: /^bidirectional: input\[1\] is NaN, expected a finite number at step 2$/,
+        message: /^bidirectional: input\[1\] must be a finite number, got NaN at step 2$/,
       },
     });
     for (const [name, check] of Object.entries(checks)) it(name, check);
@@ -145,7 +145,9 @@ describe('bidirectional(): window modes', () => {
     from(xs)
       .pipe(bidirectional(q.forward, q.reverse, { window: { size: 3 } }))
       .subscribe({ error: (e) => (error = e) });
-    expect((error as Error).message).toMatch(/^bidirectional: output\[4\] is NaN at step 0, expected a finite number/);
+    expect((error as Error).message).toMatch(
+      /^bidirectional: output\[4\] must be a finite number \(check the parameters\), got NaN at step 0/,
+    );
   });
 });
 
@@ -226,7 +228,9 @@ describe('bidirectional(): latency flush (marble tests)', () => {
       flush();
     });
     expect(at).toBe(3);
-    expect(message).toMatch(/^bidirectional: output\[0\] is NaN at step 0/);
+    expect(message).toMatch(
+      /^bidirectional: output\[0\] must be a finite number \(check the parameters\), got NaN at step 0/,
+    );
   });
 
   it('tears the timer down on unsubscribe and on a source error', () => {

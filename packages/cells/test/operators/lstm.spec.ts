@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
-import { randomVectors, stepDirectly } from '../../test/support/test-inputs.js';
-import { createCell } from '../create-cell.js';
-import { lstm } from './lstm.js';
+import { createCell } from '../../src/create-cell.js';
+import { lstm } from '../../src/operators/lstm.js';
+import { randomVectors, stepDirectly } from '../support/test-inputs.js';
 
 describe('lstm()', () => {
   const cell = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 5, seed: 11 });
@@ -18,6 +18,6 @@ describe('lstm()', () => {
   it('refuses a cell of another kind', () => {
     const other = createCell({ kind: 'rnn', inputSize: 3, hiddenSize: 5 });
     expect(() => lstm(other)).toThrow(TypeError);
-    expect(() => lstm(other)).toThrow(/^lstm: got an? rnn cell, expected an? lstm cell$/);
+    expect(() => lstm(other)).toThrow(/^lstm: cell must be an? lstm cell, got an? rnn cell$/);
   });
 });

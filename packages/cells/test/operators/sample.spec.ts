@@ -1,8 +1,8 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { rxChecklist } from '../../../../test/support/rx-checklist.js';
-import { randomVectors } from '../../test/support/test-inputs.js';
-import { type SampleOptions, sample } from './sample.js';
+import { type SampleOptions, sample } from '../../src/operators/sample.js';
+import { randomVectors } from '../support/test-inputs.js';
 
 const argmax = (x: Float32Array): number => x.reduce((best, v, i) => (v > x[best]! ? i : best), 0);
 
@@ -42,12 +42,12 @@ describe('sample()', () => {
     expected: xs.map(argmax),
     bad: {
       input: new Float32Array(9).fill(-Infinity),
-      message: /^sample: logits\[0\] is -Infinity, expected a finite number at step 1$/,
+      message: /^sample: logits\[0\] must be a finite number, got -Infinity at step 1$/,
     },
   });
   for (const [name, check] of Object.entries(checks)) it(name, check);
 
-  it('draws B rows at once into an Int32Array when given a batch', () => {
+  it('draws B rows at once into an Int32Array when given a batch', async () => {
     const batched = randomVectors(3, 2 * 9, 13);
     const checks2 = rxChecklist({
       make: () => sample({ topK: 1, batch: 2 }),
@@ -55,7 +55,7 @@ describe('sample()', () => {
       expected: batched.map((x) => Int32Array.of(argmax(x.subarray(0, 9)), argmax(x.subarray(9)))),
       bad: { input: new Float32Array(9), message: /^sample: logits length 9, expected 18 at step 1$/ },
     });
-    for (const check of Object.values(checks2)) check();
+    for (const check of Object.values(checks2)) await check();
   });
 
   const logits = [2, 1, 0.5, 0, -1];
@@ -93,14 +93,14 @@ describe('sample()', () => {
   });
 
   it.each([
-    [{ temperature: 0 }, 'temperature 0, expected a finite number > 0'],
-    [{ temperature: -1 }, 'temperature -1, expected a finite number > 0'],
-    [{ topK: 0 }, 'topK 0, expected an integer >= 1'],
-    [{ topK: 2.5 }, 'topK 2.5, expected an integer >= 1'],
-    [{ topP: 0 }, 'topP 0, expected a number in (0, 1]'],
-    [{ topP: 1.5 }, 'topP 1.5, expected a number in (0, 1]'],
-    [{ seed: 0.5 }, 'seed 0.5, expected an integer'],
-    [{ vocabSize: 0 }, 'vocabSize 0, expected an integer >= 1'],
+    [{ temperature: 0 }, 'temperature must be a finite number > 0, got 0'],
+    [{ temperature: -1 }, 'temperature must be a finite number > 0, got -1'],
+    [{ topK: 0 }, 'topK must be a positive integer, got 0'],
+    [{ topK: 2.5 }, 'topK must be a positive integer, got 2.5'],
+    [{ topP: 0 }, 'topP must be a number in (0, 1], got 0'],
+    [{ topP: 1.5 }, 'topP must be a number in (0, 1], got 1.5'],
+    [{ seed: 0.5 }, 'seed must be an integer, got 0.5'],
+    [{ vocabSize: 0 }, 'vocabSize must be a positive integer, got 0'],
   ])('refuses %o', (options, message) => {
     expect(() => sample(options)).toThrow(new RangeError(`sample: ${message}`));
   });

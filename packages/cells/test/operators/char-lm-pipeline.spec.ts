@@ -2,15 +2,15 @@
 // over the same weights (a 1-layer model's own embedding, cell and linear head).
 import { from, lastValueFrom, map, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { randomVectors } from '../../test/support/test-inputs.js';
-import { CharModel } from '../char-model.js';
-import { createStateHandle } from '../state-handle.js';
-import { dense } from './dense.js';
-import { embed } from './embed.js';
-import { gru } from './gru.js';
-import { lstm } from './lstm.js';
-import { rnn } from './rnn.js';
-import { sample } from './sample.js';
+import { CharModel } from '../../src/char-model.js';
+import { dense } from '../../src/operators/dense.js';
+import { embed } from '../../src/operators/embed.js';
+import { gru } from '../../src/operators/gru.js';
+import { lstm } from '../../src/operators/lstm.js';
+import { rnn } from '../../src/operators/rnn.js';
+import { sample } from '../../src/operators/sample.js';
+import { createStateHandle } from '../../src/state-handle.js';
+import { randomVectors } from '../support/test-inputs.js';
 
 const ops = { rnn, gru, lstm } as const;
 const bits = (x: Float32Array): number[] => Array.from(new Uint32Array(x.slice().buffer));
