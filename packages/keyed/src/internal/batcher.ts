@@ -39,6 +39,7 @@ export class Batcher implements TableListener {
   /** Gathered states [maxBatch × stateSize] and one view per B (so the model's caches hit). */
   #states: Float32Array;
   readonly #views: Float32Array[] = [];
+  readonly #blockViewsByB: Float32Array[][] = [];
   readonly #rowSlots: (Slot | undefined)[];
   readonly #rowEvents: (Pending | undefined)[];
   readonly #rowOut: unknown[];
@@ -388,36 +389,35 @@ export class Batcher implements TableListener {
     this.#sub.next(result);
   }
 
-  /** Copies each row's state from the table into the batch layout: block j of row b at j·B·H + b·H. */
+  /** Copies each row's state from the table into the batch layout: block j of row b at (j·B + b)·H. */
   #gather(states: Float32Array, B: number): void {
     const H = this.#model.segment;
     const J = this.#model.stateSize / H;
     for (let b = 0; b < B; b++) {
-      const row = this.#rowSlots[b]!.row;
-      const src = this.#table.chunk(row);
-      const o = this.#table.offset(row);
-      for (let j = 0; j < J; j++) {
-        const d = (j * B + b) * H;
-        const s = o + j * H;
-        for (let i = 0; i < H; i++) states[d + i] = src[s + i]!;
-      }
+      const blocks = this.#rowSlots[b]!.blocks;
+      for (let j = 0; j < J; j++) states.set(blocks[j]!, (j * B + b) * H);
     }
   }
 
   /** The inverse of #gather: each row's advanced state back into the table. */
   #scatter(states: Float32Array, B: number): void {
-    const H = this.#model.segment;
-    const J = this.#model.stateSize / H;
+    const J = this.#model.stateSize / this.#model.segment;
+    const rows = this.#blockViews(states, B);
     for (let b = 0; b < B; b++) {
-      const row = this.#rowSlots[b]!.row;
-      const dst = this.#table.chunk(row);
-      const o = this.#table.offset(row);
-      for (let j = 0; j < J; j++) {
-        const s = (j * B + b) * H;
-        const d = o + j * H;
-        for (let i = 0; i < H; i++) dst[d + i] = states[s + i]!;
-      }
+      const blocks = this.#rowSlots[b]!.blocks;
+      for (let j = 0; j < J; j++) blocks[j]!.set(rows[j * B + b]!);
     }
+  }
+
+  /** Views of the batch buffer's blocks for B rows ([j·B + b] → block j of row b), made once per B. */
+  #blockViews(states: Float32Array, B: number): Float32Array[] {
+    let views = this.#blockViewsByB[B];
+    if (views === undefined) {
+      const H = this.#model.segment;
+      views = Array.from({ length: (this.#model.stateSize / H) * B }, (_, i) => states.subarray(i * H, (i + 1) * H));
+      this.#blockViewsByB[B] = views;
+    }
+    return views;
   }
 
   // ---- Endings ----------------------------------------------------------------------------
@@ -477,6 +477,7 @@ export class Batcher implements TableListener {
     freeF32(this.#states);
     this.#states = new Float32Array(0);
     this.#views.length = 0;
+    this.#blockViewsByB.length = 0;
   }
 }
 

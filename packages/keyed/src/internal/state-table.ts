@@ -27,6 +27,8 @@ export const IDLE = 2;
 export class Slot {
   readonly key: KeyedKey;
   readonly row: number;
+  /** The row's state in the arena, block by block ([segment] floats each): what batches copy. */
+  readonly blocks: Float32Array[];
   /** The last seq applied to the state (0: none yet). */
   seq = 0;
   extra: unknown = null;
@@ -41,9 +43,10 @@ export class Slot {
   prev: Slot | null = null;
   next: Slot | null = null;
 
-  constructor(key: KeyedKey, row: number) {
+  constructor(key: KeyedKey, row: number, blocks: Float32Array[]) {
     this.key = key;
     this.row = row;
+    this.blocks = blocks;
   }
 }
 
@@ -83,6 +86,7 @@ export class StateTable {
   readonly #chunks: Float32Array[] = [];
   #rows = 0;
   readonly #free: number[] = [];
+  readonly #blocks: Float32Array[][] = [];
   // The idle keys, least recently used first.
   #idleHead: Slot | null = null;
   #idleTail: Slot | null = null;
@@ -126,6 +130,21 @@ export class StateTable {
     return (row & ((1 << this.#shift) - 1)) * this.model.stateSize;
   }
 
+  /** Views of `row`'s blocks, made once per row and reused by every key that holds the row. */
+  #blocksOf(row: number): Float32Array[] {
+    let blocks = this.#blocks[row];
+    if (blocks === undefined) {
+      const H = this.model.segment;
+      const chunk = this.chunk(row);
+      const off = this.offset(row);
+      blocks = Array.from({ length: this.model.stateSize / H }, (_, j) =>
+        chunk.subarray(off + j * H, off + (j + 1) * H),
+      );
+      this.#blocks[row] = blocks;
+    }
+    return blocks;
+  }
+
   get stateBytes(): number {
     return this.#chunks.length * (1 << this.#shift) * this.model.stateSize * 4;
   }
@@ -164,7 +183,7 @@ export class StateTable {
   admit(key: KeyedKey, events: readonly Pending[]): Slot | null {
     const row = this.#takeRow();
     if (row < 0) return null;
-    const slot = new Slot(key, row);
+    const slot = new Slot(key, row, this.#blocksOf(row));
     for (const p of events) slot.queue.push(p);
     this.slots.set(key, slot);
     this.loading++;
