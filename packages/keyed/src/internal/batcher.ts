@@ -184,19 +184,44 @@ export class Batcher implements TableListener {
     }
   }
 
-  /** Runs full batches now (all ready keys when completing), then arms the timers. */
+  /** Runs the full batches now (every ready key when completing), then arms the timers. */
   #pump(): void {
     if (this.#stepping || this.#closed) return;
+    this.#work(false);
+  }
+
+  /** The flush timer: every ready key, batch after batch. */
+  #drain(): void {
+    this.#flushTimer = null;
+    if (this.#closed || this.#stepping) return;
+    this.#work(true);
+  }
+
+  /**
+   * Runs batches — of every ready key (`all`), or only full ones (all of them when completing or
+   * when keys wait for a row, as batches cannot grow then) — for at most sliceMs of wall clock;
+   * with work left it yields to the event loop (a 0 ms flush) and goes on from there. Events that
+   * a consumer feeds back while it is handed an answer (a generation loop) join the next batch.
+   */
+  #work(all: boolean): void {
     this.#stepping = true;
+    const start = performance.now();
+    let ran = false;
+    let yielded = false;
     try {
       for (;;) {
         this.#admitWaiting();
         if (this.#closed) return;
         const n = this.#ready.length;
-        // A batch runs when full, when completing, or when keys wait for a row (it cannot grow).
+        if (n === 0) break;
         const stuck = this.#waiting.size > 0 && !this.#table.hasRoom();
-        if (n === 0 || (n < this.#o.maxBatch && !this.#completing && !stuck)) break;
+        if (!all && n < this.#o.maxBatch && !this.#completing && !stuck) break;
+        if (ran && performance.now() - start >= this.#o.sliceMs) {
+          yielded = true;
+          break;
+        }
         this.#runBatch();
+        ran = true;
         if (this.#closed) return;
         // Nothing left waiting: a new event gets its full maxDelayMs, not this timer's rest.
         if (this.#ready.length === 0) this.#cancelFlush();
@@ -207,31 +232,10 @@ export class Batcher implements TableListener {
     } finally {
       this.#stepping = false;
     }
-    this.#afterWork();
-  }
-
-  /** The flush timer: every ready key, batch after batch, for at most sliceMs; then yields. */
-  #drain(): void {
-    this.#flushTimer = null;
-    if (this.#closed || this.#stepping) return;
-    this.#stepping = true;
-    const start = performance.now();
-    try {
-      do {
-        this.#admitWaiting();
-        if (this.#closed) return;
-        if (this.#ready.length === 0) break;
-        this.#runBatch();
-        if (this.#closed) return;
-      } while (performance.now() - start < this.#o.sliceMs);
-    } catch (e) {
-      this.#fail(e as Error);
-      return;
-    } finally {
-      this.#stepping = false;
+    if (yielded) {
+      this.#cancelFlush();
+      this.#armFlush(0);
     }
-    // Still work after the slice: yield to the event loop (I/O, timers), then go on.
-    if (this.#ready.length > 0) this.#armFlush(0);
     this.#afterWork();
   }
 
