@@ -150,6 +150,7 @@ export class KeyedStates<V, O> {
       idleEvictions: t.idleEvictions,
       restores: t.restores,
       freshKeys: t.freshKeys,
+      writesInFlight: t.writesInFlight,
       storeReads: t.storeReads,
       storeWrites: t.storeWrites,
       storeDeletes: t.storeDeletes,

@@ -28,6 +28,8 @@ export interface KeyedMetrics {
   /** Keys brought back from a snapshot, and keys that started from a zero state. */
   restores: number;
   freshKeys: number;
+  /** Snapshots (and deletes) on their way to the store; at most maxKeys before new keys wait. */
+  writesInFlight: number;
   /** Store operations started. */
   storeReads: number;
   storeWrites: number;

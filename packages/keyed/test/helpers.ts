@@ -117,9 +117,17 @@ export function collect<I, O>(
 export class SlowStore implements StateStore {
   readonly log: string[] = [];
   failOn: { op: 'get' | 'put' | 'delete'; key: KeyedKey } | null = null;
-  constructor(readonly inner: MemoryStateStore) {}
+  /** `slow`: the operations that answer later; the others answer at once. */
+  constructor(
+    readonly inner: MemoryStateStore,
+    readonly slow: ReadonlySet<string> = new Set(['get', 'put', 'delete']),
+  ) {}
 
-  #later<T>(op: 'get' | 'put' | 'delete', key: KeyedKey, f: () => T): Promise<T> {
+  #later<T>(op: 'get' | 'put' | 'delete', key: KeyedKey, f: () => T): Promise<T> | T {
+    if (!this.slow.has(op)) {
+      this.log.push(`${op} ${String(key)}`);
+      return f();
+    }
     return new Promise((resolve, reject) =>
       setTimeout(() => {
         this.log.push(`${op} ${String(key)}`);
@@ -129,15 +137,15 @@ export class SlowStore implements StateStore {
     );
   }
 
-  get(key: KeyedKey): Promise<Uint8Array | undefined> {
+  get(key: KeyedKey): Promise<Uint8Array | undefined> | Uint8Array | undefined {
     return this.#later('get', key, () => this.inner.get(key));
   }
 
-  put(key: KeyedKey, bytes: Uint8Array): Promise<void> {
+  put(key: KeyedKey, bytes: Uint8Array): Promise<void> | void {
     return this.#later('put', key, () => this.inner.put(key, bytes));
   }
 
-  delete(key: KeyedKey): Promise<void> {
+  delete(key: KeyedKey): Promise<void> | void {
     return this.#later('delete', key, () => this.inner.delete(key));
   }
 }

@@ -3,7 +3,7 @@
 // answer later, keep one key's operations in order, fail or hand back damaged bytes; checkpoint
 // and a second process on the same store; forgetting a key; the in-memory store's snapshot.
 import { CharModel } from '@rxrnn/cells';
-import { from, lastValueFrom, Subject, toArray } from 'rxjs';
+import { from, lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   createKeyedStates,
@@ -155,7 +155,15 @@ describe('stores', () => {
     const inner = new MemoryStateStore();
     const slow = new SlowStore(inner);
     const states = createKeyedStates(keyedCharModel(model), { maxKeys: 4, store: slow });
-    const rs = await lastValueFrom(from(events).pipe(keyed(states, { maxBatch: 4 }), toArray()));
+    let inFlight = 0;
+    const rs = await lastValueFrom(
+      from(events).pipe(
+        keyed(states, { maxBatch: 4 }),
+        tap(() => (inFlight = Math.max(inFlight, states.metrics().writesInFlight))),
+        toArray(),
+      ),
+    );
+    expect(inFlight).toBeGreaterThan(0);
     const want = loneLogits(model, events);
     for (const [key, list] of resultsPerKey(rs))
       expect(maxAbsDiff(logitsOf(list), want.get(key)!)).toBeLessThanOrEqual(1e-5);
@@ -170,6 +178,25 @@ describe('stores', () => {
       expect(r.seq).toBe(lone.length);
       expect(maxAbsDiff([(r as KeyedOutput<Float32Array, string>).output], [lone.at(-1)!])).toBeLessThanOrEqual(1e-5);
     }
+  });
+
+  it('holds new keys back while maxKeys snapshots are on their way to a slow store', async () => {
+    // Reads answer at once, writes later: without the bound, snapshots would pile up in memory.
+    const slow = new SlowStore(new MemoryStateStore(), new Set(['put']));
+    const states = createKeyedStates(keyedCharModel(model), { maxKeys: 4, store: slow });
+    let inFlight = 0;
+    const rs = await lastValueFrom(
+      from(events).pipe(
+        keyed(states, { maxBatch: 4 }),
+        tap(() => (inFlight = Math.max(inFlight, states.metrics().writesInFlight))),
+        toArray(),
+      ),
+    );
+    expect(inFlight).toBe(4);
+    expect(rs).toHaveLength(events.length);
+    const want = loneLogits(model, events);
+    for (const [key, list] of resultsPerKey(rs))
+      expect(maxAbsDiff(logitsOf(list), want.get(key)!)).toBeLessThanOrEqual(1e-5);
   });
 
   it('errors the stream when the store fails, naming the operation and key', async () => {

@@ -164,6 +164,10 @@ export class Batcher implements TableListener {
     this.#fail(error);
   }
 
+  onRoom(): void {
+    if (this.#waiting.size > 0) this.#pump();
+  }
+
   // ---- Batching ---------------------------------------------------------------------------
 
   #enqueue(slot: Slot, p: Pending): void {

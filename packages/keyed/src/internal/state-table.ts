@@ -63,6 +63,8 @@ export interface TableListener {
   onDeleted(key: KeyedKey, slot: Slot | null): void;
   /** A store or snapshot failure: the subscription errors. */
   onFailure(error: Error): void;
+  /** A store write ended: keys waiting for a row may fit now. */
+  onRoom(): void;
 }
 
 interface Write {
@@ -149,9 +151,17 @@ export class StateTable {
     return this.#chunks.length * (1 << this.#shift) * this.model.stateSize * 4;
   }
 
-  /** True when admit() would find a row (a free one, a new one, or an idle key's). */
+  /**
+   * True when admit() would find a row: a free one, a new one, or an idle key's — evicting only
+   * while fewer than maxKeys snapshots are on their way to the store (a slow store holds new keys
+   * back instead of letting snapshots pile up in memory).
+   */
   hasRoom(): boolean {
-    return this.#free.length > 0 || this.#rows < this.maxKeys || this.#idleHead !== null;
+    return (
+      this.#free.length > 0 ||
+      this.#rows < this.maxKeys ||
+      (this.#idleHead !== null && this.#writing.size < this.maxKeys)
+    );
   }
 
   /** Store operations started and not ended yet. */
@@ -171,7 +181,7 @@ export class StateTable {
       return row;
     }
     const victim = this.#idleHead;
-    if (victim === null) return -1;
+    if (victim === null || this.#writing.size >= this.maxKeys) return -1;
     this.evict(victim, false);
     return this.#free.pop()!;
   }
@@ -336,6 +346,8 @@ export class StateTable {
     entry.done = pending.then(
       () => {
         if (this.#writing.get(key) === entry) this.#writing.delete(key);
+        // A snapshot fewer on its way: keys held back for it may come in now.
+        this.listener?.onRoom();
       },
       (e: unknown) => {
         if (this.#writing.get(key) === entry) this.#writing.delete(key);
