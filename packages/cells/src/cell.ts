@@ -158,8 +158,8 @@ export abstract class RecurrentCell implements Cell {
   private stepStore: CellTape | null = null;
   /** Tapes per B ≤ stepStore.B over stepStore's buffers, so a B that varies allocates nothing. */
   private readonly stepTapes = new Map<number, CellTape>();
-  /** h views of the states seen by step(): several streams may share a cell. */
-  private readonly stepViews = new WeakMap<Float32Array, Float32Array>();
+  /** h (and c) views of the states seen by step(): several streams may share a cell. */
+  private readonly stepViews = new WeakMap<Float32Array, { h: Float32Array; c: Float32Array }>();
   private trainTape: CellTape | null = null;
   /** Batch-1 step buffers (from allocF32, made on the first B = 1 step) for the fused kernels. */
   private one: StepOneBuffers | null = null;
@@ -247,30 +247,24 @@ export abstract class RecurrentCell implements Cell {
     const where = this.stepWhere;
     if (B === 1 && this.fusable()) return this.stepOne(where, state, x);
     if (this.stepTape === null || this.stepTape.B !== B) this.stepTape = this.stepTapeFor(where, B);
-    let hView = this.stepViews.get(state);
-    if (hView === undefined || hView.length !== B * this.hiddenSize) {
+    const n = B * this.hiddenSize;
+    let views = this.stepViews.get(state);
+    if (views === undefined || views.h.length !== n) {
       checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
-      hView = state.subarray(0, B * this.hiddenSize);
-      this.stepViews.set(state, hView);
+      views = { h: state.subarray(0, n), c: state.subarray(n, this.kind === 'lstm' ? 2 * n : n) };
+      this.stepViews.set(state, views);
     }
     const tape = this.stepTape;
     this.project(where, tape, x);
-    const n = B * this.hiddenSize;
-    const h0 = tape.hsT[0]!;
-    const h1 = tape.hsT[1]!;
-    for (let i = 0; i < n; i++) h0[i] = state[i]!;
-    if (this.kind === 'lstm') {
-      const c0 = tape.csT[0]!;
-      for (let i = 0; i < n; i++) c0[i] = state[n + i]!;
-    }
+    // State in and out of the tape: block copies (h, and c for an LSTM).
+    const lstm = this.kind === 'lstm';
+    tape.hsT[0]!.set(views.h);
+    if (lstm) tape.csT[0]!.set(views.c);
     this.prepare();
     this.advance(tape, 0);
-    for (let i = 0; i < n; i++) state[i] = h1[i]!;
-    if (this.kind === 'lstm') {
-      const c1 = tape.csT[1]!;
-      for (let i = 0; i < n; i++) state[n + i] = c1[i]!;
-    }
-    return hView;
+    views.h.set(tape.hsT[1]!);
+    if (lstm) views.c.set(tape.csT[1]!);
+    return views.h;
   }
 
   /**
