@@ -12,12 +12,18 @@ import {
 
 /** Minimal file-system surface used for saving; tests inject failures through it. */
 export interface CheckpointIo {
-  openSync: typeof nodeFs.openSync;
-  writeSync: (fd: number, data: Uint8Array, offset: number, length: number) => number;
-  fsyncSync: typeof nodeFs.fsyncSync;
-  closeSync: typeof nodeFs.closeSync;
-  renameSync: typeof nodeFs.renameSync;
-  unlinkSync: typeof nodeFs.unlinkSync;
+  /** `fs.openSync(path, 'w', mode)`: a new file descriptor. */
+  openSync(path: string, flags: 'w', mode: number): number;
+  /** `fs.writeSync`: bytes written. */
+  writeSync(fd: number, data: Uint8Array, offset: number, length: number): number;
+  /** `fs.fsyncSync`. */
+  fsyncSync(fd: number): void;
+  /** `fs.closeSync`. */
+  closeSync(fd: number): void;
+  /** `fs.renameSync`. */
+  renameSync(from: string, to: string): void;
+  /** `fs.unlinkSync`. */
+  unlinkSync(path: string): void;
 }
 
 const defaultIo: CheckpointIo = nodeFs;
@@ -68,6 +74,13 @@ export function saveCheckpoint(path: string, ckpt: Checkpoint, io: CheckpointIo 
   return bytes.length;
 }
 
+/**
+ * Reads and validates a checkpoint file (tag, version, CRC-32, every field; optionally the model
+ * config and parameter count it must have).
+ *
+ * @throws CheckpointError naming the file and the problem: missing, unreadable, empty, truncated,
+ *   corrupt, foreign or mismatched.
+ */
 export function loadCheckpoint(path: string, expect: CheckpointExpectations = {}): Checkpoint {
   let bytes: Uint8Array;
   try {
