@@ -122,7 +122,7 @@ describe('vanishing and exploding gradients through time (same text, H = 128, T 
       maxDev = Math.max(maxDev, Math.abs(applied[i]! - theta));
       minPre = Math.min(minPre, e.gradNorm);
     }
-    // Measured (see docs/gradients.md): pre-clip norms above 3e10, |applied − θ| ≤ 1.2e-9.
+    // The same run by hand: npm run --silent charstream -- gradients --explode (docs/gradients.md).
     expect(minPre).toBeGreaterThan(1e6 * theta);
     expect(maxDev).toBeLessThan(1e-7);
   });

@@ -85,6 +85,7 @@ function logFrame(
   const sy = (y: number) => height - m.bottom - ((Math.log10(y) - l0) / (l1 - l0)) * (height - m.top - m.bottom);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml([frame.title ?? 'plot', frame.subtitle].filter(Boolean).join(' — '))}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(frame.title ?? '')}</text>`,
     ...sub.map(
