@@ -12,6 +12,7 @@ import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlineCheckpoint } from '../src/model-io.js';
 import { createCharstreamServer } from '../src/server/http-server.js';
+import type { FlowSnapshot } from '../src/server/protocol.js';
 import type { TrainingSource } from '../src/server/training-host.js';
 import { tempDir } from './helpers.js';
 
@@ -19,8 +20,27 @@ class StandInTraining extends EventEmitter implements TrainingSource {
   readonly model = new CharModel({ cell: 'lstm', hidden: 8, embeddingDim: 4, vocab: [...'\n abcdefghij'], seed: 2 });
   readonly config = this.model.config;
   weightsStep = 7;
-  points = [{ step: 5, tokens: 320, loss: 2.5, bpc: 2.5 / Math.LN2, charsPerSecond: 1000, gradNorm: 1, elapsed: 1 }];
+  points = [
+    {
+      step: 5,
+      tokens: 320,
+      loss: 2.5,
+      bpc: 2.5 / Math.LN2,
+      charsPerSecond: 1000,
+      gradNorm: 1,
+      clipped: 2,
+      peakGradNorm: 7,
+      elapsed: 1,
+    },
+  ];
   evals = [{ step: 5, tokens: 320, valLoss: 2.6 }];
+  flow: FlowSnapshot | null = {
+    step: 4,
+    tokens: 256,
+    cell: 'lstm' as const,
+    T: 3,
+    layers: [{ h: [1, 0.5, 0.1], c: [1, 0.9, 0.8] }],
+  };
   status() {
     return { model: { cell: 'lstm', hidden: 8 }, training: { running: true, step: this.weightsStep } };
   }
@@ -310,14 +330,22 @@ describe('weights, checkpoint, status and events', () => {
     const history = await s.next();
     expect(history).toMatchObject({
       event: 'history',
-      data: { points: [{ step: 5, loss: 2.5 }], evals: [{ valLoss: 2.6 }] },
+      data: {
+        points: [{ step: 5, loss: 2.5, clipped: 2, peakGradNorm: 7 }],
+        evals: [{ valLoss: 2.6 }],
+        flow: { step: 4, T: 3, layers: [{ h: [1, 0.5, 0.1], c: [1, 0.9, 0.8] }] },
+      },
     });
     training.emit('update', { step: 6, tokens: 384, loss: 2.4 });
     expect(await s.next()).toMatchObject({ event: 'update', data: { step: 6, loss: 2.4 } });
     training.emit('eval', { step: 6, tokens: 384, valLoss: 2.5 });
     expect(await s.next()).toMatchObject({ event: 'eval', data: { valLoss: 2.5 } });
+    const flow = { step: 6, tokens: 384, cell: 'lstm', T: 2, layers: [{ h: [0.4, 0.01], c: [0.3, 0.2] }] };
+    training.emit('flow', flow);
+    expect(await s.next()).toEqual({ event: 'flow', data: flow });
     s.close();
     await statusUntil(() => training.listenerCount('update') === 0);
     expect(training.listenerCount('update')).toBe(0);
+    expect(training.listenerCount('flow')).toBe(0);
   });
 });

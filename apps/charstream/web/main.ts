@@ -1,10 +1,12 @@
 // The charstream page: loads the WASM kernels, builds the model from the server's published
 // weights (refreshed every few seconds), generates text character by character with the user's
-// sampling settings, and charts the server's training loss from its event stream.
+// sampling settings, charts the server's training loss (clipping events on its time axis) and
+// the training model's gradient flow through time from its event stream.
 import { CharModel, createStateHandle, generate, type ResolvedCharModelConfig, type StateHandle } from '@rxrnn/cells';
 import { getBackend, ready } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import type { Subscription } from 'rxjs';
+import { type ChartFlow, drawFlowChart, flowSummary } from './flow-chart.js';
 import { type ChartEval, type ChartPoint, drawLossChart, lossTrend } from './loss-chart.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -185,22 +187,41 @@ function listenToTraining(): void {
   const points: ChartPoint[] = [];
   const evals: ChartEval[] = [];
   const canvas = $<HTMLCanvasElement>('chart');
+  const flowCanvas = $<HTMLCanvasElement>('flow');
+  let clipThreshold: number | undefined;
   let pending = false;
   const redraw = () => {
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      drawLossChart(canvas, points, evals);
+      drawLossChart(canvas, points, evals, clipThreshold);
       showTrend(points, evals);
     });
   };
+  const showFlow = (flow: ChartFlow | null) => {
+    drawFlowChart(flowCanvas, flow);
+    if (flow) $('flow-summary').textContent = flowSummary(flow);
+  };
+  showFlow(null);
   const events = new EventSource('/api/events');
+  events.addEventListener('status', (ev) => {
+    const s = JSON.parse((ev as MessageEvent).data) as { training?: { clipThreshold?: number } };
+    clipThreshold = s.training?.clipThreshold;
+  });
   events.addEventListener('history', (ev) => {
-    const h = JSON.parse((ev as MessageEvent).data) as { points: ChartPoint[]; evals: ChartEval[] };
+    const h = JSON.parse((ev as MessageEvent).data) as {
+      points: ChartPoint[];
+      evals: ChartEval[];
+      flow?: ChartFlow | null;
+    };
     points.splice(0, points.length, ...h.points);
     evals.splice(0, evals.length, ...h.evals);
     redraw();
+    if (h.flow) showFlow(h.flow);
+  });
+  events.addEventListener('flow', (ev) => {
+    showFlow(JSON.parse((ev as MessageEvent).data) as ChartFlow);
   });
   events.addEventListener('update', (ev) => {
     const p = JSON.parse((ev as MessageEvent).data) as ChartPoint & {

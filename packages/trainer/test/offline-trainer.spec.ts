@@ -153,6 +153,42 @@ describe('trainOffline', () => {
     expect(ckpt.best!.valLoss).toBe(summary.bestVal!.nats);
   });
 
+  it('onStep reports every update: the pre-clip gradient norm and whether clipping fired', async () => {
+    const model = makeModel();
+    const steps: { step: number; gradNorm: number; clipped: boolean }[] = [];
+    // A threshold far below the norms of an untrained model: every update is clipped.
+    await trainOffline({ model, text, ...opts, maxGradNorm: 1e-3, maxSteps: 6, onStep: (r) => steps.push(r) });
+    expect(steps.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const r of steps) {
+      expect(r.gradNorm).toBeGreaterThan(1e-3);
+      expect(r.clipped).toBe(true);
+    }
+    // The same run stepped by hand through OfflineTrainer reports the same series.
+    const byHand = await OfflineTrainer.create(makeModel(), text, { ...opts, maxGradNorm: 1e-3 });
+    for (const r of steps) {
+      const h = byHand.trainStep();
+      expect([h.step, h.gradNorm, h.clipped]).toEqual([r.step, r.gradNorm, r.clipped]);
+    }
+    await byHand.close();
+    // What the last update applied: the gradient clipped to the threshold.
+    let sq = 0;
+    for (let i = 0; i < model.grads.length; i++) sq += model.grads[i]! ** 2;
+    expect(Math.sqrt(sq)).toBeCloseTo(1e-3, 8);
+    const off: boolean[] = [];
+    await trainOffline({
+      model: makeModel(),
+      text,
+      ...opts,
+      maxGradNorm: 1e6,
+      maxSteps: 3,
+      onStep: (r) => off.push(r.clipped),
+    });
+    expect(off).toEqual([false, false, false]);
+    await expect(trainOffline({ model: makeModel(), text, ...opts, maxSteps: 1, onStep: 3 as never })).rejects.toThrow(
+      'trainOffline: onStep must be a function, got number',
+    );
+  });
+
   it('an aborted run stops after the current update and still saves', async () => {
     const ac = new AbortController();
     const path = join(dir, 'abort.ckpt');

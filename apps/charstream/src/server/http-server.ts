@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { generate } from '@rxrnn/cells';
 import { Packr } from 'msgpackr';
-import type { TrainingPoint } from './protocol.js';
+import type { FlowSnapshot, TrainingPoint } from './protocol.js';
 import { keepAlive, sendSse, startSse } from './sse.js';
 import { resolveStatic, sendStatic } from './static-files.js';
 import type { EvalPoint, TrainingSource } from './training-host.js';
@@ -174,14 +174,17 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
         keepAlive(res);
         // A late joiner first gets the curve so far, then live points.
         sendSse(res, 'status', status());
-        sendSse(res, 'history', { points: training.points, evals: training.evals });
+        sendSse(res, 'history', { points: training.points, evals: training.evals, flow: training.flow });
         const onUpdate = (p: TrainingPoint) => sendSse(res, 'update', p);
+        const onFlow = (f: FlowSnapshot) => sendSse(res, 'flow', f);
         const onEval = (e: EvalPoint) => sendSse(res, 'eval', { step: e.step, tokens: e.tokens, valLoss: e.valLoss });
         const onWeights = (step: number) => sendSse(res, 'weights', { step });
         training.on('update', onUpdate);
         training.on('eval', onEval);
         training.on('weights', onWeights);
+        training.on('flow', onFlow);
         res.once('close', () => {
+          training.off('flow', onFlow);
           training.off('update', onUpdate);
           training.off('eval', onEval);
           training.off('weights', onWeights);
