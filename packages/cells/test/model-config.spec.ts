@@ -61,7 +61,7 @@ describe('CharModel.layoutOf', () => {
 });
 
 describe('checkCharModelConfig', () => {
-  const good = { cell: 'lstm', vocab, hidden: 8, embeddingDim: 4, layers: 2 };
+  const good = { cell: 'lstm' as const, vocab, hidden: 8, embeddingDim: 4, layers: 2 };
 
   it('returns the resolved config, defaults filled in, in the canonical field order', () => {
     const c = checkCharModelConfig('weights', 'config', { layers: 2, embeddingDim: 4, hidden: 8, vocab, cell: 'lstm' });
