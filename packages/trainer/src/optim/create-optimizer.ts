@@ -2,7 +2,7 @@
 // factory that builds it for a parameter buffer of a given size.
 import { Adagrad, type AdagradOptions } from './adagrad.js';
 import { Adam, type AdamOptions } from './adam.js';
-import type { Optimizer } from './optimizer.js';
+import type { Optimizer, OptimizerState } from './optimizer.js';
 import { Rmsprop, type RmspropOptions } from './rmsprop.js';
 import { Sgd, type SgdOptions } from './sgd.js';
 
@@ -13,6 +13,11 @@ export type OptimizerConfig =
   | ({ kind: 'adagrad' } & AdagradOptions)
   | ({ kind: 'rmsprop' } & RmspropOptions);
 
+/**
+ * Builds the optimizer `config` describes for a parameter buffer of `size` floats (its moment
+ * buffers allocated and zeroed). `adamw` is Adam with decoupled weight decay.
+ * @throws RangeError on an unknown kind, a bad size or an option out of range (naming it).
+ */
 export function createOptimizer(config: OptimizerConfig, size: number): Optimizer {
   if (!Number.isInteger(size) || size < 0)
     throw new RangeError(`createOptimizer: size must be an integer >= 0, got ${size}`);
@@ -33,4 +38,77 @@ export function createOptimizer(config: OptimizerConfig, size: number): Optimize
         `createOptimizer: kind must be one of sgd, adam, adamw, adagrad, rmsprop, got ${String(kind)}`,
       );
   }
+}
+
+/** The config a saved optimizer state was made with (Adam with decoupled weight decay is AdamW). */
+export function optimizerConfigOf(state: OptimizerState): OptimizerConfig {
+  const { decoupled, ...options } = state.options;
+  const kind = state.kind === 'adam' && decoupled === true ? 'adamw' : state.kind;
+  return { kind, ...options } as OptimizerConfig;
+}
+
+/**
+ * Checks a saved optimizer state that came from outside (a checkpoint) without allocating its
+ * buffers: a known kind, exactly that kind's options with values of the right type and range,
+ * a step count, and exactly that kind's buffers, each of `size` finite floats.
+ * @returns null when it fits, else what is wrong (`optimizer.buffers.m missing, adam keeps m, v`),
+ *   naming the field under `optimizer.`.
+ */
+export function optimizerStateProblem(state: OptimizerState, size: number): string | null {
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
+  if (!isObject(state)) return `optimizer must be an object, got ${state === null ? 'null' : typeof state}`;
+  if (!['sgd', 'adam', 'adagrad', 'rmsprop'].includes(state.kind as string))
+    return `optimizer.kind must be one of sgd, adam, adagrad, rmsprop, got ${JSON.stringify(state.kind)}`;
+  if (!isObject(state.options)) return 'optimizer.options must be an object';
+  if (!isObject(state.buffers)) return 'optimizer.buffers must be an object';
+  let probe: Optimizer;
+  let defaults: OptimizerState;
+  try {
+    // Size 0: the options are resolved and range-checked, no buffer is allocated.
+    const config = optimizerConfigOf(state);
+    probe = createOptimizer(config, 0);
+    defaults = createOptimizer({ kind: config.kind } as OptimizerConfig, 0).getState();
+  } catch (e) {
+    return `optimizer.options: ${(e as Error).message}`;
+  }
+  const want = probe.getState();
+  for (const key of Object.keys(state.options)) {
+    if (!(key in want.options)) return `optimizer.options.${key} is not an option of ${state.kind}`;
+  }
+  for (const [key, value] of Object.entries(want.options)) {
+    const got = state.options[key];
+    if (typeof got !== typeof defaults.options[key] || got !== value)
+      return `optimizer.options.${key} must be ${typeof defaults.options[key] === 'boolean' ? 'a boolean' : 'a number'}, got ${got === undefined ? 'nothing' : JSON.stringify(got)}`;
+  }
+  if (!Number.isSafeInteger(state.step) || state.step < 0)
+    return `optimizer.step must be an integer >= 0, got ${JSON.stringify(state.step)}`;
+  const names = Object.keys(want.buffers);
+  const keeps = names.length
+    ? `${state.kind} keeps ${names.join(', ')}`
+    : `${state.kind} with these options keeps none`;
+  for (const key of Object.keys(state.buffers)) {
+    if (!names.includes(key)) return `optimizer.buffers.${key} is not a buffer of this optimizer (${keeps})`;
+  }
+  for (const key of names) {
+    const b = state.buffers[key];
+    if (b === undefined) return `optimizer.buffers.${key} missing (${keeps})`;
+    if (!(b instanceof Float32Array)) return `optimizer.buffers.${key} must be a Float32Array, got ${typeof b}`;
+    if (b.length !== size) return `optimizer.buffers.${key} length ${b.length}, expected the parameter count = ${size}`;
+    for (let i = 0; i < b.length; i++)
+      if (!Number.isFinite(b[i])) return `optimizer.buffers.${key}[${i}] must be a finite number, got ${b[i]}`;
+  }
+  return null;
+}
+
+/**
+ * An optimizer for `size` parameters that continues exactly from a saved state (its kind,
+ * options, step count and buffers), e.g. a checkpoint's `optimizer`.
+ * @throws RangeError naming the field when the state does not fit (see optimizerStateProblem).
+ */
+export function restoreOptimizer(state: OptimizerState, size: number): Optimizer {
+  const problem = optimizerStateProblem(state, size);
+  if (problem !== null) throw new RangeError(`restoreOptimizer: ${problem}`);
+  const optimizer = createOptimizer(optimizerConfigOf(state), size);
+  optimizer.setState(state);
+  return optimizer;
 }
