@@ -257,6 +257,7 @@ describe('checkpoints whose checksum is valid but whose content lies', () => {
     const cases: [(b: Record<string, any>) => void, RegExp][] = [
       [(b) => delete b.optimizer.buffers.m, /optimizer.buffers.m missing \(adam keeps m, v\)/],
       [(b) => (b.optimizer.buffers.w = new Float32Array(160)), /optimizer.buffers.w is not a buffer of this optimizer/],
+      [(b) => (b.optimizer.buffers.v[3] = -1), /optimizer.buffers.v\[3\] must be a finite number >= 0, got -1/],
       [(b) => (b.optimizer.kind = 'lion'), /optimizer.kind must be one of sgd, adam, adagrad, rmsprop, got "lion"/],
       [(b) => (b.optimizer.options.beta2 = 7), /optimizer.options: adam: beta2 must be in \[0, 1\), got 7/],
       [(b) => (b.optimizer.options.decoupled = 'no'), /optimizer.options.decoupled must be a boolean, got "no"/],

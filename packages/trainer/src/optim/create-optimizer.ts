@@ -40,6 +40,9 @@ export function createOptimizer(config: OptimizerConfig, size: number): Optimize
   }
 }
 
+/** Buffers that hold squares (Adam's v, Adagrad's sum, RMSprop's square average). */
+const NON_NEGATIVE = ['v', 'sum', 'squareAvg'];
+
 /** The config a saved optimizer state was made with (Adam with decoupled weight decay is AdamW). */
 export function optimizerConfigOf(state: OptimizerState): OptimizerConfig {
   const { decoupled, ...options } = state.options;
@@ -94,8 +97,13 @@ export function optimizerStateProblem(state: OptimizerState, size: number): stri
     if (b === undefined) return `optimizer.buffers.${key} missing (${keeps})`;
     if (!(b instanceof Float32Array)) return `optimizer.buffers.${key} must be a Float32Array, got ${typeof b}`;
     if (b.length !== size) return `optimizer.buffers.${key} length ${b.length}, expected the parameter count = ${size}`;
-    for (let i = 0; i < b.length; i++)
-      if (!Number.isFinite(b[i])) return `optimizer.buffers.${key}[${i}] must be a finite number, got ${b[i]}`;
+    // Second moments and sums of squares are never negative: a negative one makes the next update NaN.
+    const min = NON_NEGATIVE.includes(key) ? 0 : -Infinity;
+    for (let i = 0; i < b.length; i++) {
+      const v = b[i]!;
+      if (!Number.isFinite(v) || v < min)
+        return `optimizer.buffers.${key}[${i}] must be a finite number${min === 0 ? ' >= 0' : ''}, got ${v}`;
+    }
   }
   return null;
 }
