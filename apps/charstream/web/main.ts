@@ -2,10 +2,10 @@
 // weights (refreshed every few seconds), generates text character by character with the user's
 // sampling settings, charts the server's training loss (clipping events on its time axis) and
 // the training model's gradient flow through time from its event stream.
-import { CharModel, createStateHandle, generate, type ResolvedCharModelConfig, type StateHandle } from '@rxrnn/cells';
+import { CharModel, createStateHandle, generate, type StateHandle } from '@rxrnn/cells';
 import { getBackend, ready } from '@rxrnn/kernels';
-import { Packr } from 'msgpackr';
 import type { Subscription } from 'rxjs';
+import { decodeWeights, type WeightsDoc } from '../src/weights-doc.js';
 import { type ChartFlow, drawFlowChart, flowSummary } from './flow-chart.js';
 import { type ChartEval, type ChartPoint, drawLossChart, lossTrend } from './loss-chart.js';
 
@@ -13,19 +13,11 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const output = $<HTMLPreElement>('output');
 const errorBox = $<HTMLDivElement>('error');
 const toggle = $<HTMLButtonElement>('toggle');
-const packr = new Packr({ moreTypes: true, useRecords: false });
 
 /** Most characters kept on the page; older text scrolls away so the DOM stays small. */
 const MAX_SHOWN = 20_000;
 /** Milliseconds between generation ticks when paced. */
 const TICK_MS = 100;
-
-interface WeightsDoc {
-  format: string;
-  step: number;
-  config: ResolvedCharModelConfig;
-  params: Float32Array;
-}
 
 let model: CharModel;
 let handle: StateHandle;
@@ -47,14 +39,16 @@ async function fetchWeights(): Promise<WeightsDoc | null> {
   const res = await fetch('/api/weights', { headers: etag ? { 'If-None-Match': etag } : {} });
   if (res.status === 304) return null;
   if (!res.ok) throw new Error(`GET /api/weights: HTTP ${res.status}`);
+  // Validated (tag, checksum, config within limits, params sized by the config) before use.
+  const doc = decodeWeights(new Uint8Array(await res.arrayBuffer()));
   etag = res.headers.get('ETag') ?? '';
-  const doc = packr.unpack(new Uint8Array(await res.arrayBuffer())) as WeightsDoc;
-  if (doc.format !== 'rxrnn-weights' || !(doc.params instanceof Float32Array))
-    throw new Error('GET /api/weights: not an rxrnn weights document');
   return doc;
 }
 
 function applyWeights(doc: WeightsDoc): void {
+  // The page's model was built from the first document: later ones must be of the same model.
+  if (JSON.stringify(doc.config) !== JSON.stringify(model.config))
+    throw new Error('GET /api/weights: the server now trains another model; reload the page');
   model.params.set(doc.params);
   $('weights').textContent = `from training step ${doc.step} (refreshed ${new Date().toLocaleTimeString()})`;
 }

@@ -6,8 +6,14 @@ export const PACKAGE_NAME = '@rxrnn/cells';
 export type { Cell, CellStorage, ResolvedCellConfig, StateGradientObserver, TorchNamer } from './cell.js';
 export { cellLayout, RecurrentCell, resolveCellConfig } from './cell.js';
 export { CellTape } from './cell-tape.js';
-export type { CharModelConfig, CharModelTorchOptions, LossResult, ResolvedCharModelConfig } from './char-model.js';
-export { CharModel, resolveCharModelConfig } from './char-model.js';
+export type {
+  CharModelConfig,
+  CharModelLayout,
+  CharModelTorchOptions,
+  LossResult,
+  ResolvedCharModelConfig,
+} from './char-model.js';
+export { CHAR_MODEL_LIMITS, CharModel, checkCharModelConfig, resolveCharModelConfig } from './char-model.js';
 export { createCell } from './create-cell.js';
 export type { DenseConfig } from './dense.js';
 export { Dense } from './dense.js';
