@@ -414,7 +414,7 @@ class Reader {
     if (hs !== H) this.refuse(n, `attribute hidden_size is ${hs}, but W [${W.dims.join(', ')}] holds H = ${H}`);
     if (R.dims.length !== 3 || R.dims[0] !== D || R.dims[1] !== G * H || R.dims[2] !== H)
       this.refuse(n, `R must be [${D}, ${G * H}, ${H}], got [${R.dims.join(', ')}]`);
-    let Bias = new Float32Array(D * 2 * G * H);
+    let Bias: Float32Array = new Float32Array(D * 2 * G * H);
     if ((inputs[3] ?? '') !== '') {
       const b = this.floatConst(n, 3, 'B');
       if (b.dims.length !== 2 || b.dims[0] !== D || b.dims[1] !== 2 * G * H)
@@ -546,6 +546,7 @@ class Reader {
       this.refuse(n, 'must read the output of the last recurrent layer (a linear head)');
     if (this.head)
       this.refuse(n, 'is a second linear head; only one dense layer after the recurrent layers is supported');
+    this.topMerge = x.merged ?? 'concat';
     const last = nonUnit(x.axes.at(-1) ?? []);
     if (!sameSyms(last, nonUnit(x.features)))
       this.refuse(n, `must contract the feature axis ${symsText(x.features)} (the last axis), got ${axesText(x.axes)}`);
