@@ -50,9 +50,11 @@ step('npm start -- --seconds 5', ['start', '--', '--seconds', '5'], (out) => {
 // Every command's --help.
 for (const args of [
   ['charstream', '--', '--help'],
-  ...['demo', 'train', 'sample', 'score', 'serve'].map((c) => ['charstream', '--', c, '--help']),
+  ...['demo', 'train', 'sample', 'score', 'serve', 'export'].map((c) => ['charstream', '--', c, '--help']),
   ['train', '--', '--help'],
   ['export-torch', '--', '--help'],
+  ['export-onnx', '--', '--help'],
+  ['import-onnx', '--', '--help'],
   ['conformance', '--', '--help'],
   ['bench', '--', '--help'],
 ]) {
@@ -153,6 +155,24 @@ step('npm run export-torch', ['run', '--silent', 'export-torch', '--', ckpt, joi
   const e = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
   expect(e.config.mode === 'LSTM' && e.params['rnn.weight_hh_l0'], 'not a torch state_dict export');
 });
+step('npm run export-onnx', ['run', '--silent', 'export-onnx', '--', ckpt, join(dir, 'm.onnx')], (_out, err) => {
+  expect(/export-onnx: lstm 1×64, V = \d+/.test(err), 'no export summary');
+  expect(readFileSync(join(dir, 'm.onnx')).length > 1000, 'no ONNX file');
+});
+step(
+  'npm run import-onnx',
+  ['run', '--silent', 'import-onnx', '--', join(dir, 'm.onnx'), join(dir, 'onnx.ckpt')],
+  (_out, err) => {
+    expect(/import-onnx: rxrnn opset 14: lstm 1×64/.test(err), 'no import summary');
+  },
+);
+step(
+  'npm run charstream -- sample (imported ONNX)',
+  ['run', '--silent', 'charstream', '--', 'sample', '--checkpoint', join(dir, 'onnx.ckpt'), '--length', '50'],
+  (out) => {
+    expect(out.trim().length > 10, 'no sample from the imported checkpoint');
+  },
+);
 step('npm run conformance', ['run', '--silent', 'conformance', '--', 'test/fixtures/torch/cell_lstm.json'], (out) => {
   expect(JSON.parse(out).kind === 'rnn_cell', 'no rnn_cell result');
 });

@@ -5,12 +5,20 @@ import { CheckpointError } from '@rxrnn/trainer/node';
 import { describeFlags, parseFlags, UsageError } from './args.js';
 import { CliError, type CliIo, type Command } from './cli-io.js';
 import { demoCommand } from './commands/demo.js';
+import { exportCommand } from './commands/export.js';
 import { sampleCommand } from './commands/sample.js';
 import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, trainCommand, sampleCommand, scoreCommand, serveCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  trainCommand,
+  sampleCommand,
+  scoreCommand,
+  serveCommand,
+  exportCommand,
+];
 
 export function usage(command?: Command): string {
   if (command) {
