@@ -19,10 +19,11 @@ const ENTRY: Record<string, string[]> = {
   'export-onnx': ['tools/export-onnx.ts'],
   'import-onnx': ['tools/import-onnx.ts'],
 };
-const run = (script: string, args: string[]) =>
+const run = (script: string, args: string[], input = '') =>
   spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@rxrnn/source', ...ENTRY[script]!, ...args], {
     cwd: root,
     encoding: 'utf8',
+    input,
   });
 const ckpt = join(dir, 'm.ckpt');
 
@@ -108,6 +109,16 @@ describe('export-onnx / import-onnx / charstream export', () => {
     const s0 = run('charstream', ['sample', '--checkpoint', ckpt, '--prime', 'the ', '--length', '40', '--seed', '1']);
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout).toBe(s0.stdout);
+    // An online checkpoint: training from stdin continues from the imported weights.
+    const text = 'the cat sat on the mat. '.repeat(20);
+    const t = run(
+      'charstream',
+      ['train', '--input', '-', '--steps', '2', '--seq', '16', '--checkpoint', back, '--resume', '--json'],
+      text,
+    );
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/resuming from .*back\.ckpt at step 0/);
+    expect(JSON.parse(t.stdout.trim().split('\n').at(-1)!)).toMatchObject({ mode: 'online', steps: 2 });
   });
 
   it('import-onnx reads a PyTorch-exported model with --vocab', () => {

@@ -79,11 +79,12 @@ try {
   }
   const model = r.model;
   const config = model.config;
-  // A fresh-training checkpoint around the imported weights: Adam at step 0, zero stream state.
+  // An online checkpoint around the imported weights (Adam at step 0, zero stream state), so that
+  // `charstream train --input - --resume` and `serve --checkpoint` continue learning from it.
   const ckpt: Checkpoint = {
     model: { ...config, vocab: [...config.vocab] },
     params: model.params.slice(),
-    training: { mode: 'imported', source: 'onnx', file: basename(modelPath), producer: r.info.producer },
+    training: { mode: 'online', source: 'onnx', file: basename(modelPath), producer: r.info.producer },
     optimizer: createOptimizer({ kind: 'adam' }, model.paramCount()).getState(),
     rng: new Rng(config.seed).getState(),
     cursor: { position: 0, epoch: 0, shift: 0, state: model.createState(1) },
