@@ -82,6 +82,11 @@ export async function releaseInClone({ unpin = true } = {}) {
       );
     }
 
+    // The repository's own feat/fix commits are not under test (and would change the bumps as
+    // soon as one lands): tag every package's current version here, as a release would have,
+    // so that only the two commits below decide the next versions.
+    for (const p of publishablePackages()) await git('tag', `${p.name}@${p.version}`);
+
     appendFileSync(join(dir, 'packages/kernels/src/index.ts'), '// release check\n');
     await git('commit', '--quiet', '--all', '--message', 'feat(kernels): a feature for the release check');
     appendFileSync(join(dir, 'packages/clipping/src/index.ts'), '// release check\n');

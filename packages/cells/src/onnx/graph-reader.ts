@@ -224,6 +224,8 @@ class Reader {
     const known = this.memo.get(name);
     if (known) return known;
     if (this.visiting.has(name)) throw new RangeError(`${this.where}: the graph has a cycle through "${name}"`);
+    if (this.visiting.size >= 10_000)
+      throw new RangeError(`${this.where}: the path to "${name}" is longer than 10000 nodes`);
     this.visiting.add(name);
     const v = this.compute(name);
     this.visiting.delete(name);

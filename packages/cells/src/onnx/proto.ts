@@ -9,11 +9,17 @@ import { describe } from '../internal/checks.js';
 
 /** The protobufjs message classes of the ONNX schema (ModelProto, GraphProto, NodeProto, ...). */
 export const onnx = onnxProto.onnx;
+/** An ONNX ModelProto as a plain object (onnx.proto field names in camelCase). */
 export type IModelProto = OnnxTypes.IModelProto;
+/** An ONNX GraphProto: nodes, initializers, inputs, outputs. */
 export type IGraphProto = OnnxTypes.IGraphProto;
+/** An ONNX NodeProto: op_type, inputs, outputs, attributes. */
 export type INodeProto = OnnxTypes.INodeProto;
+/** An ONNX TensorProto: dims, data type and raw or typed data. */
 export type ITensorProto = OnnxTypes.ITensorProto;
+/** An ONNX AttributeProto. */
 export type IAttributeProto = OnnxTypes.IAttributeProto;
+/** An ONNX ValueInfoProto: a graph input's or output's name and type. */
 export type IValueInfoProto = OnnxTypes.IValueInfoProto;
 
 /** TensorProto.DataType codes this package reads or writes. */
