@@ -3,9 +3,20 @@
 // (saved by the same script, float64) within 1e-5. Refusals: valid files mutated with the
 // protobuf schema so that they hold what rxrnn cannot compute exactly.
 import { readFileSync } from 'node:fs';
+import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { maxAbsDiff, ortRun, ortSession } from '../../../../test/support/onnxruntime.js';
-import { fromOnnx, type IModelProto, type INodeProto, onnx } from '../../src/onnx/index.js';
+import { maxAbsDiff, ortRun, ortSession, seededValues } from '../../../../test/support/onnxruntime.js';
+import { RnnStack } from '../../src/index.js';
+import {
+  DataType,
+  fromOnnx,
+  type IModelProto,
+  type INodeProto,
+  OnnxGraphBuilder,
+  onnx,
+  onnxWeightsOf,
+  toOnnx,
+} from '../../src/onnx/index.js';
 
 const FIXTURES = new URL('../../../../test/fixtures/onnx/', import.meta.url);
 const TOL = 1e-5;
@@ -237,5 +248,80 @@ describe('fromOnnx refuses what it cannot compute exactly, naming the node and a
     expect(() => fromOnnx(new TextEncoder().encode('{"not": "onnx"}'))).toThrow(RangeError);
     expect(() => fromOnnx(new Uint8Array(0))).toThrow(/bytes must be an ONNX model, got 0 bytes/);
     expect(() => fromOnnx('model.onnx' as unknown as Uint8Array)).toThrow(TypeError);
+  });
+});
+
+describe('fromOnnx follows the shape plumbing, whatever its arrangement', () => {
+  it('Cast, Unsqueeze/Squeeze, Transposes, Reshape to [T·B, H] and a Gemm head: onnxruntime agrees', async () => {
+    const V = 7;
+    const E = 4;
+    const H = 5;
+    const src = fromOnnx(toOnnx(new RnnStack({ kind: 'lstm', inputSize: E, hiddenSize: H, seed: 3 })));
+    if (src.kind !== 'stack') throw new Error('expected a stack');
+    const w = onnxWeightsOf('lstm', 'reset-after', E, H, src.stack.params);
+    const emb = seededValues(V * E, 1);
+    const headW = seededValues(V * H, 2);
+    const headB = seededValues(V, 3);
+    const g = new OnnxGraphBuilder();
+    const tokens = g.input('tokens', ['T', 'B'], DataType.INT32);
+    const [ids] = g.node('Cast', [tokens], { to: { i: DataType.INT64 } });
+    const [x0] = g.node('Gather', [g.floats('emb', [V, E], emb), ids!]);
+    const [x1] = g.node('Unsqueeze', [x0!, g.ints('axes', [0])]);
+    const [x2] = g.node('Squeeze', [x1!, g.ints('axes', [0])]);
+    const [bt] = g.node('Transpose', [x2!], { perm: { ints: [1, 0, 2] } });
+    const [x] = g.node('Transpose', [bt!], { perm: { ints: [1, 0, 2] } });
+    const bias = new Float32Array(8 * H);
+    bias.set(w.Wb);
+    const [y] = g.node(
+      'LSTM',
+      [x!, g.floats('W', [1, 4 * H, E], w.W), g.floats('R', [1, 4 * H, H], w.R), g.floats('B', [1, 8 * H], bias)],
+      { hidden_size: { i: H } },
+    );
+    const [flat] = g.node('Reshape', [y!, g.ints('shape', [-1, H])]);
+    g.node('Gemm', [flat!, g.floats('Wh', [V, H], headW), g.floats('bh', [V], headB)], { transB: { i: 1 } }, [
+      'logits',
+    ]);
+    g.output('logits', ['TB', V]);
+    const bytes = g.encode('plumbing');
+    const r = fromOnnx(bytes, { vocab: [...'abcdefg'] });
+    if (r.kind !== 'char-model') throw new Error(`expected a char model, got ${r.kind}`);
+    expect(r.info.inputs).toEqual({ data: 'tokens', h0: null, c0: null });
+    const T = 6;
+    const B = 2;
+    const toks = Int32Array.from({ length: T * B }, (_, i) => (i * 3) % V);
+    const session = await ortSession(bytes);
+    const feeds = { tokens: new Tensor('int32', toks, [T, B]) };
+    const out = (await session.run(feeds)).logits!.data as Float32Array;
+    expect(maxAbsDiff(r.model.logits(toks, T, B, r.model.createState(B)), out)).toBeLessThan(TOL);
+  });
+
+  it('layout = 1 (batch-major X and Y) imports the same weights as layout 0', () => {
+    const stack = new RnnStack({ kind: 'gru', inputSize: 3, hiddenSize: 4, seed: 5 });
+    const w = onnxWeightsOf('gru', 'reset-after', 3, 4, stack.params);
+    const g = new OnnxGraphBuilder();
+    const x = g.input('x', ['B', 'T', 3]);
+    const B = new Float32Array(24);
+    B.set(w.Wb);
+    B.set(w.Rb, 12);
+    const [y] = g.node(
+      'GRU',
+      [x, g.floats('W', [1, 12, 3], w.W), g.floats('R', [1, 12, 4], w.R), g.floats('B', [1, 24], B)],
+      { hidden_size: { i: 4 }, layout: { i: 1 }, linear_before_reset: { i: 1 } },
+    );
+    g.node('Squeeze', [y!, g.ints('axes', [2])], {}, ['output']);
+    g.output('output', ['B', 'T', 4]);
+    const r = fromOnnx(g.encode('layout1'));
+    if (r.kind !== 'stack') throw new Error(`expected a stack, got ${r.kind}`);
+    expect(Array.from(r.stack.params)).toEqual(Array.from(stack.params));
+    // Squeezing the batch axis instead of the direction axis is refused.
+    const bad = new OnnxGraphBuilder();
+    const xb = bad.input('x', ['B', 'T', 3]);
+    const [yb] = bad.node('GRU', [xb, bad.floats('W', [1, 12, 3], w.W), bad.floats('R', [1, 12, 4], w.R)], {
+      hidden_size: { i: 4 },
+      layout: { i: 1 },
+    });
+    bad.node('Squeeze', [yb!, bad.ints('axes', [0])], {}, ['output']);
+    bad.output('output', ['T', 1, 4]);
+    expect(() => fromOnnx(bad.encode('bad'))).toThrow(/Squeeze\) squeezes axis 0 \[x\[0\]\], which is not of size 1/);
   });
 });
