@@ -1,8 +1,9 @@
 // The fused batch-1 step kernels: one call per streaming step (see assembly/step.ts), state
 // updated in place. What Cell.step, RnnStack steps, CharModel.step and generate() run at B = 1.
 // On wasm, the pointers of recent argument lists are cached by array identity, and large steps are
-// shared with the helper thread of setStepThreads (step-threads.ts).
-import { active } from './backend.js';
+// shared with the helper thread of setStepThreads (step-threads.ts); the native addon takes the
+// arrays directly and shares large steps with its own thread pool when setStepThreads(2) asks.
+import { active, activeNative } from './backend.js';
 import { IN, INOUT, OUT } from './dispatch.js';
 import * as S from './reference/step.js';
 import { sharedRows, stepHelper } from './step-threads.js';
@@ -52,6 +53,11 @@ function stepPtrs(n: number, a0: F, a1: F, a2: F, a3: F, a4: F, a5: F, a6?: F, a
  */
 export function lstmStep(h: F, c: F, act: F, pre: F, Wih: F, x: F, Whh: F, b: F, nX: number, H: number): void {
   S.lstmStepCheck(h, c, act, pre, Wih, x, Whh, b, nX, H);
+  const n = activeNative();
+  if (n !== null) {
+    n.lstmStep(h, c, act, pre, Wih, x, Whh, b, nX, H);
+    return;
+  }
   const w = active();
   if (w === null) {
     S.lstmStepCore(h, c, act, pre, Wih, x, Whh, b, nX, H);
@@ -95,6 +101,11 @@ export function gruStep(
   H: number,
 ): void {
   S.gruStepCheck(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
+  const n = activeNative();
+  if (n !== null) {
+    n.gruStep(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
+    return;
+  }
   const w = active();
   if (w === null) {
     S.gruStepCore(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
@@ -127,6 +138,11 @@ export function gruStep(
  */
 export function rnnStep(h: F, pre: F, Wih: F, x: F, Whh: F, b: F, nX: number, H: number): void {
   S.rnnStepCheck(h, pre, Wih, x, Whh, b, nX, H);
+  const n = activeNative();
+  if (n !== null) {
+    n.rnnStep(h, pre, Wih, x, Whh, b, nX, H);
+    return;
+  }
   const w = active();
   if (w === null) {
     S.rnnStepCore(h, pre, Wih, x, Whh, b, nX, H);
