@@ -1,9 +1,12 @@
-// `npm run bench -- train [--json] [--seconds S] [--cells lstm,gru] [--threads 1,2] [--hidden 256]`:
-// training throughput (chars/s) of the offline trainer on a char LM (V=65, T=64, B=32, Adam,
-// global-norm clip 5), one record per cell × thread count. Timings only here, never in tests.
+// `npm run bench -- train [--json] [--seconds S] [--cells lstm,gru] [--threads 1,2] [--hidden 256]
+// [--backend native|wasm|js]`: training throughput (chars/s) of the offline trainer on a char LM
+// (V=65, T=64, B=32, Adam, global-norm clip 5), one record per cell × thread form. On the native
+// backend the thread budget follows the form: `1` one compute thread in all; `2` the trainer's
+// second thread (half batches) with a budget of 2; `2-pool` one trainer thread whose products use
+// the addon's pool on 2 threads. Timings only here, never in tests.
 import { existsSync, readFileSync } from 'node:fs';
 import { Vocabulary } from '@rxrnn/cells';
-import { getBackend } from '@rxrnn/kernels';
+import { backendInfo, getBackend, setBackend, setNativeThreads } from '@rxrnn/kernels';
 import { B } from './peers/workloads.js';
 import { timeTrainRun } from './train-run.js';
 
@@ -33,10 +36,21 @@ export default async function train(args: string[]): Promise<void> {
   const cells = arg(args, 'cells', 'lstm,gru').split(',') as ('lstm' | 'gru' | 'rnn')[];
   const threadsList = arg(args, 'threads', '1,2').split(',').map(Number) as (1 | 2)[];
   const hidden = Number(arg(args, 'hidden', String(B.hidden)));
+  const backendArg = arg(args, 'backend', '');
+  if (backendArg === 'native' || backendArg === 'wasm' || backendArg === 'js') setBackend(backendArg);
+  else if (backendArg !== '') throw new RangeError(`train: --backend ${backendArg}, expected native, wasm or js`);
+  const native = getBackend() === 'native';
+  const budget0 = native ? backendInfo().native.addon!.threads : 1;
   const text = corpus();
   const vocab = Vocabulary.fromText(text).chars;
+  const forms: { form: string; threads: 1 | 2; budget: number }[] = [];
+  for (const t of threadsList) {
+    forms.push({ form: String(t), threads: t, budget: t });
+    if (native && t === 2) forms.push({ form: '2-pool', threads: 1, budget: 2 });
+  }
   for (const cell of cells) {
-    for (const threads of threadsList) {
+    for (const { form, threads, budget } of forms) {
+      if (native) setNativeThreads(budget);
       const { measured } = await timeTrainRun({ cell, vocab, text, hidden, threads }, async (updates, tr) => {
         // Warm-up: JIT, WASM tier-up, worker start.
         updates(3);
@@ -59,6 +73,7 @@ export default async function train(args: string[]): Promise<void> {
         bptt: B.T,
         batch: B.batch,
         threads,
+        form,
         backend: getBackend(),
         steps,
         seconds: Number(elapsed.toFixed(3)),
@@ -67,8 +82,9 @@ export default async function train(args: string[]): Promise<void> {
       console.log(
         json
           ? JSON.stringify(rec)
-          : `${cell}-${hidden} threads=${threads} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`,
+          : `${cell}-${hidden} threads=${form} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`,
       );
     }
   }
+  if (native) setNativeThreads(budget0);
 }

@@ -6,6 +6,8 @@
 #define DR 4
 #define DC 4
 #define MR 8
+#define MR2 12
+#define MR1 16
 #define NV 3
 #define SUFFIX _avx512
 #define ISA_NAME "avx512"

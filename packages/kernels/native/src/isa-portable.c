@@ -4,6 +4,8 @@
 #define DR 4
 #define DC 3
 #define MR 6
+#define MR2 6
+#define MR1 12
 #define NV 2
 #define SUFFIX _portable
 #define ISA_NAME "portable"

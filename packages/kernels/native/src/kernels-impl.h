@@ -220,7 +220,7 @@ void FN(rx_ger)(float *A, const float *x, const float *y, int rows, int cols, fl
  * of MR rows × NV vectors of C, A's values broadcast against rows of B, k in blocks of KC whose
  * partial sums are added to C once. Tasks of MB rows × NB columns.
  */
-#define KC 256
+#define KC 512
 #define BC_MB (MR * 8)
 #define BC_NB (NV * VW * 4)
 
@@ -366,20 +366,21 @@ void FN(rx_gemmBc_task)(const rx_gemm_args *g, int t) {
 }
 
 /**
- * C = A·Bmᵀ as Cᵀ = Bm·Aᵀ: per task, Aᵀ's block [KC × up to MB] is packed (zero-padded to whole
- * vectors) into a per-thread buffer, rows of Bm are broadcast against it in MR × NV register
- * tiles, and each tile is stored transposed into C. A block's partial sums are added to C once.
- * Tasks of NB rows of Bm (columns of C) × MB rows of A.
+ * C = A·Bmᵀ as Cᵀ = Bm·Aᵀ: Aᵀ is packed once per call into panels of up to MB rows of A (K rows
+ * each, zero-padded to whole vectors); rows of Bm are broadcast against a panel in register tiles
+ * of MRn rows × n vectors (n = NV, 2 or 1 vectors, the row count chosen per width so the tile
+ * fills the registers), and each tile is stored transposed into C. A k-block's partial sums are
+ * added to C once. Tasks of NB rows of Bm (columns of C) × MB rows of A.
  */
-#define BT_NB (MR * 8)
+#define BT_NB 96
 #define BT_MB (NV * VW * 2)
+#define MRMAX 16
 
-
-AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, int mr, int nv, int mw, int N, int K,
-                int k0, int k1, int pw, int store) {
-  vf a[MR][NV];
+AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, const int MRX, int mr, const int nv,
+                int mw, int N, int K, int k0, int k1, int pw, int store) {
+  vf a[MRMAX][NV];
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < MRX; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) a[r][v] = splat(0.0f);
   const float *bp = Bm + (size_t)j0 * K + k0;
@@ -390,7 +391,7 @@ AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, int 
     for (int v = 0; v < NV; v++)
       if (v < nv) bv[v] = ld(pp + v * VW);
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < MRX; r++) {
       if (r < mr) {
         vf av = splat(bp[(size_t)r * K]);
 #pragma GCC unroll 4
@@ -401,9 +402,9 @@ AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, int 
     bp++;
     pp += pw;
   }
-  float t[MR][NV * VW];
+  float t[MRMAX][NV * VW];
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < MRX; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
       if (r < mr && v < nv) st(&t[r][v * VW], a[r][v]);
@@ -417,6 +418,15 @@ AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, int 
     }
   }
 }
+
+/** Rows [j, j1) of Bm against one panel slice of nv vectors: full tiles of MRX rows, then single rows. */
+#define BT_ROWS(MRX, NVC)                                                                              \
+  do {                                                                                                \
+    int j = j0;                                                                                       \
+    for (; j + (MRX) <= j1; j += (MRX))                                                               \
+      bt_tile(C, Bm, pa + p, j, i0 + p, (MRX), (MRX), (NVC), mw - p, N, K, k0, k1, pw, store);        \
+    for (; j < j1; j++) bt_tile(C, Bm, pa + p, j, i0 + p, 1, 1, (NVC), mw - p, N, K, k0, k1, pw, store); \
+  } while (0)
 
 int FN(rx_gemmABt_tasks)(int M, int N) { return ((M + BT_MB - 1) / BT_MB) * ((N + BT_NB - 1) / BT_NB); }
 
@@ -457,34 +467,19 @@ void FN(rx_gemmABt_task)(const rx_gemm_args *g, int t) {
     const int k1 = k0 + KC < K ? k0 + KC : K;
     const int store = k0 == 0 && !g->acc;
     const float *pa = panel + (size_t)k0 * pw;
-    for (int p = 0; p < pw; p += NV * VW) {
-      const int nv = (pw - p) / VW < NV ? (pw - p) / VW : NV;
-      for (int j = j0; j < j1; j += MR) {
-        const int mr = j1 - j < MR ? j1 - j : MR;
-        if (mr == MR) {
-          if (nv == NV) {
-            bt_tile(C, Bm, pa + p, j, i0 + p, MR, NV, mw - p, N, K, k0, k1, pw, store);
-          } else if (nv == 1) {
-            bt_tile(C, Bm, pa + p, j, i0 + p, MR, 1, mw - p, N, K, k0, k1, pw, store);
-          }
+    for (int p = 0; p < pw;) {
+      // Vectors left in this panel: whole NV-vector slices, but 4 as 2 + 2 (fuller tiles).
+      const int left = (pw - p) / VW;
+      const int nv = left >= NV && !(NV == 3 && left == 4) ? NV : left >= 2 ? 2 : 1;
+      if (nv == NV)
+        BT_ROWS(MR, NV);
 #if NV > 2
-          else if (nv == 2) {
-            bt_tile(C, Bm, pa + p, j, i0 + p, MR, 2, mw - p, N, K, k0, k1, pw, store);
-          }
+      else if (nv == 2)
+        BT_ROWS(MR2, 2);
 #endif
-        } else {
-          for (int r = 0; r < mr; r++) {
-            if (nv == NV)
-              bt_tile(C, Bm, pa + p, j + r, i0 + p, 1, NV, mw - p, N, K, k0, k1, pw, store);
-            else if (nv == 1)
-              bt_tile(C, Bm, pa + p, j + r, i0 + p, 1, 1, mw - p, N, K, k0, k1, pw, store);
-#if NV > 2
-            else if (nv == 2)
-              bt_tile(C, Bm, pa + p, j + r, i0 + p, 1, 2, mw - p, N, K, k0, k1, pw, store);
-#endif
-          }
-        }
-      }
+      else
+        BT_ROWS(MR1, 1);
+      p += nv * VW;
     }
   }
 }
