@@ -60,4 +60,6 @@ if (gyp.status !== 0 || !existsSync(built)) {
 mkdirSync(outDir, { recursive: true });
 copyFileSync(built, outFile);
 writeFileSync(stampFile, stamp);
-console.log(`build-native: wrote packages/kernels/prebuilds/${target}/rxrnn-kernels.node (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+console.log(
+  `build-native: wrote packages/kernels/prebuilds/${target}/rxrnn-kernels.node (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+);
