@@ -21,6 +21,8 @@ export interface NativeKernels {
   setThreads(n: number): number;
   setStepSharing(minWeights: number): void;
   address64(a: F): number;
+  bindStep(slot: number, ...arrays: F[]): number;
+  stepBound(slot: number, token: number, kind: number, nX: number, H: number): boolean;
   [kernel: string]: unknown;
 }
 

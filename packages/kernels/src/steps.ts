@@ -5,6 +5,7 @@
 // arrays directly and shares large steps with its own thread pool when setStepThreads(2) asks.
 import { active, activeNative } from './backend.js';
 import { IN, INOUT, OUT } from './dispatch.js';
+import type { NativeKernels } from './native.js';
 import * as S from './reference/step.js';
 import { sharedRows, stepHelper } from './step-threads.js';
 import { ptr, viaScratch } from './wasm-memory.js';
@@ -40,6 +41,54 @@ function stepPtrs(n: number, a0: F, a1: F, a2: F, a3: F, a4: F, a5: F, a6?: F, a
 }
 
 /**
+ * The native twin of that cache: argument lists the addon has bound to one of its per-thread
+ * slots (it keeps their data pointers), so a repeated step passes two numbers instead of eight or
+ * nine arrays (~0.2 µs less per call). The arrays stay referenced here while bound, and every call
+ * checks their current lengths first (the S.*Check above), so a detached or shrunk buffer is
+ * refused before the addon reads a pointer. A slot rebound by another realm on this thread makes
+ * stepBound return false, and the list is bound again.
+ */
+const NATIVE_SLOTS = 16;
+const nativeCache: { arrs: F[]; slot: number; token: number }[] = [];
+let nativeNext = 0;
+
+function nativeStep(
+  n: NativeKernels,
+  kind: number,
+  nX: number,
+  H: number,
+  count: number,
+  a0: F,
+  a1: F,
+  a2: F,
+  a3: F,
+  a4: F,
+  a5: F,
+  a6?: F,
+  a7?: F,
+  a8?: F,
+): void {
+  for (let i = 0; i < nativeCache.length; i++) {
+    const e = nativeCache[i]!;
+    const s = e.arrs;
+    const same = s[0] === a0 && s[1] === a1 && s[2] === a2 && s[3] === a3 && s[4] === a4 && s[5] === a5;
+    if (same && s[6] === a6 && s[7] === a7 && s[8] === a8 && s.length === count) {
+      if (n.stepBound(e.slot, e.token, kind, nX, H)) return;
+      e.token = n.bindStep(e.slot, ...s);
+      n.stepBound(e.slot, e.token, kind, nX, H);
+      return;
+    }
+  }
+  const arrs = [a0, a1, a2, a3, a4, a5, a6, a7, a8].slice(0, count) as F[];
+  const slot = nativeCache.length < NATIVE_SLOTS ? nativeCache.length : nativeNext;
+  const entry = { arrs, slot, token: n.bindStep(slot, ...arrs) };
+  if (nativeCache.length < NATIVE_SLOTS) nativeCache.push(entry);
+  else nativeCache[nativeNext] = entry;
+  nativeNext = (nativeNext + 1) % NATIVE_SLOTS;
+  n.stepBound(slot, entry.token, kind, nX, H);
+}
+
+/**
  * Fused LSTM step for one row (batch 1), the state updated in place:
  * `pre = b + W_ih·x + W_hh·h` `[4H]` rows `[i, f, g, o]`, `act = [σ(i), σ(f), tanh(g), σ(o)]`,
  * `c = f·c + i·g`, `h = o·tanh(c)`. With `nX = 0` there is no input term (`b` then holds the whole
@@ -55,7 +104,7 @@ export function lstmStep(h: F, c: F, act: F, pre: F, Wih: F, x: F, Whh: F, b: F,
   S.lstmStepCheck(h, c, act, pre, Wih, x, Whh, b, nX, H);
   const n = activeNative();
   if (n !== null) {
-    n.lstmStep(h, c, act, pre, Wih, x, Whh, b, nX, H);
+    nativeStep(n, 0, nX, H, 8, h, c, act, pre, Wih, x, Whh, b);
     return;
   }
   const w = active();
@@ -103,7 +152,7 @@ export function gruStep(
   S.gruStepCheck(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
   const n = activeNative();
   if (n !== null) {
-    n.gruStep(h, act, xPre, hPre, Wih, x, Whh, bIh, bHh, nX, H);
+    nativeStep(n, 1, nX, H, 9, h, act, xPre, hPre, Wih, x, Whh, bIh, bHh);
     return;
   }
   const w = active();
@@ -140,7 +189,7 @@ export function rnnStep(h: F, pre: F, Wih: F, x: F, Whh: F, b: F, nX: number, H:
   S.rnnStepCheck(h, pre, Wih, x, Whh, b, nX, H);
   const n = activeNative();
   if (n !== null) {
-    n.rnnStep(h, pre, Wih, x, Whh, b, nX, H);
+    nativeStep(n, 2, nX, H, 6, h, pre, Wih, x, Whh, b);
     return;
   }
   const w = active();

@@ -242,6 +242,24 @@ describe.skipIf(addon === null)('the addon checks lengths itself', () => {
     expect(addon!.setIsa('avx9000')).toBe(false);
   });
 
+  it('a bound streaming step refuses a buffer detached after binding (no stale pointer is read)', () => {
+    const H = 8;
+    const nX = 3;
+    const f = (n: number) => new Float32Array(n).fill(0.1);
+    const h = f(H);
+    const args = [f(H), f(4 * H), f(4 * H), f(4 * H * nX), f(nX), f(4 * H * H), f(4 * H)] as const;
+    const step = () => K.lstmStep(h, ...args, nX, H);
+    step();
+    step(); // bound now: the addon keeps the pointers of these arrays
+    structuredClone(h.buffer, { transfer: [h.buffer] });
+    expect(h.length).toBe(0);
+    expect(step).toThrow(new RangeError('lstmStep: h length 0, expected H = 8'));
+    // A fresh array in the same position rebinds and runs.
+    const h2 = f(H);
+    K.lstmStep(h2, ...args, nX, H);
+    expect(h2.every(Number.isFinite)).toBe(true);
+  });
+
   it('allocF32 hands out 64-byte aligned ordinary arrays', () => {
     const a = K.allocF32(100);
     expect(a.buffer instanceof ArrayBuffer).toBe(true);

@@ -697,6 +697,108 @@ static napi_value js_rnnStep(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- bound steps: the arrays of a streaming step, remembered per JS thread --------------------
+// A streaming step passes the same eight or nine arrays every time. bindStep(slot, …arrays)
+// checks and remembers their data pointers and lengths in a slot of the calling thread; then
+// stepBound(slot, kind, nX, H) runs the step from them without looking the arrays up again. The
+// caller (steps.ts) binds only arrays it keeps alive and checks their current lengths before every
+// bound call (a detached or shrunk buffer has a length that no longer matches); an ArrayBuffer's
+// data never moves while it is attached, so the pointers stay valid. Lengths are checked here too.
+
+static napi_value make_int(napi_env env, double v);
+
+#define SLOTS 16
+#define SLOT_ARRAYS 9
+static __thread float *slot_p[SLOTS][SLOT_ARRAYS];
+static __thread size_t slot_n[SLOTS][SLOT_ARRAYS];
+static __thread int slot_count[SLOTS];
+static __thread double slot_token[SLOTS];
+static __thread double next_token;
+
+static napi_value js_bindStep(napi_env env, napi_callback_info info) {
+  static const char *K = "bindStep";
+  napi_value argv[MAXARGS];
+  size_t argc = MAXARGS;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 7 || argc > 1 + SLOT_ARRAYS) {
+    napi_throw_type_error(env, NULL, "bindStep: expected a slot and 6 to 9 arrays");
+    return NULL;
+  }
+  INT(0, slot);
+  if (slot >= SLOTS) {
+    napi_throw_range_error(env, NULL, "bindStep: slot out of range");
+    return NULL;
+  }
+  f32 a[SLOT_ARRAYS];
+  int n = (int)argc - 1;
+  for (int i = 0; i < n; i++)
+    if (!get_f32(env, K, "array", argv[1 + i], &a[i])) return NULL;
+  for (int i = 0; i < n; i++) {
+    slot_p[slot][i] = a[i].p;
+    slot_n[slot][i] = a[i].n;
+  }
+  slot_count[slot] = n;
+  slot_token[slot] = ++next_token;
+  return make_int(env, slot_token[slot]);
+}
+
+static int slot_need(napi_env env, int slot, int i, double expected) {
+  if ((double)slot_n[slot][i] == expected) return 1;
+  napi_throw_range_error(env, NULL, "stepBound: a bound array no longer has the length the dims need");
+  return 0;
+}
+
+/**
+ * stepBound(slot, token, kind 0 lstm | 1 gru | 2 rnn, nX, H): the fused step on the slot's arrays.
+ * Returns false, doing nothing, when the slot holds another binding than `token` (bindStep's
+ * result): the caller binds again.
+ */
+static napi_value js_stepBound(napi_env env, napi_callback_info info) {
+  static const char *K = "stepBound";
+  ARGS(5);
+  INT(0, slot);
+  double token;
+  if (!get_num(env, argv[1], &token)) return NULL;
+  INT(2, kind);
+  INT(3, nX);
+  INT(4, H);
+  napi_value result;
+  if (slot < SLOTS && slot_token[slot] != token) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  if (slot >= SLOTS || kind > 2 || slot_count[slot] != (kind == 0 ? 8 : kind == 1 ? 9 : 6)) {
+    napi_throw_range_error(env, NULL, "stepBound: slot not bound for this kind of step");
+    return NULL;
+  }
+  float **p = slot_p[slot];
+  const double G = kind == 0 ? 4 : kind == 1 ? 3 : 1, g = G * H;
+  if (kind == 0) {
+    const double need_n[8] = {H, H, g, g, g * nX, nX, g * H, g};
+    for (int i = 0; i < 8; i++)
+      if (!slot_need(env, slot, i, need_n[i])) return NULL;
+    step_ctx s = {p[3], NULL, p[7], NULL, p[4], p[5], p[6], p[0], nX, H, 4 * H, 0};
+    run_step(&s);
+    isa->lstmForward(p[0], p[1], p[2], p[3], p[1], 1, H);
+  } else if (kind == 1) {
+    const double need_n[9] = {H, g, g, g, g * nX, nX, g * H, g, g};
+    for (int i = 0; i < 9; i++)
+      if (!slot_need(env, slot, i, need_n[i])) return NULL;
+    step_ctx s = {p[2], p[3], p[7], p[8], p[4], p[5], p[6], p[0], nX, H, 3 * H, 1};
+    run_step(&s);
+    isa->gruForward(p[0], p[1], p[2], p[3], p[0], 1, H);
+  } else {
+    const double need_n[6] = {H, H, g * nX, nX, g * H, g};
+    for (int i = 0; i < 6; i++)
+      if (!slot_need(env, slot, i, need_n[i])) return NULL;
+    step_ctx s = {p[1], NULL, p[5], NULL, p[2], p[3], p[4], p[0], nX, H, H, 0};
+    run_step(&s);
+    isa->rnnForward(p[0], p[1], 1, H);
+  }
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
 // ---- control and diagnostics --------------------------------------------------------------------
 
 static napi_value make_int(napi_env env, double v) {
@@ -821,6 +923,7 @@ NAPI_MODULE_INIT() {
       FNDEF(gruRzForward),  FNDEF(gruNForward),  FNDEF(gruNBackward), FNDEF(gruRzBackward),
       FNDEF(lstmStep),      FNDEF(gruStep),      FNDEF(rnnStep),      FNDEF(info),
       FNDEF(setIsa),        FNDEF(setThreads),   FNDEF(setStepSharing), FNDEF(address64),
+      FNDEF(bindStep),      FNDEF(stepBound),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

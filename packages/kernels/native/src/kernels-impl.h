@@ -22,17 +22,32 @@ AI vf ld(const float *p) {
   return v;
 }
 AI void st(float *p, vf v) { memcpy(p, &v, sizeof v); }
-/** The first n (< VW) lanes from p, the rest zero. */
+/** The first n (< VW) lanes from p, the rest zero; stn stores the first n lanes. Masked where the
+ * instruction set has masked moves (nothing past p + n is touched), else through a small buffer. */
+#if VW == 16 && defined(__AVX512F__)
+#include <immintrin.h>
+AI vf ldn(const float *p, int n) { return (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
+AI void stn(float *p, vf v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v); }
+#elif VW == 8 && defined(__AVX2__)
+#include <immintrin.h>
+AI __m256i tail_mask(int n) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
+}
+AI vf ldn(const float *p, int n) { return (vf)_mm256_maskload_ps(p, tail_mask(n)); }
+AI void stn(float *p, vf v, int n) { _mm256_maskstore_ps(p, tail_mask(n), (__m256)v); }
+#else
 AI vf ldn(const float *p, int n) {
   float t[VW] = {0};
-  memcpy(t, p, (size_t)n * 4);
+  for (int i = 0; i < n; i++) t[i] = p[i];
   return ld(t);
 }
 AI void stn(float *p, vf v, int n) {
   float t[VW];
   st(t, v);
-  memcpy(p, t, (size_t)n * 4);
+  for (int i = 0; i < n; i++) p[i] = t[i];
 }
+#endif
 AI vf splat(float s) { return (vf){0} + s; }
 /** Lanes of a where m is set (all ones), else b. */
 AI vf sel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
