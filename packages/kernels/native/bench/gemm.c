@@ -2,7 +2,8 @@
 // the FMA peak of one core, timed in thread CPU time so that other processes on a shared machine
 // do not count. Single thread. Prints GFLOP/s per form, three rounds:
 //   gcc -O2 -I packages/kernels/native/src -o /tmp/rx-gemm packages/kernels/native/bench/gemm.c
-//     packages/kernels/native/src/isa-*.c -ldl && /tmp/rx-gemm 1024 1024 1024 [avx512|avx2|portable]
+//     packages/kernels/native/src/isa-*.c -ldl -pthread && /tmp/rx-gemm 1024 1024 1024 [avx512|avx2|portable]
+// `/tmp/rx-gemm peak2` runs the FMA peak loop alone and on two threads at once.
 // (Debian: apt-get install libopenblas0-pthread for the OpenBLAS columns.)
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -38,10 +39,40 @@ __attribute__((target("avx512f,fma"))) static float peak(long n) {
 }
 #endif
 
+#if defined(__x86_64__)
+#include <pthread.h>
+static double peak_rate[2];
+static void *peak_thread(void *arg) {
+  long n = 30000000;
+  double t = cpu();
+  volatile float v = peak(n);
+  (void)v;
+  peak_rate[(long)arg] = n * 384 / (cpu() - t) / 1e9;
+  return NULL;
+}
+/** `rx-gemm peak2`: the FMA loop on one thread, then on two at once (do the vCPUs share units?). */
+static int peak2(void) {
+  for (int round = 0; round < 3; round++) {
+    peak_thread((void *)0);
+    printf("alone %.0f GFLOP/s per thread-CPU-second   ", peak_rate[0]);
+    pthread_t a, b;
+    pthread_create(&a, NULL, peak_thread, (void *)0);
+    pthread_create(&b, NULL, peak_thread, (void *)1);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    printf("together %.0f + %.0f\n", peak_rate[0], peak_rate[1]);
+  }
+  return 0;
+}
+#endif
+
 typedef void (*sgemm_t)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *,
                         int);
 
 int main(int argc, char **argv) {
+#if defined(__x86_64__)
+  if (argc == 2 && strcmp(argv[1], "peak2") == 0) return peak2();
+#endif
   if (argc < 4) {
     fprintf(stderr, "usage: %s M N K [avx512|avx2|portable]\n", argv[0]);
     return 2;
