@@ -9,6 +9,15 @@ export {
   type SetupOptions,
   setupDeployment,
 } from './deployment.js';
+export {
+  type EventValue,
+  type PublishOptions,
+  publishEvents,
+  readInputEvents,
+  readOutputs,
+  type StoredEvent,
+} from './events.js';
+export { FencedError, KvStateStore, type KvStateStoreOptions, keyStateKey } from './kv-state-store.js';
 export { assignPartitions, type LeaseHandlers, LeaseManager, type LeaseManagerOptions } from './leases.js';
 export {
   DEBIAN_NATS_SERVER,
@@ -27,4 +36,18 @@ export {
   publishModel,
   weightsCheckpoint,
 } from './model-bundle.js';
+export {
+  decodeOutput,
+  encodeFailure,
+  encodeOutput,
+  type OutputMessage,
+  OutputPublisher,
+  type OutputPublisherOptions,
+  outputMsgId,
+} from './outputs.js';
 export { checkKey, fromKvToken, kvToken, MAX_KEY_BYTES, partitionMapping, partitionOf } from './partition.js';
+export type {
+  DeploymentRecord,
+  KeyRecord,
+  PartitionRecord,
+} from './records.js';

@@ -70,6 +70,8 @@ export class LeaseManager {
   readonly #held = new Map<number, Held>();
   readonly #fenceMs: number;
   #live: string[] = [];
+  /** Partitions this worker will not take before the given performance.now(), and the failures so far. */
+  readonly #cooldown = new Map<number, { until: number; failures: number }>();
   #stopped = false;
   #loop: Promise<void> | undefined;
   readonly #wake = new AbortController();
@@ -103,6 +105,24 @@ export class LeaseManager {
   holds(p: number): boolean {
     const h = this.#held.get(p);
     return h !== undefined && h.phase !== 'released' && performance.now() - h.renewedAt < this.#fenceMs;
+  }
+
+  /**
+   * Gives p up after a failure of this worker's own (the runner stopped without a checkpoint):
+   * deletes the lease so the partition moves on at once, and keeps away from p for a while
+   * (1 s, doubling per failure in a row, at most 60 s), so a partition that cannot run here does
+   * not spin.
+   */
+  drop(p: number): void {
+    const h = this.#held.get(p);
+    if (!h) return;
+    this.#backOff(p);
+    h.phase = 'released';
+  }
+
+  #backOff(p: number): void {
+    const failures = (this.#cooldown.get(p)?.failures ?? 0) + 1;
+    this.#cooldown.set(p, { until: performance.now() + Math.min(60_000, 1000 * 2 ** (failures - 1)), failures });
   }
 
   /** Starts the renewal loop (registers the worker first). */
@@ -171,7 +191,9 @@ export class LeaseManager {
     const want = assignPartitions(this.#o.partitions, this.#live);
     for (let p = 0; p < this.#o.partitions; p++) {
       const h = this.#held.get(p);
-      if (want[p] === this.workerId && !h) await this.#tryAcquire(p, value);
+      const cool = this.#cooldown.get(p);
+      if (want[p] === this.workerId && !h && !(cool && performance.now() < cool.until))
+        await this.#tryAcquire(p, value);
       else if (h?.phase === 'running' && want[p] !== this.workerId && want[p] !== undefined) this.#release(p, h);
     }
   }
@@ -215,9 +237,12 @@ export class LeaseManager {
     this.#o.handlers.acquire(p).then(
       () => {
         if (this.#held.get(p) === h && h.phase === 'starting') h.phase = 'running';
+        const cool = this.#cooldown.get(p);
+        if (cool) cool.failures = 0;
       },
       (e) => {
         this.#o.log?.(`partition ${p}: takeover failed (${(e as Error).message}); releasing it`);
+        this.#backOff(p);
         if (this.#held.get(p) === h) h.phase = 'released';
       },
     );

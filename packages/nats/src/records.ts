@@ -32,14 +32,13 @@ export interface PartitionRecord {
 }
 
 /**
- * One key's state (KV `<name>-state`, key `k.<p>.<token>`): the keyed engine's snapshot bytes
- * after applying exactly the key's events with input stream sequence ≤ `seq`.
+ * One key's state (KV `<name>-state`, key `k.<p>.<token>`): the keyed engine's snapshot bytes,
+ * which carry the input stream sequence of the key's last event applied (the engine skips an
+ * event at or below it, so replaying from the partition's checkpoint never applies one twice).
  */
 export interface KeyRecord {
   key: string;
   partition: number;
-  /** Input stream sequence of the last event of this key in `snapshot`. */
-  seq: number;
   /** Content hash (sha256 hex) of the model. */
   model: string;
   /** The keyed engine's state snapshot for the key. */
@@ -142,7 +141,7 @@ export function decodePartitionRecord(
 
 /** Bytes of a {@link KeyRecord}. */
 export function encodeKeyRecord(r: KeyRecord): Uint8Array {
-  return encode('key', { key: r.key, partition: r.partition, seq: r.seq, model: r.model, snapshot: r.snapshot });
+  return encode('key', { key: r.key, partition: r.partition, model: r.model, snapshot: r.snapshot });
 }
 
 /** Reads a {@link KeyRecord} and checks it is the record of `key`; throws an Error naming `source` otherwise. */
@@ -151,7 +150,6 @@ export function decodeKeyRecord(bytes: Uint8Array, source: string, key: string):
   const rec: KeyRecord = {
     key: str(r, 'key', source),
     partition: int(r, 'partition', source),
-    seq: int(r, 'seq', source),
     model: str(r, 'model', source, HASH),
     snapshot: r.snapshot as Uint8Array,
   };
