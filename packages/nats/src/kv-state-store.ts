@@ -72,7 +72,7 @@ export class KvStateStore {
     const name = keyStateKey(this.#o.partition, k);
     const entry = await retry(() => this.#o.state.get(name), { deadlineMs: this.#o.retryMs });
     this.#reads++;
-    if (!entry || entry.operation !== 'PUT') {
+    if (entry?.operation !== 'PUT') {
       this.#revision.set(k, entry?.revision ?? 0);
       return undefined;
     }
