@@ -95,6 +95,7 @@ export interface Deployment {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly state: KV;
+  /** The lease bucket, with a request timeout of a quarter of the lease TTL (at least 250 ms, at most 2 s). */
   readonly leases: KV;
   readonly models: ObjectStore;
   /** The durable consumer of partition p: `<name>-p<p>`. */

@@ -78,36 +78,43 @@ export interface StoredEvent {
   seq: number;
   partition: number;
   key: string;
-  /** The decoded JSON payload (undefined when it is not JSON). */
+  /** The payload as stored. */
+  data: Uint8Array;
+  /** The payload as JSON (undefined when it is not JSON). */
   value: unknown;
 }
 
 /**
- * Reads a stream from its first message up to its last sequence at the time of the call, in
- * order, through an ordered consumer; calls `each` for every message.
+ * Every message of a stream from its first up to its last sequence at the time of the call, in
+ * order, through an ordered consumer; starts over when the read fails on the way (a cluster node
+ * going away), until `retryMs`.
  */
-async function readStream(d: Deployment, stream: string, each: (m: JsMsg) => void): Promise<number> {
-  const info = await retry(() => d.jsm.streams.info(stream), { deadlineMs: 30_000 });
-  const last = info.state.last_seq;
-  if (info.state.messages === 0) return 0;
-  const consumer = await d.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-  let n = 0;
-  const messages = await consumer.consume({ max_messages: 1000 });
-  for await (const m of messages) {
-    if (m.seq <= last) {
-      each(m);
-      n++;
-    }
-    if (m.seq >= last || m.info.pending === 0) break;
-  }
-  messages.stop();
-  return n;
+async function readStream<T>(d: Deployment, stream: string, map: (m: JsMsg) => T, retryMs = 60_000): Promise<T[]> {
+  return retry(
+    async () => {
+      const info = await d.jsm.streams.info(stream);
+      const last = info.state.last_seq;
+      const out: T[] = [];
+      if (info.state.messages === 0) return out;
+      const consumer = await d.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+      const messages = await consumer.consume({ max_messages: 1000 });
+      try {
+        for await (const m of messages) {
+          if (m.seq <= last) out.push(map(m));
+          if (m.seq >= last || m.info.pending === 0) break;
+        }
+      } finally {
+        messages.stop();
+      }
+      return out;
+    },
+    { deadlineMs: retryMs },
+  );
 }
 
 /** Every input event stored now, in stream order (what a single-process reference run consumes). */
-export async function readInputEvents(d: Deployment): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  await readStream(d, d.names.inputStream, (m) => {
+export function readInputEvents(d: Deployment): Promise<StoredEvent[]> {
+  return readStream(d, d.names.inputStream, (m): StoredEvent => {
     const tokens = m.subject.split('.');
     let value: unknown;
     try {
@@ -115,17 +122,20 @@ export async function readInputEvents(d: Deployment): Promise<StoredEvent[]> {
     } catch {
       value = undefined;
     }
-    out.push({ seq: m.seq, partition: Number(tokens[tokens.length - 2]), key: tokens[tokens.length - 1]!, value });
+    return {
+      seq: m.seq,
+      partition: Number(tokens[tokens.length - 2]),
+      key: tokens[tokens.length - 1]!,
+      data: m.data.slice(),
+      value,
+    };
   });
-  return out;
 }
 
 /**
  * Every output stored now, in stream order, decoded (see decodeOutput; a message that is not an
  * output makes this throw).
  */
-export async function readOutputs(d: Deployment): Promise<OutputMessage[]> {
-  const out: OutputMessage[] = [];
-  await readStream(d, d.names.outputStream, (m) => out.push(decodeOutput(m.data)));
-  return out;
+export function readOutputs(d: Deployment): Promise<OutputMessage[]> {
+  return readStream(d, d.names.outputStream, (m) => decodeOutput(m.data));
 }

@@ -4,6 +4,7 @@
 // overwrite what the new owner wrote; a write also waits until every output published so far is
 // stored, so no stored state is ahead of the outputs it implies.
 import type { KV } from '@nats-io/kv';
+import { CasConflict, casWrite } from './internal/cas.js';
 import { describe } from './internal/checks.js';
 import { isApiError, retry, WRONG_LAST_SEQUENCE } from './internal/retry.js';
 import { kvToken } from './partition.js';
@@ -106,12 +107,9 @@ export class KvStateStore {
     const known = this.#revision.get(k) ?? 0;
     let revision: number;
     try {
-      revision = await retry(
-        () => (known === 0 ? this.#o.state.create(name, value) : this.#o.state.update(name, value, known)),
-        { deadlineMs: this.#o.retryMs },
-      );
+      revision = await casWrite(this.#o.state, name, value, known, this.#o.retryMs);
     } catch (e) {
-      if (isApiError(e, WRONG_LAST_SEQUENCE)) {
+      if (e instanceof CasConflict) {
         throw new FencedError(
           `KV ${name}: written by another worker since revision ${known}: this worker no longer owns partition ${this.#o.partition}`,
         );
@@ -136,7 +134,7 @@ export class KvStateStore {
     try {
       await retry(() => this.#o.state.delete(name, { previousSeq: known }), { deadlineMs: this.#o.retryMs });
     } catch (e) {
-      if (isApiError(e, WRONG_LAST_SEQUENCE)) {
+      if (isApiError(e, WRONG_LAST_SEQUENCE) && (await this.#o.state.get(name))?.operation !== 'DEL') {
         throw new FencedError(
           `KV ${name}: written by another worker since revision ${known}: this worker no longer owns partition ${this.#o.partition}`,
         );

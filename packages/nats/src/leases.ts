@@ -1,9 +1,11 @@
 // Membership and partition leases in the deployment's lease bucket (a KV bucket whose TTL is the
 // lease TTL): each worker keeps `worker.<id>` alive and owns partitions through `partition.<p>`
 // entries it created (compare-and-set: only one creator wins) and renews by revision (a renewal
-// that finds another revision has lost the lease). Every worker computes the same fair assignment
-// from the live workers; a partition moves by a graceful release or by its lease expiring.
-import type { KV } from '@nats-io/kv';
+// that finds another owner's entry has lost the lease). Every worker computes the same fair
+// assignment from the live workers it sees (a watch of the heartbeats); a partition moves by a
+// graceful release or by its lease expiring. Renewals run in their own loop, never behind a slow
+// acquisition, a membership read or a hand-over.
+import type { KV, KvEntry } from '@nats-io/kv';
 import { describe } from './internal/checks.js';
 import { isApiError, isTransient, sleep, WRONG_LAST_SEQUENCE } from './internal/retry.js';
 
@@ -34,7 +36,7 @@ export interface LeaseHandlers {
 
 /** Options of {@link LeaseManager}. */
 export interface LeaseManagerOptions {
-  /** The deployment's lease bucket. */
+  /** The deployment's lease bucket (a handle with a short request timeout, see Deployment.leases). */
   leases: KV;
   /** Lease TTL of the bucket, ms. */
   ttlMs: number;
@@ -57,24 +59,45 @@ interface Held {
   phase: Phase;
 }
 
+/** What a heartbeat or lease entry holds. */
+interface LeaseValue {
+  worker: string;
+  /** Random per process: tells this process's entries from an earlier one's with the same id. */
+  incarnation: string;
+}
+
+function parseLease(entry: KvEntry | null): LeaseValue | undefined {
+  if (entry?.operation !== 'PUT') return undefined;
+  try {
+    const v = JSON.parse(entry.string()) as LeaseValue;
+    return typeof v.worker === 'string' && typeof v.incarnation === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Keeps this worker's heartbeat and leases alive and moves partitions towards the fair
  * assignment. A lease is renewed every `tickMs`; when renewals fail (transiently) for 3/4 of the
  * TTL the worker fences itself — `lost` — before the server can expire the lease and hand it to
  * someone else (the lease expires a full TTL after the last renewal was stored, which is after it
- * was sent).
+ * was sent). A write whose answer was lost (a timeout) but that was stored is recognised by its
+ * content and adopted.
  */
 export class LeaseManager {
   readonly workerId: string;
   readonly #o: Required<Omit<LeaseManagerOptions, 'log'>> & Pick<LeaseManagerOptions, 'log'>;
   readonly #held = new Map<number, Held>();
   readonly #fenceMs: number;
-  #live: string[] = [];
+  readonly #value: string;
+  /** Live workers: id → performance.now() of its last heartbeat seen. */
+  readonly #seen = new Map<string, number>();
   /** Partitions this worker will not take before the given performance.now(), and the failures so far. */
   readonly #cooldown = new Map<number, { until: number; failures: number }>();
   #stopped = false;
-  #loop: Promise<void> | undefined;
+  #loops: Promise<void>[] = [];
   readonly #wake = new AbortController();
+  #watch: { stop(): void } | undefined;
 
   constructor(options: LeaseManagerOptions) {
     if (typeof options.workerId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(options.workerId)) {
@@ -86,6 +109,8 @@ export class LeaseManager {
     const tickMs = options.tickMs ?? Math.max(50, Math.floor(options.ttlMs / 4));
     this.#o = { ...options, tickMs };
     this.#fenceMs = (options.ttlMs * 3) / 4;
+    const incarnation = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 6).toString(36)}`;
+    this.#value = JSON.stringify({ worker: this.workerId, incarnation } satisfies LeaseValue);
   }
 
   /** Partitions whose lease this worker holds and has taken over (not starting or releasing). */
@@ -96,9 +121,12 @@ export class LeaseManager {
       .sort((a, b) => a - b);
   }
 
-  /** Live workers at the last tick (sorted ids). */
+  /** Live workers it sees (sorted ids, itself included). */
   liveWorkers(): string[] {
-    return [...this.#live];
+    const now = performance.now();
+    const live = [...this.#seen].filter(([, at]) => now - at < this.#o.ttlMs).map(([id]) => id);
+    if (!live.includes(this.workerId)) live.push(this.workerId);
+    return live.sort();
   }
 
   /** True while this worker holds p's lease and has renewed it within the fence. */
@@ -120,15 +148,10 @@ export class LeaseManager {
     h.phase = 'released';
   }
 
-  #backOff(p: number): void {
-    const failures = (this.#cooldown.get(p)?.failures ?? 0) + 1;
-    this.#cooldown.set(p, { until: performance.now() + Math.min(60_000, 1000 * 2 ** (failures - 1)), failures });
-  }
-
-  /** Starts the renewal loop (registers the worker first). */
+  /** Starts the heartbeat and renewal loop, the membership watch and the balancing loop. */
   start(): void {
-    if (this.#loop) return;
-    this.#loop = this.#run();
+    if (this.#loops.length > 0) return;
+    this.#loops = [this.#renewLoop(), this.#watchLoop(), this.#balanceLoop()];
   }
 
   /**
@@ -136,23 +159,31 @@ export class LeaseManager {
    * heartbeat, and resolves when done. Partitions whose lease cannot be deleted expire on their own.
    */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
-    this.#wake.abort();
-    await this.#loop;
-    await Promise.all(
-      [...this.#held].map(async ([p, h]) => {
-        if (h.phase !== 'released') {
-          h.phase = 'releasing';
-          try {
-            await this.#o.handlers.release(p);
-          } catch (e) {
-            this.#o.log?.(`partition ${p}: release failed (${(e as Error).message}); its lease will expire`);
-            return;
+    // Keep renewing while the partitions are handed over, then stop the loops.
+    const renewing = this.#renewWhile(async () => {
+      await Promise.all(
+        [...this.#held].map(async ([p, h]) => {
+          if (h.phase !== 'released') {
+            h.phase = 'releasing';
+            try {
+              await this.#o.handlers.release(p);
+            } catch (e) {
+              this.#o.log?.(`partition ${p}: release failed (${(e as Error).message}); its lease will expire`);
+              this.#held.delete(p);
+              return;
+            }
+            h.phase = 'released';
           }
-        }
-        await this.#deleteLease(p, h);
-      }),
-    );
+        }),
+      );
+    });
+    this.#wake.abort();
+    this.#watch?.stop();
+    await Promise.all(this.#loops);
+    await renewing;
+    await Promise.all([...this.#held].map(([p, h]) => this.#deleteLease(p, h)));
     try {
       await this.#o.leases.delete(workerKey(this.workerId));
     } catch {
@@ -160,60 +191,79 @@ export class LeaseManager {
     }
   }
 
-  async #run(): Promise<void> {
+  #backOff(p: number): void {
+    const failures = (this.#cooldown.get(p)?.failures ?? 0) + 1;
+    this.#cooldown.set(p, { until: performance.now() + Math.min(60_000, 1000 * 2 ** (failures - 1)), failures });
+  }
+
+  /** Renews every tickMs until `work` resolves (used while stopping). */
+  async #renewWhile(work: () => Promise<void>): Promise<void> {
+    let done = false;
+    const w = work().finally(() => {
+      done = true;
+    });
+    while (!done) {
+      await this.#renewAll();
+      await Promise.race([w, sleep(this.#o.tickMs)]);
+    }
+    await w;
+  }
+
+  async #renewLoop(): Promise<void> {
     while (!this.#stopped) {
       const t0 = performance.now();
-      try {
-        await this.#tick();
-      } catch (e) {
-        this.#o.log?.(`lease tick failed: ${(e as Error).message}`);
-      }
+      await this.#renewAll();
       const rest = this.#o.tickMs - (performance.now() - t0);
       if (rest > 0 && !this.#stopped) await sleep(rest, this.#wake.signal);
     }
   }
 
-  async #tick(): Promise<void> {
+  async #renewAll(): Promise<void> {
     const kv = this.#o.leases;
-    const value = JSON.stringify({ worker: this.workerId, time: Date.now() });
     await Promise.all([
-      kv.put(workerKey(this.workerId), value).catch((e) => {
-        if (!isTransient(e)) throw e;
-      }),
-      ...[...this.#held].map(([p, h]) => this.#renew(p, h, value)),
+      kv.put(workerKey(this.workerId), this.#value).then(
+        () => this.#seen.set(this.workerId, performance.now()),
+        (e: Error) => {
+          if (!isTransient(e)) this.#o.log?.(`heartbeat failed: ${e.message}`);
+        },
+      ),
+      ...[...this.#held].map(([p, h]) => this.#renew(p, h)),
     ]);
-    // Releases that finished since the last tick give their lease back.
-    for (const [p, h] of this.#held) if (h.phase === 'released') await this.#deleteLease(p, h);
-    if (this.#stopped) return;
-
-    this.#live = await this.#listWorkers();
-    if (!this.#live.includes(this.workerId)) return; // our own heartbeat is not visible yet
-    const want = assignPartitions(this.#o.partitions, this.#live);
-    for (let p = 0; p < this.#o.partitions; p++) {
-      const h = this.#held.get(p);
-      const cool = this.#cooldown.get(p);
-      if (want[p] === this.workerId && !h && !(cool && performance.now() < cool.until))
-        await this.#tryAcquire(p, value);
-      else if (h?.phase === 'running' && want[p] !== this.workerId && want[p] !== undefined) this.#release(p, h);
-    }
   }
 
-  async #renew(p: number, h: Held, value: string): Promise<void> {
+  async #renew(p: number, h: Held): Promise<void> {
     if (h.phase === 'released') return;
     const sent = performance.now();
     try {
-      h.revision = await this.#o.leases.update(leaseKey(p), value, h.revision);
+      h.revision = await this.#o.leases.update(leaseKey(p), this.#value, h.revision);
       h.renewedAt = sent;
+      return;
     } catch (e) {
-      if (isApiError(e, WRONG_LAST_SEQUENCE)) this.#lose(p, 'its lease was taken over');
-      else if (!isTransient(e)) this.#lose(p, `lease renewal failed: ${(e as Error).message}`);
-      else if (performance.now() - h.renewedAt >= this.#fenceMs) {
-        this.#lose(
-          p,
-          `no lease renewal for ${Math.round(performance.now() - h.renewedAt)} ms (fence at ${this.#fenceMs} ms)`,
-        );
+      if (isApiError(e, WRONG_LAST_SEQUENCE)) {
+        // Another revision: ours if an earlier renewal was stored but its answer lost.
+        const adopted = await this.#adopt(p).catch(() => undefined);
+        if (adopted !== undefined) {
+          h.revision = adopted;
+          h.renewedAt = sent;
+          return;
+        }
+        this.#lose(p, 'its lease was taken over');
+        return;
       }
+      if (!isTransient(e)) this.#o.log?.(`partition ${p}: lease renewal failed: ${(e as Error).message}`);
     }
+    if (performance.now() - h.renewedAt >= this.#fenceMs) {
+      this.#lose(
+        p,
+        `no lease renewal for ${Math.round(performance.now() - h.renewedAt)} ms (fence at ${this.#fenceMs} ms)`,
+      );
+    }
+  }
+
+  /** The revision of p's lease when the stored entry is this process's, else undefined. */
+  async #adopt(p: number): Promise<number | undefined> {
+    const entry = await this.#o.leases.get(leaseKey(p));
+    return entry?.operation === 'PUT' && entry.string() === this.#value ? entry.revision : undefined;
   }
 
   #lose(p: number, reason: string): void {
@@ -222,15 +272,66 @@ export class LeaseManager {
     this.#o.handlers.lost(p, reason);
   }
 
-  async #tryAcquire(p: number, value: string): Promise<void> {
-    const sent = performance.now();
-    let revision: number;
-    try {
-      revision = await this.#o.leases.create(leaseKey(p), value);
-    } catch (e) {
-      if (isApiError(e, WRONG_LAST_SEQUENCE) || isTransient(e)) return; // held by someone, or try next tick
-      throw e;
+  /** Follows the heartbeats: a PUT marks its worker alive now, a delete or purge removes it. */
+  async #watchLoop(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        const it = await this.#o.leases.watch({ key: 'worker.*' });
+        this.#watch = it;
+        if (this.#stopped) it.stop();
+        for await (const e of it) {
+          const id = e.key.slice('worker.'.length);
+          if (e.operation === 'PUT' && parseLease(e)) this.#seen.set(id, performance.now());
+          else this.#seen.delete(id);
+        }
+      } catch (e) {
+        if (!this.#stopped) this.#o.log?.(`membership watch failed (${(e as Error).message}); watching again`);
+      }
+      if (!this.#stopped) await sleep(this.#o.tickMs, this.#wake.signal);
     }
+  }
+
+  async #balanceLoop(): Promise<void> {
+    while (!this.#stopped) {
+      const t0 = performance.now();
+      try {
+        await this.#balance();
+      } catch (e) {
+        this.#o.log?.(`lease balancing failed: ${(e as Error).message}`);
+      }
+      const rest = this.#o.tickMs - (performance.now() - t0);
+      if (rest > 0 && !this.#stopped) await sleep(rest, this.#wake.signal);
+    }
+  }
+
+  async #balance(): Promise<void> {
+    // Releases that finished give their lease back.
+    for (const [p, h] of this.#held) if (h.phase === 'released') await this.#deleteLease(p, h);
+    const live = this.liveWorkers();
+    // Until its own heartbeat is stored this worker takes nothing: the others cannot see it yet.
+    if (!this.#seen.has(this.workerId)) return;
+    const want = assignPartitions(this.#o.partitions, live);
+    for (let p = 0; p < this.#o.partitions && !this.#stopped; p++) {
+      const h = this.#held.get(p);
+      const cool = this.#cooldown.get(p);
+      if (want[p] === this.workerId && !h && !(cool && performance.now() < cool.until)) await this.#tryAcquire(p);
+      else if (h?.phase === 'running' && want[p] !== this.workerId && want[p] !== undefined)
+        this.#release(p, h, want[p]!);
+    }
+  }
+
+  async #tryAcquire(p: number): Promise<void> {
+    const sent = performance.now();
+    let revision: number | undefined;
+    try {
+      revision = await this.#o.leases.create(leaseKey(p), this.#value);
+    } catch (e) {
+      if (!isApiError(e, WRONG_LAST_SEQUENCE) && !isTransient(e)) throw e;
+      // Held by someone — or by us, if an earlier create was stored but its answer lost.
+      revision = await this.#adopt(p).catch(() => undefined);
+      if (revision === undefined) return;
+    }
+    if (this.#stopped) return; // let it expire: nothing was taken over
     const h: Held = { revision, renewedAt: sent, phase: 'starting' };
     this.#held.set(p, h);
     this.#o.log?.(`partition ${p}: acquired`);
@@ -248,9 +349,9 @@ export class LeaseManager {
     );
   }
 
-  #release(p: number, h: Held): void {
+  #release(p: number, h: Held, to: string): void {
     h.phase = 'releasing';
-    this.#o.log?.(`partition ${p}: releasing to ${assignPartitions(this.#o.partitions, this.#live)[p]}`);
+    this.#o.log?.(`partition ${p}: releasing to ${to}`);
     this.#o.handlers.release(p).then(
       () => {
         if (this.#held.get(p) === h) h.phase = 'released';
@@ -272,12 +373,5 @@ export class LeaseManager {
       this.#o.log?.(`partition ${p}: lease delete failed (${(e as Error).message}); it will expire`);
     }
     if (this.#held.get(p) === h) this.#held.delete(p);
-  }
-
-  async #listWorkers(): Promise<string[]> {
-    const ids: string[] = [];
-    const it = await this.#o.leases.keys('worker.*');
-    for await (const k of it) ids.push(k.slice('worker.'.length));
-    return ids.sort();
   }
 }

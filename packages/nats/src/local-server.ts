@@ -207,7 +207,7 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
       }
       urls.push(url);
     }
-    await waitForJetStream(urls, readyTimeoutMs, where);
+    await waitForJetStream(urls, nodes, readyTimeoutMs, where);
   } catch (e) {
     await killAll();
     rmSync(dir, { recursive: true, force: true });
@@ -258,8 +258,11 @@ function readPortsFile(dir: string): string | undefined {
   }
 }
 
-/** Connects to every node and waits until JetStream answers an account-info request on each. */
-async function waitForJetStream(urls: string[], timeoutMs: number, where: string): Promise<void> {
+/**
+ * Connects to every node and waits until JetStream answers an account-info request on each; for
+ * a cluster, also until a stream replicated on every node can be placed (all peers have joined).
+ */
+async function waitForJetStream(urls: string[], nodes: number, timeoutMs: number, where: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const url of urls) {
     const nc = await connect({ servers: url, reconnect: false, timeout: Math.max(1000, deadline - Date.now()) });
@@ -279,6 +282,24 @@ async function waitForJetStream(urls: string[], timeoutMs: number, where: string
           );
         }
         await sleep(100);
+      }
+      if (nodes > 1 && url === urls[0]) {
+        const probe = 'rxrnn_local_ready_probe';
+        for (;;) {
+          try {
+            await jsm.streams.add({ name: probe, subjects: [`${probe}.>`], num_replicas: nodes });
+            await jsm.streams.delete(probe);
+            break;
+          } catch (e) {
+            last = e;
+          }
+          if (Date.now() > deadline) {
+            throw new Error(
+              `${where}: the cluster could not place a ${nodes}-replica stream within ${timeoutMs} ms (${(last as Error).message})`,
+            );
+          }
+          await sleep(100);
+        }
       }
     } finally {
       await nc.close();
