@@ -8,7 +8,15 @@ import { type Deployment, setupDeployment } from '../src/deployment.js';
 import { publishEvents, readInputEvents, readOutputs } from '../src/events.js';
 import { FencedError, KvStateStore, keyStateKey } from '../src/kv-state-store.js';
 import { type LocalNats, startLocalNats } from '../src/local-server.js';
-import { decodeOutput, encodeFailure, encodeOutput, OutputPublisher, outputMsgId } from '../src/outputs.js';
+import {
+  decodeOutput,
+  encodeFailure,
+  encodeFailureMsgpack,
+  encodeOutput,
+  encodeOutputMsgpack,
+  OutputPublisher,
+  outputMsgId,
+} from '../src/outputs.js';
 import { partitionOf } from '../src/partition.js';
 import { client, MUST_RUN, requireServer } from './helpers.js';
 
@@ -27,7 +35,35 @@ describe('output messages', () => {
     expect(() => decodeOutput(new TextEncoder().encode('{"key":"k","seq":0,"output":1}'))).toThrow(
       'decodeOutput: seq must be a positive integer, got 0',
     );
-    expect(() => decodeOutput(new Uint8Array([0xff]))).toThrow(/not UTF-8 JSON/);
+    expect(() => decodeOutput(Uint8Array.of(0x7b, 0xff))).toThrow(/not UTF-8 JSON/);
+    expect(() => decodeOutput(Uint8Array.of(0xff))).toThrow(
+      'decodeOutput: expected an object {key, seq, output | error}',
+    );
+    // MessagePack: float32 values as float 32 (exact), other numbers exact too.
+    const mp = encodeOutputMsgpack('k', 70000, logits);
+    expect(mp.length).toBeLessThan(encodeOutput('k', 70000, logits).length);
+    expect(decodeOutput(mp)).toEqual({ key: 'k', seq: 70000, output: Array.from(logits) });
+    const long = Float32Array.from({ length: 70 }, (_, i) => Math.fround(Math.sin(i) * 1e3));
+    expect(decodeOutput(encodeOutputMsgpack('ключ', 2 ** 40, long))).toEqual({
+      key: 'ключ',
+      seq: 2 ** 40,
+      output: Array.from(long),
+    });
+    expect(decodeOutput(encodeOutputMsgpack('k', 5, 3.0000000001))).toEqual({ key: 'k', seq: 5, output: 3.0000000001 });
+    expect(decodeOutput(encodeOutputMsgpack('k', 6, 17))).toEqual({ key: 'k', seq: 6, output: 17 });
+    expect(decodeOutput(encodeOutputMsgpack('k', 7, null))).toEqual({ key: 'k', seq: 7, output: null });
+    expect(decodeOutput(encodeFailureMsgpack('k', 8, 'x'.repeat(300)))).toEqual({
+      key: 'k',
+      seq: 8,
+      error: 'x'.repeat(300),
+    });
+    expect(() => decodeOutput(Uint8Array.of(0x83, 0xa3, 0x6b))).toThrow(/not MessagePack/);
+    // JSON cannot hold NaN: such a result becomes a failure naming the value.
+    expect(decodeOutput(encodeOutput('k', 3, Float32Array.of(1, Number.NaN)))).toEqual({
+      key: 'k',
+      seq: 3,
+      error: 'output[1] is NaN, not a finite number',
+    });
     expect(() => decodeOutput(new TextEncoder().encode('{"key":"k","seq":1,"output":[1,"x"]}'))).toThrow(
       /finite numbers/,
     );
@@ -124,16 +160,25 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
   });
 
   it('publishes outputs once per (key, seq) and barrier() waits for them', async () => {
-    const pub = new OutputPublisher({ js: d.js, subject: (k) => d.outputSubject(k), retryMs: 5000 });
+    const pub = new OutputPublisher({ nc, subject: (k) => d.outputSubject(k), retryMs: 5000 });
     for (let seq = 1; seq <= 50; seq++) pub.publish('k1', seq, encodeOutput('k1', seq, seq / 10));
     await pub.barrier();
     for (let seq = 1; seq <= 50; seq++) pub.publish('k1', seq, encodeOutput('k1', seq, seq / 10)); // a replay
     pub.publish('k2', 3, encodeFailure('k2', 3, 'unknown token'));
     await pub.barrier();
     expect(pub.counts).toEqual({ published: 51, duplicates: 50, inFlight: 0 });
+    pub.close();
     const outs = await readOutputs(d);
     expect(outs.filter((o) => o.key === 'k1').map((o) => o.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(outs.find((o) => o.key === 'k2')).toEqual({ key: 'k2', seq: 3, error: 'unknown token' });
+  });
+
+  it('a result no stream takes is resent, then fails the publisher: barrier() throws', async () => {
+    const pub = new OutputPublisher({ nc, subject: (k) => `nowhere.${k}`, retryMs: 400, ackTimeoutMs: 100 });
+    pub.publish('k', 1, encodeOutput('k', 1, 1));
+    await expect(pub.barrier()).rejects.toThrow('output k:1 not acknowledged within 400 ms');
+    expect(pub.error?.message).toBe('output k:1 not acknowledged within 400 ms');
+    pub.close();
   });
 
   it('publishEvents puts each key in its partition, in order, and readInputEvents reads them back', async () => {
