@@ -84,19 +84,27 @@ export interface SetupOptions {
 
 /** A bound deployment: its names, fixed settings and the handles to its resources. */
 export interface Deployment {
+  /** The names of its streams, buckets, object store and subjects. */
   readonly names: DeploymentNames;
+  /** Partition count P, fixed when the deployment was created. */
   readonly partitions: number;
+  /** Replicas of its streams and buckets. */
   readonly replicas: number;
   /** The lease bucket's TTL, ms. */
   readonly leaseTtlMs: number;
   /** The output stream's duplicate window, ms. */
   readonly duplicateWindowMs: number;
+  /** The connection it was bound through (the caller's). */
   readonly nc: NatsConnection;
+  /** JetStream client and manager on that connection. */
   readonly js: JetStreamClient;
+  /** JetStream manager (streams, consumers) on that connection. */
   readonly jsm: JetStreamManager;
+  /** The state bucket: deployment record, partition checkpoints, key states. */
   readonly state: KV;
   /** The lease bucket, with a request timeout of a quarter of the lease TTL (at least 250 ms, at most 2 s). */
   readonly leases: KV;
+  /** The object store of model bundles. */
   readonly models: ObjectStore;
   /** The durable consumer of partition p: `<name>-p<p>`. */
   consumerName(p: number): string;
@@ -119,8 +127,15 @@ export const DEPLOYMENT_KEY = 'deployment';
  * exists with other settings.
  *
  * @example
- * const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
- * const d = await setupDeployment(nc, { stream: 'chat', partitions: 8, replicas: 3 });
+ * ```ts
+ * import { connectNats, setupDeployment, startLocalNats } from '@rxrnn/nats';
+ * const nats = await startLocalNats(); // or your servers' URLs
+ * const nc = await connectNats(nats.servers);
+ * const d = await setupDeployment(nc, { stream: 'chat', partitions: 8 }); // replicas: 3 on a cluster
+ * console.log(d.names.inputStream, d.inputSubject(5, 'alice'), d.leaseTtlMs); // chat-in chat.in.5.alice 10000
+ * await nc.close();
+ * await nats.close();
+ * ```
  */
 export async function setupDeployment(nc: NatsConnection, options: SetupOptions): Promise<Deployment> {
   const where = 'setupDeployment';

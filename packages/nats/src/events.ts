@@ -9,7 +9,15 @@ import { decodeOutput, type OutputMessage } from './outputs.js';
 import { checkKey, partitionOf } from './partition.js';
 
 /** An event's value: a token id, a one-character string (looked up in the model's vocabulary), or `{ token, emit }`. */
-export type EventValue = number | string | { token: number; emit?: boolean };
+export type EventValue = number | string | TokenEvent;
+
+/** A token event: `emit: false` feeds the token without asking for an output (a prime). */
+export interface TokenEvent {
+  /** Token id in [0, V). */
+  token: number;
+  /** Default true. */
+  emit?: boolean;
+}
 
 function encodeValue(where: string, value: unknown): Uint8Array {
   const ok =
@@ -33,9 +41,7 @@ export interface PublishOptions {
  * Publishes events to their partitions' subjects (`<name>.in.<partitionOf(key)>.<key>`), in the
  * order given (events of one key keep their order), with up to `window` in flight. Resolves with
  * the input stream sequence of each event. Throws (before publishing anything) on a bad key.
- *
- * @example
- * const seqs = await publishEvents(deployment, [...'hello'].map((ch) => ({ key: 'alice', value: ch })));
+ * For example `publishEvents(d, [...'hello'].map((ch) => ({ key: 'alice', value: ch })))`.
  */
 export async function publishEvents(
   d: Deployment,
@@ -76,7 +82,9 @@ export async function publishEvents(
 export interface StoredEvent {
   /** Input stream sequence (the event's `seq` in its outputs). */
   seq: number;
+  /** The partition token of its subject. */
   partition: number;
+  /** The key token of its subject. */
   key: string;
   /** The payload as stored. */
   data: Uint8Array;

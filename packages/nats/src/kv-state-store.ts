@@ -13,14 +13,27 @@ import { decodeKeyRecord, encodeKeyRecord } from './records.js';
 /** KV key of `key`'s state in partition p. */
 export const keyStateKey = (p: number, key: string): string => `k.${p}.${kvToken(key)}`;
 
+/** Counters of a {@link KvStateStore}. */
+export interface StoreCounts {
+  /** KV reads (keys restored or looked up). */
+  reads: number;
+  /** KV writes (states stored). */
+  writes: number;
+  /** Keys with results since their last write. */
+  dirty: number;
+}
+
 /** What happened when a write found another writer's revision: this owner is fenced. */
 export class FencedError extends Error {
+  /** `'FencedError'`. */
   override readonly name = 'FencedError';
 }
 
 /** Options of {@link KvStateStore}. */
 export interface KvStateStoreOptions {
+  /** The deployment's state bucket. */
   state: KV;
+  /** The partition whose keys it holds. */
   partition: number;
   /** sha256 hex of the worker's model. */
   model: string;
@@ -54,12 +67,13 @@ export class KvStateStore {
   #reads = 0;
   #writes = 0;
 
+  /** A store for the keys of `options.partition` (see {@link KvStateStoreOptions}). */
   constructor(options: KvStateStoreOptions) {
     this.#o = { onModelChange: 'refuse', retryMs: 30_000, ...options };
   }
 
-  /** KV reads and writes so far. */
-  get counts(): { reads: number; writes: number; dirty: number } {
+  /** KV reads and writes so far, and keys changed since they were last written. */
+  get counts(): StoreCounts {
     return { reads: this.#reads, writes: this.#writes, dirty: this.#dirty.size };
   }
 
@@ -68,6 +82,11 @@ export class KvStateStore {
     this.#dirty.set(key, (this.#dirty.get(key) ?? 0) + 1);
   }
 
+  /**
+   * The snapshot stored for `key`, or undefined when there is none. Throws when the stored value
+   * is not a key record of this key and partition, or belongs to another model (unless
+   * `onModelChange` is 'keep').
+   */
   async get(key: string | number): Promise<Uint8Array | undefined> {
     const k = this.#key(key);
     const name = keyStateKey(this.#o.partition, k);
@@ -90,6 +109,11 @@ export class KvStateStore {
     return record.snapshot;
   }
 
+  /**
+   * Stores `bytes` as `key`'s snapshot — when the key has results since it was last written —
+   * once the outputs published so far are stored, by compare-and-set. Throws a FencedError when
+   * this worker no longer owns the partition.
+   */
   async put(key: string | number, bytes: Uint8Array): Promise<void> {
     const k = this.#key(key);
     const touches = this.#dirty.get(k);
@@ -123,6 +147,7 @@ export class KvStateStore {
     else this.#revision.delete(k);
   }
 
+  /** Deletes `key`'s snapshot (by compare-and-set); a FencedError when another worker wrote it. */
   async delete(key: string | number): Promise<void> {
     const k = this.#key(key);
     const known = this.#revision.get(k) ?? 0;

@@ -40,9 +40,11 @@ export interface LeaseManagerOptions {
   leases: KV;
   /** Lease TTL of the bucket, ms. */
   ttlMs: number;
+  /** The deployment's partition count. */
   partitions: number;
   /** This worker's id: 1–64 of [A-Za-z0-9_-], unique among live workers. */
   workerId: string;
+  /** What to do when a partition is acquired, to be released, or lost. */
   handlers: LeaseHandlers;
   /** Renewal period, ms. Default ttlMs / 4. */
   tickMs?: number;
@@ -85,6 +87,7 @@ function parseLease(entry: KvEntry | null): LeaseValue | undefined {
  * content and adopted.
  */
 export class LeaseManager {
+  /** This worker's id. */
   readonly workerId: string;
   readonly #o: Required<Omit<LeaseManagerOptions, 'log'>> & Pick<LeaseManagerOptions, 'log'>;
   readonly #held = new Map<number, Held>();
@@ -99,6 +102,7 @@ export class LeaseManager {
   readonly #wake = new AbortController();
   #watch: { stop(): void } | undefined;
 
+  /** A manager for `options.workerId`; start() begins. Throws a RangeError on a bad worker id. */
   constructor(options: LeaseManagerOptions) {
     if (typeof options.workerId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(options.workerId)) {
       throw new RangeError(

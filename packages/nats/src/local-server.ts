@@ -47,6 +47,7 @@ export interface LocalNatsNode {
 export interface LocalNats {
   /** Client URLs of every node (pass them all as `servers`, so clients fail over). */
   readonly servers: string[];
+  /** The server processes, n1 first. */
   readonly nodes: readonly LocalNatsNode[];
   /** The temporary folder holding configs and JetStream stores (removed by close()). */
   readonly dir: string;
@@ -122,12 +123,15 @@ function nodeConfig(
  * when the binary is missing, a server exits, or `readyTimeoutMs` passes.
  *
  * @example
- * const nats = await startLocalNats({ nodes: 3 });
+ * ```ts
+ * import { startLocalNats } from '@rxrnn/nats';
+ * const nats = await startLocalNats(); // { nodes: 3 } for a cluster
  * try {
- *   await runWorker({ servers: nats.servers, ... });
+ *   console.log(nats.servers); // [ 'nats://127.0.0.1:<port>' ]
  * } finally {
  *   await nats.close();
  * }
+ * ```
  */
 export async function startLocalNats(options: LocalNatsOptions = {}): Promise<LocalNats> {
   const where = 'startLocalNats';

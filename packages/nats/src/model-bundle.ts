@@ -55,7 +55,9 @@ export function weightsCheckpoint(model: CharModel): Checkpoint {
 export interface LoadedBundle {
   /** sha256 hex of the bundle bytes. */
   hash: string;
+  /** The model, with the bundle's parameters. */
   model: CharModel;
+  /** The checkpoint the bundle holds. */
   checkpoint: Checkpoint;
 }
 

@@ -9,9 +9,27 @@ import { createInbox, headers, type Msg, type NatsConnection, type Subscription 
 import { unpack } from 'msgpackr';
 
 /** What a worker publishes per event (the JSON body of an output message). */
-export type OutputMessage =
-  | { key: string; seq: number; output: number[] | number | null }
-  | { key: string; seq: number; error: string };
+export type OutputMessage = OutputResult | OutputFailure;
+
+/** The result of an event that went through the model. */
+export interface OutputResult {
+  /** The event's key. */
+  key: string;
+  /** The event's input stream sequence. */
+  seq: number;
+  /** Logits [V], a sampled token id, bits of surprisal, or null (no output asked for). */
+  output: number[] | number | null;
+}
+
+/** The result of an event that failed (bad payload, token, partition): the key's state is unchanged. */
+export interface OutputFailure {
+  /** The event's key. */
+  key: string;
+  /** The event's input stream sequence. */
+  seq: number;
+  /** What was wrong. */
+  error: string;
+}
 
 /**
  * How output messages are encoded: 'json' (`{"key","seq","output"}` text; a float32 array as
@@ -105,7 +123,10 @@ class MsgpackWriter {
     }
   }
   number(v: number): void {
-    if (Number.isSafeInteger(v) && v >= 0) return this.uint(v);
+    if (Number.isSafeInteger(v) && v >= 0) {
+      this.uint(v);
+      return;
+    }
     this.#room(9);
     this.#buf[this.#n++] = 0xcb;
     this.#view.setFloat64(this.#n, v);
@@ -220,6 +241,7 @@ export function decodeOutput(bytes: Uint8Array): OutputMessage {
 
 /** Options of {@link OutputPublisher}. */
 export interface OutputPublisherOptions {
+  /** The connection to publish on (and to receive the acknowledgements on). */
   nc: NatsConnection;
   /** Output subject of a key. */
   subject: (key: string) => string;
@@ -227,6 +249,16 @@ export interface OutputPublisherOptions {
   retryMs?: number;
   /** A publish with no acknowledgement after this long is sent again, ms. Default 5000. */
   ackTimeoutMs?: number;
+}
+
+/** Counters of an {@link OutputPublisher}. */
+export interface PublishCounts {
+  /** Results the stream stored (first copies). */
+  published: number;
+  /** Re-publishes the stream dropped as duplicates. */
+  duplicates: number;
+  /** Publishes not acknowledged yet. */
+  inFlight: number;
 }
 
 interface Pending {
@@ -256,6 +288,7 @@ export class OutputPublisher {
   #published = 0;
   #duplicates = 0;
 
+  /** A publisher on `options.nc`; close() it when done. */
   constructor(options: OutputPublisherOptions) {
     this.#o = { retryMs: 30_000, ackTimeoutMs: 5000, ...options };
     this.#inbox = createInbox();
@@ -264,7 +297,7 @@ export class OutputPublisher {
   }
 
   /** Results stored so far (first copies), and re-publishes the stream dropped as duplicates. */
-  get counts(): { published: number; duplicates: number; inFlight: number } {
+  get counts(): PublishCounts {
     return { published: this.#published, duplicates: this.#duplicates, inFlight: this.#pending.size };
   }
 

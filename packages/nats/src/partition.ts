@@ -35,6 +35,12 @@ export function checkKey(where: string, key: unknown, name = 'key'): string {
  * `partitions`. This is the function of nats-server's `{{partition(P,1)}}` subject mapping, so a
  * server that maps `<prefix>.<key>` to `<prefix>.<p>.<key>` puts every key where this says.
  * Throws (RangeError/TypeError) on an invalid key or partition count.
+ *
+ * @example
+ * ```ts
+ * import { partitionOf } from '@rxrnn/nats';
+ * console.log(partitionOf('alice', 8), partitionOf('bob', 8)); // 7 4
+ * ```
  */
 export function partitionOf(key: string, partitions: number): number {
   checkKey('partitionOf', key);

@@ -7,6 +7,7 @@ const packr = new Packr({ moreTypes: true, useRecords: false });
 
 /** The deployment's fixed settings (KV `<name>-state`, key `deployment`). */
 export interface DeploymentRecord {
+  /** Partition count P. */
   partitions: number;
   /** ms since the epoch. */
   createdAt: number;
@@ -17,7 +18,9 @@ export interface DeploymentRecord {
  * input stream sequence ≤ `seq` is in the stored key states (see {@link KeyRecord}).
  */
 export interface PartitionRecord {
+  /** The partition p. */
   partition: number;
+  /** The deployment's partition count. */
   partitions: number;
   /** Last input stream sequence applied and checkpointed (0: none yet). */
   seq: number;
@@ -37,7 +40,9 @@ export interface PartitionRecord {
  * event at or below it, so replaying from the partition's checkpoint never applies one twice).
  */
 export interface KeyRecord {
+  /** The key. */
   key: string;
+  /** Its partition. */
   partition: number;
   /** Content hash (sha256 hex) of the model. */
   model: string;
