@@ -38,6 +38,12 @@ export interface KvStateStoreOptions {
   /** sha256 hex of the worker's model. */
   model: string;
   /**
+   * This owner: `<worker id>#<epoch>` of its takeover, written into every record, so that a
+   * record this owner wrote and forgot the revision of (the key left memory and came back
+   * without a read) is told from another writer's.
+   */
+  writer: string;
+  /**
    * What to do with a stored state written under another model: 'refuse' (default) fails the
    * key's read — the worker stops the partition — and 'keep' carries the state over (same shapes
    * are required by the engine's own snapshot check).
@@ -127,18 +133,31 @@ export class KvStateStore {
     await this.#o.beforeWrite();
     this.#o.checkOwner();
     const name = keyStateKey(this.#o.partition, k);
-    const value = encodeKeyRecord({ key: k, partition: this.#o.partition, model: this.#o.model, snapshot: bytes });
-    const known = this.#revision.get(k) ?? 0;
+    const value = encodeKeyRecord({
+      key: k,
+      partition: this.#o.partition,
+      model: this.#o.model,
+      writer: this.#o.writer,
+      snapshot: bytes,
+    });
+    let known = this.#revision.get(k);
     let revision: number;
-    try {
-      revision = await casWrite(this.#o.state, name, value, known, this.#o.retryMs);
-    } catch (e) {
-      if (e instanceof CasConflict) {
-        throw new FencedError(
-          `KV ${name}: written by another worker since revision ${known}: this worker no longer owns partition ${this.#o.partition}`,
-        );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        revision = await casWrite(this.#o.state, name, value, known ?? 0, this.#o.retryMs);
+        break;
+      } catch (e) {
+        if (!(e instanceof CasConflict)) throw e;
+        // A revision this owner forgot (the key left memory and came back through the engine
+        // without a read) is still its own when the stored record says so.
+        const mine = known === undefined && attempt === 0 ? await this.#ownRevision(name, k) : undefined;
+        if (mine === undefined) {
+          throw new FencedError(
+            `KV ${name}: written by another worker since revision ${known ?? 0}: this worker no longer owns partition ${this.#o.partition}`,
+          );
+        }
+        known = mine;
       }
-      throw e;
     }
     this.#writes++;
     if (this.#dirty.get(k) === touches) this.#dirty.delete(k);
@@ -148,9 +167,20 @@ export class KvStateStore {
   }
 
   /** Deletes `key`'s snapshot (by compare-and-set); a FencedError when another worker wrote it. */
+  /** The revision of the stored record when this owner wrote it, else undefined. */
+  async #ownRevision(name: string, key: string): Promise<number | undefined> {
+    const entry = await retry(() => this.#o.state.get(name), { deadlineMs: this.#o.retryMs });
+    if (entry?.operation !== 'PUT') return undefined;
+    try {
+      return decodeKeyRecord(entry.value, `KV ${name}`, key).writer === this.#o.writer ? entry.revision : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async delete(key: string | number): Promise<void> {
     const k = this.#key(key);
-    const known = this.#revision.get(k) ?? 0;
+    const known = this.#revision.get(k) ?? (await this.#ownRevision(keyStateKey(this.#o.partition, k), k)) ?? 0;
     this.#dirty.delete(k);
     if (known === 0) return;
     await this.#o.beforeWrite();

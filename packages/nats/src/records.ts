@@ -46,6 +46,8 @@ export interface KeyRecord {
   partition: number;
   /** Content hash (sha256 hex) of the model. */
   model: string;
+  /** Who wrote it: `<worker id>#<epoch>` of the partition's owner at the time. */
+  writer: string;
   /** The keyed engine's state snapshot for the key. */
   snapshot: Uint8Array;
 }
@@ -146,7 +148,7 @@ export function decodePartitionRecord(
 
 /** Bytes of a {@link KeyRecord}. */
 export function encodeKeyRecord(r: KeyRecord): Uint8Array {
-  return encode('key', { key: r.key, partition: r.partition, model: r.model, snapshot: r.snapshot });
+  return encode('key', { key: r.key, partition: r.partition, model: r.model, writer: r.writer, snapshot: r.snapshot });
 }
 
 /** Reads a {@link KeyRecord} and checks it is the record of `key`; throws an Error naming `source` otherwise. */
@@ -156,6 +158,7 @@ export function decodeKeyRecord(bytes: Uint8Array, source: string, key: string):
     key: str(r, 'key', source),
     partition: int(r, 'partition', source),
     model: str(r, 'model', source, HASH),
+    writer: str(r, 'writer', source),
     snapshot: r.snapshot as Uint8Array,
   };
   if (!(rec.snapshot instanceof Uint8Array) || rec.snapshot.length === 0) {

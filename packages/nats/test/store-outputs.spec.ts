@@ -90,6 +90,7 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
       state: d.state,
       partition: 1,
       model: HASH_A,
+      writer: 'w#1',
       beforeWrite: async () => {},
       checkOwner: () => {},
       inMemory: () => true,
@@ -107,7 +108,7 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
     expect(old.counts.writes).toBe(1);
 
     // A new owner reads it, and writes its own state.
-    const next = store();
+    const next = store({ writer: 'w#2' });
     expect(await next.get('alice')).toEqual(Uint8Array.of(1, 2, 3));
     next.touched('alice');
     await next.put('alice', Uint8Array.of(4, 5));
@@ -122,6 +123,30 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
     await next.put('bob', Uint8Array.of(7));
     old.touched('bob');
     await expect(old.put('bob', Uint8Array.of(8))).rejects.toThrow(/written by another worker/);
+  });
+
+  it('a key that left memory and came back without a read is still written: its record says whose it is', async () => {
+    let inMemory = false;
+    const s = store({ writer: 'w#7', inMemory: () => inMemory });
+    await s.get('fay');
+    s.touched('fay');
+    await s.put('fay', Uint8Array.of(1)); // evicted: the store forgets the revision
+    inMemory = true; // the engine brings it back from its own copy, without get()
+    s.touched('fay');
+    await s.put('fay', Uint8Array.of(2));
+    expect(await store().get('fay')).toEqual(Uint8Array.of(2));
+    // The same situation, but another owner wrote in between: fenced.
+    inMemory = false;
+    s.touched('fay');
+    await s.put('fay', Uint8Array.of(3));
+    const other = store({ writer: 'w#8' });
+    await other.get('fay');
+    other.touched('fay');
+    await other.put('fay', Uint8Array.of(4));
+    inMemory = true;
+    s.touched('fay');
+    await expect(s.put('fay', Uint8Array.of(5))).rejects.toThrow(FencedError);
+    expect(await store().get('fay')).toEqual(Uint8Array.of(4));
   });
 
   it('waits for the outputs before writing, and refuses to write without the lease', async () => {
