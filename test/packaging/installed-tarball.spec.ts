@@ -18,6 +18,7 @@ describe('installed tarballs', () => {
       '@rxrnn/cells',
       '@rxrnn/clipping',
       '@rxrnn/kernels',
+      '@rxrnn/keyed',
       '@rxrnn/trainer',
     ]);
     // rxjs is a peer: the consumer's one copy serves every package.
@@ -30,6 +31,8 @@ describe('installed tarballs', () => {
       expect([...r.generated]).toHaveLength(48);
       expect(r.bidirectionalWindows).toEqual([4, 4, 3]);
       expect(r.offline).toEqual({ steps: 5, threads: 2, checkpointParams: expect.any(Number) });
+      expect(r.keyed).toEqual({ answers: 22, keys: 5, evictions: expect.any(Number) });
+      expect(r.keyed.evictions).toBeGreaterThan(0);
     }
     // Both module systems load the same files, so the seeded run is identical.
     expect(result.cjs.generated).toBe(result.esm.generated);

@@ -28,12 +28,13 @@ beforeAll(async () => {
 });
 
 describe('npm pack contents', () => {
-  it('covers the five packages', () => {
+  it('covers the six packages', () => {
     expect(pkgs.map((p) => p.name).sort()).toEqual([
       '@rxrnn/bidirectional',
       '@rxrnn/cells',
       '@rxrnn/clipping',
       '@rxrnn/kernels',
+      '@rxrnn/keyed',
       '@rxrnn/trainer',
     ]);
     expect(results.map((r) => r.name).sort()).toEqual(pkgs.map((p) => p.name).sort());

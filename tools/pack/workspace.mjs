@@ -1,4 +1,4 @@
-// Shared pieces of the packaging checks: the five publishable packages, a child-process runner
+// Shared pieces of the packaging checks: the publishable packages, a child-process runner
 // with a clean npm environment, a build that runs once however many specs ask for it, `npm pack`,
 // and a reachability probe for the npm registry. Owns only the temp folders it is handed.
 import { spawn } from 'node:child_process';

@@ -1,6 +1,7 @@
 // CellTape: everything one cell's forward over a window [T, B] keeps for backward, plus the
 // backward's scratch. Buffers come from allocF32 once per (T, B); per-step views are cut once
-// here so that the step loops allocate nothing. The tape owns its buffers; the cell reads them.
+// here so that the step loops allocate nothing. The tape owns its buffers (a tape cut over a
+// larger `backing` tape views the prefixes of that one's forward buffers instead); the cell reads them.
 import { allocF32, freeF32 } from '@rxrnn/kernels';
 import type { CellKind, GruVariant } from './types.js';
 
@@ -68,13 +69,30 @@ export class CellTape {
 
   /** Every allocF32 buffer this tape cut, for free(). */
   private readonly owned: Float32Array[] = [];
+  /** A tape of the same cell with at least as many rows whose forward buffers this one views. */
+  private backing: CellTape | null;
+  private viewed = 0;
   /** The cell shape this tape was cut for (a cell refuses a tape of another shape). */
   readonly kind: CellKind;
   readonly variant: GruVariant;
   readonly G: number;
   readonly H: number;
 
-  constructor(kind: CellKind, variant: GruVariant, G: number, H: number, T: number, B: number) {
+  /**
+   * `backing`: a tape cut for the same cell and T with B' ≥ B rows. The forward buffers are then
+   * prefixes of its buffers (no allocation: what Cell.step does when B changes between steps);
+   * this tape owns nothing until a backward, and must not outlive `backing`.
+   */
+  constructor(
+    kind: CellKind,
+    variant: GruVariant,
+    G: number,
+    H: number,
+    T: number,
+    B: number,
+    backing: CellTape | null = null,
+  ) {
+    this.backing = backing;
     this.kind = kind;
     this.variant = variant;
     this.G = G;
@@ -102,9 +120,14 @@ export class CellTape {
     this.rh = before ? this.alloc(rows * H) : new Float32Array(0);
     this.rhT = before ? blocks(this.rh, T, B * H) : [];
     this.hnT = before ? blocks(this.alloc(rows * H), T, B * H) : [];
+    // Only the forward buffers are lent: a backward on this tape cuts its own.
+    this.backing = null;
   }
 
   private alloc(n: number): Float32Array {
+    // The constructor cuts the same buffers in the same order for every B, each n ∝ B.
+    const lent = this.backing?.owned[this.viewed++];
+    if (lent !== undefined && lent.length >= n) return lent.subarray(0, n);
     const a = allocF32(n);
     this.owned.push(a);
     return a;

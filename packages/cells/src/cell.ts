@@ -154,8 +154,12 @@ export abstract class RecurrentCell implements Cell {
   protected readonly gB: Float32Array;
   private readonly layout: ParamView[];
   private stepTape: CellTape | null = null;
-  /** h views of the states seen by step() for the current B: several streams may share a cell. */
-  private stepViews = new WeakMap<Float32Array, Float32Array>();
+  /** The general step's buffers, cut for the most rows seen so far; smaller B view them. */
+  private stepStore: CellTape | null = null;
+  /** Tapes per B ≤ stepStore.B over stepStore's buffers, so a B that varies allocates nothing. */
+  private readonly stepTapes = new Map<number, CellTape>();
+  /** h (and c) views of the states seen by step(): several streams may share a cell. */
+  private readonly stepViews = new WeakMap<Float32Array, { h: Float32Array; c: Float32Array }>();
   private trainTape: CellTape | null = null;
   /** Batch-1 step buffers (from allocF32, made on the first B = 1 step) for the fused kernels. */
   private one: StepOneBuffers | null = null;
@@ -242,36 +246,49 @@ export abstract class RecurrentCell implements Cell {
   step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array {
     const where = this.stepWhere;
     if (B === 1 && this.fusable()) return this.stepOne(where, state, x);
-    if (this.stepTape === null || this.stepTape.B !== B) {
-      checkPositiveInt(where, 'B', B);
-      this.stepTape?.free();
-      this.stepTape = this.createTape(1, B);
-      this.stepViews = new WeakMap();
-    }
-    let hView = this.stepViews.get(state);
-    if (hView === undefined) {
+    if (this.stepTape === null || this.stepTape.B !== B) this.stepTape = this.stepTapeFor(where, B);
+    const n = B * this.hiddenSize;
+    let views = this.stepViews.get(state);
+    if (views === undefined || views.h.length !== n) {
       checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
-      hView = state.subarray(0, B * this.hiddenSize);
-      this.stepViews.set(state, hView);
+      views = { h: state.subarray(0, n), c: state.subarray(n, this.kind === 'lstm' ? 2 * n : n) };
+      this.stepViews.set(state, views);
     }
     const tape = this.stepTape;
     this.project(where, tape, x);
-    const n = B * this.hiddenSize;
-    const h0 = tape.hsT[0]!;
-    const h1 = tape.hsT[1]!;
-    for (let i = 0; i < n; i++) h0[i] = state[i]!;
-    if (this.kind === 'lstm') {
-      const c0 = tape.csT[0]!;
-      for (let i = 0; i < n; i++) c0[i] = state[n + i]!;
-    }
+    // State in and out of the tape: block copies (h, and c for an LSTM).
+    const lstm = this.kind === 'lstm';
+    tape.hsT[0]!.set(views.h);
+    if (lstm) tape.csT[0]!.set(views.c);
     this.prepare();
     this.advance(tape, 0);
-    for (let i = 0; i < n; i++) state[i] = h1[i]!;
-    if (this.kind === 'lstm') {
-      const c1 = tape.csT[1]!;
-      for (let i = 0; i < n; i++) state[n + i] = c1[i]!;
+    views.h.set(tape.hsT[1]!);
+    if (lstm) views.c.set(tape.csT[1]!);
+    return views.h;
+  }
+
+  /**
+   * The one-step tape for B rows. Buffers are cut for the most rows seen so far (at least twice
+   * the previous most, so a growing B reallocates O(log B) times) and every smaller B views them:
+   * a caller whose B changes from step to step (a micro-batcher) allocates nothing once warm.
+   */
+  private stepTapeFor(where: string, B: number): CellTape {
+    checkPositiveInt(where, 'B', B);
+    let tape = this.stepTapes.get(B);
+    if (tape !== undefined) return tape;
+    if (this.stepStore === null || this.stepStore.B < B) {
+      const rows = Math.max(B, 2 * (this.stepStore?.B ?? 0));
+      this.stepStore?.free();
+      this.stepTapes.clear();
+      this.stepStore = this.createTape(1, rows);
+      this.stepTapes.set(rows, this.stepStore);
     }
-    return hView;
+    tape = this.stepTapes.get(B);
+    if (tape === undefined) {
+      tape = new CellTape(this.kind, this.gruVariant, this.G, this.hiddenSize, 1, B, this.stepStore);
+      this.stepTapes.set(B, tape);
+    }
+    return tape;
   }
 
   /**

@@ -100,6 +100,10 @@ export class CharModel {
   readonly linear: Dense;
   private readonly layout: ParamView[] = [];
   private stepB = 0;
+  /** Step scratch for the most rows seen so far; stepEmb/stepLogits view its first B rows. */
+  private stepRows = 0;
+  private stepEmbStore: Float32Array = new Float32Array(0);
+  private stepLogitsStore: Float32Array = new Float32Array(0);
   private stepEmb: Float32Array = new Float32Array(0);
   private stepLogits: Float32Array = new Float32Array(0);
   private win: WindowScratch | null = null;
@@ -169,17 +173,26 @@ export class CharModel {
 
   /**
    * One streaming step: tokens [B] advance `state` in place; returns logits [B × V], a view into
-   * the model's scratch valid until the next call. No allocation while B stays the same.
+   * the model's scratch valid until the next call. The scratch is cut for the most rows seen so
+   * far (and the stack's likewise), so a B that changes from step to step allocates nothing once
+   * the largest B has been seen.
    */
   step(tokens: Int32Array, state: Float32Array): Float32Array {
     const B = tokens.length;
     if (B !== this.stepB) {
       checkPositiveInt('CharModel.step', 'tokens.length', B);
+      const E = this.config.embeddingDim;
+      if (B > this.stepRows) {
+        // At least double, so a growing B reallocates O(log B) times.
+        this.stepRows = Math.max(B, 2 * this.stepRows);
+        freeF32(this.stepEmbStore);
+        freeF32(this.stepLogitsStore);
+        this.stepEmbStore = this.embedding ? allocF32(this.stepRows * E) : new Float32Array(0);
+        this.stepLogitsStore = allocF32(this.stepRows * this.vocabSize);
+      }
       this.stepB = B;
-      freeF32(this.stepEmb);
-      freeF32(this.stepLogits);
-      this.stepEmb = this.embedding ? allocF32(B * this.config.embeddingDim) : new Float32Array(0);
-      this.stepLogits = allocF32(B * this.vocabSize);
+      this.stepEmb = this.stepEmbStore.subarray(0, this.embedding ? B * E : 0);
+      this.stepLogits = this.stepLogitsStore.subarray(0, B * this.vocabSize);
     }
     let x: Float32Array | Int32Array = tokens;
     if (this.embedding) {

@@ -10,6 +10,8 @@ const mods = {
   trainer: require('@rxrnn/trainer'),
   trainerNode: require('@rxrnn/trainer/node'),
   bidirectional: require('@rxrnn/bidirectional'),
+  keyed: require('@rxrnn/keyed'),
+  keyedNode: require('@rxrnn/keyed/node'),
   rxjs: require('rxjs'),
 };
 scenario(mods).then(

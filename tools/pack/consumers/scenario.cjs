@@ -1,14 +1,15 @@
 // What every installed-package consumer runs, whichever way it loaded the packages (import in
 // esm.mjs, require() in cjs.cjs): a token stream through lstm(), a char model trained on the spot
-// from a stream with trainOnline(), generate(), the stream through bidirectional(), and from the
-// Node entry offline training with a worker thread and a checkpoint file round trip.
+// from a stream with trainOnline(), generate(), the stream through bidirectional(), many keys
+// through keyed() with a directory store, and from the Node entry offline training with a worker
+// thread and a checkpoint file round trip.
 // Throws on any wrong result; returns a summary.
 'use strict';
 const assert = require('node:assert/strict');
 
 const TEXT = 'the cat sat on the mat. '.repeat(40);
 
-async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidirectional, rxjs }) {
+async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidirectional, keyed, keyedNode, rxjs }) {
   const { from, lastValueFrom, toArray } = rxjs;
   const summary = {};
 
@@ -20,6 +21,8 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
     trainer,
     'trainer/node': trainerNode,
     bidirectional,
+    keyed,
+    'keyed/node': keyedNode,
   })) {
     assert.ok(Object.keys(mod).length > 0, `@rxrnn/${name} exports nothing`);
   }
@@ -114,6 +117,30 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
   for (const ch of text) assert.ok(vocab.chars.includes(ch), `generated ${JSON.stringify(ch)}, not in the vocabulary`);
   assert.equal(await sample(7), text, 'the same seed generated different text');
   summary.generated = text;
+
+  // Many streams through one model (@rxrnn/keyed): five keys interleaved, at most two states in
+  // memory (the rest in files of @rxrnn/keyed/node's directory store), batches of up to four;
+  // each key's logits equal its tokens stepped alone through the model.
+  const store = new keyedNode.DirectoryStateStore(require('node:path').join(process.cwd(), 'keys'));
+  const states = keyed.createKeyedStates(keyed.keyedCharModel(model), { maxKeys: 2, store });
+  const keyedEvents = Array.from(vocab.encode('the cat sat on the mat'), (value, i) => ({ key: `u${i % 5}`, value }));
+  const answers = await lastValueFrom(from(keyedEvents).pipe(keyed.keyed(states, { maxBatch: 4 }), toArray()));
+  assert.equal(answers.length, keyedEvents.length);
+  const alone = new Map();
+  keyedEvents.forEach((e) => {
+    if (!alone.has(e.key)) alone.set(e.key, { state: model.createState(1), logits: [] });
+    const a = alone.get(e.key);
+    a.logits.push(model.step(Int32Array.of(e.value), a.state).slice());
+  });
+  for (const r of answers) {
+    assert.ok(!('error' in r), `keyed() failed an event: ${r.error}`);
+    const want = alone.get(r.key).logits[r.seq - 1];
+    r.output.forEach((v, j) =>
+      assert.ok(Math.abs(v - want[j]) <= 1e-5, `keyed() ${r.key}#${r.seq}[${j}] = ${v}, alone ${want[j]}`),
+    );
+  }
+  await states.checkpoint();
+  summary.keyed = { answers: answers.length, keys: [...store.keys()].length, evictions: states.metrics().evictions };
 
   // Node entry (@rxrnn/trainer/node): offline training with the gradient worker thread (a
   // separate file in the package's dist, loaded by URL), a checkpoint file written atomically

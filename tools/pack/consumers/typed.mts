@@ -6,6 +6,16 @@ import { type Cell, type CharModel, createCell, generate, lstm, Vocabulary } fro
 import { clipByGlobalNorm, type GlobalNormResult } from '@rxrnn/clipping';
 import { type Backend, gemv, getBackend } from '@rxrnn/kernels';
 import {
+  createKeyedStates,
+  type KeyedEvent,
+  type KeyedMetrics,
+  type KeyedResult,
+  keyed,
+  keyedCharModel,
+  type TokenInput,
+} from '@rxrnn/keyed';
+import { DirectoryStateStore } from '@rxrnn/keyed/node';
+import {
   type Checkpoint,
   createCharModel,
   decodeCheckpoint,
@@ -47,6 +57,16 @@ const losses: number[] = events.map((e) => e.loss);
 const generated: Observable<string> = generate(model, { prime: 'the ', length: 48, seed: 7 });
 const sample: string = (await lastValueFrom(generated.pipe(toArray()))).join('');
 
+const states = createKeyedStates(keyedCharModel(model), { maxKeys: 2, store: new DirectoryStateStore('keys') });
+const keyedIn: KeyedEvent<TokenInput, string>[] = Array.from(vocab.encode('the cat'), (value, i) => ({
+  key: `u${i % 3}`,
+  value,
+}));
+const keyedOut: KeyedResult<Float32Array | null, string>[] = await lastValueFrom(
+  from(keyedIn).pipe(keyed(states, { maxBatch: 4 }), toArray()),
+);
+const metrics: KeyedMetrics = states.metrics();
+
 const run: TrainSummary = await trainOffline({ model, text, batchSize: 4, bptt: 16, maxSteps: 1, threads: 2 });
 const restored: Checkpoint = decodeCheckpoint(encodeCheckpoint(run.checkpoint));
 const bytes: number = saveCheckpoint('model.ckpt', restored);
@@ -66,4 +86,6 @@ export const summary = {
   bytes,
   loaded,
   windows: windows.length,
+  keyed: keyedOut.length,
+  evictions: metrics.evictions,
 };

@@ -48,8 +48,8 @@ export const serveCommand: Command = {
       type: 'int',
       min: 1,
       max: 1000,
-      default: 4,
-      help: 'generations streaming at once (429 past it)',
+      default: 64,
+      help: 'generations streaming at once, stepped together in batches (429 past it)',
     },
     'max-length': {
       type: 'int',

@@ -1,9 +1,10 @@
 // The charstream HTTP server: the web page (static, cross-origin isolated so the page's WASM can
 // use SharedArrayBuffer) and the JSON/SSE API over a TrainingSource. Generations are bounded in
-// length and number (429 past the limit) and stop the moment their client disconnects.
+// length and number (429 past the limit), stepped together through one keyed engine
+// (./generations.ts), and stop the moment their client disconnects.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { generate } from '@rxrnn/cells';
 import { Packr } from 'msgpackr';
+import { GenerationEngine } from './generations.js';
 import type { TrainingPoint } from './protocol.js';
 import { keepAlive, sendSse, startSse } from './sse.js';
 import { resolveStatic, sendStatic } from './static-files.js';
@@ -14,7 +15,7 @@ export interface CharstreamServerOptions {
   training: TrainingSource;
   /** Folder of the built web page (index.html, main.js, style.css). */
   webRoot: string;
-  /** Generations streaming at once; one more gets 429. Default 4. */
+  /** Generations streaming at once (stepped together, one batch per round); one more gets 429. Default 64. */
   maxGenerations?: number;
   /** Longest generation a request may ask for, in characters. Default 5000. */
   maxLength?: number;
@@ -106,11 +107,12 @@ export function parseGenerateQuery(
 
 export function createCharstreamServer(o: CharstreamServerOptions): Server {
   const { training, webRoot } = o;
-  const maxGenerations = o.maxGenerations ?? 4;
+  const maxGenerations = o.maxGenerations ?? 64;
   const maxLength = o.maxLength ?? 5000;
   const maxPrime = o.maxPrime ?? 1000;
   // chars counts every character sampled, so a test can see that an aborted generation stopped.
   const gen = { active: 0, completed: 0, aborted: 0, refused: 0, chars: 0 };
+  const engine = new GenerationEngine(training.model, maxGenerations);
 
   const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -123,10 +125,21 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
     });
     res.end(text);
   };
-  const status = () => ({
-    ...training.status(),
-    generations: { ...gen, max: maxGenerations, maxLength },
-  });
+  const status = () => {
+    const m = engine.metrics();
+    return {
+      ...training.status(),
+      generations: {
+        ...gen,
+        max: maxGenerations,
+        maxLength,
+        // How the live generations were stepped together.
+        batches: m.batches,
+        batchMean: m.batchMean,
+        latencyMs: m.latencyMs,
+      },
+    };
+  };
 
   const routes: Partial<Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>>> =
     {
@@ -221,25 +234,18 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
           sendSse(res, event, data);
           res.end();
         };
-        const sub = generate(training.model, {
-          prime: r.prime,
-          length: r.length,
-          temperature: r.temperature,
-          topK: r.topK,
-          topP: r.topP,
-          seed: r.seed,
-        }).subscribe({
-          next: (ch) => {
+        const generation = engine.start(r, {
+          onChar: (ch) => {
             pending += ch;
             count++;
             gen.chars++;
             flushing ??= setImmediate(flush);
           },
-          error: (e: unknown) => {
+          onError: (e) => {
             gen.aborted++;
-            end('error', { error: e instanceof Error ? e.message : String(e) });
+            end('error', { error: e.message });
           },
-          complete: () => {
+          onDone: () => {
             gen.completed++;
             const ms = performance.now() - t0;
             end('done', {
@@ -254,7 +260,7 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
         res.once('close', () => {
           if (finished) return;
           finished = true;
-          sub.unsubscribe();
+          generation.cancel();
           if (flushing) clearImmediate(flushing);
           gen.active--;
           gen.aborted++;
@@ -262,7 +268,7 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
       },
     };
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const handle = async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return json(
@@ -306,4 +312,7 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
       else json(res, 500, { error: e instanceof Error ? e.message : String(e) });
     });
   });
+  // Closing the server stops the generation engine (live generations get no more characters).
+  server.once('close', () => engine.close());
+  return server;
 }

@@ -7,7 +7,7 @@ export { type GenerateOptions, generate } from './generate.js';
 export { gru } from './gru.js';
 export type { DenseLayer, StepCell, StepModel, StepModelConfig, TokenEmbedding } from './internal/contract-types.js';
 export type { RecurrentOptions } from './internal/recurrent.js';
-export type { SamplingOptions } from './internal/sampling.js';
+export { type ResolvedSampling, resolveSampling, type SamplingOptions, TokenSampler } from './internal/sampling.js';
 export { lstm } from './lstm.js';
 export { rnn } from './rnn.js';
 export { type SampleOptions, sample } from './sample.js';

@@ -1,6 +1,7 @@
 // Token sampling from logits `[B×V]`: temperature softmax, then top-k and nucleus (top-p)
 // filtering, then one categorical draw per row from a seeded kernels Rng. A Sampler owns its
-// probability scratch `[B×V]` and sort order `[V]`, allocated once; the logits stay the caller's.
+// probability scratch `[B×V]` and its Rng; a TokenSampler (the rule, shared) owns its `[V]`
+// scratch and sort order and draws from the caller's Rng. The logits stay the caller's.
 
 import { Rng, softmaxRows } from '@rxrnn/kernels';
 import { checkPositiveFinite, checkPositiveInt, checkUnitInterval, checkVector, describe } from './validate.js';
@@ -31,7 +32,7 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** Options after validation, defaults filled in. */
+/** Sampling options after validation (resolveSampling), defaults filled in. */
 export interface ResolvedSampling {
   temperature: number;
   topK: number;
@@ -39,7 +40,10 @@ export interface ResolvedSampling {
   seed: number | undefined;
 }
 
-/** Validates sampling options; throws RangeError naming the option and what was expected. */
+/**
+ * Validates sampling options and fills in the defaults (temperature 1, topK Infinity, topP 1).
+ * @throws RangeError naming the option and what was expected (`<where>: topK must be a positive integer, got 0`).
+ */
 export function resolveSampling(op: string, o: SamplingOptions = {}): ResolvedSampling {
   const seed = o.seed;
   if (seed !== undefined && (typeof seed !== 'number' || !Number.isInteger(seed))) {
@@ -53,50 +57,61 @@ export function resolveSampling(op: string, o: SamplingOptions = {}): ResolvedSa
   };
 }
 
-/** Per-subscription sampling machinery for B rows over a vocabulary of V. */
-export class Sampler {
-  readonly #op: string;
-  readonly #o: ResolvedSampling;
-  readonly #B: number;
-  readonly #V: number;
-  readonly #rng: Rng;
+/**
+ * Draws token ids from logits with the rule of sample() and generate() (temperature softmax, then
+ * top-k, then top-p, then one categorical draw), from an Rng the caller owns: for callers that keep
+ * one Rng per stream, such as a keyed engine with one Rng per key. Owns a probability scratch [V],
+ * a copy of the row [V] and the sort order [V], cut once; the logits stay the caller's.
+ *
+ * @example
+ * const sampler = new TokenSampler(model.vocabSize);
+ * const options = resolveSampling('mine', { temperature: 0.8, topK: 10 });
+ * const id = sampler.draw(model.step(tokens, state), 0, rng, options); // row 0 of the logits
+ */
+export class TokenSampler {
+  /** V. */
+  readonly vocabSize: number;
+  readonly #x: Float32Array;
   readonly #probs: Float32Array;
-  /** One subarray per row, made once: categorical() reads a row from index 0. */
-  readonly #rows: Float32Array[];
   readonly #order: Int32Array;
   #row: Float32Array;
   /** Descending probability, ties towards the lower id: the filtered set is deterministic. */
   readonly #byProbDesc = (a: number, b: number): number => this.#row[b]! - this.#row[a]! || a - b;
 
-  constructor(op: string, options: ResolvedSampling, B: number, V: number) {
-    this.#op = op;
-    this.#o = options;
-    this.#B = B;
-    this.#V = V;
-    this.#rng = new Rng(options.seed ?? Math.floor(Math.random() * 0x1_0000_0000) | 0);
-    this.#probs = new Float32Array(B * V);
-    this.#rows = Array.from({ length: B }, (_, b) => this.#probs.subarray(b * V, (b + 1) * V));
-    this.#row = this.#rows[0]!;
+  /** @throws RangeError unless vocabSize is a positive integer. */
+  constructor(vocabSize: number) {
+    const V = checkPositiveInt('TokenSampler', 'vocabSize', vocabSize);
+    this.vocabSize = V;
+    this.#x = new Float32Array(V);
+    this.#probs = new Float32Array(V);
     this.#order = new Int32Array(V);
+    this.#row = this.#probs;
   }
 
-  /** Draws one token per row of `logits` `[B×V]` into `out` `[B]`; validates the logits first. */
-  sampleInto(out: Int32Array, logits: Float32Array, step: number): void {
-    checkVector(this.#op, logits, this.#B * this.#V, step, 'logits');
-    softmaxRows(this.#probs, logits, this.#B, this.#V, this.#o.temperature);
-    for (let b = 0; b < this.#B; b++) out[b] = this.#draw(this.#rows[b]!);
+  /**
+   * One token id from row `row` of `logits` [rows × V] (read, not changed), drawn with `rng` under
+   * `options` (from resolveSampling). The caller validates the logits (finite) beforehand.
+   */
+  draw(logits: Float32Array, row: number, rng: Rng, options: ResolvedSampling): number {
+    const V = this.vocabSize;
+    const x = this.#x;
+    const o = row * V;
+    for (let i = 0; i < V; i++) x[i] = logits[o + i]!;
+    softmaxRows(this.#probs, x, 1, V, options.temperature);
+    return this.drawFromProbs(this.#probs, rng, options);
   }
 
-  #draw(p: Float32Array): number {
-    const V = this.#V;
-    const { topK, topP } = this.#o;
+  /** One token id from probabilities `p` [V] (a softmax row, filtered in place), drawn with `rng`. */
+  drawFromProbs(p: Float32Array, rng: Rng, options: ResolvedSampling): number {
+    const V = this.vocabSize;
+    const { topK, topP } = options;
     if (topK < V || topP < 1) this.#filter(p, Math.min(topK, V), topP);
-    return this.#rng.categorical(p, V);
+    return rng.categorical(p, V);
   }
 
   /** Zeroes every token outside the top-k / top-p set and renormalizes the rest in place. */
   #filter(p: Float32Array, k: number, topP: number): void {
-    const V = this.#V;
+    const V = this.vocabSize;
     const order = this.#order;
     for (let i = 0; i < V; i++) order[i] = i;
     this.#row = p;
@@ -123,5 +138,36 @@ export class Sampler {
       const i = order[j]!;
       p[i] = p[i]! * inv;
     }
+  }
+}
+
+/** Per-subscription sampling machinery for B rows over a vocabulary of V. */
+export class Sampler {
+  readonly #op: string;
+  readonly #o: ResolvedSampling;
+  readonly #B: number;
+  readonly #V: number;
+  readonly #rng: Rng;
+  readonly #probs: Float32Array;
+  /** One subarray per row, made once: categorical() reads a row from index 0. */
+  readonly #rows: Float32Array[];
+  readonly #tokens: TokenSampler;
+
+  constructor(op: string, options: ResolvedSampling, B: number, V: number) {
+    this.#op = op;
+    this.#o = options;
+    this.#B = B;
+    this.#V = V;
+    this.#rng = new Rng(options.seed ?? Math.floor(Math.random() * 0x1_0000_0000) | 0);
+    this.#probs = new Float32Array(B * V);
+    this.#rows = Array.from({ length: B }, (_, b) => this.#probs.subarray(b * V, (b + 1) * V));
+    this.#tokens = new TokenSampler(V);
+  }
+
+  /** Draws one token per row of `logits` `[B×V]` into `out` `[B]`; validates the logits first. */
+  sampleInto(out: Int32Array, logits: Float32Array, step: number): void {
+    checkVector(this.#op, logits, this.#B * this.#V, step, 'logits');
+    softmaxRows(this.#probs, logits, this.#B, this.#V, this.#o.temperature);
+    for (let b = 0; b < this.#B; b++) out[b] = this.#tokens.drawFromProbs(this.#rows[b]!, this.#rng, this.#o);
   }
 }

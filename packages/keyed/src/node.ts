@@ -1,0 +1,4 @@
+// @rxrnn/keyed/node: the Node-only half of the API (files), kept out of the main entry so that
+// entry bundles for browsers. Re-exports everything of the main entry too.
+export { DirectoryStateStore, type DirectoryStateStoreOptions } from './directory-store.js';
+export * from './index.js';
