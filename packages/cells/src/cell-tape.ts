@@ -66,6 +66,8 @@ export class CellTape {
   ones: Float32Array = new Float32Array(0);
   /** [G·H] scratch for column sums that are split between two bias vectors. */
   colSums: Float32Array = new Float32Array(0);
+  /** [B × H] scratch of a backward observer (LSTM: the total ∂L/∂c_t), cut on first use. */
+  private observed: Float32Array = new Float32Array(0);
 
   /** Every allocF32 buffer this tape cut, for free(). */
   private readonly owned: Float32Array[] = [];
@@ -141,6 +143,12 @@ export class CellTape {
     for (const a of this.owned) freeF32(a);
     this.owned.length = 0;
     this.filled = false;
+  }
+
+  /** The observer's [B × H] scratch (cut once, on the first observed backward). */
+  observerScratch(): Float32Array {
+    if (this.observed.length === 0) this.observed = this.alloc(this.B * this.H);
+    return this.observed;
   }
 
   /** Cuts the backward buffers once. */
