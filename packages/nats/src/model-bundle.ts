@@ -44,7 +44,8 @@ export function weightsCheckpoint(model: CharModel): Checkpoint {
     training: { mode: 'weights' },
     optimizer: createOptimizer({ kind: 'sgd' }, model.params.length).getState(),
     rng: new Rng(config.seed).getState(),
-    cursor: { position: 0, epoch: 0, shift: 0, state: new Float32Array(0) },
+    // One zero row: a checkpoint carries B ≥ 1 rows of state (the trainer checks it on decode).
+    cursor: { position: 0, epoch: 0, shift: 0, state: model.createState(1) },
     counters: { step: 0, tokens: 0, seconds: 0 },
     history: [],
     best: null,
