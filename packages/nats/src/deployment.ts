@@ -106,8 +106,12 @@ export interface Deployment {
   readonly leases: KV;
   /** The object store of model bundles. */
   readonly models: ObjectStore;
-  /** The durable consumer of partition p: `<name>-p<p>`. */
-  consumerName(p: number): string;
+  /**
+   * The durable consumer of partition p under ownership epoch `epoch`: `<name>-p<p>-e<epoch>`.
+   * Each takeover reads through a consumer of its own (and deletes the earlier ones), so a stale
+   * owner's pull requests can never draw messages from the new owner's consumer.
+   */
+  consumerName(p: number, epoch: number): string;
   /** Input subject of `key` in partition p: `<name>.in.<p>.<key>`. */
   inputSubject(p: number, key: string): string;
   /** Output subject of `key`: `<name>.out.<key>`. */
@@ -250,7 +254,7 @@ async function bind(nc: NatsConnection, jsm: JetStreamManager, names: Deployment
     state,
     leases,
     models,
-    consumerName: (p) => `${names.name}-p${p}`,
+    consumerName: (p, epoch) => `${names.name}-p${p}-e${epoch}`,
     inputSubject: (p, key) => `${names.inputPrefix}.${p}.${key}`,
     outputSubject: (key) => `${names.outputPrefix}.${key}`,
   };

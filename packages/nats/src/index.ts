@@ -1,6 +1,7 @@
 // @rxrnn/nats public API (Node only): keyed RNN stream processing on NATS JetStream — deployments
 // (streams, KV buckets, object store), partitioning, leases, model bundles, workers — and local
 // nats-server processes for development and tests.
+export { connectNats, type NatsConnection } from './connect.js';
 export {
   type Deployment,
   type DeploymentNames,
@@ -16,8 +17,15 @@ export {
   readInputEvents,
   readOutputs,
   type StoredEvent,
+  type TokenEvent,
 } from './events.js';
-export { FencedError, KvStateStore, type KvStateStoreOptions, keyStateKey } from './kv-state-store.js';
+export {
+  FencedError,
+  KvStateStore,
+  type KvStateStoreOptions,
+  keyStateKey,
+  type StoreCounts,
+} from './kv-state-store.js';
 export { assignPartitions, type LeaseHandlers, LeaseManager, type LeaseManagerOptions } from './leases.js';
 export {
   DEBIAN_NATS_SERVER,
@@ -39,15 +47,42 @@ export {
 export {
   decodeOutput,
   encodeFailure,
+  encodeFailureMsgpack,
   encodeOutput,
+  encodeOutputMsgpack,
+  type OutputEncoding,
+  type OutputFailure,
   type OutputMessage,
   OutputPublisher,
   type OutputPublisherOptions,
+  type OutputResult,
   outputMsgId,
+  type PublishCounts,
 } from './outputs.js';
 export { checkKey, fromKvToken, kvToken, MAX_KEY_BYTES, partitionMapping, partitionOf } from './partition.js';
+export { decodeEvent, type PartitionStats } from './partition-runner.js';
 export type {
   DeploymentRecord,
   KeyRecord,
   PartitionRecord,
 } from './records.js';
+export {
+  compareResults,
+  type ExpectedFailure,
+  type ExpectedOutput,
+  type ExpectedResult,
+  type KeyedExpectation,
+  type ReferenceOptions,
+  referenceResults,
+  type Verification,
+  verifyOutputs,
+} from './verify.js';
+export {
+  eventSubject,
+  runWorker,
+  type Worker,
+  type WorkerOptions,
+  type WorkerOutput,
+  type WorkerSampling,
+  type WorkerStats,
+} from './worker.js';
