@@ -86,6 +86,8 @@ export interface PartitionStats {
   duplicates: number;
   /** ms from acquiring the lease until the first event of the partition was answered (takeover + replay start). */
   firstResultMs: number | undefined;
+  /** Mean rows per batched step of the partition's keyed engine (0 before its first step). */
+  batchMean: number;
 }
 
 /** Reads an event payload: a token id, a one-character string, or `{ token, emit? }`. */
@@ -170,13 +172,15 @@ export class PartitionRunner {
       published: 0,
       duplicates: 0,
       firstResultMs: undefined,
+      batchMean: 0,
     };
   }
 
   /** Counters right now. */
   stats(): PartitionStats {
     const c = this.#outputs.counts;
-    return { ...this.#stats, published: c.published, duplicates: c.duplicates };
+    const batchMean = this.#states?.metrics().batchMean ?? 0;
+    return { ...this.#stats, published: c.published, duplicates: c.duplicates, batchMean };
   }
 
   /**
