@@ -32,6 +32,7 @@ class StandInTraining extends EventEmitter implements TrainingSource {
   weightsStep = 1;
   points = [];
   evals = [];
+  flow = null;
   status() {
     return { training: { running: true } };
   }

@@ -43,11 +43,17 @@ const SUFFIX = '.rxks';
  * @throws TypeError on a bad folder or option; the folder is created when missing.
  */
 export class DirectoryStateStore implements StateStore {
+  /** The folder holding the files (created when missing). */
   readonly dir: string;
   readonly #fsync: boolean;
   readonly #shards = new Set<string>();
   #tmp = 0;
 
+  /**
+   * @param dir the folder, a non-empty string; created (with parents) when missing.
+   * @param options `fsync` (default false).
+   * @throws TypeError on a bad folder or option.
+   */
   constructor(dir: string, options: DirectoryStateStoreOptions = {}) {
     if (typeof dir !== 'string' || dir.length === 0) {
       throw new TypeError(`DirectoryStateStore: dir must be a folder path, got ${describe(dir)}`);

@@ -18,7 +18,14 @@ import type { KeyedKey } from './types.js';
  * A char-model event: a token id, or `{ token, emit: false }` to feed a token without asking for
  * an output (a prompt or a prime: the state advances, the output is null and nothing is drawn).
  */
-export type TokenInput = number | { readonly token: number; readonly emit?: boolean };
+export type TokenInput =
+  | number
+  | {
+      /** The token id, an integer in [0, V). */
+      readonly token: number;
+      /** Ask for an output (default true); false feeds the token only. */
+      readonly emit?: boolean;
+    };
 
 /** What keyedCharModel() emits per event. */
 export type CharModelOutput = 'logits' | 'sample' | 'surprisal';

@@ -85,9 +85,13 @@ export function checkModel(where: string, model: unknown): asserts model is Keye
  * process.once('SIGTERM', async () => { await states.checkpoint(); process.exit(0); });
  */
 export class KeyedStates<V, O> {
+  /** The model every key steps through. */
   readonly model: KeyedModel<V, O>;
+  /** Most states in memory (the option, default 10,000). */
   readonly maxKeys: number;
+  /** Idle time after which a key is evicted, in scheduler ms (the option, default Infinity). */
   readonly idleMs: number;
+  /** Where evicted states go (the option, default a new MemoryStateStore). */
   readonly store: StateStore;
   readonly #table: StateTable;
 

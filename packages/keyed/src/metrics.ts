@@ -5,40 +5,67 @@
 export interface KeyedMetrics {
   /** Keys whose states are in memory (or being read back from the store); at most maxKeys. */
   keysInMemory: number;
+  /** The bound on keysInMemory. */
   maxKeys: number;
   /** Bytes of the in-memory state table (its high-water mark; at most maxKeys × stateSize × 4). */
   stateBytes: number;
   /** Keys whose snapshots are being read from the store right now. */
   loading: number;
-  /** Events queued and not answered yet, and keys waiting for a place in memory. */
+  /** Events queued and not answered yet. */
   pendingEvents: number;
+  /** Keys waiting for a place in memory (every key in memory has events queued). */
   waitingKeys: number;
-  /** Events accepted, outputs emitted, failures reported, duplicates (seq not above the key's) skipped. */
+  /** Events accepted. */
   events: number;
+  /** Outputs emitted. */
   outputs: number;
+  /** Failures reported (`{ key, seq, error }`). */
   failures: number;
+  /** Duplicates skipped (an event whose seq is not above its key's). */
   duplicates: number;
-  /** Batched steps run, their mean size, and how many of each size (sizes with a count only). */
+  /** Batched steps run. */
   batches: number;
+  /** Mean rows per batched step (0 before the first). */
   batchMean: number;
-  batchSizes: { size: number; count: number }[];
-  /** Keys evicted into the store (all reasons) and of those for being idle (idleMs). */
+  /** How many batched steps of each size ran, sizes ascending, only sizes that ran. */
+  batchSizes: {
+    /** Rows in the step, 1..maxBatch. */
+    size: number;
+    /** Steps of that size. */
+    count: number;
+  }[];
+  /** Keys evicted into the store (all reasons). */
   evictions: number;
+  /** Of the evictions, those for being idle idleMs. */
   idleEvictions: number;
-  /** Keys brought back from a snapshot, and keys that started from a zero state. */
+  /** Keys brought back from a snapshot. */
   restores: number;
+  /** Keys that started from a zero state (no snapshot in the store). */
   freshKeys: number;
   /** Snapshots (and deletes) on their way to the store; at most maxKeys before new keys wait. */
   writesInFlight: number;
-  /** Store operations started. */
+  /** Store reads (get) started. */
   storeReads: number;
+  /** Store writes (put) started. */
   storeWrites: number;
+  /** Store deletes started. */
   storeDeletes: number;
   /**
    * Milliseconds from an event's arrival to its output, over the latest `count` (at most 4096)
    * events: nearest-rank percentiles; all 0 before the first output.
    */
-  latencyMs: { count: number; p50: number; p90: number; p99: number; max: number };
+  latencyMs: {
+    /** Events the percentiles cover. */
+    count: number;
+    /** Median. */
+    p50: number;
+    /** 90th percentile. */
+    p90: number;
+    /** 99th percentile. */
+    p99: number;
+    /** Largest. */
+    max: number;
+  };
 }
 
 /** The latest N latencies in a ring (Float64Array), percentiles computed on demand. */

@@ -6,7 +6,9 @@ export type KeyedKey = string | number;
 
 /** One event of one stream: `value` goes through the model with the state of `key`. */
 export interface KeyedEvent<V, K extends KeyedKey = KeyedKey> {
+  /** The stream this event belongs to. */
   readonly key: K;
+  /** What the model steps with: a token id or `{ token, emit }`, or an input vector x. */
   readonly value: V;
   /**
    * The event's position in its key's stream, a positive integer (e.g. the sequence number of a
@@ -19,8 +21,11 @@ export interface KeyedEvent<V, K extends KeyedKey = KeyedKey> {
 
 /** The model's answer to one event: `seq` is the event's position in its key's stream. */
 export interface KeyedOutput<O, K extends KeyedKey = KeyedKey> {
+  /** The event's key. */
   readonly key: K;
+  /** The event's seq (its own, or the key's previous seq + 1). */
   readonly seq: number;
+  /** What the model answers (h, logits, a token id or bits; null where no output was asked). */
   readonly output: O;
 }
 
@@ -29,8 +34,11 @@ export interface KeyedOutput<O, K extends KeyedKey = KeyedKey> {
  * state stays as it was, and the key's next event goes on from there.
  */
 export interface KeyedFailure<K extends KeyedKey = KeyedKey> {
+  /** The event's key. */
   readonly key: K;
+  /** The event's seq (a failed event takes its place in the key's numbering; its state does not move). */
   readonly seq: number;
+  /** What was wrong (a RangeError or TypeError naming the value, the step and the key). */
   readonly error: Error;
 }
 
