@@ -21,6 +21,10 @@ async function runner(): Promise<RunWorkload> {
       return (await import('./tfjs.js')).tfjsRunner('wasm-threads');
     case 'brain.js':
       return (await import('./brain.js')).brainRunner;
+    case 'ort-node':
+      return (await import('./onnxruntime.js')).onnxruntimeRunner('node');
+    case 'ort-web':
+      return (await import('./onnxruntime.js')).onnxruntimeRunner('web');
     case 'rxrnn':
       return (await import('./rxrnn.js')).rxrnnRunner;
     default:

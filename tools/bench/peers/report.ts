@@ -163,6 +163,8 @@ const LABEL: Record<Impl, string> = {
   'tfjs-wasm-threads': 'TF.js WASM threads',
   'tfjs-cpu': 'TF.js cpu',
   'brain.js': 'brain.js',
+  'ort-node': 'onnxruntime-node',
+  'ort-web': 'onnxruntime-web',
 };
 
 /**
