@@ -1,7 +1,8 @@
 // Every key's outputs through keyed() against the same key's events through a lone per-key
 // pipeline of the existing operators (groupBy + embed/lstm/dense, lstm()/gru()/rnn()), or the
-// model stepped alone at batch 1: within 1e-5 on the wasm backend (batched and single-row products
-// round differently), bit for bit on the js backend (they do not). Sampling against generate(),
+// model stepped alone at batch 1: within 1e-5 on the wasm backend, and the native one where it
+// loads (batched and single-row products round differently), bit for bit on the js backend (they
+// do not). Sampling against generate(),
 // surprisal against a float64 oracle, and eviction → restore bit for bit.
 import { CharModel, createCell, dense, embed, generate, gru, lstm, RnnStack, rnn } from '@rxrnn/cells';
 import { getBackend, setBackend } from '@rxrnn/kernels';
@@ -33,10 +34,26 @@ import {
 const initial = getBackend();
 afterAll(() => setBackend(initial));
 
+/**
+ * The backends to compare: wasm and js everywhere, and any other this build of the kernels can
+ * run (a native backend where one loads), found by asking setBackend for it.
+ */
+const backends: string[] = ['wasm', 'js'];
+for (const other of ['native']) {
+  try {
+    setBackend(other as Parameters<typeof setBackend>[0]);
+    backends.push(other);
+  } catch {
+    // Not in this build, or it does not load here.
+  }
+}
+setBackend(initial);
+
 const outputsOf = <O, K extends string | number>(rs: readonly KeyedResult<O, K>[] | undefined): O[] =>
   (rs ?? []).map((r) => (r as KeyedOutput<O, K>).output);
 
-describe.each(['wasm', 'js'] as const)('keyed() equals lone per-key pipelines, %s backend', (backend) => {
+describe.each(backends)('keyed() equals lone per-key pipelines, %s backend', (name) => {
+  const backend = name as Parameters<typeof setBackend>[0];
   const within = (d: number) => (backend === 'js' ? expect(d).toBe(0) : expect(d).toBeLessThanOrEqual(1e-5));
 
   it.each(['lstm', 'gru', 'rnn'] as const)('%s char model logits, 40 keys, batches up to 16', async (kind) => {

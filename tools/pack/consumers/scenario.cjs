@@ -133,7 +133,10 @@ async function scenario({
   // Many streams through one model (@rxrnn/keyed): five keys interleaved, at most two states in
   // memory (the rest in files of @rxrnn/keyed/node's directory store), batches of up to four;
   // each key's logits equal its tokens stepped alone through the model.
-  const store = new keyedNode.DirectoryStateStore(require('node:path').join(process.cwd(), 'keys'));
+  // A fresh folder per run: the ESM and CommonJS consumers run in the same project, and a store
+  // left by the other would (rightly) continue its keys' streams.
+  const { mkdtempSync } = require('node:fs');
+  const store = new keyedNode.DirectoryStateStore(mkdtempSync(require('node:path').join(process.cwd(), 'keys-')));
   const states = keyed.createKeyedStates(keyed.keyedCharModel(model), { maxKeys: 2, store });
   const keyedEvents = Array.from(vocab.encode('the cat sat on the mat'), (value, i) => ({ key: `u${i % 5}`, value }));
   const answers = await lastValueFrom(from(keyedEvents).pipe(keyed.keyed(states, { maxBatch: 4 }), toArray()));
