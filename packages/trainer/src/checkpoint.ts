@@ -9,6 +9,9 @@ import type { OptimizerState } from './optim/optimizer.js';
 
 export const CHECKPOINT_FORMAT = 'rxrnn-checkpoint';
 export const CHECKPOINT_VERSION = 1;
+// Optional model fields: version 1 files written before they existed lack them, and resolving the
+// config (new CharModel, OfflineTrainer.restore) gives them 0, what those models computed.
+const DROPOUT_FIELDS = ['dropout', 'embeddingDropout', 'outputDropout', 'inputDropout', 'recurrentDropout'] as const;
 
 /** A load/validation failure: corrupt, truncated, foreign, wrong-version or mismatched file. */
 export class CheckpointError extends Error {
@@ -35,7 +38,7 @@ export interface HistoryEntry {
 
 /** Everything that decides what the next update does, plus the record of what happened so far. */
 export interface Checkpoint {
-  /** The model's full config (cell, sizes, vocab in id order, seed). */
+  /** The model's full config (cell, sizes, vocab in id order, seed, dropout probabilities). */
   model: CharModelConfig;
   params: Float32Array;
   /** Training settings (plain data: batch, bptt, optimizer, schedule, clipping, split, seed...). */
@@ -164,6 +167,11 @@ function validateBody(x: unknown, path: string | undefined): asserts x is Checkp
   if (new Set(m.vocab as string[]).size !== (m.vocab as string[]).length) fail('model.vocab has duplicate entries');
   if (int(m.hidden, 'model.hidden') === 0) fail('model.hidden must be > 0');
   if (int(m.layers, 'model.layers') === 0) fail('model.layers must be > 0');
+  for (const key of DROPOUT_FIELDS) {
+    const p = m[key];
+    if (p !== undefined && !(typeof p === 'number' && p >= 0 && p < 1))
+      fail(`model.${key} must be a number in [0, 1), got ${short(p)}`);
+  }
 
   const params = f32(c.params, 'params');
   if (params.length === 0) fail('params is empty');

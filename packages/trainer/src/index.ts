@@ -17,6 +17,7 @@ export { type ExportOptions, exportTorch, type TorchExport } from './export-torc
 export { bitsToNats, LossMeter, type LossMetrics, lossMetrics, natsToBits } from './metrics.js';
 export { type CharModelConfig, createCharModel, type TrainableModel } from './model.js';
 export {
+  dropoutSeed,
   type HalfBatchWorkerFactory,
   OfflineTrainer,
   type OfflineTrainingOptions,

@@ -1,6 +1,7 @@
 // Offline truncated BPTT over a corpus: B parallel streams, one [T×B] window per update, state
 // carried (detached) across windows, clip, optimizer step; periodic held-out evaluation; exact
 // checkpoint/resume. Owns the optimizer, batcher, RNG, stream states and window buffers.
+import { resolveCharModelConfig } from '@rxrnn/cells';
 import { Rng } from '@rxrnn/kernels';
 import { type Checkpoint, CheckpointError, type HistoryEntry } from './checkpoint.js';
 import { encodeText, StreamBatcher, splitCorpus } from './corpus.js';
@@ -41,7 +42,10 @@ export interface OfflineTrainingOptions {
   evalEvery?: number;
   /** Add a history row (mean train loss since the last row) every this many updates. Default 50. */
   logEvery?: number;
-  /** Seed of the trainer's RNG (epoch offsets). The model's init seed is in its own config. Default 1. */
+  /**
+   * Seed of the trainer's RNG (epoch offsets) and of the dropout masks (see dropoutSeed). The
+   * model's init seed is in its own config. Default 1.
+   */
   seed?: number;
   /** 1, or 2 to compute half the streams' gradients in a worker thread. Default 1. */
   threads?: 1 | 2;
@@ -83,6 +87,16 @@ export function resolveOfflineOptions(o: OfflineTrainingOptions = {}): ResolvedO
   if (r.threads === 2 && r.batchSize < 2)
     throw new RangeError(`trainer: threads 2 needs batchSize >= 2, got ${r.batchSize}`);
   return r;
+}
+
+/**
+ * The seed of the dropout masks of update `step` (0-based) in a run with trainer seed `seed`:
+ * (seed·0x9e3779b1 + step) mod 2³². A function of the update number rather than a generator's
+ * state, so a run resumed from a checkpoint (which stores the step) draws the same masks as an
+ * uninterrupted one, and both thread counts draw the same masks (per global batch row).
+ */
+export function dropoutSeed(seed: number, step: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + step) >>> 0;
 }
 
 /** What one update did. Loss is the mean over the window's B·T predictions. */
@@ -228,11 +242,16 @@ export class OfflineTrainer {
     const lr = learningRate(this.options.schedule, this.options.lr, this.step);
     model.zeroGrads();
     batcher.fill(this.inputs, this.targets, 0, this.b1);
+    // Dropout masks of this update (ignored by a model without dropout): rows [0, b1) here, [b1, B) in the worker.
+    const seed = dropoutSeed(this.options.seed, this.step);
     if (worker) {
       batcher.fill(worker.inputs, worker.targets, this.b1, B);
-      worker.begin(model.params, reset);
+      worker.begin(model.params, reset, { seed, firstRow: this.b1 });
     }
-    let { lossSum, count } = model.lossAndGrad(this.inputs, this.targets, T, this.b1, this.state);
+    let { lossSum, count } = model.lossAndGrad(this.inputs, this.targets, T, this.b1, this.state, {
+      seed,
+      firstRow: 0,
+    });
     if (worker) {
       // Both halves hold gradients of their own MEAN loss: weight them by their counts so the sum
       // is the gradient of the whole batch's mean (0.5/0.5 for an even split, exact in float).
@@ -366,7 +385,14 @@ export class OfflineTrainer {
     const fail = (msg: string): never => {
       throw new CheckpointError(`checkpoint: ${msg}`);
     };
-    if (JSON.stringify(ckpt.model) !== JSON.stringify(this.model.config))
+    // Compared with defaults filled in: a checkpoint from before a config field existed has its default.
+    let saved = '';
+    try {
+      saved = JSON.stringify(resolveCharModelConfig(ckpt.model));
+    } catch (e) {
+      fail(`model config is not valid (${(e as Error).message})`);
+    }
+    if (saved !== JSON.stringify(resolveCharModelConfig(this.model.config)))
       fail("model config differs from the trainer's model");
     if (ckpt.params.length !== this.model.params.length)
       fail(`${ckpt.params.length} parameters, the model has ${this.model.params.length}`);

@@ -182,6 +182,27 @@ describe('loading bad files throws CheckpointError', () => {
     );
   });
 
+  it('a dropout probability outside [0, 1) in the model config', () => {
+    const p = new Packr({ moreTypes: true, useRecords: false });
+    const env = decodeEnvelope(good);
+    for (const [key, value] of [
+      ['dropout', 1],
+      ['recurrentDropout', -0.5],
+      ['inputDropout', '0.1'],
+    ] as const) {
+      const c = sample();
+      (c.model as unknown as Record<string, unknown>)[key] = value;
+      const body = p.pack(c);
+      expect(() => decodeCheckpoint(p.pack({ ...env, body, crc32: crc(body) }))).toThrow(
+        new RegExp(`model.${key} must be a number in \\[0, 1\\), got ${JSON.stringify(value)}`),
+      );
+    }
+    // Present and in range (or absent, as in files written before dropout existed): loads.
+    const c = sample();
+    c.model.dropout = 0.5;
+    expect(decodeCheckpoint(encodeCheckpoint(c)).model.dropout).toBe(0.5);
+  });
+
   it('a config or size mismatch with what the caller expects', () => {
     expect(() => decodeCheckpoint(good, { model: { hidden: 8 } })).toThrow(/model hidden is 4, expected 8/);
     expect(() => decodeCheckpoint(good, { model: { vocab: ['a', 'b'] } })).toThrow(/model vocab/);
