@@ -1,7 +1,7 @@
-// The trainer run that both `npm run bench -- train` and the peers' workload B time: a 1-layer char
-// LM (embedding B.E, seed 1) under createOfflineTrainer with workload B's batch, T, Adam, lr and
-// global-norm clip, no evaluation. The caller brings the clock; the trainer is closed afterwards.
-import { CharModel } from '@rxrnn/cells';
+// The trainer run that both `npm run bench -- train` and the peers' workload B time: a char LM
+// (1 layer unless asked, embedding B.E, seed 1) under createOfflineTrainer with workload B's batch,
+// T, Adam, lr and global-norm clip, no evaluation. The caller brings the clock; the trainer is closed afterwards.
+import { CharModel, type CharModelConfig } from '@rxrnn/cells';
 import { createOfflineTrainer, type OfflineTrainer } from '@rxrnn/trainer/node';
 import { B, type CellKind } from './peers/workloads.js';
 
@@ -12,6 +12,13 @@ export interface TrainRun {
   text: string;
   hidden: number;
   threads: 1 | 2;
+  /** L, default 1. */
+  layers?: number;
+  /** Dropout settings of the model (default none). */
+  dropout?: Pick<
+    CharModelConfig,
+    'dropout' | 'embeddingDropout' | 'outputDropout' | 'inputDropout' | 'recurrentDropout'
+  >;
 }
 
 /**
@@ -27,8 +34,9 @@ export async function timeTrainRun<R>(
     vocab: run.vocab,
     hidden: run.hidden,
     embeddingDim: B.E,
-    layers: 1,
+    layers: run.layers ?? 1,
     seed: 1,
+    ...run.dropout,
   });
   const tr = await createOfflineTrainer(model, run.text, {
     batchSize: B.batch,

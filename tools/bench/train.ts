@@ -1,6 +1,8 @@
-// `npm run bench -- train [--json] [--seconds S] [--cells lstm,gru] [--threads 1,2] [--hidden 256]`:
-// training throughput (chars/s) of the offline trainer on a char LM (V=65, T=64, B=32, Adam,
-// global-norm clip 5), one record per cell × thread count. Timings only here, never in tests.
+// `npm run bench -- train [--json] [--seconds S] [--cells lstm,gru] [--threads 1,2] [--hidden 256]
+// [--layers 1] [--regularize none,dropout,variational,all] [--rounds 1]`: training throughput
+// (chars/s) and cost per update of the offline trainer on a char LM (V=65, T=64, B=32, Adam,
+// global-norm clip 5), one record per cell × thread count × regularization, the median over rounds
+// (the settings interleave inside each round). Timings only here, never in tests.
 import { existsSync, readFileSync } from 'node:fs';
 import { Vocabulary } from '@rxrnn/cells';
 import { getBackend } from '@rxrnn/kernels';
@@ -22,6 +24,21 @@ function corpus(): string {
   return out;
 }
 
+/** The dropout settings a --regularize name stands for (p = 0.25 each). */
+const REGULARIZE = {
+  none: {},
+  dropout: { dropout: 0.25, embeddingDropout: 0.25, outputDropout: 0.25 },
+  variational: { inputDropout: 0.25, recurrentDropout: 0.25 },
+  all: { dropout: 0.25, embeddingDropout: 0.25, outputDropout: 0.25, inputDropout: 0.25, recurrentDropout: 0.25 },
+} as const;
+type Regularize = keyof typeof REGULARIZE;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
@@ -33,42 +50,77 @@ export default async function train(args: string[]): Promise<void> {
   const cells = arg(args, 'cells', 'lstm,gru').split(',') as ('lstm' | 'gru' | 'rnn')[];
   const threadsList = arg(args, 'threads', '1,2').split(',').map(Number) as (1 | 2)[];
   const hidden = Number(arg(args, 'hidden', String(B.hidden)));
+  const layers = Number(arg(args, 'layers', '1'));
+  const rounds = Number(arg(args, 'rounds', '1'));
+  const modes = arg(args, 'regularize', 'none').split(',') as Regularize[];
+  for (const m of modes) {
+    if (!(m in REGULARIZE)) {
+      console.error(`bench train: --regularize ${m}, expected some of ${Object.keys(REGULARIZE).join(', ')}`);
+      process.exit(2);
+    }
+  }
   const text = corpus();
   const vocab = Vocabulary.fromText(text).chars;
-  for (const cell of cells) {
-    for (const threads of threadsList) {
-      const { measured } = await timeTrainRun({ cell, vocab, text, hidden, threads }, async (updates, tr) => {
-        // Warm-up: JIT, WASM tier-up, worker start.
-        updates(3);
-        const t0 = performance.now();
-        const tokens0 = tr.tokens;
-        let steps = 0;
-        while (performance.now() - t0 < seconds * 1000) {
-          updates(1);
-          steps++;
+  const runs = new Map<
+    string,
+    { cell: string; threads: number; mode: Regularize; chars: number[]; cpu: number[]; steps: number; seconds: number }
+  >();
+  for (let round = 0; round < rounds; round++) {
+    for (const cell of cells) {
+      for (const threads of threadsList) {
+        for (const mode of modes) {
+          const run = { cell, vocab, text, hidden, threads, layers, dropout: REGULARIZE[mode] };
+          const { measured } = await timeTrainRun(run, async (updates, tr) => {
+            // Warm-up: JIT, WASM tier-up, worker start.
+            updates(3);
+            const t0 = performance.now();
+            const cpu0 = process.cpuUsage();
+            const tokens0 = tr.tokens;
+            let steps = 0;
+            while (performance.now() - t0 < seconds * 1000) {
+              updates(1);
+              steps++;
+            }
+            const elapsed = (performance.now() - t0) / 1000;
+            const cpu = process.cpuUsage(cpu0);
+            return { steps, elapsed, tokens: tr.tokens - tokens0, cpuMs: (cpu.user + cpu.system) / 1000 };
+          });
+          const key = `${cell}/${threads}/${mode}`;
+          const r = runs.get(key) ?? { cell, threads, mode, chars: [], cpu: [], steps: 0, seconds: 0 };
+          r.chars.push(measured.tokens / measured.elapsed);
+          r.cpu.push(measured.cpuMs / measured.steps);
+          r.steps += measured.steps;
+          r.seconds += measured.elapsed;
+          runs.set(key, r);
         }
-        const elapsed = (performance.now() - t0) / 1000;
-        return { steps, elapsed, tokens: tr.tokens - tokens0 };
-      });
-      const { steps, elapsed } = measured;
-      const rec = {
-        suite: 'train',
-        cell,
-        hidden,
-        vocab: vocab.length,
-        bptt: B.T,
-        batch: B.batch,
-        threads,
-        backend: getBackend(),
-        steps,
-        seconds: Number(elapsed.toFixed(3)),
-        chars_per_sec: Math.round(measured.tokens / elapsed),
-      };
-      console.log(
-        json
-          ? JSON.stringify(rec)
-          : `${cell}-${hidden} threads=${threads} (${rec.backend}): ${rec.chars_per_sec} chars/s over ${steps} steps`,
-      );
+      }
     }
+  }
+  for (const r of runs.values()) {
+    const chars = median(r.chars);
+    const rec = {
+      suite: 'train',
+      cell: r.cell,
+      hidden,
+      layers,
+      vocab: vocab.length,
+      bptt: B.T,
+      batch: B.batch,
+      threads: r.threads,
+      regularize: r.mode,
+      backend: getBackend(),
+      rounds,
+      steps: r.steps,
+      seconds: Number(r.seconds.toFixed(3)),
+      chars_per_sec: Math.round(chars),
+      ms_per_step: Number(((B.T * B.batch * 1000) / chars).toFixed(2)),
+      // Process CPU time (both threads with --threads 2): steadier than wall time on a shared machine.
+      cpu_ms_per_step: Number(median(r.cpu).toFixed(2)),
+    };
+    console.log(
+      json
+        ? JSON.stringify(rec)
+        : `${r.cell}-${hidden}x${layers} threads=${r.threads} ${r.mode} (${rec.backend}): ${rec.chars_per_sec} chars/s, ${rec.ms_per_step} ms/update (${rec.cpu_ms_per_step} ms CPU) over ${r.steps} steps`,
+    );
   }
 }
