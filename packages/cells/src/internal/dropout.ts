@@ -50,6 +50,9 @@ function rowRng(seed: number, row: number, stream: number): Rng {
   return new Rng(fmix32((s ^ Math.imul(row + 1, 0x27d4eb2f)) >>> 0));
 }
 
+/** Scratch for one row's random words (grown on demand; masks are drawn on one thread at a time). */
+let words = new Uint32Array(0);
+
 /**
  * Fills out [T·B × n] (time-major, row t·B + b) with an inverted-dropout mask: each element is 0
  * with probability p, else 1/(1 − p) (rounded to float32). Row b's T·n values come from its own
@@ -69,11 +72,14 @@ export function fillDropoutMask(
   const keep = Math.fround(1 / (1 - p));
   const threshold = p * 4294967296;
   const stride = B * n;
+  const count = T * n;
+  if (words.length < count) words = new Uint32Array(count);
   for (let b = 0; b < B; b++) {
-    const rng = rowRng(seed, firstRow + b, stream);
+    rowRng(seed, firstRow + b, stream).fillU32(words, count);
     for (let t = 0; t < T; t++) {
       const o = t * stride + b * n;
-      for (let j = 0; j < n; j++) out[o + j] = rng.nextU32() < threshold ? 0 : keep;
+      const w = t * n;
+      for (let j = 0; j < n; j++) out[o + j] = words[w + j]! < threshold ? 0 : keep;
     }
   }
 }
