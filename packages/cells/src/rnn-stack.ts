@@ -66,9 +66,11 @@ export class RnnStack {
   readonly hiddenSize: number;
   readonly layers: number;
   readonly gruVariant: GruVariant;
-  /** Dropout probabilities (see RnnStackConfig); all 0 unless configured. */
+  /** Between-layer dropout probability (RnnStackConfig.dropout); 0 unless configured. */
   readonly dropout: number;
+  /** Variational input dropout probability (RnnStackConfig.inputDropout); 0 unless configured. */
   readonly inputDropout: number;
+  /** Variational recurrent dropout probability (RnnStackConfig.recurrentDropout); 0 unless configured. */
   readonly recurrentDropout: number;
   /** Floats of state per batch row over all layers: L·H (rnn, gru) or 2·L·H (lstm). */
   readonly stateSize: number;
