@@ -21,14 +21,8 @@ export interface TrainRun {
   >;
 }
 
-/**
- * Builds the model and trainer for `run`, hands `time` a body that performs n updates, and
- * returns what `time` measured with the model's parameter count.
- */
-export async function timeTrainRun<R>(
-  run: TrainRun,
-  time: (updates: (n: number) => void, trainer: OfflineTrainer) => Promise<R>,
-): Promise<{ measured: R; params: number }> {
+/** Builds the model and trainer for `run`; the caller closes the trainer (its worker thread). */
+export async function openTrainRun(run: TrainRun): Promise<{ trainer: OfflineTrainer; params: number }> {
   const model = new CharModel({
     cell: run.cell,
     vocab: run.vocab,
@@ -38,7 +32,7 @@ export async function timeTrainRun<R>(
     seed: 1,
     ...run.dropout,
   });
-  const tr = await createOfflineTrainer(model, run.text, {
+  const trainer = await createOfflineTrainer(model, run.text, {
     batchSize: B.batch,
     bptt: B.T,
     optimizer: { kind: 'adam' },
@@ -47,11 +41,23 @@ export async function timeTrainRun<R>(
     evalEvery: 0,
     threads: run.threads,
   });
+  return { trainer, params: model.paramCount() };
+}
+
+/**
+ * Builds the model and trainer for `run`, hands `time` a body that performs n updates, and
+ * returns what `time` measured with the model's parameter count.
+ */
+export async function timeTrainRun<R>(
+  run: TrainRun,
+  time: (updates: (n: number) => void, trainer: OfflineTrainer) => Promise<R>,
+): Promise<{ measured: R; params: number }> {
+  const { trainer: tr, params } = await openTrainRun(run);
   try {
     const measured = await time((n) => {
       for (let k = 0; k < n; k++) tr.trainStep();
     }, tr);
-    return { measured, params: model.paramCount() };
+    return { measured, params };
   } finally {
     await tr.close();
   }

@@ -2,12 +2,15 @@
 // [--layers 1] [--regularize none,dropout,variational,all] [--rounds 1]`: training throughput
 // (chars/s) and cost per update of the offline trainer on a char LM (V=65, T=64, B=32, Adam,
 // global-norm clip 5), one record per cell × thread count × regularization, the median over rounds
-// (the settings interleave inside each round). Timings only here, never in tests.
+// (the settings interleave inside each round; each cell × thread count in a child process of its
+// own). Timings only here, never in tests.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Vocabulary } from '@rxrnn/cells';
 import { getBackend } from '@rxrnn/kernels';
+import type { OfflineTrainer } from '@rxrnn/trainer/node';
 import { B } from './peers/workloads.js';
-import { timeTrainRun } from './train-run.js';
+import { openTrainRun } from './train-run.js';
 
 const CORPUS = new URL('../../../shared/data/tinyshakespeare.txt', import.meta.url);
 
@@ -44,6 +47,26 @@ function arg(args: string[], name: string, fallback: string): string {
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 }
 
+/** Times `seconds` of updates after a warm-up; returns chars/s and the CPU ms per update. */
+function measure(
+  tr: OfflineTrainer,
+  seconds: number,
+  warmup: number,
+): { chars: number; cpuMs: number; steps: number; elapsed: number } {
+  for (let k = 0; k < warmup; k++) tr.trainStep();
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const tokens0 = tr.tokens;
+  let steps = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    tr.trainStep();
+    steps++;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { chars: (tr.tokens - tokens0) / elapsed, cpuMs: (cpu.user + cpu.system) / 1000 / steps, steps, elapsed };
+}
+
 export default async function train(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const seconds = Number(arg(args, 'seconds', '8'));
@@ -59,54 +82,59 @@ export default async function train(args: string[]): Promise<void> {
       process.exit(2);
     }
   }
-  const text = corpus();
-  const vocab = Vocabulary.fromText(text).chars;
-  const runs = new Map<
-    string,
-    { cell: string; threads: number; mode: Regularize; chars: number[]; cpu: number[]; steps: number; seconds: number }
-  >();
-  for (let round = 0; round < rounds; round++) {
+  if (cells.length * threadsList.length > 1) {
+    // One child process per (cell, threads): models are never freed, so a process that built them
+    // all would run out of WASM memory and time the later ones on copied ordinary arrays.
+    const rest = args.filter(
+      (a, i) => !['--cells', '--threads'].includes(a) && !['--cells', '--threads'].includes(args[i - 1]!),
+    );
     for (const cell of cells) {
       for (const threads of threadsList) {
-        for (const mode of modes) {
-          const run = { cell, vocab, text, hidden, threads, layers, dropout: REGULARIZE[mode] };
-          const { measured } = await timeTrainRun(run, async (updates, tr) => {
-            // Warm-up: JIT, WASM tier-up, worker start.
-            updates(3);
-            const t0 = performance.now();
-            const cpu0 = process.cpuUsage();
-            const tokens0 = tr.tokens;
-            let steps = 0;
-            while (performance.now() - t0 < seconds * 1000) {
-              updates(1);
-              steps++;
-            }
-            const elapsed = (performance.now() - t0) / 1000;
-            const cpu = process.cpuUsage(cpu0);
-            return { steps, elapsed, tokens: tr.tokens - tokens0, cpuMs: (cpu.user + cpu.system) / 1000 };
-          });
-          const key = `${cell}/${threads}/${mode}`;
-          const r = runs.get(key) ?? { cell, threads, mode, chars: [], cpu: [], steps: 0, seconds: 0 };
-          r.chars.push(measured.tokens / measured.elapsed);
-          r.cpu.push(measured.cpuMs / measured.steps);
-          r.steps += measured.steps;
-          r.seconds += measured.elapsed;
-          runs.set(key, r);
-        }
+        const child = spawnSync(
+          process.execPath,
+          [...process.execArgv, process.argv[1]!, 'train', ...rest, '--cells', cell, '--threads', String(threads)],
+          { stdio: ['ignore', 'inherit', 'inherit'] },
+        );
+        if (child.status !== 0) process.exit(child.status ?? 1);
       }
     }
+    return;
   }
-  for (const r of runs.values()) {
+  const cell = cells[0]!;
+  const threads = threadsList[0]!;
+  const text = corpus();
+  const vocab = Vocabulary.fromText(text).chars;
+  // One trainer per setting, all alive, measured in turn inside each round.
+  const runs = [];
+  for (const mode of modes) {
+    const { trainer } = await openTrainRun({ cell, vocab, text, hidden, threads, layers, dropout: REGULARIZE[mode] });
+    runs.push({ mode, trainer, chars: [] as number[], cpu: [] as number[], steps: 0, seconds: 0 });
+  }
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const r of runs) {
+        // Warm-up (JIT, WASM tier-up, worker start) before the first round only.
+        const m = measure(r.trainer, seconds, round === 0 ? 3 : 0);
+        r.chars.push(m.chars);
+        r.cpu.push(m.cpuMs);
+        r.steps += m.steps;
+        r.seconds += m.elapsed;
+      }
+    }
+  } finally {
+    for (const r of runs) await r.trainer.close();
+  }
+  for (const r of runs) {
     const chars = median(r.chars);
     const rec = {
       suite: 'train',
-      cell: r.cell,
+      cell,
       hidden,
       layers,
       vocab: vocab.length,
       bptt: B.T,
       batch: B.batch,
-      threads: r.threads,
+      threads,
       regularize: r.mode,
       backend: getBackend(),
       rounds,
@@ -120,7 +148,7 @@ export default async function train(args: string[]): Promise<void> {
     console.log(
       json
         ? JSON.stringify(rec)
-        : `${r.cell}-${hidden}x${layers} threads=${r.threads} ${r.mode} (${rec.backend}): ${rec.chars_per_sec} chars/s, ${rec.ms_per_step} ms/update (${rec.cpu_ms_per_step} ms CPU) over ${r.steps} steps`,
+        : `${cell}-${hidden}x${layers} threads=${threads} ${r.mode} (${rec.backend}): ${rec.chars_per_sec} chars/s, ${rec.ms_per_step} ms/update (${rec.cpu_ms_per_step} ms CPU) over ${r.steps} steps`,
     );
   }
 }
