@@ -82,6 +82,10 @@ export async function releaseInClone({ unpin = true } = {}) {
       );
     }
 
+    // The history so far stands for what is already released: tag it with the current versions, so
+    // the release sees the check's two commits only, not the feat/fix commits of the branch under test.
+    for (const p of publishablePackages()) await git('tag', `${p.name}@${p.version}`);
+
     appendFileSync(join(dir, 'packages/kernels/src/index.ts'), '// release check\n');
     await git('commit', '--quiet', '--all', '--message', 'feat(kernels): a feature for the release check');
     appendFileSync(join(dir, 'packages/clipping/src/index.ts'), '// release check\n');
