@@ -50,7 +50,7 @@ step('npm start -- --seconds 5', ['start', '--', '--seconds', '5'], (out) => {
 // Every command's --help.
 for (const args of [
   ['charstream', '--', '--help'],
-  ...['demo', 'train', 'sample', 'score', 'serve'].map((c) => ['charstream', '--', c, '--help']),
+  ...['demo', 'train', 'sample', 'score', 'serve', 'gradients'].map((c) => ['charstream', '--', c, '--help']),
   ['train', '--', '--help'],
   ['export-torch', '--', '--help'],
   ['conformance', '--', '--help'],
@@ -153,6 +153,16 @@ step('npm run export-torch', ['run', '--silent', 'export-torch', '--', ckpt, joi
   const e = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
   expect(e.config.mode === 'LSTM' && e.params['rnn.weight_hh_l0'], 'not a torch state_dict export');
 });
+const flowSvg = join(dir, 'flow.svg');
+step(
+  'npm run charstream -- gradients --plot',
+  ['run', '--silent', 'charstream', '--', 'gradients', '--plot', flowSvg],
+  (out) => {
+    for (const cell of ['rnn', 'gru', 'lstm'])
+      expect(new RegExp(`^${cell} +\\d`, 'm').test(out), `no ${cell} row in the gradient-flow summary`);
+    expect(readFileSync(flowSvg, 'utf8').startsWith('<svg'), 'no SVG plot written');
+  },
+);
 step('npm run conformance', ['run', '--silent', 'conformance', '--', 'test/fixtures/torch/cell_lstm.json'], (out) => {
   expect(JSON.parse(out).kind === 'rnn_cell', 'no rnn_cell result');
 });

@@ -1,6 +1,6 @@
-// `npm run --silent bench -- readme-table [saved.jsonl | peers flags…]`: rewrites the README's
-// peer table (between <!-- bench:peers:start --> and <!-- bench:peers:end -->) from a saved
-// `peers --json` output, or from a fresh run of the peer harness with the given flags.
+// `npm run --silent bench -- readme-table [saved.jsonl | peers flags…]`: rewrites the peer table
+// of docs/benchmarks.md (between <!-- bench:peers:start --> and <!-- bench:peers:end -->) from a
+// saved `peers --json` output, or from a fresh run of the peer harness with the given flags.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { markdownTable } from './peers/report.js';
 import type { PeerRecord } from './peers/workloads.js';
 import { parseArgs, runPeers } from './peers.js';
 
-const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
+const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md');
 const START = '<!-- bench:peers:start -->';
 const END = '<!-- bench:peers:end -->';
 

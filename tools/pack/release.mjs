@@ -82,8 +82,9 @@ export async function releaseInClone({ unpin = true } = {}) {
       );
     }
 
-    // The history so far stands for what is already released: tag it with the current versions, so
-    // the release sees the check's two commits only, not the feat/fix commits of the branch under test.
+    // The versions in the manifests count as released here: without these tags nx would read
+    // every commit of the branch's history (a feat(cells) anywhere would bump cells a minor),
+    // and the check is about the two commits below only.
     for (const p of publishablePackages()) await git('tag', `${p.name}@${p.version}`);
 
     appendFileSync(join(dir, 'packages/kernels/src/index.ts'), '// release check\n');

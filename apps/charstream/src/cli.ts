@@ -5,12 +5,20 @@ import { CheckpointError } from '@rxrnn/trainer/node';
 import { describeFlags, parseFlags, UsageError } from './args.js';
 import { CliError, type CliIo, type Command } from './cli-io.js';
 import { demoCommand } from './commands/demo.js';
+import { gradientsCommand } from './commands/gradients.js';
 import { sampleCommand } from './commands/sample.js';
 import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, trainCommand, sampleCommand, scoreCommand, serveCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  trainCommand,
+  sampleCommand,
+  scoreCommand,
+  serveCommand,
+  gradientsCommand,
+];
 
 export function usage(command?: Command): string {
   if (command) {
@@ -19,7 +27,7 @@ export function usage(command?: Command): string {
       : '';
     return `usage: charstream ${command.usage}\n\n${command.summary}\n\n${describeFlags(command.flags)}${examples}\n`;
   }
-  const list = COMMANDS.map((c) => `  ${c.name.padEnd(7)} ${c.summary}`).join('\n');
+  const list = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`).join('\n');
   return `usage: charstream [command] [--flags]\n\ncommands (default: demo):\n${list}\n\ncharstream <command> --help shows a command's flags.\n`;
 }
 

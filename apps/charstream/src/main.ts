@@ -27,5 +27,8 @@ const code = await runCli(process.argv.slice(2), {
   signal: controller.signal,
 });
 process.exitCode = code;
+// Writes to a pipe are asynchronous: wait until everything written so far has reached the OS
+// (the empty writes' callbacks run after the queued ones), or process.exit would cut the output.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((done) => s.write('', done))));
 // Servers, workers and stdin keep the loop alive; the command has finished, so leave now.
 process.exit(code);

@@ -6,13 +6,12 @@ import { Rng } from '@rxrnn/kernels';
 import {
   type Checkpoint,
   CheckpointError,
-  createOptimizer,
   decodeCheckpoint,
   type HistoryEntry,
   loadCheckpoint,
   type Optimizer,
-  type OptimizerConfig,
   type OptimizerState,
+  restoreOptimizer,
 } from '@rxrnn/trainer/node';
 
 export { CheckpointError };
@@ -23,7 +22,11 @@ export interface LoadedModel {
   checkpoint: Checkpoint;
 }
 
-/** Rebuilds the model a checkpoint describes and copies its parameters in. */
+/**
+ * Rebuilds the model a checkpoint describes and copies its parameters in. The checkpoint has
+ * been validated (decodeCheckpoint / loadCheckpoint): its config within limits and its parameter
+ * count the config's, so building the model allocates no more than the file held.
+ */
 export function modelFromCheckpoint(ckpt: Checkpoint, path?: string): LoadedModel {
   let model: CharModel;
   try {
@@ -51,17 +54,13 @@ export function modelFromBytes(bytes: Uint8Array): LoadedModel {
   return modelFromCheckpoint(decodeCheckpoint(bytes));
 }
 
-/** An optimizer that continues from a saved state (Adam with decoupled decay is AdamW). */
+/** An optimizer that continues from a saved state; CheckpointError (exit 2) if it does not fit. */
 export function optimizerFromState(state: OptimizerState, size: number): Optimizer {
-  const { decoupled, ...options } = state.options;
-  const kind = state.kind === 'adam' && decoupled === true ? 'adamw' : state.kind;
-  const optimizer = createOptimizer({ kind, ...options } as OptimizerConfig, size);
   try {
-    optimizer.setState(state);
+    return restoreOptimizer(state, size);
   } catch (e) {
-    throw new CheckpointError(`checkpoint: optimizer state does not fit (${(e as Error).message})`);
+    throw new CheckpointError(`checkpoint: ${(e as Error).message.replace(/^restoreOptimizer: /, '')}`);
   }
-  return optimizer;
 }
 
 /** Counters and record of an online run, as stored in its checkpoints. */

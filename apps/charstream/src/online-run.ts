@@ -54,8 +54,11 @@ export interface OnlineRunOptions {
   onUpdate?: (u: OnlineUpdate) => void;
   /** Called after every validation evaluation. */
   onEval?: (e: { step: number; tokens: number; valLoss: number }) => void;
-  /** Called once at the start with a way to take a checkpoint of the run at any moment. */
-  onStart?: (run: { checkpoint(): Checkpoint }) => void;
+  /**
+   * Called once at the start with a way to take a checkpoint of the run at any moment, and to read
+   * the held-out text gathered so far (never trained on; at most `valChars` characters).
+   */
+  onStart?: (run: { checkpoint(): Checkpoint; heldOut(): string }) => void;
   /** Called after every checkpoint write. */
   onCheckpoint?: (path: string, bytes: number) => void;
 }
@@ -168,7 +171,7 @@ export function runOnline(o: OnlineRunOptions): Promise<OnlineRunSummary> {
   return new Promise<OnlineRunSummary>((resolve, reject) => {
     const subscription = new Subscription();
     let finished = false;
-    o.onStart?.({ checkpoint: record });
+    o.onStart?.({ checkpoint: record, heldOut: () => validation.text() });
     const finish = (why: OnlineRunSummary['stoppedBy']) => {
       if (finished) return;
       finished = true;

@@ -25,7 +25,8 @@ describe.skipIf(!mustRun)('the web page in Chromium', () => {
   beforeAll(async () => {
     if (!haveChromium)
       throw new Error(`CI is set but ${CHROMIUM} is missing: CI must install Debian's chromium package`);
-    server = startCli(['serve', '--port', '0', '--hidden', '32', '--max-generations', '2']);
+    // Clipping at θ = 1 fires in a share of the early updates, so the loss chart has events to mark.
+    server = startCli(['serve', '--port', '0', '--hidden', '32', '--max-generations', '2', '--clip', '1']);
     serverDone = finished(server);
     const banner = await waitFor(server.stdout!, /serving (http:\/\/127\.0\.0\.1:\d+\/)/);
     url = /serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(banner)![1]!;
@@ -129,6 +130,31 @@ describe.skipIf(!mustRun)('the web page in Chromium', () => {
     expect(await page.textContent('#trend')).toMatch(
       /^loss \d+\.\d\d nats\/char \(\d+\.\d\d bits\/char\), (down|up|level) \d+% from \d+\.\d\d at the start/,
     );
+  });
+
+  it('marks the clipped updates on the loss chart time axis', async () => {
+    await page.waitForFunction(() => Number(document.getElementById('chart')!.dataset.clips) > 0, null, { timeout: 0 });
+    const status = await page.evaluate(() => fetch('/api/status').then((r) => r.json()));
+    expect(status.training.clipThreshold).toBe(1);
+  });
+
+  it('draws the gradient flow beside the loss chart, and refreshes it with the weights', async () => {
+    await page.waitForFunction(() => Number(document.getElementById('flow')!.dataset.points) > 0, null, { timeout: 0 });
+    // LSTM: ‖∂L/∂h‖ and ‖∂L/∂c‖ over k = 0 … 99 (a point is left out only where a norm is 0).
+    expect(await page.$eval('#flow', (el) => Number((el as HTMLElement).dataset.points))).toBeGreaterThan(150);
+    expect(await page.textContent('#flow-summary')).toMatch(
+      /^step \d+: h: (below 1e-3 at k = \d+|above 1e-3 for all 100 steps); c: (below 1e-3 at k = \d+|above 1e-3 for all 100 steps)$/,
+    );
+    const first = await page.$eval('#flow', (el) => Number((el as HTMLElement).dataset.step));
+    expect(first).toBeGreaterThan(0);
+    await page.waitForFunction((s) => Number(document.getElementById('flow')!.dataset.step) > s, first, { timeout: 0 });
+    expect(await page.textContent('#flow-summary')).not.toContain(`step ${first}:`);
+    // In the right column, under the loss chart, which stays above the fold.
+    const chart = await page.$eval('#chart', (el) => el.getBoundingClientRect().toJSON() as DOMRect);
+    const flow = await page.$eval('#flow', (el) => el.getBoundingClientRect().toJSON() as DOMRect);
+    expect(flow.left).toBeCloseTo(chart.left, 0);
+    expect(flow.top).toBeGreaterThan(chart.bottom);
+    expect(chart.bottom).toBeLessThanOrEqual(900);
   });
 
   it('saves a screenshot', async () => {

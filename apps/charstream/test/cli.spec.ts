@@ -1,11 +1,16 @@
 // The CLI end to end, as child processes: exit codes and usage, train (file and stdin) with its
 // JSON summary, plot and checkpoint, sample and score on a checkpoint trained here, bad
 // checkpoints, and Ctrl-C (SIGINT) during training saving a final checkpoint atomically.
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { loadCheckpoint } from '@rxrnn/trainer/node';
+import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finished, runCli, startCli, stopChildren, tempDir, waitFor, writeCorpus } from './helpers.js';
+import { APP_ROOT, finished, runCli, startCli, stopChildren, tempDir, waitFor, writeCorpus } from './helpers.js';
+
+const REPO = join(APP_ROOT, '..', '..');
 
 const tmp = tempDir();
 let corpus: string;
@@ -375,6 +380,87 @@ describe.concurrent('exit codes and errors', () => {
       expect(r.stdout).not.toContain('../shared');
     },
   );
+
+  it('refuses checksum-valid checkpoints with hostile values in one line with exit 2, every command', async () => {
+    // The trained checkpoint's body, changed and sealed again with a correct CRC-32.
+    const p = new Packr({ moreTypes: true, useRecords: false });
+    const env = p.unpack(readFileSync(ckpt)) as Record<string, unknown>;
+    const forge = (name: string, mutate: (b: Record<string, any>) => void): string => {
+      const body = p.unpack(env.body as Uint8Array) as Record<string, any>;
+      mutate(body);
+      const bytes = new Uint8Array(p.pack(body));
+      const path = join(tmp.dir, `${name}.ckpt`);
+      writeFileSync(path, p.pack({ ...env, body: bytes, crc32: zlibCrc32(bytes) }));
+      return path;
+    };
+    const layers = forge('layers', (b) => (b.model.layers = 100_000));
+    const short = forge('short', (b) => {
+      b.params = b.params.slice(0, b.params.length - 100);
+    });
+    const history = forge('history', (b) => (b.history = [{ step: 1, tokens: 'x', seconds: null, lr: 'lots' }]));
+    const optimizer = forge('optimizer', (b) => delete b.optimizer.buffers.m);
+    const batch = forge('batch', (b) => (b.training.batchSize = 2_000_000_001));
+    const exportTorch = (file: string) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--conditions=@rxrnn/source',
+          join(REPO, 'tools', 'export-torch.ts'),
+          file,
+          join(tmp.dir, 'x.json'),
+        ],
+        { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      return finished(child);
+    };
+    const cases: [string, Promise<{ code: number | null; stderr: string }>, RegExp][] = [];
+    for (const [file, message] of [
+      [layers, /checkpoint: model.layers must be an integer in \[1, 64\], got 100000/],
+      [short, /checkpoint: params length \d+, expected the parameter count .* \(100 values short: linear.weight/],
+      [history, /checkpoint: history\[0\].tokens must be an integer in \[0, \d+\], got "x"/],
+    ] as const) {
+      for (const command of ['sample', 'score'])
+        cases.push([command, runCli([command, '--checkpoint', file], 'x\n'), message]);
+      cases.push(['export-torch', exportTorch(file), message]);
+    }
+    const resume = (file: string, input = corpus) =>
+      runCli(['train', '--input', input, '--resume', '--steps', '301', '--checkpoint', file]);
+    const withE = join(tmp.dir, 'corpus-e.txt');
+    writeFileSync(withE, `${readFileSync(corpus, 'utf8').slice(0, 3000)}é${readFileSync(corpus, 'utf8').slice(3000)}`);
+    const copy = join(tmp.dir, 'resume-e.ckpt');
+    copyFileSync(ckpt, copy);
+    cases.push(
+      ['train --resume', resume(layers), /model.layers must be an integer in \[1, 64\]/],
+      ['train --resume', resume(optimizer), /checkpoint: optimizer.buffers.m missing \(adam keeps m, v\)/],
+      [
+        'train --resume',
+        resume(batch),
+        /checkpoint: training.batchSize must be an integer in \[1, 65536\], got 2000000001 \(.*batch.ckpt\)/,
+      ],
+      [
+        'train --resume (new character)',
+        resume(copy, withE),
+        /has "é" \(first at character 3000\), which the vocabulary of .* does not contain: a checkpoint's vocabulary \(\d+ characters\) is fixed when its model is created\. Train a new model on this text \(without --resume, or with another --checkpoint\), or remove those characters from the text/,
+      ],
+    );
+    for (const [command, run, message] of cases) {
+      const r = await run;
+      expect(r.code, `${command}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, command).toMatch(message);
+      expect(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('resuming from')),
+        command,
+      ).toHaveLength(1);
+    }
+    // Nothing was written back: the refused checkpoints are as they were.
+    expect(() => loadCheckpoint(history)).toThrow(/history\[0\].tokens/);
+    expect(readFileSync(copy).equals(readFileSync(ckpt))).toBe(true);
+  });
 
   it('reports a missing, truncated or foreign checkpoint in one line with exit 2', async () => {
     const bytes = readFileSync(ckpt);

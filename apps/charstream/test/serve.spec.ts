@@ -2,7 +2,7 @@
 // checkpoint downloads, SIGINT saves and exits 0, a second start resumes from the file, and a
 // corrupt file is a one-line error with exit code 2.
 import { writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
+import { type ClientRequest, get as httpGet, request } from 'node:http';
 import { join } from 'node:path';
 import { decodeCheckpoint, loadCheckpoint } from '@rxrnn/trainer/node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,38 @@ describe('charstream serve', () => {
     expect((await statusOf(second.url)).training.step).toBeGreaterThanOrEqual(saved.counters.step);
     second.child.kill('SIGINT');
     expect((await second.done).code).toBe(0);
+  });
+
+  it('streams training events to 110 clients at once with a clean stderr', async () => {
+    const input = writeCorpus(tmp.dir, 8000);
+    const server = await serve(['--input', input]);
+    const port = Number(/:(\d+)\//.exec(server.url)![1]);
+    // Each client resolves once an `update` event (a live training point) has reached it.
+    const requests: ClientRequest[] = [];
+    const updates = Array.from(
+      { length: 110 },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, path: '/api/events' }, (res) => {
+            let seen = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              seen += d;
+              if (seen.includes('event: update\n')) resolve();
+            });
+          });
+          req.on('error', reject);
+          req.end();
+          requests.push(req);
+        }),
+    );
+    await Promise.all(updates);
+    expect((await statusOf(server.url)).events.clients).toBe(110);
+    for (const req of requests) req.destroy();
+    server.child.kill('SIGINT');
+    const r = await server.done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/Warning|MaxListeners/);
   });
 
   it('refuses a corrupt checkpoint in one line with exit 2', async () => {

@@ -6,21 +6,43 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { CharModel } from '@rxrnn/cells';
 import { createOptimizer, decodeCheckpoint, encodeCheckpoint } from '@rxrnn/trainer/node';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlineCheckpoint } from '../src/model-io.js';
 import { createCharstreamServer } from '../src/server/http-server.js';
+import type { FlowSnapshot } from '../src/server/protocol.js';
 import type { TrainingSource } from '../src/server/training-host.js';
+import { decodeWeights } from '../src/weights-doc.js';
 import { tempDir } from './helpers.js';
 
 class StandInTraining extends EventEmitter implements TrainingSource {
   readonly model = new CharModel({ cell: 'lstm', hidden: 8, embeddingDim: 4, vocab: [...'\n abcdefghij'], seed: 2 });
   readonly config = this.model.config;
   weightsStep = 7;
-  points = [{ step: 5, tokens: 320, loss: 2.5, bpc: 2.5 / Math.LN2, charsPerSecond: 1000, gradNorm: 1, elapsed: 1 }];
+  points = [
+    {
+      step: 5,
+      tokens: 320,
+      loss: 2.5,
+      bpc: 2.5 / Math.LN2,
+      charsPerSecond: 1000,
+      gradNorm: 1,
+      clipped: 2,
+      peakGradNorm: 7,
+      elapsed: 1,
+    },
+  ];
   evals = [{ step: 5, tokens: 320, valLoss: 2.6 }];
+  flow: FlowSnapshot | null = {
+    step: 4,
+    tokens: 256,
+    cell: 'lstm' as const,
+    T: 3,
+    layers: [{ h: [1, 0.5, 0.1], c: [1, 0.9, 0.8] }],
+  };
   status() {
     return { model: { cell: 'lstm', hidden: 8 }, training: { running: true, step: this.weightsStep } };
   }
@@ -28,7 +50,9 @@ class StandInTraining extends EventEmitter implements TrainingSource {
     return { step: this.weightsStep, params: this.model.params.slice() };
   }
   async checkpoint() {
+    // An optimizer that has made the 7 updates the counters say.
     const optimizer = createOptimizer({ kind: 'adam' }, this.model.params.length);
+    optimizer.setState({ ...optimizer.getState(), step: 7 });
     return encodeCheckpoint(
       onlineCheckpoint(this.model, optimizer, { step: 7, tokens: 448, seconds: 1, history: [], training: {}, seed: 1 }),
     );
@@ -284,14 +308,23 @@ describe('GET /api/generate', () => {
 });
 
 describe('weights, checkpoint, status and events', () => {
-  it('publishes the weights as msgpack with an ETag', async () => {
+  it('publishes the weights as a checksummed msgpack document with an ETag', async () => {
     const r = await get('/api/weights');
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/x-msgpack');
-    const doc = new Packr({ moreTypes: true, useRecords: false }).unpack(r.body);
-    expect(doc).toMatchObject({ format: 'rxrnn-weights', version: 1, step: 7, config: { cell: 'lstm', hidden: 8 } });
+    // Read with the test's own msgpack reader and zlib's CRC-32, not the app's decoder.
+    const packr = new Packr({ moreTypes: true, useRecords: false });
+    const env = packr.unpack(r.body);
+    expect(env).toMatchObject({ format: 'rxrnn-weights', version: 2 });
+    expect(env.crc32).toBe(zlibCrc32(env.body));
+    const doc = packr.unpack(env.body);
+    expect(doc).toMatchObject({ step: 7, config: { cell: 'lstm', hidden: 8 } });
     expect(doc.params).toBeInstanceOf(Float32Array);
     expect(Array.from(doc.params)).toEqual(Array.from(training.model.params));
+    // What the page does with it.
+    const page = decodeWeights(new Uint8Array(r.body));
+    expect(page.config).toEqual(training.config);
+    expect(Array.from(page.params)).toEqual(Array.from(training.model.params));
     expect((await get('/api/weights', { 'If-None-Match': r.headers.etag! })).status).toBe(304);
   });
 
@@ -310,14 +343,46 @@ describe('weights, checkpoint, status and events', () => {
     const history = await s.next();
     expect(history).toMatchObject({
       event: 'history',
-      data: { points: [{ step: 5, loss: 2.5 }], evals: [{ valLoss: 2.6 }] },
+      data: {
+        points: [{ step: 5, loss: 2.5, clipped: 2, peakGradNorm: 7 }],
+        evals: [{ valLoss: 2.6 }],
+        flow: { step: 4, T: 3, layers: [{ h: [1, 0.5, 0.1], c: [1, 0.9, 0.8] }] },
+      },
     });
     training.emit('update', { step: 6, tokens: 384, loss: 2.4 });
     expect(await s.next()).toMatchObject({ event: 'update', data: { step: 6, loss: 2.4 } });
     training.emit('eval', { step: 6, tokens: 384, valLoss: 2.5 });
     expect(await s.next()).toMatchObject({ event: 'eval', data: { valLoss: 2.5 } });
+    const flow = { step: 6, tokens: 384, cell: 'lstm', T: 2, layers: [{ h: [0.4, 0.01], c: [0.3, 0.2] }] };
+    training.emit('flow', flow);
+    expect(await s.next()).toEqual({ event: 'flow', data: flow });
     s.close();
-    await statusUntil(() => training.listenerCount('update') === 0);
-    expect(training.listenerCount('update')).toBe(0);
+    const after = await statusUntil((x) => x.events.clients === 0);
+    expect(after.events.clients).toBe(0);
+  });
+
+  it('serves 120 event clients through one listener per event, without a warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const clients = await Promise.all(Array.from({ length: 120 }, () => openSse('/api/events')));
+      for (const c of clients) {
+        expect((await c.next()).event).toBe('status');
+        expect((await c.next()).event).toBe('history');
+      }
+      expect((await statusUntil((x) => x.events.clients === 120)).events.clients).toBe(120);
+      expect(training.listenerCount('update')).toBe(1);
+      expect(training.listenerCount('flow')).toBe(1);
+      training.emit('weights', 8);
+      for (const c of clients) expect(await c.next()).toEqual({ event: 'weights', data: { step: 8 } });
+      for (const c of clients) c.close();
+      expect((await statusUntil((x) => x.events.clients === 0)).events.clients).toBe(0);
+      // Warnings are emitted on the next tick: let one pass before looking.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 });

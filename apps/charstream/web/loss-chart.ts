@@ -1,11 +1,14 @@
 // The page's training chart on a plain canvas: train loss (nats/char, left axis; bits/char on the
 // right, the same curve rescaled by 1/ln 2) and validation points against characters seen. The
 // x axis is logarithmic, so the first minute's steep drop and the slow gains after it share the
-// width, and the y axis spans the data, not zero to the start: improvement stays visible.
+// width, and the y axis spans the data, not zero to the start: improvement stays visible. Points
+// during which clipping fired get a tick on the time axis.
 
 export interface ChartPoint {
   tokens: number;
   loss: number;
+  /** Updates clipped since the previous point (absent or 0: none). */
+  clipped?: number;
 }
 
 export interface ChartEval {
@@ -48,11 +51,15 @@ export function lossTrend(points: readonly ChartPoint[]): { first: number; now: 
   return { first: mean(finite.slice(0, k)), now: mean(finite.slice(-k)) };
 }
 
-/** Redraws the whole chart; records the number of points drawn in canvas.dataset.points. */
+/**
+ * Redraws the whole chart; records the number of points drawn in canvas.dataset.points and the
+ * clipped updates marked on the time axis in canvas.dataset.clips. `clipThreshold` (θ) labels them.
+ */
 export function drawLossChart(
   canvas: HTMLCanvasElement,
   points: readonly ChartPoint[],
   evals: readonly ChartEval[],
+  clipThreshold?: number,
 ): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
@@ -66,6 +73,7 @@ export function drawLossChart(
     ...evals.map((e) => ({ x: e.tokens, y: e.valLoss })),
   ].filter((p) => Number.isFinite(p.y) && p.x > 0);
   canvas.dataset.points = String(all.length);
+  canvas.dataset.clips = '0';
   ctx.fillStyle = '#333';
   ctx.font = '12px sans-serif';
   if (all.length === 0) {
@@ -127,7 +135,25 @@ export function drawLossChart(
     ctx.arc(sx(e.tokens), sy(e.valLoss), 3, 0, 2 * Math.PI);
     ctx.fill();
   }
+  // Clipping events on the time axis: a tick where the updates since the previous point were clipped.
+  let clips = 0;
+  ctx.strokeStyle = '#ff7f0e';
+  ctx.lineWidth = 2;
+  for (const p of drawn) {
+    if (!p.clipped) continue;
+    clips += p.clipped;
+    ctx.beginPath();
+    ctx.moveTo(sx(p.tokens), height - m.bottom);
+    ctx.lineTo(sx(p.tokens), height - m.bottom - 8);
+    ctx.stroke();
+  }
+  canvas.dataset.clips = String(clips);
   ctx.textAlign = 'left';
+  if (clips > 0) {
+    ctx.fillStyle = '#ff7f0e';
+    const theta = clipThreshold ? ` (norm > ${clipThreshold})` : '';
+    ctx.fillText(`| clipped${theta}: ${clips} update${clips === 1 ? '' : 's'}`, m.left + 6, height - m.bottom - 12);
+  }
   ctx.fillStyle = '#1f77b4';
   ctx.fillText('— train', width - m.right - 130, m.top + 10);
   ctx.fillStyle = '#d62728';

@@ -1,29 +1,23 @@
 // The charstream page: loads the WASM kernels, builds the model from the server's published
 // weights (refreshed every few seconds), generates text character by character with the user's
-// sampling settings, and charts the server's training loss from its event stream.
-import { CharModel, createStateHandle, generate, type ResolvedCharModelConfig, type StateHandle } from '@rxrnn/cells';
+// sampling settings, charts the server's training loss (clipping events on its time axis) and
+// the training model's gradient flow through time from its event stream.
+import { CharModel, createStateHandle, generate, type StateHandle } from '@rxrnn/cells';
 import { getBackend, ready } from '@rxrnn/kernels';
-import { Packr } from 'msgpackr';
 import type { Subscription } from 'rxjs';
+import { decodeWeights, type WeightsDoc } from '../src/weights-doc.js';
+import { type ChartFlow, drawFlowChart, flowSummary } from './flow-chart.js';
 import { type ChartEval, type ChartPoint, drawLossChart, lossTrend } from './loss-chart.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const output = $<HTMLPreElement>('output');
 const errorBox = $<HTMLDivElement>('error');
 const toggle = $<HTMLButtonElement>('toggle');
-const packr = new Packr({ moreTypes: true, useRecords: false });
 
 /** Most characters kept on the page; older text scrolls away so the DOM stays small. */
 const MAX_SHOWN = 20_000;
 /** Milliseconds between generation ticks when paced. */
 const TICK_MS = 100;
-
-interface WeightsDoc {
-  format: string;
-  step: number;
-  config: ResolvedCharModelConfig;
-  params: Float32Array;
-}
 
 let model: CharModel;
 let handle: StateHandle;
@@ -45,14 +39,16 @@ async function fetchWeights(): Promise<WeightsDoc | null> {
   const res = await fetch('/api/weights', { headers: etag ? { 'If-None-Match': etag } : {} });
   if (res.status === 304) return null;
   if (!res.ok) throw new Error(`GET /api/weights: HTTP ${res.status}`);
+  // Validated (tag, checksum, config within limits, params sized by the config) before use.
+  const doc = decodeWeights(new Uint8Array(await res.arrayBuffer()));
   etag = res.headers.get('ETag') ?? '';
-  const doc = packr.unpack(new Uint8Array(await res.arrayBuffer())) as WeightsDoc;
-  if (doc.format !== 'rxrnn-weights' || !(doc.params instanceof Float32Array))
-    throw new Error('GET /api/weights: not an rxrnn weights document');
   return doc;
 }
 
 function applyWeights(doc: WeightsDoc): void {
+  // The page's model was built from the first document: later ones must be of the same model.
+  if (JSON.stringify(doc.config) !== JSON.stringify(model.config))
+    throw new Error('GET /api/weights: the server now trains another model; reload the page');
   model.params.set(doc.params);
   $('weights').textContent = `from training step ${doc.step} (refreshed ${new Date().toLocaleTimeString()})`;
 }
@@ -185,22 +181,41 @@ function listenToTraining(): void {
   const points: ChartPoint[] = [];
   const evals: ChartEval[] = [];
   const canvas = $<HTMLCanvasElement>('chart');
+  const flowCanvas = $<HTMLCanvasElement>('flow');
+  let clipThreshold: number | undefined;
   let pending = false;
   const redraw = () => {
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      drawLossChart(canvas, points, evals);
+      drawLossChart(canvas, points, evals, clipThreshold);
       showTrend(points, evals);
     });
   };
+  const showFlow = (flow: ChartFlow | null) => {
+    drawFlowChart(flowCanvas, flow);
+    if (flow) $('flow-summary').textContent = flowSummary(flow);
+  };
+  showFlow(null);
   const events = new EventSource('/api/events');
+  events.addEventListener('status', (ev) => {
+    const s = JSON.parse((ev as MessageEvent).data) as { training?: { clipThreshold?: number } };
+    clipThreshold = s.training?.clipThreshold;
+  });
   events.addEventListener('history', (ev) => {
-    const h = JSON.parse((ev as MessageEvent).data) as { points: ChartPoint[]; evals: ChartEval[] };
+    const h = JSON.parse((ev as MessageEvent).data) as {
+      points: ChartPoint[];
+      evals: ChartEval[];
+      flow?: ChartFlow | null;
+    };
     points.splice(0, points.length, ...h.points);
     evals.splice(0, evals.length, ...h.evals);
     redraw();
+    if (h.flow) showFlow(h.flow);
+  });
+  events.addEventListener('flow', (ev) => {
+    showFlow(JSON.parse((ev as MessageEvent).data) as ChartFlow);
   });
   events.addEventListener('update', (ev) => {
     const p = JSON.parse((ev as MessageEvent).data) as ChartPoint & {

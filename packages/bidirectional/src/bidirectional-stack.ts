@@ -17,6 +17,7 @@ import { allocF32, Rng } from '@rxrnn/kernels';
 import { BiLayers, checkF32 } from './internal/bi-layers.js';
 import { checkMerge, type MergeMode, mergeBackward, mergedSize, mergeForward } from './merge.js';
 
+/** The shape of a {@link BidirectionalStack}: cell kind, sizes, layers, GRU variant, merge mode, seed. */
 export interface BidirectionalStackConfig {
   /** 'rnn' (tanh), 'gru' or 'lstm'. */
   kind: CellKind;
@@ -42,26 +43,67 @@ export interface BidirectionalTorchOptions {
 
 const WHERE = 'BidirectionalStack';
 
+/**
+ * A bidirectional recurrent stack, PyTorch's `nn.RNN/GRU/LSTM(bidirectional=True)` on flat
+ * buffers. Per layer a forward cell runs t = 0 … T−1 and a reverse cell t = T−1 … 0, each from its
+ * own initial state; layer k > 0 reads layer k−1's `[forward | reverse]` rows (2H wide); the top
+ * layer's two directions are merged per step (`concat`: `[h→ | h←]`, PyTorch's output; or `sum`,
+ * `mul`, `ave`). Parameters are one flat buffer in PyTorch's state_dict order (per layer the
+ * forward cell, then the `_reverse` one), gradients a second buffer of the same layout.
+ *
+ * Shapes: input `[T·B × n_x]` time-major (or `[T·B]` token ids), output `[T·B × outputSize]`,
+ * state `[B × stateSize]` (for PyTorch's `[L·2, B, H]` use {@link packState}/{@link unpackState}).
+ *
+ * @example
+ * ```ts
+ * import { BidirectionalStack } from '@rxrnn/bidirectional';
+ * const bi = new BidirectionalStack({ kind: 'gru', inputSize: 3, hiddenSize: 4, seed: 1 });
+ * const T = 5, B = 1;
+ * const out = bi.forward(new Float32Array(T * B * 3).fill(0.5), T, B, bi.createState(B));
+ * console.log(out.length); // T·B·2H = 40
+ * ```
+ */
 export class BidirectionalStack {
+  /** The cell kind of every direction and layer. */
   readonly kind: CellKind;
+  /** n_x of layer 0. */
   readonly inputSize: number;
+  /** H of every direction. */
   readonly hiddenSize: number;
+  /** L, the number of layers. */
   readonly layers: number;
+  /** The GRU form (meaningful for GRU stacks only). */
   readonly gruVariant: GruVariant;
+  /** How the top layer's two directions combine per step. */
   readonly merge: MergeMode;
   /** Width of one output row: 2H for 'concat', H otherwise. */
   readonly outputSize: number;
   /** Floats of state per batch row: L·2·H (rnn, gru) or L·2·2H (lstm). */
   readonly stateSize: number;
+  /** Every parameter, one flat buffer in PyTorch's order. */
   readonly params: Float32Array;
+  /** Gradients, same layout as `params`; backward passes accumulate into it. */
   readonly grads: Float32Array;
   /** Per layer, the forward and the reverse cell (views of params/grads). */
-  readonly cells: { forward: Cell; reverse: Cell }[];
+  readonly cells: {
+    /** The cell that runs t = 0 … T−1. */
+    forward: Cell;
+    /** The cell that runs t = T−1 … 0. */
+    reverse: Cell;
+  }[];
   private readonly engine: BiLayers;
   private readonly layout: ParamView[];
   private merged: Float32Array = new Float32Array(0);
   private dBoth: Float32Array = new Float32Array(0);
 
+  /**
+   * Builds the stack, initialized like the cells (seeded), or on caller-owned buffers.
+   *
+   * @param config - kind, sizes, layers, GRU variant, merge mode and seed.
+   * @param storage - flat params and grads of {@link BidirectionalStack.layoutOf}'s size to use
+   *   instead of fresh ones (not initialized then).
+   * @throws RangeError/TypeError for a bad config or storage of the wrong length.
+   */
   constructor(config: BidirectionalStackConfig, storage?: { params: Float32Array; grads: Float32Array }) {
     if (config === null || typeof config !== 'object')
       throw new TypeError(`${WHERE}: config must be an object, got ${String(config)}`);
@@ -110,8 +152,16 @@ export class BidirectionalStack {
   /**
    * Named tensors and sizes of a stack with this config, without building it: per layer k the
    * forward cell's `weight_ih_l{k}`, ... then the reverse cell's `weight_ih_l{k}_reverse`, ...
+   * `views` are the named tensors, `sizes` the floats of each cell in order, `size` the total.
    */
-  static layoutOf(config: BidirectionalStackConfig): { views: ParamView[]; sizes: number[]; size: number } {
+  static layoutOf(config: BidirectionalStackConfig): {
+    /** The named tensors, in PyTorch's order. */
+    views: ParamView[];
+    /** Floats of each cell, in order. */
+    sizes: number[];
+    /** Total floats. */
+    size: number;
+  } {
     const c = resolveCellConfig(WHERE, config);
     const layers = config.layers ?? 1;
     if (!Number.isSafeInteger(layers) || layers < 1)
@@ -140,14 +190,17 @@ export class BidirectionalStack {
     }
   }
 
+  /** The number of parameters (floats in `params`). */
   paramCount(): number {
     return this.params.length;
   }
 
+  /** The named tensors of `params` (offset and shape each), copies. */
   views(): ParamView[] {
     return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
   }
 
+  /** Sets every gradient to 0 (before accumulating a new batch). */
   zeroGrads(): void {
     this.grads.fill(0);
   }
@@ -234,7 +287,15 @@ export class BidirectionalStack {
   }
 
   /** Splits a state into PyTorch h [L·2, B, H] (and c for LSTM), fresh arrays. */
-  unpackState(B: number, state: Float32Array): { h: Float32Array; c?: Float32Array } {
+  unpackState(
+    B: number,
+    state: Float32Array,
+  ): {
+    /** h_n `[L·2, B, H]`. */
+    h: Float32Array;
+    /** c_n `[L·2, B, H]` (LSTM only). */
+    c?: Float32Array;
+  } {
     checkF32(`${WHERE}.unpackState`, 'state', state, B * this.stateSize, 'B*stateSize');
     const n = B * this.hiddenSize;
     const D = 2 * this.layers;

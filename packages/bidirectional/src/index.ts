@@ -2,7 +2,6 @@
 // interop with `_reverse` names), merge modes, the windowed bidirectional() operator, and
 // trainable many-to-many (tagger) and many-to-one (classifier) models on flat buffers.
 // Glossary: n_x input size, H hidden size per direction, B batch, T timesteps, L layers.
-export const PACKAGE_NAME = '@rxrnn/bidirectional';
 export {
   BidirectionalStack,
   type BidirectionalStackConfig,

@@ -5,6 +5,7 @@ import { describe } from '@rxrnn/kernels/internal';
 /** 'concat' → [fwd | rev] (2H, PyTorch's layout); 'sum', 'mul', 'ave' → H, elementwise. */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
+/** Every {@link MergeMode}, in the order the docs list them. */
 export const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave'];
 
 /** Throws unless `mode` is a merge mode; returns it. */

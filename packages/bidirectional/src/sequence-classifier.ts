@@ -6,6 +6,7 @@ import { softmaxCrossEntropy } from '@rxrnn/kernels';
 import { describe } from '@rxrnn/kernels/internal';
 import { argmax, SequenceModel, type SequenceModelConfig } from './internal/sequence-model.js';
 
+/** A {@link SequenceClassifier}'s config: the shared one plus how the window is pooled. */
 export interface SequenceClassifierConfig extends SequenceModelConfig {
   /**
    * 'final' (default): [forward h after the last step | reverse h after the first step] (each
@@ -16,7 +17,23 @@ export interface SequenceClassifierConfig extends SequenceModelConfig {
 
 const WHERE = 'SequenceClassifier';
 
+/**
+ * Many-to-one: one label per window of token ids, from a bidirectional RNN's pooled features
+ * (the final state of each direction, or the mean output) through a dense layer and softmax.
+ *
+ * @example
+ * ```ts
+ * import { SequenceClassifier } from '@rxrnn/bidirectional';
+ * const clf = new SequenceClassifier({ cell: 'gru', vocabSize: 5, hidden: 8, classes: 2, seed: 1 });
+ * const T = 4, B = 2;
+ * const ids = Int32Array.of(0, 1, 2, 3, 4, 0, 1, 2); // [T·B], time-major
+ * clf.zeroGrads();
+ * const { lossSum, count } = clf.lossAndGrad(ids, Int32Array.of(0, 1), T, B);
+ * console.log(lossSum / count, clf.predict(ids, T, B)); // mean nats, a label per window
+ * ```
+ */
 export class SequenceClassifier extends SequenceModel {
+  /** How the window's features are pooled: 'final' states or the 'mean' output. */
   readonly pool: 'final' | 'mean';
   private feat = new Float32Array(0);
   private dFeat = new Float32Array(0);
@@ -25,6 +42,10 @@ export class SequenceClassifier extends SequenceModel {
   private lossRows = new Float32Array(0);
   private dOut = new Float32Array(0);
 
+  /**
+   * @param config - the shared config plus `pool` (default 'final').
+   * @throws RangeError/TypeError for a bad config.
+   */
   constructor(config: SequenceClassifierConfig) {
     // Always concat: 'final' needs each direction's own half.
     super(WHERE, config, 'concat', (w) => w);
@@ -71,7 +92,17 @@ export class SequenceClassifier extends SequenceModel {
   }
 
   /** Softmax cross-entropy of each window's label (labels [B]); grads of the MEAN loss accumulate. */
-  lossAndGrad(inputs: Int32Array, labels: Int32Array, T: number, B: number): { lossSum: number; count: number } {
+  lossAndGrad(
+    inputs: Int32Array,
+    labels: Int32Array,
+    T: number,
+    B: number,
+  ): {
+    /** Sum of the cross-entropies, nats. */
+    lossSum: number;
+    /** How many predictions the sum covers. */
+    count: number;
+  } {
     const f = this.features(`${WHERE}.lossAndGrad`, inputs, T, B);
     const C = this.dense.outSize;
     const W = this.rnnOutSize;

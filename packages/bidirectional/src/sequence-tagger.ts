@@ -4,6 +4,7 @@ import { softmaxCrossEntropy } from '@rxrnn/kernels';
 import { argmax, SequenceModel, type SequenceModelConfig } from './internal/sequence-model.js';
 import { checkMerge, type MergeMode } from './merge.js';
 
+/** A {@link SequenceTagger}'s config: the shared one plus how the two directions merge. */
 export interface SequenceTaggerConfig extends SequenceModelConfig {
   /** How the two directions combine per step before the dense layer; default 'concat'. */
   merge?: MergeMode;
@@ -11,12 +12,31 @@ export interface SequenceTaggerConfig extends SequenceModelConfig {
 
 const WHERE = 'SequenceTagger';
 
+/**
+ * Many-to-many: a label for every token, from a bidirectional RNN (each step sees the whole window,
+ * left and right) through a dense layer and softmax at every step.
+ *
+ * @example
+ * ```ts
+ * import { SequenceTagger } from '@rxrnn/bidirectional';
+ * const tagger = new SequenceTagger({ cell: 'lstm', vocabSize: 5, hidden: 8, classes: 3, seed: 1 });
+ * const T = 4, B = 1;
+ * const ids = Int32Array.of(0, 1, 2, 3);
+ * tagger.zeroGrads();
+ * tagger.lossAndGrad(ids, Int32Array.of(0, 1, 2, 0), T, B);
+ * console.log(tagger.predict(ids, T, B)); // a label per token
+ * ```
+ */
 export class SequenceTagger extends SequenceModel {
   private logitsBuf = new Float32Array(0);
   private dLogits = new Float32Array(0);
   private lossRows = new Float32Array(0);
   private dOut = new Float32Array(0);
 
+  /**
+   * @param config - the shared config plus `merge` (default 'concat').
+   * @throws RangeError/TypeError for a bad config.
+   */
   constructor(config: SequenceTaggerConfig) {
     super(WHERE, config, checkMerge(WHERE, config?.merge ?? 'concat'), (w) => w);
   }
@@ -43,7 +63,17 @@ export class SequenceTagger extends SequenceModel {
    * Softmax cross-entropy of every token's label (targets [T·B], ids in [0, classes)); gradients of
    * the MEAN loss accumulate into `grads`. Returns {lossSum, count} in nats.
    */
-  lossAndGrad(inputs: Int32Array, targets: Int32Array, T: number, B: number): { lossSum: number; count: number } {
+  lossAndGrad(
+    inputs: Int32Array,
+    targets: Int32Array,
+    T: number,
+    B: number,
+  ): {
+    /** Sum of the cross-entropies, nats. */
+    lossSum: number;
+    /** How many predictions the sum covers. */
+    count: number;
+  } {
     const h = this.encode(`${WHERE}.lossAndGrad`, inputs, T, B);
     const rows = T * B;
     const C = this.dense.outSize;

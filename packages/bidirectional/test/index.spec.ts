@@ -4,15 +4,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BidirectionalStack, bidirectional, PACKAGE_NAME, SequenceClassifier, SequenceTagger } from '../src/index.js';
+import { BidirectionalStack, bidirectional, SequenceClassifier, SequenceTagger } from '../src/index.js';
 
 const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'torch');
 
 describe('@rxrnn/bidirectional API', () => {
-  it('names itself', () => {
-    expect(PACKAGE_NAME).toBe('@rxrnn/bidirectional');
-  });
-
   it('counts parameters as two course-formula cells per layer (layer k > 0 reads 2H)', () => {
     const nX = 3;
     const H = 4;

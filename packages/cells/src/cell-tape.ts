@@ -81,6 +81,8 @@ export class CellTape {
   ones: Float32Array = new Float32Array(0);
   /** [G·H] scratch for column sums that are split between two bias vectors. */
   colSums: Float32Array = new Float32Array(0);
+  /** [B × H] scratch of a backward observer (LSTM: the total ∂L/∂c_t), cut on first use. */
+  private observed: Float32Array = new Float32Array(0);
 
   /** Every allocF32 buffer this tape cut, for free(). */
   private readonly owned: Float32Array[] = [];
@@ -161,6 +163,12 @@ export class CellTape {
     }
     this.hRec = this.hMasked;
     this.hRecT = this.hMaskedT;
+  }
+
+  /** The observer's [B × H] scratch (cut once, on the first observed backward). */
+  observerScratch(): Float32Array {
+    if (this.observed.length === 0) this.observed = this.alloc(this.B * this.H);
+    return this.observed;
   }
 
   /** Cuts the backward buffers once. */

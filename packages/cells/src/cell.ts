@@ -13,7 +13,7 @@ import {
   Rng,
 } from '@rxrnn/kernels';
 import { CellTape } from './cell-tape.js';
-import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
+import { checkF32, checkFinite, checkIds, checkPositiveInt } from './internal/checks.js';
 import { maskInto, maskRowsInPlace, maskRowsInto } from './internal/dropout.js';
 import { LayoutBuilder, slice } from './internal/layout.js';
 import { makeTensor, readTensor } from './internal/torch-tensor.js';
@@ -57,6 +57,15 @@ export interface CellMasks {
   recurrent?: Float32Array | null;
 }
 
+/**
+ * Watches a backward pass through time (`backwardSequence`'s last argument): called once per step,
+ * from t = T−1 down to 0, with the gradient of the loss with respect to that step's states.
+ * `dh` [B × H] is the total ∂L/∂h_t (through the output at t and every later step); `dc` [B × H]
+ * (LSTM, else null) the total ∂L/∂c_t (through h_t = o_t ⊙ tanh(c_t) and c_{t+1}). Both are views
+ * into the tape, valid only during the call: copy what you keep, never write to them.
+ */
+export type StateGradientObserver = (t: number, dh: Float32Array, dc: Float32Array | null) => void;
+
 /** Maps a PyTorch base name ('weight_ih', 'bias_hh', ...) to the key in a state_dict. */
 export type TorchNamer = (base: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh') => string;
 
@@ -85,6 +94,7 @@ export interface Cell {
     dState: Float32Array | null,
     dx: Float32Array | null,
     dState0: Float32Array | null,
+    observe?: StateGradientObserver | null,
   ): void;
   initialize(rng: Rng): void;
   fromTorch(dict: TorchStateDict, name?: TorchNamer): void;
@@ -98,6 +108,8 @@ export interface ResolvedCellConfig {
   hiddenSize: number;
   gruVariant: GruVariant;
   seed: number;
+  /** LSTM initial forget-gate bias (default 1). */
+  forgetBias: number;
 }
 
 export function resolveCellConfig(where: string, config: CellConfig): ResolvedCellConfig {
@@ -115,12 +127,14 @@ export function resolveCellConfig(where: string, config: CellConfig): ResolvedCe
   }
   const seed = config.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new RangeError(`${where}: seed must be an integer, got ${String(seed)}`);
+  const forgetBias = checkFinite(where, 'forgetBias', config.forgetBias ?? 1);
   return {
     kind: config.kind,
     inputSize: checkPositiveInt(where, 'inputSize', config.inputSize),
     hiddenSize: checkPositiveInt(where, 'hiddenSize', config.hiddenSize),
     gruVariant,
     seed,
+    forgetBias,
   };
 }
 
@@ -159,6 +173,8 @@ export abstract class RecurrentCell implements Cell {
   readonly hiddenSize: number;
   readonly stateSize: number;
   readonly gruVariant: GruVariant;
+  /** LSTM: the forget-gate bias initialize() sets (CellConfig.forgetBias, default 1). */
+  readonly forgetBias: number;
   readonly params: Float32Array;
   readonly grads: Float32Array;
   /** Gate blocks G. */
@@ -187,6 +203,7 @@ export abstract class RecurrentCell implements Cell {
     this.inputSize = c.inputSize;
     this.hiddenSize = c.hiddenSize;
     this.gruVariant = c.gruVariant;
+    this.forgetBias = c.forgetBias;
     this.G = GATES[c.kind];
     this.stateSize = c.kind === 'lstm' ? 2 * c.hiddenSize : c.hiddenSize;
     this.stepWhere = `${c.kind}.step`;
@@ -221,14 +238,15 @@ export abstract class RecurrentCell implements Cell {
   /**
    * Default init: Glorot-uniform W_ih (fan_in n_x, fan_out H: each gate block is its own layer),
    * orthogonal H×H W_hh blocks (keeps early gradients from exploding or vanishing through time),
-   * zero biases, and an LSTM forget-gate bias of 1 (remember by default, Jozefowicz et al. 2015).
+   * zero biases, and an LSTM forget-gate bias of `forgetBias` (default 1: remember by default,
+   * Jozefowicz et al. 2015).
    */
   initialize(rng: Rng): void {
     const H = this.hiddenSize;
     initGlorotUniform(this.wIh, rng, this.inputSize, H);
     for (let g = 0; g < this.G; g++) initOrthogonal(this.wHh.subarray(g * H * H, (g + 1) * H * H), rng, H, H);
     this.params.fill(0, this.layout[2]!.offset);
-    if (this.kind === 'lstm') this.b.fill(1, H, 2 * H);
+    if (this.kind === 'lstm') this.b.fill(this.forgetBias, H, 2 * H);
   }
 
   createState(B: number): Float32Array {
@@ -424,7 +442,9 @@ export abstract class RecurrentCell implements Cell {
    * Backward through time over the tape's window. dOut [T·B × H]: loss gradient w.r.t. every
    * output (null = zeros); dState [B × stateSize] w.r.t. the final state (null = zeros, the
    * truncated-BPTT case). Accumulates parameter gradients into `grads`; writes the input gradient
-   * into dx [T·B × n_x] and the initial state's into dState0 when they are given.
+   * into dx [T·B × n_x] and the initial state's into dState0 when they are given. `observe`
+   * (default none) sees ∂L/∂h_t (and ∂L/∂c_t) at every step t = T−1 … 0 (StateGradientObserver);
+   * without it the pass does no extra work and allocates nothing.
    */
   backwardSequence(
     tape: CellTape,
@@ -432,6 +452,7 @@ export abstract class RecurrentCell implements Cell {
     dState: Float32Array | null,
     dx: Float32Array | null,
     dState0: Float32Array | null,
+    observe: StateGradientObserver | null = null,
   ): void {
     const where = `${this.kind}.backwardSequence`;
     this.checkTape(where, tape);
@@ -444,6 +465,8 @@ export abstract class RecurrentCell implements Cell {
     if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
     if (dx !== null && tape.ids === null) checkF32(where, 'dx', dx, rows * this.inputSize, 'T*B*n_x');
     if (dState0 !== null) checkF32(where, 'dState0', dState0, B * this.stateSize, 'B*stateSize');
+    if (observe !== null && typeof observe !== 'function')
+      throw new TypeError(`${where}: observe must be a function or null, got ${typeof observe}`);
     tape.ensureBackward();
     const lstm = this.kind === 'lstm';
     for (let i = 0; i < n; i++) tape.dh[i] = dState === null ? 0 : dState[i]!;
@@ -455,6 +478,8 @@ export abstract class RecurrentCell implements Cell {
         const o = t * n;
         for (let i = 0; i < n; i++) dh[i] = dh[i]! + dOut[o + i]!;
       }
+      // tape.dh is now the total ∂L/∂h_t: exactly what the step below propagates.
+      if (observe !== null) observe(t, tape.dh, this.cellStateGradient(tape, t));
       this.retreat(tape, t);
     }
     if (dState0 !== null) {
@@ -555,6 +580,14 @@ export abstract class RecurrentCell implements Cell {
    * tape.recMask, the part through the recurrent products is multiplied by the mask.
    */
   protected abstract retreat(tape: CellTape, t: number): void;
+
+  /**
+   * For an observer only: the total ∂L/∂c_t [B × H] at step t (LSTM), else null. Called with
+   * tape.dh = ∂L/∂h_t and tape.dc = ∂L/∂c_t through c_{t+1}, before retreat(tape, t).
+   */
+  protected cellStateGradient(_tape: CellTape, _t: number): Float32Array | null {
+    return null;
+  }
 
   /** Accumulates dW_hh (and any recurrent bias) over the whole window (against tape.hRec). */
   protected abstract recurrentWeightGrads(tape: CellTape): void;

@@ -4,7 +4,7 @@
 import { allocF32, freeF32, Rng, scale, softmaxCrossEntropy } from '@rxrnn/kernels';
 import { Dense } from './dense.js';
 import { Embedding } from './embedding.js';
-import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
+import { checkF32, checkIds, checkPositiveInt, describe } from './internal/checks.js';
 import {
   checkDraw,
   checkDropoutRate,
@@ -84,6 +84,135 @@ export interface CharModelTorchOptions {
   prefix?: string;
 }
 
+/**
+ * Upper bounds on a char model described by something read from outside (a checkpoint, a weights
+ * document, a JSON config): generous for a character model, finite, so that a hostile or damaged
+ * file is refused before it can ask for gigabytes. {@link checkCharModelConfig} enforces them;
+ * `new CharModel(config)` does not (a program may build what it likes).
+ */
+export const CHAR_MODEL_LIMITS: Readonly<{
+  /** V, characters (code points) in the vocabulary: 65,536. */
+  vocab: number;
+  /** E: 16,384. */
+  embeddingDim: number;
+  /** H: 16,384. */
+  hidden: number;
+  /** L: 64. */
+  layers: number;
+  /** Total parameters: 2^28 = 268,435,456 (params and grads then take 2 GiB). */
+  params: number;
+}> = Object.freeze({ vocab: 65_536, embeddingDim: 16_384, hidden: 16_384, layers: 64, params: 2 ** 28 });
+
+const CONFIG_KEYS = [
+  'cell',
+  'gruVariant',
+  'vocab',
+  'input',
+  'embeddingDim',
+  'hidden',
+  'layers',
+  'seed',
+  'dropout',
+  'embeddingDropout',
+  'outputDropout',
+  'inputDropout',
+  'recurrentDropout',
+] as const;
+
+/**
+ * Validates a char model config that came from outside (decoded from a file, a message, JSON)
+ * before anything is allocated from it: every field of the right type and within
+ * {@link CHAR_MODEL_LIMITS}, no unknown field, the vocabulary distinct single code points, and the
+ * parameter count it implies within the limit. O(V), allocates only the resolved copy.
+ * @param where names the reader in messages (`checkpoint`, `weights`).
+ * @param name the config's path in what was read (`model`, `config`).
+ * @returns the resolved config (defaults filled in, the fields in their canonical order).
+ * @throws TypeError for a value of the wrong kind, RangeError for a value out of range, naming the
+ *   field: `checkpoint: model.layers must be an integer in [1, 64], got 100000`.
+ */
+export function checkCharModelConfig(where: string, name: string, value: unknown): ResolvedCharModelConfig {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    throw new TypeError(`${where}: ${name} must be a model config object, got ${describe(value)}`);
+  }
+  const c = value as Record<string, unknown>;
+  for (const key of Object.keys(c)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      throw new RangeError(`${where}: ${name}.${key} is not a model setting, expected only ${CONFIG_KEYS.join(', ')}`);
+    }
+  }
+  const oneOf = (key: string, values: readonly string[], optional: boolean) => {
+    const v = c[key];
+    if (optional && v === undefined) return;
+    if (!values.includes(v as string)) {
+      throw new RangeError(
+        `${where}: ${name}.${key} must be ${values.map((x) => `'${x}'`).join(' or ')}, got ${describe(v)}`,
+      );
+    }
+  };
+  const int = (key: string, min: number, max: number, optional: boolean) => {
+    const v = c[key];
+    if (optional && v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new RangeError(`${where}: ${name}.${key} must be an integer in [${min}, ${max}], got ${describe(v)}`);
+    }
+  };
+  const L = CHAR_MODEL_LIMITS;
+  oneOf('cell', ['rnn', 'gru', 'lstm'], false);
+  oneOf('gruVariant', ['reset-after', 'reset-before'], true);
+  oneOf('input', ['embedding', 'onehot'], true);
+  const vocab = c.vocab;
+  if (!Array.isArray(vocab) || vocab.length === 0 || vocab.length > L.vocab) {
+    throw new RangeError(
+      `${where}: ${name}.vocab must be an array of 1 to ${L.vocab} characters, got ${describe(vocab)}`,
+    );
+  }
+  const seen = new Map<string, number>();
+  for (let i = 0; i < vocab.length; i++) {
+    const ch: unknown = vocab[i];
+    // One code point: one UTF-16 unit, or two (a surrogate pair) for a code point above U+FFFF.
+    const units = typeof ch === 'string' && ch.length > 0 ? (ch.codePointAt(0)! > 0xffff ? 2 : 1) : 0;
+    if (typeof ch !== 'string' || units === 0 || ch.length !== units)
+      throw new RangeError(`${where}: ${name}.vocab[${i}] must be one character (code point), got ${describe(ch)}`);
+    const first = seen.get(ch);
+    if (first !== undefined)
+      throw new RangeError(`${where}: ${name}.vocab[${i}] ${JSON.stringify(ch)} repeats ${name}.vocab[${first}]`);
+    seen.set(ch, i);
+  }
+  int('embeddingDim', c.input === 'onehot' ? 0 : 1, L.embeddingDim, true);
+  int('hidden', 1, L.hidden, false);
+  int('layers', 1, L.layers, true);
+  const seed = c.seed;
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) {
+    throw new RangeError(`${where}: ${name}.seed must be an integer, got ${describe(seed)}`);
+  }
+  for (const key of ['dropout', 'embeddingDropout', 'outputDropout', 'inputDropout', 'recurrentDropout']) {
+    if (c[key] !== undefined) checkDropoutRate(where, `${name}.${key}`, c[key]);
+  }
+  if (c.input === 'onehot' && c.embeddingDropout !== undefined && c.embeddingDropout !== 0) {
+    throw new RangeError(
+      `${where}: ${name}.embeddingDropout must be 0 with input 'onehot', got ${describe(c.embeddingDropout)}`,
+    );
+  }
+  const resolved = resolveCharModelConfig(c as unknown as CharModelConfig);
+  const count = CharModel.layoutOf(resolved).size;
+  if (count > L.params) {
+    throw new RangeError(
+      `${where}: ${name} describes a model of ${count} parameters, more than the limit of ${L.params}`,
+    );
+  }
+  return resolved;
+}
+
+/** Where each tensor of a char model sits in its flat params, and the sizes that follow from the config. */
+export interface CharModelLayout {
+  /** The named tensors in params order (as CharModel.views()). */
+  views: ParamView[];
+  /** Total parameters (the length of params and grads). */
+  size: number;
+  /** Floats of state per batch row, all layers: L·H, or 2·L·H for an LSTM. */
+  stateSize: number;
+}
+
 export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharModelConfig {
   if (config === null || typeof config !== 'object')
     throw new TypeError(`CharModel: config must be an object, got ${String(config)}`);
@@ -126,6 +255,36 @@ export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharMod
     inputDropout: rate('inputDropout'),
     recurrentDropout: rate('recurrentDropout'),
   };
+}
+
+/** The RnnStack a resolved char model config implies. */
+function stackConfigOf(c: ResolvedCharModelConfig) {
+  return {
+    kind: c.cell,
+    inputSize: c.input === 'embedding' ? c.embeddingDim : c.vocab.length,
+    hiddenSize: c.hidden,
+    layers: c.layers,
+    gruVariant: c.gruVariant,
+    dropout: c.dropout,
+    inputDropout: c.inputDropout,
+    recurrentDropout: c.recurrentDropout,
+  };
+}
+
+/** The PyTorch tensors (names and shapes) of a char model's state_dict, recurrent module `prefix`. */
+function torchShapesOf(c: ResolvedCharModelConfig, prefix: string): [string, number[]][] {
+  const V = c.vocab.length;
+  const H = c.hidden;
+  const GH = { rnn: 1, gru: 3, lstm: 4 }[c.cell] * H;
+  const out: [string, number[]][] = [];
+  if (c.input === 'embedding') out.push(['embedding.weight', [V, c.embeddingDim]]);
+  for (let k = 0; k < c.layers; k++) {
+    const nIn = k > 0 ? H : c.input === 'embedding' ? c.embeddingDim : V;
+    out.push([`${prefix}.weight_ih_l${k}`, [GH, nIn]], [`${prefix}.weight_hh_l${k}`, [GH, H]]);
+    out.push([`${prefix}.bias_ih_l${k}`, [GH]], [`${prefix}.bias_hh_l${k}`, [GH]]);
+  }
+  out.push(['linear.weight', [V, H]], ['linear.bias', [V]]);
+  return out;
 }
 
 interface WindowScratch {
@@ -172,33 +331,19 @@ export class CharModel {
     const V = this.vocabSize;
     const E = c.embeddingDim;
     const H = c.hidden;
+    const layout = CharModel.layoutOf(c);
     const nEmb = c.input === 'embedding' ? V * E : 0;
-    const stackConfig = {
-      kind: c.cell,
-      inputSize: c.input === 'embedding' ? E : V,
-      hiddenSize: H,
-      layers: c.layers,
-      gruVariant: c.gruVariant,
-      dropout: c.dropout,
-      inputDropout: c.inputDropout,
-      recurrentDropout: c.recurrentDropout,
-    };
-    const stackLayout = RnnStack.layoutOf(stackConfig);
-    const nRnn = stackLayout.size;
     const nLin = V * H + V;
-    const total = nEmb + nRnn + nLin;
-    this.params = allocF32(total);
-    this.grads = allocF32(total);
+    const nRnn = layout.size - nEmb - nLin;
+    this.params = allocF32(layout.size);
+    this.grads = allocF32(layout.size);
+    this.layout.push(...layout.views);
     const part = (off: number, n: number) => ({
       params: this.params.subarray(off, off + n),
       grads: this.grads.subarray(off, off + n),
     });
-    if (nEmb > 0) this.layout.push({ name: 'embedding.weight', offset: 0, shape: [V, E] });
-    for (const v of stackLayout.views) this.layout.push({ ...v, name: `rnn.${v.name}`, offset: nEmb + v.offset });
-    this.layout.push({ name: 'linear.weight', offset: nEmb + nRnn, shape: [V, H] });
-    this.layout.push({ name: 'linear.bias', offset: nEmb + nRnn + V * H, shape: [V] });
     this.embedding = nEmb > 0 ? new Embedding({ vocabSize: V, dim: E }, part(0, nEmb)) : null;
-    this.rnn = new RnnStack(stackConfig, part(nEmb, nRnn));
+    this.rnn = new RnnStack(stackConfigOf(c), part(nEmb, nRnn));
     this.linear = new Dense({ inSize: H, outSize: V }, part(nEmb + nRnn, nLin));
     // One Rng in layout order, so the config's seed alone fixes every initial weight.
     const rng = new Rng(c.seed);
@@ -213,6 +358,29 @@ export class CharModel {
   get hasDropout(): boolean {
     const c = this.config;
     return c.embeddingDropout > 0 || c.outputDropout > 0 || this.rnn.hasDropout;
+  }
+
+  /**
+   * The layout of the model `config` describes — named tensors, total parameter count, state
+   * floats per row — computed without building it (no allocation proportional to the sizes).
+   * Params: `[embedding.weight (V×E) | rnn.* (the stack, see RnnStack.layoutOf) | linear.weight
+   * (V×H) | linear.bias (V)]`.
+   * @throws as resolveCharModelConfig on a bad config.
+   */
+  static layoutOf(config: CharModelConfig): CharModelLayout {
+    const c = resolveCharModelConfig(config);
+    const V = c.vocab.length;
+    const E = c.embeddingDim;
+    const H = c.hidden;
+    const nEmb = c.input === 'embedding' ? V * E : 0;
+    const stack = RnnStack.layoutOf(stackConfigOf(c));
+    const views: ParamView[] = [];
+    if (nEmb > 0) views.push({ name: 'embedding.weight', offset: 0, shape: [V, E] });
+    for (const v of stack.views) views.push({ ...v, name: `rnn.${v.name}`, offset: nEmb + v.offset });
+    views.push({ name: 'linear.weight', offset: nEmb + stack.size, shape: [V, H] });
+    views.push({ name: 'linear.bias', offset: nEmb + stack.size + V * H, shape: [V] });
+    const stateSize = c.layers * H * (c.cell === 'lstm' ? 2 : 1);
+    return { views, size: nEmb + stack.size + V * H + V, stateSize };
   }
 
   paramCount(): number {
@@ -430,19 +598,31 @@ export class CharModel {
     return out;
   }
 
-  /** A model described by `config` with the weights of a PyTorch state_dict. */
+  /**
+   * A model described by `config` with the weights of a PyTorch state_dict (names as in
+   * toTorchStateDict; bias_ih + bias_hh become the single bias). The config and every tensor's
+   * shape, length and finiteness are checked before the model is built, so a config or a dict
+   * read from a file cannot make it allocate more than the tensors it holds.
+   * @throws TypeError/RangeError naming the setting (`config.hidden ...`, see checkCharModelConfig)
+   *   or the tensor (`missing tensor "linear.bias" [65]`, `tensor "rnn.weight_hh_l0" has shape ...`).
+   */
   static fromTorchStateDict(
     config: CharModelConfig,
     dict: TorchStateDict,
     options: CharModelTorchOptions = {},
   ): CharModel {
-    const model = new CharModel(config);
     const where = 'CharModel.fromTorchStateDict';
+    const c = checkCharModelConfig(where, 'config', config);
+    if (dict === null || typeof dict !== 'object')
+      throw new TypeError(`${where}: dict must be an object of tensors, got ${describe(dict)}`);
+    const prefix = options.prefix ?? 'rnn';
+    for (const [name, shape] of torchShapesOf(c, prefix)) readTensor(where, dict, name, shape);
+    const model = new CharModel(c);
     const V = model.vocabSize;
     const H = model.config.hidden;
     if (model.embedding)
       model.embedding.weight.set(readTensor(where, dict, 'embedding.weight', [V, model.config.embeddingDim]));
-    model.rnn.fromTorch(dict, { prefix: `${options.prefix ?? 'rnn'}.` });
+    model.rnn.fromTorch(dict, { prefix: `${prefix}.` });
     model.linear.weight.set(readTensor(where, dict, 'linear.weight', [V, H]));
     model.linear.bias.set(readTensor(where, dict, 'linear.bias', [V]));
     return model;

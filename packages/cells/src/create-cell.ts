@@ -6,6 +6,20 @@ import { LstmCell } from './lstm-cell.js';
 import { RnnCell } from './rnn-cell.js';
 import type { CellConfig } from './types.js';
 
+/**
+ * The one factory of the three cell kinds: an {@link RnnCell}, {@link GruCell} or {@link LstmCell}
+ * for `config.kind`, owning fresh params and grads (seeded init) unless `storage` hands in views.
+ *
+ * @throws RangeError/TypeError for a bad config.
+ * @example
+ * ```ts
+ * import { createCell } from '@rxrnn/cells';
+ * const cell = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 4, seed: 1 });
+ * const state = cell.createState(1); // [h | c], zeros
+ * const h = cell.step(state, Float32Array.of(1, 0, -1), 1); // one step, the state updated in place
+ * console.log(h.length); // 4
+ * ```
+ */
 export function createCell(config: CellConfig, storage?: CellStorage): Cell & (RnnCell | GruCell | LstmCell) {
   switch (config?.kind) {
     case 'rnn':

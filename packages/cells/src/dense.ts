@@ -3,6 +3,7 @@
 import { allocF32, freeF32, gemmAB, gemmABt, gemmAtB, gemv, gemvT, initGlorotUniform, Rng } from '@rxrnn/kernels';
 import { checkF32, checkPositiveInt } from './internal/checks.js';
 
+/** The shape of a {@link Dense} layer. */
 export interface DenseConfig {
   /** n_a, the input size. */
   inSize: number;
@@ -12,18 +13,45 @@ export interface DenseConfig {
   seed?: number;
 }
 
+/**
+ * A fully connected layer, PyTorch's `nn.Linear`: `out = x·Wᵀ + b` for a batch of rows, with
+ * `W [n_y × n_a]` and `b [n_y]` in one flat buffer `[W | b]` (the course notes' output layer,
+ * `n_a·n_y + n_y` parameters). `forward` computes logits, `backward` accumulates gradients.
+ *
+ * @example
+ * ```ts
+ * import { Dense } from '@rxrnn/cells';
+ * const head = new Dense({ inSize: 4, outSize: 3, seed: 1 });
+ * const logits = new Float32Array(3);
+ * head.forward(logits, Float32Array.of(1, 0, 0, 1), 1); // B = 1 row of n_a = 4
+ * console.log(head.params.length); // 4·3 + 3 = 15
+ * ```
+ */
 export class Dense {
+  /** n_a, the input size. */
   readonly inSize: number;
+  /** n_y, the output size. */
   readonly outSize: number;
   /** [weight (n_y × n_a) | bias (n_y)], one buffer. */
   readonly params: Float32Array;
+  /** Gradients, same layout as `params`; backward accumulates into it. */
   readonly grads: Float32Array;
+  /** W `[n_y × n_a]`, a view of `params`. */
   readonly weight: Float32Array;
+  /** b `[n_y]`, a view of `params`. */
   readonly bias: Float32Array;
+  /** dL/dW, a view of `grads`. */
   readonly gradWeight: Float32Array;
+  /** dL/db, a view of `grads`. */
   readonly gradBias: Float32Array;
   private ones: Float32Array = new Float32Array(0);
 
+  /**
+   * A layer initialized Glorot-uniform (bias 0) from `config.seed`, or on caller-owned buffers.
+   *
+   * @param storage - `params` and `grads` of `n_a·n_y + n_y` floats to use instead (not initialized).
+   * @throws RangeError/TypeError for bad sizes or storage of the wrong length.
+   */
   constructor(config: DenseConfig, storage?: { params: Float32Array; grads: Float32Array }) {
     this.inSize = checkPositiveInt('Dense', 'inSize', config?.inSize);
     this.outSize = checkPositiveInt('Dense', 'outSize', config.outSize);

@@ -3,6 +3,7 @@
 import { allocF32, Rng } from '@rxrnn/kernels';
 import { checkF32, checkIds, checkPositiveInt } from './internal/checks.js';
 
+/** The shape of an {@link Embedding}. */
 export interface EmbeddingConfig {
   /** V, the number of token ids. */
   vocabSize: number;
@@ -12,14 +13,34 @@ export interface EmbeddingConfig {
   seed?: number;
 }
 
+/**
+ * A learned table of token vectors, PyTorch's `nn.Embedding`: `lookup` copies row `id` of
+ * `weight [V × E]` for each id; `backward` adds each row's gradient into `grad`.
+ *
+ * @example
+ * ```ts
+ * import { Embedding } from '@rxrnn/cells';
+ * const emb = new Embedding({ vocabSize: 10, dim: 4, seed: 1 });
+ * const out = new Float32Array(2 * 4);
+ * emb.lookup(out, Int32Array.of(3, 7), 2); // rows 3 and 7
+ * ```
+ */
 export class Embedding {
+  /** V, the number of token ids. */
   readonly vocabSize: number;
+  /** E, the vector size. */
   readonly dim: number;
   /** [V × E], row `id` is the vector of token `id`. */
   readonly weight: Float32Array;
   /** Gradient of `weight`, same layout; backward accumulates into it. */
   readonly grad: Float32Array;
 
+  /**
+   * A table initialized from `config.seed`, or on caller-owned buffers.
+   *
+   * @param storage - `params` and `grads` of `V·E` floats to use instead (not initialized).
+   * @throws RangeError/TypeError for bad sizes or storage of the wrong length.
+   */
   constructor(config: EmbeddingConfig, storage?: { params: Float32Array; grads: Float32Array }) {
     this.vocabSize = checkPositiveInt('Embedding', 'vocabSize', config?.vocabSize);
     this.dim = checkPositiveInt('Embedding', 'dim', config.dim);
@@ -29,6 +50,7 @@ export class Embedding {
     if (!storage) this.initialize(new Rng(config.seed ?? 0));
   }
 
+  /** V·E. */
   paramCount(): number {
     return this.weight.length;
   }

@@ -49,6 +49,26 @@ export class LstmCell extends RecurrentCell {
     if (tape.recMask !== null) maskInPlace(tape.dh, tape.recMask, B * H);
   }
 
+  /** ∂L/∂c_t = (∂L/∂c_t through c_{t+1}) + ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t)), for an observer. */
+  protected override cellStateGradient(tape: CellTape, t: number): Float32Array {
+    const H = this.hiddenSize;
+    const B = tape.B;
+    const out = tape.observerScratch();
+    const act = tape.actT[t]!;
+    const c = tape.csT[t + 1]!;
+    const dh = tape.dh;
+    const dc = tape.dc;
+    for (let b = 0; b < B; b++) {
+      const o = b * 4 * H + 3 * H;
+      for (let j = 0; j < H; j++) {
+        const i = b * H + j;
+        const th = Math.tanh(c[i]!);
+        out[i] = dc[i]! + dh[i]! * act[o + j]! * (1 - th * th);
+      }
+    }
+    return out;
+  }
+
   protected recurrentWeightGrads(tape: CellTape): void {
     const H = this.hiddenSize;
     gemmAtB(this.gWHh, tape.dXPre, tape.hRec, 4 * H, H, tape.T * tape.B, true);

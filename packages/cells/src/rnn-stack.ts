@@ -44,6 +44,8 @@ export interface RnnStackConfig {
    * h_{t−1} ⊙ m, one mask m [B × H] per window and batch row; in [0, 1), default 0.
    */
   recurrentDropout?: number;
+  /** LSTM only: every layer's initial forget-gate bias; default 1 (see CellConfig.forgetBias). */
+  forgetBias?: number;
 }
 
 /** The dropout masks a training forward drew (see RnnStack.lastDropoutMasks); null where none. */
@@ -51,6 +53,14 @@ export interface StackDropoutMasks {
   /** Per layer: the variational input [B × n_x] and recurrent [B × H] masks, and the mask on its output [T·B × H] (every layer but the last). */
   layers: { input: Float32Array | null; recurrent: Float32Array | null; output: Float32Array | null }[];
 }
+
+/**
+ * Watches a stack's backward pass (RnnStack.backward's last argument): called for every layer
+ * (top layer first) and step (t = T−1 … 0) with the total ∂L/∂h_t of that layer [B × H] and, for
+ * an LSTM, ∂L/∂c_t (else null). The arrays are views valid only during the call (see
+ * StateGradientObserver).
+ */
+export type StackGradientObserver = (layer: number, t: number, dh: Float32Array, dc: Float32Array | null) => void;
 
 /** Naming of the PyTorch tensors: `${prefix}weight_ih_l${k}${suffix}`. */
 export interface TorchNameOptions {
@@ -123,6 +133,7 @@ export class RnnStack {
             inputSize: k === 0 ? c.inputSize : c.hiddenSize,
             hiddenSize: c.hiddenSize,
             gruVariant: c.gruVariant,
+            forgetBias: c.forgetBias,
           },
           { params: this.params.subarray(off, off + n), grads: this.grads.subarray(off, off + n) },
         ),
@@ -308,13 +319,16 @@ export class RnnStack {
    * Backward through the last forward's window (with the masks it drew, if any). dOutput
    * [T·B × H] (null = zeros), dState [B × stateSize] w.r.t. the final state (null = zeros).
    * Accumulates into `grads`; writes dInput [T·B × n_x] (dense input only) and dState0
-   * [B × stateSize] when given.
+   * [B × stateSize] when given. `observe` (default none) sees every layer's ∂L/∂h_t (and
+   * ∂L/∂c_t) on the way (StackGradientObserver), after the dropout masks above it: the gradient
+   * of the state itself. Without it nothing extra is computed or allocated.
    */
   backward(
     dOutput: Float32Array | null,
     dState: Float32Array | null,
     dInput: Float32Array | null,
     dState0: Float32Array | null,
+    observe: StackGradientObserver | null = null,
   ): void {
     const where = 'RnnStack.backward';
     const T = this.winT;
@@ -323,6 +337,8 @@ export class RnnStack {
     if (T === 0) throw new RangeError(`${where}: no forward pass to differentiate; call forward first`);
     if (dState !== null) checkF32(where, 'dState', dState, B * this.stateSize, 'B*stateSize');
     if (dState0 !== null) checkF32(where, 'dState0', dState0, B * this.stateSize, 'B*stateSize');
+    if (observe !== null && typeof observe !== 'function')
+      throw new TypeError(`${where}: observe must be a function or null, got ${typeof observe}`);
     if (this.layers > 1 && this.dBufA.length !== T * B * H) {
       freeF32(this.dBufA);
       freeF32(this.dBufB);
@@ -341,6 +357,7 @@ export class RnnStack {
         dState === null ? null : this.layerState(dState, k, B),
         dx,
         dState0 === null ? null : this.layerState(dState0, k, B),
+        observe === null ? null : (t, dh, dc) => observe(k, t, dh, dc),
       );
       // Layer k read layer k−1's output ⊙ mask: the gradient of that output is dx ⊙ mask.
       if (k > 0 && this.masked && this.dropout > 0) maskInPlace(dx!, this.masks[k - 1]!.output, T * B * H);

@@ -22,6 +22,12 @@ export interface CellConfig {
   gruVariant?: GruVariant;
   /** Seed of the initializer's Rng; default 0. */
   seed?: number;
+  /**
+   * LSTM only: the initial forget-gate bias b_f (the f block of `bias`). Default 1: f = σ(1) ≈ 0.73
+   * at the start, so the cell state and its gradient pass through many steps (Jozefowicz et al.,
+   * 2015); 0 gives f ≈ 0.5 and a faster decay. Ignored by 'rnn' and 'gru'; a finite number.
+   */
+  forgetBias?: number;
 }
 
 /**

@@ -1,6 +1,18 @@
 // Vocabulary: characters (Unicode code points) ↔ token ids, ids in sorted code-point order.
 // encode/decode allocate their results; nothing here is on a per-step hot path.
 
+/**
+ * Characters (Unicode code points) ↔ token ids, ids in sorted code-point order, so the same text
+ * gives the same ids everywhere.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary } from '@rxrnn/cells';
+ * const vocab = Vocabulary.fromText('hello world');
+ * const ids = vocab.encode('hello'); // Int32Array of ids
+ * console.log(vocab.size, vocab.decode(ids)); // 8 'hello'
+ * ```
+ */
 export class Vocabulary {
   /** The characters in id order. */
   readonly chars: string[];
@@ -49,6 +61,7 @@ export class Vocabulary {
     return i;
   }
 
+  /** Whether `char` is in the vocabulary. */
   has(char: string): boolean {
     return this.ids.has(char);
   }

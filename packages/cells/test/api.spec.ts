@@ -44,6 +44,25 @@ describe('parameter counts', () => {
   });
 });
 
+describe('LSTM forget-gate bias', () => {
+  it('initializes the f block of the bias to forgetBias (default 1), every other bias to 0', () => {
+    const H = 3;
+    const biasOf = (cell: { params: Float32Array; views(): { name: string; offset: number }[] }) => {
+      const v = cell.views().find((x) => x.name.startsWith('bias'))!;
+      return Array.from(cell.params.subarray(v.offset, v.offset + 4 * H));
+    };
+    const blocks = (f: number) => [...Array(H).fill(0), ...Array(H).fill(f), ...Array(2 * H).fill(0)];
+    expect(biasOf(createCell({ kind: 'lstm', inputSize: 2, hiddenSize: H }))).toEqual(blocks(1));
+    expect(biasOf(createCell({ kind: 'lstm', inputSize: 2, hiddenSize: H, forgetBias: 0 }))).toEqual(blocks(0));
+    expect(biasOf(createCell({ kind: 'lstm', inputSize: 2, hiddenSize: H, forgetBias: -2.5 }))).toEqual(blocks(-2.5));
+    const stack = new RnnStack({ kind: 'lstm', inputSize: 2, hiddenSize: H, layers: 2, forgetBias: 2 });
+    for (const cell of stack.cells) expect(biasOf(cell)).toEqual(blocks(2));
+    expect(() => createCell({ kind: 'lstm', inputSize: 2, hiddenSize: H, forgetBias: NaN })).toThrow(
+      'lstm cell: forgetBias must be a finite number, got NaN',
+    );
+  });
+});
+
 describe('Vocabulary', () => {
   it('sorts code points, round-trips text, names unknown characters', () => {
     const v = Vocabulary.fromText('hello, wörld 🙂');

@@ -23,6 +23,20 @@ export interface StackSpec {
 
 const G: Record<CellKind, number> = { rnn: 1, gru: 3, lstm: 4 };
 
+/**
+ * A nudge of one state element inside the forward, for finite differences with respect to a
+ * hidden state: `delta` is added to h_t[index] of `layer` (batch row 0) right after step t computes
+ * it, or for 'c' to the LSTM's c_t[index] before h_t = o ⊙ tanh(c_t) is computed from it. Every
+ * later use (the next step, the layer above, the loss) sees the nudged value.
+ */
+export interface StateNudge {
+  layer: number;
+  t: number;
+  state: 'h' | 'c';
+  index: number;
+  delta: number;
+}
+
 function offsetOf(spec: StackSpec, name: string): number {
   const v = spec.views.find((x) => x.name === `${spec.prefix ?? ''}${name}`);
   if (!v) throw new Error(`oracle: no view ${name}`);
@@ -59,6 +73,7 @@ function cellStep(
   c: Float64Array,
   mIn: ArrayLike<number> | null = null,
   mRec: ArrayLike<number> | null = null,
+  nudge: { state: 'h' | 'c'; index: number; delta: number } | null = null,
 ): [Float64Array, Float64Array] {
   const H = spec.hidden;
   const nx = k === 0 ? spec.inputSize : H;
@@ -83,6 +98,7 @@ function cellStep(
       const g = Math.tanh(px[2 * H + j]! + ph[2 * H + j]!);
       const o = sigm(px[3 * H + j]! + ph[3 * H + j]!);
       c2[j] = f * c[j]! + i * g;
+      if (nudge?.state === 'c' && nudge.index === j) c2[j] = c2[j]! + nudge.delta;
       h2[j] = o * Math.tanh(c2[j]!);
     }
   } else if (spec.variant === 'reset-after') {
@@ -109,6 +125,7 @@ function cellStep(
       h2[j] = (1 - z) * n + z * h[j]!;
     }
   }
+  if (nudge?.state === 'h') h2[nudge.index] = h2[nudge.index]! + nudge.delta;
   return [h2, c2];
 }
 
@@ -124,6 +141,7 @@ export function stackForward(
   state0: ArrayLike<number>,
   T: number,
   B: number,
+  nudge: StateNudge | null = null,
 ): { out: Float64Array; state: Float64Array } {
   const H = spec.hidden;
   const lstm = spec.kind === 'lstm';
@@ -153,7 +171,8 @@ export function stackForward(
         const c = lstm ? state.slice(cOff, cOff + H) : new Float64Array(0);
         const mIn = m?.input ? Array.from({ length: nx }, (_, j) => m.input![b * nx + j]!) : null;
         const mRec = m?.recurrent ? Array.from({ length: H }, (_, j) => m.recurrent![b * H + j]!) : null;
-        const [h2, c2] = cellStep(spec, p, k, xs[t * B + b]!, h, c, mIn, mRec);
+        const here = nudge !== null && nudge.layer === k && nudge.t === t && b === 0 ? nudge : null;
+        const [h2, c2] = cellStep(spec, p, k, xs[t * B + b]!, h, c, mIn, mRec, here);
         state.set(h2, hOff);
         if (lstm) state.set(c2, cOff);
         top.push(h2);
@@ -235,6 +254,50 @@ export function charLoss(
     loss += m + Math.log(s) - z[targets[r]!]!;
   }
   return { loss: loss / (T * B), state, logits };
+}
+
+/**
+ * The char model's cross-entropy at the LAST position only (B = 1): −log softmax(z_{T−1})[target],
+ * from `state0`, with an optional state nudge (for ∂L_T/∂h_t by central differences).
+ */
+export function charLastLoss(
+  spec: CharSpec,
+  p: Float64Array,
+  inputs: Int32Array,
+  target: number,
+  state0: ArrayLike<number>,
+  nudge: StateNudge | null = null,
+): number {
+  const { V, E, H } = spec;
+  const T = inputs.length;
+  const off = (name: string) => spec.views.find((v) => v.name === name)!.offset;
+  let input: ArrayLike<number> = inputs;
+  if (!spec.onehot) {
+    const emb = new Float64Array(T * E);
+    const w = off('embedding.weight');
+    for (let r = 0; r < T; r++) for (let j = 0; j < E; j++) emb[r * E + j] = p[w + inputs[r]! * E + j]!;
+    input = emb;
+  }
+  const stack: StackSpec = {
+    kind: spec.kind,
+    variant: spec.variant,
+    inputSize: spec.onehot ? V : E,
+    hidden: H,
+    layers: spec.layers,
+    views: spec.views,
+    prefix: 'rnn.',
+  };
+  const { out } = stackForward(stack, p, input, spec.onehot, state0, T, 1, nudge);
+  const z = matvec(p, off('linear.weight'), out.subarray((T - 1) * H, T * H), V, H, off('linear.bias'));
+  const m = Math.max(...z);
+  let s = 0;
+  for (const v of z) s += Math.exp(v - m);
+  return m + Math.log(s) - z[target]!;
+}
+
+/** Central difference of f(δ) at δ = 0: (f(eps) − f(−eps)) / 2eps. */
+export function centralDiffAt(f: (delta: number) => number, eps = 1e-6): number {
+  return (f(eps) - f(-eps)) / (2 * eps);
 }
 
 /** Central difference of f at x[i] (x is restored). */

@@ -1,10 +1,25 @@
+// State handles: snapshot bytes (format, checksum, ownership), restore in place, and refusal of
+// bytes of another owner, version or batch and of every damaged byte string, state untouched.
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { CharModel } from '../src/char-model.js';
 import { createCell } from '../src/create-cell.js';
 import { createStateHandle, type StateHandle } from '../src/state-handle.js';
 
-const packr = new Packr({ moreTypes: true });
+const packr = new Packr({ moreTypes: true, useRecords: false });
+
+/** Snapshot bytes decoded by the test's own msgpack reader: the envelope and the body inside it. */
+function open(bytes: Uint8Array): { env: Record<string, unknown>; body: Record<string, unknown> } {
+  const env = packr.unpack(bytes) as Record<string, unknown>;
+  return { env, body: packr.unpack(env.body as Uint8Array) as Record<string, unknown> };
+}
+
+/** Re-wraps a (possibly altered) body with a correct checksum, so only the body's content is wrong. */
+function seal(body: Record<string, unknown>, env: Record<string, unknown> = {}): Uint8Array {
+  const b = new Uint8Array(packr.pack(body));
+  return new Uint8Array(packr.pack({ format: 'rxrnn/state', version: 2, crc32: zlibCrc32(b), body: b, ...env }));
+}
 
 describe('createStateHandle', () => {
   const lstmCell = createCell({ kind: 'lstm', inputSize: 3, hiddenSize: 4, seed: 1 });
@@ -22,15 +37,16 @@ describe('createStateHandle', () => {
     expect(h.spec).toEqual({ target: 'cell', kind: 'lstm', inputSize: 3, hiddenSize: 4, layers: 1, stateSize: 8 });
   });
 
-  it('snapshots to tagged msgpack bytes that restore bit for bit, in place', () => {
+  it('snapshots to checksummed msgpack bytes that restore bit for bit, in place', () => {
     const a = filled();
     const bytes = a.snapshot();
     expect(bytes).toBeInstanceOf(Uint8Array);
-    const raw = packr.unpack(bytes) as Record<string, unknown>;
-    expect(raw.format).toBe('rxrnn/state');
-    expect(raw.version).toBe(1);
-    expect(raw.batch).toBe(2);
-    expect(raw.state).toBeInstanceOf(Float32Array);
+    const { env, body } = open(bytes);
+    expect(env.format).toBe('rxrnn/state');
+    expect(env.version).toBe(2);
+    expect(env.crc32).toBe(zlibCrc32(env.body as Uint8Array));
+    expect(body.batch).toBe(2);
+    expect(body.state).toBeInstanceOf(Float32Array);
     const b = createStateHandle(lstmCell, 2);
     const buffer = b.state;
     b.restore(bytes);
@@ -40,6 +56,42 @@ describe('createStateHandle', () => {
     expect(b.state.every((v) => v === 0)).toBe(true);
   });
 
+  it('returns bytes the caller owns: a plain Uint8Array over its own buffer, untouched by later snapshots', () => {
+    const a = filled();
+    const first = a.snapshot();
+    const copy = first.slice();
+    expect(Object.getPrototypeOf(first)).toBe(Uint8Array.prototype);
+    expect(first.byteOffset).toBe(0);
+    expect(first.buffer.byteLength).toBe(first.byteLength);
+    // slice() of a plain Uint8Array is a copy, not a view.
+    const sliced = first.slice(0, 4);
+    sliced[0] = sliced[0]! ^ 0xff;
+    expect(first[0]).toBe(copy[0]);
+    a.state.fill(0.25);
+    a.snapshot();
+    createStateHandle(createCell({ kind: 'gru', inputSize: 2, hiddenSize: 3 }), 1).snapshot();
+    expect(Array.from(first)).toEqual(Array.from(copy));
+  });
+
+  it('refuses every single-bit flip and every truncation of a snapshot, leaving the state untouched', () => {
+    const bytes = filled().snapshot();
+    const h = createStateHandle(lstmCell, 2);
+    h.state.fill(0.5);
+    let refused = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const bad = bytes.slice();
+        bad[i] = bad[i]! ^ (1 << bit);
+        expect(() => h.restore(bad), `bit ${bit} of byte ${i}`).toThrow(RangeError);
+        refused++;
+      }
+    }
+    for (let n = 0; n < bytes.length; n++)
+      expect(() => h.restore(bytes.subarray(0, n)), `${n} bytes`).toThrow(RangeError);
+    expect(() => h.restore(Uint8Array.of(...bytes, 0))).toThrow(RangeError);
+    expect(h.state.every((v) => v === 0.5)).toBe(true);
+    expect(refused).toBe(bytes.length * 8);
+  });
   it('refuses snapshots of another cell kind, size or batch, leaving the state untouched', () => {
     const bytes = filled().snapshot();
     const cases: [StateHandle, RegExp][] = [
@@ -61,23 +113,33 @@ describe('createStateHandle', () => {
     }
   });
 
-  it('refuses foreign, truncated, future and damaged bytes with a clear error', () => {
+  it('refuses foreign, old, future, oversized and inconsistent bytes with a clear error', () => {
     const h = createStateHandle(lstmCell, 2);
-    const good = packr.unpack(filled().snapshot()) as Record<string, unknown>;
+    const { body } = open(filled().snapshot());
     expect(() => h.restore('bytes' as unknown as Uint8Array)).toThrow(
       /got "bytes", expected a Uint8Array from snapshot\(\)/,
     );
     expect(() => h.restore(packr.pack({ hello: 1 }))).toThrow(/format undefined, expected "rxrnn\/state"/);
-    expect(() => h.restore(packr.pack({ ...good, version: 2 }))).toThrow(/version 2, expected 1/);
-    expect(() => h.restore(packr.pack({ ...good, state: new Float32Array(3) }))).toThrow(
+    // Version 1 (the state without a checksum) is refused with what to do.
+    const v1 = new Packr({ moreTypes: true }).pack({ format: 'rxrnn/state', version: 1, ...body });
+    expect(() => h.restore(v1)).toThrow(/version 1, expected 2: version 1 snapshots have no checksum/);
+    expect(() => h.restore(seal(body, { version: 3 }))).toThrow(/version 3, expected 2/);
+    expect(() => h.restore(seal(body, { crc32: 7 }))).toThrow(/checksum mismatch \(stored 7, computed \d+\)/);
+    expect(() => h.restore(seal(body, { extra: 1 }))).toThrow(/snapshot has an unknown field "extra"/);
+    expect(() => h.restore(new Uint8Array(16 * 4 + 1025))).toThrow(/1089 bytes, expected at most 1088/);
+    expect(() => h.restore(seal({ ...body, state: new Float32Array(3) }))).toThrow(
       /state length 3, expected a Float32Array of length 16/,
     );
-    expect(() => h.restore(packr.pack({ ...good, state: new Float32Array(16).fill(NaN) }))).toThrow(
+    expect(() => h.restore(seal({ ...body, state: new Float32Array(16).fill(NaN) }))).toThrow(
       /state\[0\] must be a finite number, got NaN/,
     );
-    const full = filled().snapshot();
-    expect(() => h.restore(full.subarray(0, full.length - 9))).toThrow(RangeError);
+    expect(() => h.restore(seal({ ...body, spec: { ...(body.spec as object), layers: 0 } }))).toThrow(
+      /spec.layers must be a positive integer, got 0/,
+    );
+    expect(() => h.restore(seal({ ...body, spec: 'lstm' }))).toThrow(/spec must be an object, got "lstm"/);
+    expect(() => h.restore(seal({ ...body, more: true }))).toThrow(/body has an unknown field "more"/);
     expect(() => h.restore(new Uint8Array(0))).toThrow(RangeError);
+    expect(h.state.every((v) => v === 0)).toBe(true);
   });
 
   it('refuses a bad batch size', () => {

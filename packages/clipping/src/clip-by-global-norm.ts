@@ -16,6 +16,7 @@ import { applyPolicy, checkPolicy, FINITE } from './non-finite.js';
 /** PyTorch's guard in clip_coef = maxNorm / (totalNorm + 1e-6): all-zero gradients stay zero. */
 export const CLIP_EPSILON = 1e-6;
 
+/** Options of {@link clipByGlobalNorm}. */
 export interface GlobalNormOptions {
   /** 2 (Euclidean norm of all gradients concatenated) or Infinity (max |g|). Default 2. */
   normType?: NormType;

@@ -6,6 +6,7 @@ import { checkGradients, checkPositive, tensorAt, tensorCount } from './internal
 import type { NonFiniteOutcome, NonFinitePolicy } from './non-finite.js';
 import { applyPolicy, checkPolicy, FINITE } from './non-finite.js';
 
+/** Options of {@link clipByNorm}. */
 export interface PerTensorOptions {
   /** What to do with NaN/±Inf gradients; see {@link NonFinitePolicy}. Default 'error'. */
   nonFinite?: NonFinitePolicy;

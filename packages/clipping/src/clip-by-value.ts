@@ -5,6 +5,7 @@ import { checkGradients, checkPositive, firstNonFinite, tensorAt, tensorCount } 
 import type { NonFiniteOutcome, NonFinitePolicy } from './non-finite.js';
 import { applyPolicy, checkPolicy, FINITE } from './non-finite.js';
 
+/** Options of {@link clipByValue}. */
 export interface ValueClipOptions {
   /** What to do with NaN/±Inf gradients; see {@link NonFinitePolicy}. Default 'error'. */
   nonFinite?: NonFinitePolicy;

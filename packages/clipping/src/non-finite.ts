@@ -22,10 +22,19 @@ export type NonFinitePolicy = 'error' | 'skip' | 'zero';
 
 /** Thrown under policy 'error'; carries where the first non-finite element is. */
 export class NonFiniteGradientError extends RangeError {
+  /** Index of the tensor in the gradient set (0 for a flat buffer). */
   readonly tensor: number;
+  /** Index of the element inside that tensor. */
   readonly index: number;
+  /** The element: NaN, Infinity or -Infinity. */
   readonly value: number;
 
+  /**
+   * The error for the first non-finite element that `where` found.
+   *
+   * @param where - the function or operator that found it (the message's prefix).
+   * @param location - the first non-finite element.
+   */
   constructor(where: string, location: NonFiniteLocation) {
     super(
       `${where}: gradient tensor ${location.tensor} holds ${location.value} at index ${location.index}, ` +

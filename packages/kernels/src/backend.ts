@@ -128,4 +128,4 @@ export function freeF32(arr: Float32Array): void {
   wasmFreeF32(arr);
 }
 
-export { wasmMemoryInfo, wasmSupported } from './wasm-memory.js';
+export { type WasmMemoryInfo, wasmMemoryInfo, wasmSupported } from './wasm-memory.js';

@@ -1,7 +1,7 @@
 // @rxrnn/kernels public API: float32 kernels on Float32Array (output first, dims last), the
 // backend switch and WASM-memory allocator, the seeded Rng and initializers, and the reference twin.
 
-export type { Backend } from './backend.js';
+export type { Backend, WasmMemoryInfo } from './backend.js';
 export { allocF32, freeF32, getBackend, ready, setBackend, wasmMemoryInfo, wasmSupported } from './backend.js';
 export { initGlorotUniform, initOrthogonal, initUniform } from './init.js';
 export {

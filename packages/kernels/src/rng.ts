@@ -29,7 +29,12 @@ export class Rng {
   private spare = 0;
   private hasSpare = false;
 
-  /** @param seed any integer; only its low 32 bits are used (default 0). */
+  /**
+   * A generator seeded by `seed`; the same seed gives the same numbers on every engine.
+   *
+   * @param seed - any integer; only its low 32 bits are used (default 0).
+   * @throws RangeError unless `seed` is an integer.
+   */
   constructor(seed = 0) {
     if (typeof seed !== 'number' || !Number.isInteger(seed)) {
       throw new TypeError(`Rng: seed must be an integer, got ${String(seed)}`);

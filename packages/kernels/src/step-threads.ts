@@ -41,6 +41,7 @@ interface HelperWorker {
   terminate(): unknown;
 }
 
+/** Options of {@link setStepThreads}. */
 export interface StepThreadsOptions {
   /** Microseconds the helper keeps polling for the next step before it sleeps (default 2000). */
   spinMicros?: number;
@@ -59,10 +60,13 @@ export interface StepThreadsOptions {
   adaptive?: boolean;
 }
 
+/** What {@link getStepThreads} reports: the settings and how the work was split so far. */
 export interface StepThreadsInfo {
   /** 2 while a helper thread shares large batch-1 steps, else 1. */
   threads: 1 | 2;
+  /** The helper's polling time after a job (see {@link StepThreadsOptions.spinMicros}). */
   spinMicros: number;
+  /** The smallest shared step, in weights read (see {@link StepThreadsOptions.minWeights}). */
   minWeights: number;
   /** Steps large enough to share, since the helper started (`alone` of them ran unshared). */
   steps: number;
@@ -70,9 +74,11 @@ export interface StepThreadsInfo {
   gemms: number;
   /** Row chunks of those steps, and how many the helper ran (the rest ran on the caller). */
   chunks: number;
+  /** Chunks of `chunks` that the helper thread computed. */
   helperChunks: number;
   /** Chunks the helper had started but the caller took over because it was late. */
   takenOver: number;
+  /** Whether sharing is timed and used only while it is faster ({@link StepThreadsOptions.adaptive}). */
   adaptive: boolean;
   /** Eligible jobs run on the caller alone because sharing was measured slower (adaptive). */
   alone: number;

@@ -333,8 +333,20 @@ export function wasmFreeF32(arr: Float32Array): void {
   release(arr.byteOffset);
 }
 
-/** Allocator statistics, for tests and diagnostics. */
-export function wasmMemoryInfo(): { shared: boolean; bytes: number; heapUsed: number; live: number } | null {
+/** Statistics of the WASM memory and its allocator (for tests and diagnostics). */
+export interface WasmMemoryInfo {
+  /** Whether the memory is a SharedArrayBuffer (needed by setStepThreads). */
+  shared: boolean;
+  /** Size of the memory in bytes. */
+  bytes: number;
+  /** Bytes between the start of the heap and its top, free blocks included. */
+  heapUsed: number;
+  /** Arrays handed out by allocF32 and not freed yet. */
+  live: number;
+}
+
+/** The WASM memory's statistics, or null while the module is not loaded. */
+export function wasmMemoryInfo(): WasmMemoryInfo | null {
   if (!wasm) return null;
   return { shared: wasm.shared, bytes: wasm.memory.buffer.byteLength, heapUsed: heapTop - heapStart, live: live.size };
 }

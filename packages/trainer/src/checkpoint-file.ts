@@ -3,6 +3,7 @@
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
+  CHECKPOINT_LIMITS,
   type Checkpoint,
   CheckpointError,
   type CheckpointExpectations,
@@ -12,12 +13,18 @@ import {
 
 /** Minimal file-system surface used for saving; tests inject failures through it. */
 export interface CheckpointIo {
-  openSync: typeof nodeFs.openSync;
-  writeSync: (fd: number, data: Uint8Array, offset: number, length: number) => number;
-  fsyncSync: typeof nodeFs.fsyncSync;
-  closeSync: typeof nodeFs.closeSync;
-  renameSync: typeof nodeFs.renameSync;
-  unlinkSync: typeof nodeFs.unlinkSync;
+  /** `fs.openSync(path, 'w', mode)`: a new file descriptor. */
+  openSync(path: string, flags: 'w', mode: number): number;
+  /** `fs.writeSync`: bytes written. */
+  writeSync(fd: number, data: Uint8Array, offset: number, length: number): number;
+  /** `fs.fsyncSync`. */
+  fsyncSync(fd: number): void;
+  /** `fs.closeSync`. */
+  closeSync(fd: number): void;
+  /** `fs.renameSync`. */
+  renameSync(from: string, to: string): void;
+  /** `fs.unlinkSync`. */
+  unlinkSync(path: string): void;
 }
 
 const defaultIo: CheckpointIo = nodeFs;
@@ -68,12 +75,38 @@ export function saveCheckpoint(path: string, ckpt: Checkpoint, io: CheckpointIo 
   return bytes.length;
 }
 
+/**
+ * Reads and validates a checkpoint file (decodeCheckpoint): only a regular file of at most
+ * CHECKPOINT_LIMITS.fileBytes is read, so a device, a pipe or a huge file is refused before any
+ * read, and the bytes are checked before anything is built from them.
+ * @throws CheckpointError naming the file and the problem (missing, unreadable, not a file, too
+ *   large, empty, truncated, corrupt, foreign, or inconsistent content).
+ */
 export function loadCheckpoint(path: string, expect: CheckpointExpectations = {}): Checkpoint {
   let bytes: Uint8Array;
+  let fd: number | undefined;
   try {
-    bytes = nodeFs.readFileSync(path);
+    fd = nodeFs.openSync(path, 'r');
+    const st = nodeFs.fstatSync(fd);
+    if (!st.isFile()) throw new CheckpointError('checkpoint: not a regular file', path);
+    if (st.size > CHECKPOINT_LIMITS.fileBytes)
+      throw new CheckpointError(
+        `checkpoint: file of ${st.size} bytes, larger than any checkpoint (at most ${CHECKPOINT_LIMITS.fileBytes})`,
+        path,
+      );
+    bytes = new Uint8Array(st.size);
+    let off = 0;
+    while (off < bytes.length) {
+      const got = nodeFs.readSync(fd, bytes, off, bytes.length - off, off);
+      if (got === 0) break;
+      off += got;
+    }
+    if (off !== bytes.length) bytes = bytes.subarray(0, off);
   } catch (e) {
+    if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`checkpoint: cannot read file: ${(e as Error).message}`, path);
+  } finally {
+    if (fd !== undefined) nodeFs.closeSync(fd);
   }
   return decodeCheckpoint(bytes, expect, path);
 }

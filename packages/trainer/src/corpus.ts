@@ -28,7 +28,15 @@ export function vocabIndex(vocab: readonly string[]): Map<string, number> {
 }
 
 /** Splits ids into a training head and a held-out tail of `valFraction` of the tokens. */
-export function splitCorpus(ids: Int32Array, valFraction: number): { train: Int32Array; val: Int32Array } {
+export function splitCorpus(
+  ids: Int32Array,
+  valFraction: number,
+): {
+  /** The head, for training (a view). */
+  train: Int32Array;
+  /** The held-out tail (a view). */
+  val: Int32Array;
+} {
   if (!(valFraction >= 0 && valFraction < 1))
     throw new RangeError(`splitCorpus: valFraction must be in [0, 1), got ${valFraction}`);
   const nVal = Math.floor(ids.length * valFraction);
@@ -37,8 +45,11 @@ export function splitCorpus(ids: Int32Array, valFraction: number): { train: Int3
 
 /** Where the batcher is: window index within the epoch, epoch number, and the epoch's offset. */
 export interface BatchCursor {
+  /** Window index within the epoch. */
   position: number;
+  /** Epochs completed. */
   epoch: number;
+  /** This epoch's random offset of the window boundaries, in [0, T). */
   shift: number;
 }
 
@@ -49,12 +60,23 @@ export interface BatchCursor {
  * data-parallel workers each get their own contiguous block of streams.
  */
 export class StreamBatcher {
+  /** Tokens per stream: ⌊(N − 1)/B⌋. */
   readonly streamLen: number;
   private cursor: BatchCursor;
 
+  /**
+   * @param ids - the corpus as token ids.
+   * @param B - parallel streams.
+   * @param T - tokens per window.
+   * @param rng - draws each epoch's shift (the trainer's seeded Rng).
+   * @throws RangeError when the corpus is too short for B streams of T + 1 tokens.
+   */
   constructor(
+    /** The corpus as token ids. */
     readonly ids: Int32Array,
+    /** Parallel streams. */
     readonly B: number,
+    /** Tokens per window. */
     readonly T: number,
     private readonly rng: Rng,
   ) {
@@ -76,10 +98,12 @@ export class StreamBatcher {
     return Math.floor((this.streamLen - this.cursor.shift) / this.T);
   }
 
+  /** Where the batcher is (a copy), for a checkpoint. */
   getCursor(): BatchCursor {
     return { ...this.cursor };
   }
 
+  /** Continues from a cursor of {@link StreamBatcher.getCursor} (checked against this corpus). */
   setCursor(c: BatchCursor): void {
     const { position, epoch, shift } = c;
     if (!Number.isInteger(shift) || shift < 0 || shift > this.streamLen - this.T) {

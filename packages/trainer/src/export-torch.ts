@@ -1,9 +1,11 @@
 // PyTorch export: a checkpoint's model as {config, params} JSON in torch.nn.Embedding /
 // RNN|GRU|LSTM / Linear state_dict names, loadable by tools/torch/load_export.py.
-// Builds a throwaway CharModel to produce the state dict; returns fresh plain arrays.
-import type { Checkpoint } from './checkpoint.js';
-import { type CharModelConfig, createCharModel } from './model.js';
+// Validates the checkpoint as every consumer does (checkCheckpoint), then builds a throwaway
+// CharModel to produce the state dict; returns fresh plain arrays.
+import { type Checkpoint, checkCheckpoint } from './checkpoint.js';
+import { createCharModel } from './model.js';
 
+/** A model in PyTorch layout: the torch.nn config and the state_dict tensors as plain arrays. */
 export interface TorchExport {
   config: {
     mode: 'LSTM' | 'GRU' | 'RNN_TANH';
@@ -28,6 +30,7 @@ export interface TorchExport {
   params: Record<string, { shape: number[]; data: number[] }>;
 }
 
+/** Which parameters exportTorch writes. */
 export interface ExportOptions {
   /** 'best' (default): the best-validation parameters when the checkpoint has them; 'latest': the last ones. */
   which?: 'best' | 'latest';
@@ -35,8 +38,19 @@ export interface ExportOptions {
 
 const MODES = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN_TANH' } as const;
 
+/**
+ * A checkpoint's model as `{config, params}` in the state_dict names of torch.nn.Embedding,
+ * RNN|GRU|LSTM and Linear (`embedding.weight`, `rnn.weight_ih_l{k}`, ..., `linear.bias`).
+ * The checkpoint is validated first, the same way decodeCheckpoint does (so export refuses what
+ * `sample` and `score` refuse).
+ * @throws CheckpointError naming the field (or the tensor a short `params` would cut:
+ *   `params length 25901, expected ... = 26001 (100 values short: linear.bias [65] at offset
+ *   25936 and what follows would be missing)`); RangeError for a reset-before GRU (PyTorch has no
+ *   such module) or a bad `which`.
+ */
 export function exportTorch(ckpt: Checkpoint, options: ExportOptions = {}): TorchExport {
-  const cfg = ckpt.model as CharModelConfig;
+  const valid = checkCheckpoint(ckpt);
+  const cfg = valid.model;
   if (cfg.cell === 'gru' && cfg.gruVariant === 'reset-before') {
     // Porting note: torch.nn.GRU computes n with r applied after W_hn; reset-before weights would load but compute something else.
     throw new RangeError(
@@ -47,7 +61,7 @@ export function exportTorch(ckpt: Checkpoint, options: ExportOptions = {}): Torc
   if (which !== 'best' && which !== 'latest')
     throw new RangeError(`exportTorch: which must be 'best' or 'latest', got ${String(which)}`);
   const model = createCharModel(cfg);
-  model.params.set(which === 'best' && ckpt.best ? ckpt.best.params : ckpt.params);
+  model.params.set(which === 'best' && valid.best ? valid.best.params : valid.params);
   const dict = model.toTorchStateDict();
   const params: TorchExport['params'] = {};
   for (const [name, t] of Object.entries(dict)) params[name] = { shape: [...t.shape], data: Array.from(t.data) };

@@ -4,10 +4,12 @@
 
 export {
   CHECKPOINT_FORMAT,
+  CHECKPOINT_LIMITS,
   CHECKPOINT_VERSION,
   type Checkpoint,
   CheckpointError,
   type CheckpointExpectations,
+  checkCheckpoint,
   decodeCheckpoint,
   encodeCheckpoint,
   type HistoryEntry,
@@ -19,6 +21,7 @@ export { type CharModelConfig, createCharModel, type TrainableModel } from './mo
 export {
   dropoutSeed,
   type HalfBatchWorkerFactory,
+  MAX_BATCH,
   OfflineTrainer,
   type OfflineTrainingOptions,
   type ResolvedOfflineOptions,
@@ -29,7 +32,12 @@ export { type ScoreEvent, type ScoreOptions, scoreOnline } from './operators/sco
 export { type OnlineInput, type OnlineOptions, type OnlineTrainEvent, trainOnline } from './operators/train-online.js';
 export { Adagrad, type AdagradOptions } from './optim/adagrad.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
-export { createOptimizer, type OptimizerConfig } from './optim/create-optimizer.js';
+export {
+  createOptimizer,
+  type OptimizerConfig,
+  optimizerConfigOf,
+  restoreOptimizer,
+} from './optim/create-optimizer.js';
 export type { Optimizer, OptimizerKind, OptimizerState } from './optim/optimizer.js';
 export { Rmsprop, type RmspropOptions } from './optim/rmsprop.js';
 export { type DecaySchedule, type LrSchedule, learningRate, validateSchedule } from './optim/schedule.js';

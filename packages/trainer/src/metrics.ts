@@ -14,7 +14,9 @@ export interface LossMetrics {
   readonly count: number;
 }
 
+/** Nats (natural-log units) to bits: divide by ln 2. */
 export const natsToBits = (nats: number): number => nats / Math.LN2;
+/** Bits to nats: multiply by ln 2. */
 export const bitsToNats = (bits: number): number => bits * Math.LN2;
 
 /** Turns a loss sum over `count` predictions into labelled means; refuses an empty count. */
@@ -34,11 +36,13 @@ export class LossMeter {
   private sum = 0;
   private n = 0;
 
+  /** Adds a sum of per-token losses (nats) over `count` predictions. */
   add(lossSum: number, count: number): void {
     this.sum += lossSum;
     this.n += count;
   }
 
+  /** Predictions accumulated since the last reset. */
   get count(): number {
     return this.n;
   }
@@ -49,15 +53,22 @@ export class LossMeter {
   }
 
   /** Raw sum and count, for checkpoints (a resumed run continues the same running mean). */
-  snapshot(): { lossSum: number; lossCount: number } {
+  snapshot(): {
+    /** Sum of the losses, nats. */
+    lossSum: number;
+    /** Predictions in the sum. */
+    lossCount: number;
+  } {
     return { lossSum: this.sum, lossCount: this.n };
   }
 
+  /** Continues from a {@link LossMeter.snapshot}. */
   restore(lossSum: number, lossCount: number): void {
     this.sum = lossSum;
     this.n = lossCount;
   }
 
+  /** Starts over from nothing. */
   reset(): void {
     this.sum = 0;
     this.n = 0;

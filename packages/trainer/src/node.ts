@@ -15,7 +15,15 @@ import {
 export { type CheckpointIo, loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 export * from './index.js';
 export { createHalfBatchWorker } from './parallel/half-batch-worker.js';
-export { type TrainInWorkerOptions, type TrainWorkerEvent, trainInWorker } from './parallel/train-in-worker.js';
+export {
+  type TrainInWorkerOptions,
+  type TrainWorkerEvent,
+  trainInWorker,
+  type WorkerDoneEvent,
+  type WorkerEvalEvent,
+  type WorkerProgressEvent,
+  type WorkerSnapshotEvent,
+} from './parallel/train-in-worker.js';
 
 export interface TrainOfflineOptions extends Omit<CoreOptions, 'createWorker'> {
   /** Write a checkpoint here (atomically) every `checkpointEvery` seconds and at the end. */

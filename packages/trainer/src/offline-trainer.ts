@@ -1,14 +1,15 @@
 // Offline truncated BPTT over a corpus: B parallel streams, one [T×B] window per update, state
 // carried (detached) across windows, clip, optimizer step; periodic held-out evaluation; exact
 // checkpoint/resume. Owns the optimizer, batcher, RNG, stream states and window buffers.
-import { resolveCharModelConfig } from '@rxrnn/cells';
+import { CharModel } from '@rxrnn/cells';
 import { Rng } from '@rxrnn/kernels';
-import { type Checkpoint, CheckpointError, type HistoryEntry } from './checkpoint.js';
+import { describe } from '@rxrnn/kernels/internal';
+import { type Checkpoint, CheckpointError, checkCheckpoint, type HistoryEntry } from './checkpoint.js';
 import { encodeText, StreamBatcher, splitCorpus } from './corpus.js';
 import { clipGradients } from './internal/clip.js';
 import { LossMeter, type LossMetrics, lossMetrics } from './metrics.js';
 import { createCharModel, type TrainableModel } from './model.js';
-import { createOptimizer, type OptimizerConfig } from './optim/create-optimizer.js';
+import { createOptimizer, type OptimizerConfig, optimizerConfigOf } from './optim/create-optimizer.js';
 import type { Optimizer } from './optim/optimizer.js';
 import { type LrSchedule, learningRate, validateSchedule } from './optim/schedule.js';
 import type { HalfBatchWorker } from './parallel/half-batch-worker.js';
@@ -51,15 +52,44 @@ export interface OfflineTrainingOptions {
   threads?: 1 | 2;
 }
 
+/** OfflineTrainingOptions with every default filled in: what a checkpoint's `training` holds. */
 export type ResolvedOfflineOptions = Required<OfflineTrainingOptions>;
 
-export function resolveOfflineOptions(o: OfflineTrainingOptions = {}): ResolvedOfflineOptions {
+/** Largest batchSize and bptt accepted (also from a checkpoint): 65,536 each. */
+export const MAX_BATCH = 65_536;
+const OPTION_KEYS = [
+  'batchSize',
+  'bptt',
+  'optimizer',
+  'lr',
+  'schedule',
+  'maxGradNorm',
+  'valFraction',
+  'evalEvery',
+  'logEvery',
+  'seed',
+  'threads',
+] as const;
+
+/**
+ * Fills in the defaults and checks every option: batchSize and bptt integers in [1, 65536],
+ * evalEvery ≥ 0 and logEvery ≥ 1 integers, seed an integer in [0, 2^32), lr finite ≥ 0,
+ * maxGradNorm > 0 or null, valFraction in [0, 1), threads 1 or 2, a valid schedule and optimizer.
+ * @param where and `prefix` shape the messages: `<where>: <prefix><option> must be ..., got ...`
+ *   (defaults `trainer` and ''; a checkpoint's are `checkpoint` and `training.`).
+ * @throws RangeError/TypeError naming the option.
+ */
+export function resolveOfflineOptions(
+  o: OfflineTrainingOptions = {},
+  where = 'trainer',
+  prefix = '',
+): ResolvedOfflineOptions {
   const r: ResolvedOfflineOptions = {
     batchSize: o.batchSize ?? 32,
     bptt: o.bptt ?? 64,
     optimizer: o.optimizer ?? { kind: 'adam' },
     lr: o.lr ?? 2e-3,
-    schedule: validateSchedule(o.schedule ?? { kind: 'constant' }),
+    schedule: o.schedule ?? { kind: 'constant' },
     maxGradNorm: o.maxGradNorm === undefined ? 5 : o.maxGradNorm,
     valFraction: o.valFraction ?? 0.05,
     evalEvery: o.evalEvery ?? 200,
@@ -67,25 +97,42 @@ export function resolveOfflineOptions(o: OfflineTrainingOptions = {}): ResolvedO
     seed: o.seed ?? 1,
     threads: o.threads ?? 1,
   };
-  const posInt = (k: keyof ResolvedOfflineOptions, min: number) => {
+  const int = (k: keyof ResolvedOfflineOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = r[k] as number;
-    if (!Number.isInteger(v) || v < min)
-      throw new RangeError(`trainer: ${k} must be an integer >= ${min}, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < min || v > max)
+      throw new RangeError(
+        `${where}: ${prefix}${k} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`}, got ${describe(v)}`,
+      );
   };
-  posInt('batchSize', 1);
-  posInt('bptt', 1);
-  posInt('evalEvery', 0);
-  posInt('logEvery', 1);
-  posInt('seed', 0);
-  if (!(r.lr >= 0 && Number.isFinite(r.lr)))
-    throw new RangeError(`trainer: lr must be a finite number >= 0, got ${r.lr}`);
-  if (r.maxGradNorm !== null && !(r.maxGradNorm > 0 && Number.isFinite(r.maxGradNorm))) {
-    throw new RangeError(`trainer: maxGradNorm must be a positive number or null, got ${r.maxGradNorm}`);
+  int('batchSize', 1, MAX_BATCH);
+  int('bptt', 1, MAX_BATCH);
+  int('evalEvery', 0);
+  int('logEvery', 1);
+  int('seed', 0, 2 ** 32 - 1);
+  if (typeof r.lr !== 'number' || !(r.lr >= 0 && Number.isFinite(r.lr)))
+    throw new RangeError(`${where}: ${prefix}lr must be a finite number >= 0, got ${describe(r.lr)}`);
+  if (
+    r.maxGradNorm !== null &&
+    (typeof r.maxGradNorm !== 'number' || !(r.maxGradNorm > 0 && Number.isFinite(r.maxGradNorm)))
+  ) {
+    throw new RangeError(
+      `${where}: ${prefix}maxGradNorm must be a positive number or null, got ${describe(r.maxGradNorm)}`,
+    );
   }
+  if (typeof r.valFraction !== 'number' || !(r.valFraction >= 0 && r.valFraction < 1))
+    throw new RangeError(`${where}: ${prefix}valFraction must be a number in [0, 1), got ${describe(r.valFraction)}`);
   if (r.threads !== 1 && r.threads !== 2)
-    throw new RangeError(`trainer: threads must be 1 or 2, got ${String(r.threads)}`);
+    throw new RangeError(`${where}: ${prefix}threads must be 1 or 2, got ${describe(r.threads)}`);
   if (r.threads === 2 && r.batchSize < 2)
-    throw new RangeError(`trainer: threads 2 needs batchSize >= 2, got ${r.batchSize}`);
+    throw new RangeError(`${where}: ${prefix}threads 2 needs batchSize >= 2, got ${r.batchSize}`);
+  try {
+    validateSchedule(r.schedule);
+    // Size 0: the optimizer's options are checked without allocating anything.
+    createOptimizer(r.optimizer, 0);
+  } catch (e) {
+    const what = e instanceof Error && e.message.startsWith('schedule') ? 'schedule' : 'optimizer';
+    throw new RangeError(`${where}: ${prefix}${what}: ${(e as Error).message}`);
+  }
   return r;
 }
 
@@ -363,7 +410,14 @@ export class OfflineTrainer {
 
   /**
    * Rebuilds a trainer from a checkpoint and the same corpus. Training options come from the
-   * checkpoint; `override` may change only what does not alter the update arithmetic.
+   * checkpoint; `override` may change only what does not alter the update arithmetic. Everything
+   * is checked before the model is built: the checkpoint (checkCheckpoint), its `training` as
+   * offline options (every key known, every value in range), the optimizer state against
+   * `training.optimizer`, the carried state against `training.batchSize`, and the text against
+   * the checkpoint's vocabulary.
+   * @throws CheckpointError naming the field for a checkpoint that cannot be resumed; RangeError
+   *   for a text with a character outside the checkpoint's vocabulary (which is fixed when a model
+   *   is created) or one too short for its batch.
    */
   static fromCheckpoint(
     ckpt: Checkpoint,
@@ -371,57 +425,90 @@ export class OfflineTrainer {
     override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {},
     model?: TrainableModel,
   ): OfflineTrainer {
-    const m = model ?? createCharModel(ckpt.model);
-    if (m.params.length !== ckpt.params.length) {
-      throw new CheckpointError(`checkpoint: ${ckpt.params.length} parameters, the model has ${m.params.length}`);
+    const c = checkCheckpoint(ckpt);
+    const options = OfflineTrainer.checkpointOptions(c, override);
+    const vocab = c.model.vocab;
+    if (typeof corpus === 'string') {
+      const index = new Set(vocab);
+      let at = 0;
+      for (const ch of corpus) {
+        if (!index.has(ch)) {
+          throw new RangeError(
+            `OfflineTrainer.fromCheckpoint: the text has ${JSON.stringify(ch)} at character ${at}, which is not in the checkpoint's vocabulary of ${vocab.length} characters; a model's vocabulary is fixed when it is created, so resume with the text it was trained on (or one without new characters), or train a new model`,
+          );
+        }
+        at++;
+      }
     }
-    const tr = new OfflineTrainer(m, corpus, { ...(ckpt.training as OfflineTrainingOptions), ...override });
-    tr.restore(ckpt);
+    const m = model ?? createCharModel(c.model);
+    if (m.params.length !== c.params.length) {
+      throw new CheckpointError(`checkpoint: ${c.params.length} parameters, the model has ${m.params.length}`);
+    }
+    const tr = new OfflineTrainer(m, corpus, options);
+    tr.restore(c);
     return tr;
   }
 
-  /** Loads a checkpoint's state into this trainer (same model config, corpus and options). */
+  /**
+   * The offline options a checkpoint resumes with (its `training`, `override` applied), checked
+   * without allocating anything: only known options, each in range (batchSize and bptt at most
+   * MAX_BATCH), the optimizer state made by `training.optimizer`, and `cursor.state` sized
+   * batchSize × the model's state size. What a command line reads before it trusts `batchSize`.
+   * @throws CheckpointError naming the field (`checkpoint: training.batchSize must be ...`).
+   */
+  static checkpointOptions(
+    ckpt: Checkpoint,
+    override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'> = {},
+  ): ResolvedOfflineOptions {
+    return checkpointOptions(checkCheckpoint(ckpt), override);
+  }
+
+  /**
+   * Loads a checkpoint's state into this trainer (same model config, corpus and options).
+   * @throws CheckpointError naming what does not match; the trainer is unchanged then.
+   */
   restore(ckpt: Checkpoint): void {
     const fail = (msg: string): never => {
       throw new CheckpointError(`checkpoint: ${msg}`);
     };
-    // Compared with defaults filled in: a checkpoint from before a config field existed has its default.
-    let saved = '';
-    try {
-      saved = JSON.stringify(resolveCharModelConfig(ckpt.model));
-    } catch (e) {
-      fail(`model config is not valid (${(e as Error).message})`);
-    }
-    if (saved !== JSON.stringify(resolveCharModelConfig(this.model.config)))
+    const c = checkCheckpoint(ckpt);
+    if (JSON.stringify(c.model) !== JSON.stringify(this.model.config))
       fail("model config differs from the trainer's model");
-    if (ckpt.params.length !== this.model.params.length)
-      fail(`${ckpt.params.length} parameters, the model has ${this.model.params.length}`);
+    if (c.params.length !== this.model.params.length)
+      fail(`${c.params.length} parameters, the model has ${this.model.params.length}`);
     for (const key of ['batchSize', 'bptt', 'threads', 'valFraction'] as const) {
-      if (ckpt.training[key] !== this.options[key])
-        fail(`training.${key} is ${String(ckpt.training[key])}, this trainer uses ${String(this.options[key])}`);
+      if (c.training[key] !== this.options[key])
+        fail(`training.${key} is ${describe(c.training[key])}, this trainer uses ${String(this.options[key])}`);
     }
     const B = this.options.batchSize;
-    const stateLen = (this.model.createState(B).length / B) * B;
-    if (ckpt.cursor.state.length !== stateLen)
-      fail(`cursor.state length ${ckpt.cursor.state.length}, expected ${stateLen}`);
-    this.model.params.set(ckpt.params);
-    this.optimizer.setState(ckpt.optimizer);
-    this.rng.setState(ckpt.rng);
+    const stateLen = this.model.createState(B).length;
+    if (c.cursor.state.length !== stateLen)
+      fail(`cursor.state length ${c.cursor.state.length}, expected training.batchSize × state size = ${stateLen}`);
+    const mismatch = optimizerMismatch(this.options.optimizer, c);
+    if (mismatch) fail(mismatch);
+    // The cursor must fit this text: a different text (or a different length) cannot continue.
+    const saved = this.batcher.getCursor();
     try {
-      this.batcher.setCursor(ckpt.cursor);
+      this.batcher.setCursor(c.cursor);
     } catch (e) {
-      fail((e as Error).message);
+      this.batcher.setCursor(saved);
+      fail(
+        `cursor (position ${c.cursor.position}, shift ${c.cursor.shift}) does not fit this text (${(e as Error).message.replace(/^StreamBatcher: /, '')}): resume with the text the checkpoint was trained on`,
+      );
     }
-    this.state.set(ckpt.cursor.state.subarray(0, this.state.length));
-    const rest = ckpt.cursor.state.slice(this.state.length);
+    this.model.params.set(c.params);
+    this.optimizer.setState(c.optimizer);
+    this.rng.setState(c.rng);
+    this.state.set(c.cursor.state.subarray(0, this.state.length));
+    const rest = c.cursor.state.slice(this.state.length);
     if (this.worker) this.worker.setState(rest);
     else if (rest.length > 0) this.pendingWorkerState = rest;
-    this.tokens = ckpt.counters.tokens;
-    this.seconds = ckpt.counters.seconds;
+    this.tokens = c.counters.tokens;
+    this.seconds = c.counters.seconds;
     this.history.length = 0;
-    this.history.push(...ckpt.history.map((h) => ({ ...h })));
-    this.best = ckpt.best && { ...ckpt.best, params: ckpt.best.params.slice() };
-    this.meter.restore(ckpt.counters.lossSum ?? 0, ckpt.counters.lossCount ?? 0);
+    this.history.push(...c.history.map((h) => ({ ...h })));
+    this.best = c.best && { ...c.best, params: c.best.params.slice() };
+    this.meter.restore(c.counters.lossSum ?? 0, c.counters.lossCount ?? 0);
   }
 
   private historyBase(): Omit<HistoryEntry, 'trainLoss'> {
@@ -445,6 +532,50 @@ export class OfflineTrainer {
       this.history.push(...keep);
     }
   }
+}
+
+/**
+ * A checkpoint's `training` as offline options (with `override` applied), checked before anything
+ * is allocated: only known options, each in range, the carried state sized B × state size.
+ */
+function checkpointOptions(
+  c: Checkpoint,
+  override: Pick<OfflineTrainingOptions, 'evalEvery' | 'logEvery'>,
+): ResolvedOfflineOptions {
+  const fail = (msg: string): never => {
+    throw new CheckpointError(`checkpoint: ${msg}`);
+  };
+  const t = c.training;
+  if (t.mode !== undefined)
+    fail(`training.mode is ${describe(t.mode)}: written by another kind of run, not by offline training`);
+  for (const key of Object.keys(t))
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) fail(`training.${key} is not an offline training option`);
+  for (const key of OPTION_KEYS) if (t[key] === undefined) fail(`training.${key} missing`);
+  let options: ResolvedOfflineOptions;
+  try {
+    options = resolveOfflineOptions({ ...(t as OfflineTrainingOptions), ...override }, 'checkpoint', 'training.');
+  } catch (e) {
+    return fail((e as Error).message.replace(/^checkpoint: /, ''));
+  }
+  const stateSize = CharModel.layoutOf(c.model).stateSize;
+  const want = options.batchSize * stateSize;
+  if (c.cursor.state.length !== want)
+    fail(
+      `cursor.state length ${c.cursor.state.length}, expected training.batchSize × the model's state size = ${options.batchSize} × ${stateSize} = ${want}`,
+    );
+  const mismatch = optimizerMismatch(options.optimizer, c);
+  if (mismatch) fail(mismatch);
+  return options;
+}
+
+/** Why the checkpoint's optimizer state was not made by `config`, or null. */
+function optimizerMismatch(config: OptimizerConfig, c: Checkpoint): string | null {
+  const want = createOptimizer(config, 0).getState();
+  const saved = optimizerConfigOf(c.optimizer);
+  const got = createOptimizer(saved, 0).getState();
+  if (want.kind !== got.kind || JSON.stringify(want.options) !== JSON.stringify(got.options))
+    return `optimizer state (${saved.kind} ${JSON.stringify(got.options)}) was not made by training.optimizer (${config.kind} ${JSON.stringify(want.options)})`;
+  return null;
 }
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {

@@ -42,6 +42,12 @@ export interface TrainOfflineOptions extends OfflineTrainingOptions {
   signal?: AbortSignal;
   /** Called at most every `progressInterval` ms and after the last update. */
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Called after EVERY update with its report: the per-update series of the loss, the global
+   * gradient norm before clipping (`gradNorm`) and whether clipping fired (`clipped`), which
+   * onProgress (throttled) samples only. Synchronous and on the training path: keep it cheap.
+   */
+  onStep?: (report: StepReport) => void;
   /** Milliseconds between onProgress calls. Default 250. */
   progressInterval?: number;
   /** Called after every held-out evaluation. */
@@ -74,7 +80,10 @@ export interface TrainSummary {
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSummary> {
-  const { text, resume, maxSteps, seconds, signal, onProgress, onEval, onCheckpoint, onStart, createWorker } = opts;
+  const { text, resume, maxSteps, seconds, signal, onProgress, onStep, onEval, onCheckpoint, onStart, createWorker } =
+    opts;
+  if (onStep !== undefined && typeof onStep !== 'function')
+    throw new TypeError(`trainOffline: onStep must be a function, got ${typeof onStep}`);
   const progressInterval = opts.progressInterval ?? 250;
   const checkpointEvery = opts.checkpointEvery ?? 60;
   if (maxSteps === undefined && seconds === undefined && !signal)
@@ -131,6 +140,7 @@ export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSumm
       const t0 = performance.now();
       report = trainer.trainStep();
       trainer.seconds += (performance.now() - t0) / 1000;
+      onStep?.(report);
       if (hasVal && evalEvery > 0 && trainer.step % evalEvery === 0) evaluate();
       const now = performance.now();
       if (onProgress && now - lastProgress >= progressInterval) {

@@ -8,11 +8,13 @@ import { Rng } from '@rxrnn/kernels';
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  Adam,
   type Checkpoint,
   CheckpointError,
   type CheckpointIo,
   decodeCheckpoint,
   encodeCheckpoint,
+  exportTorch,
   loadCheckpoint,
   saveCheckpoint,
 } from '../src/node.js';
@@ -20,29 +22,32 @@ import {
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A small, consistent checkpoint: LSTM V 4, E 3, H 4 has 12 + 128 + 20 = 160 parameters. */
 function sample(fill = 0.25): Checkpoint {
-  const n = 50;
+  const n = 160;
   const params = Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i) * fill));
+  const adam = new Adam(n).getState();
   return {
     model: {
       cell: 'lstm',
+      gruVariant: 'reset-after',
       vocab: ['\n', ' ', 'a', 'b'],
       input: 'embedding',
       embeddingDim: 3,
       hidden: 4,
       layers: 1,
       seed: 1,
-    } as Checkpoint['model'],
+    },
     params,
     training: { batch: 2, bptt: 8 },
     optimizer: {
-      kind: 'adam',
-      options: { beta1: 0.9 },
+      ...adam,
       step: 3,
       buffers: { m: new Float32Array(n).fill(0.5), v: new Float32Array(n).fill(1e-30) },
     },
     rng: new Rng(5).getState(),
-    cursor: { position: 16, epoch: 0, shift: 3, state: Float32Array.of(0.1, -0.2, 3e-39) },
+    // B = 1 row of the LSTM's state [h | c] (8 floats), with a subnormal in it.
+    cursor: { position: 16, epoch: 0, shift: 3, state: Float32Array.of(0.1, -0.2, 3e-39, 0, 0, 0, 0, 1) },
     counters: { step: 3, tokens: 48, seconds: 0.5 },
     history: [{ step: 3, tokens: 48, seconds: 0.5, lr: 0.002, trainLoss: 1.3, valLoss: 1.4 }],
     best: { valLoss: 1.4, step: 3, params: params.slice() },
@@ -62,7 +67,9 @@ describe('checkpoint encoding', () => {
     ).toBe(true);
     expect(Array.from(back.cursor.state)).toEqual(Array.from(c.cursor.state)); // includes a subnormal
     expect(back.optimizer.buffers.v![7]!).toBe(Math.fround(1e-30));
-    expect(back).toEqual(c);
+    // The sample's model has no dropout fields, like a file written before they existed: they read as 0.
+    const none = { dropout: 0, embeddingDropout: 0, outputDropout: 0, inputDropout: 0, recurrentDropout: 0 };
+    expect(back).toEqual({ ...c, model: { ...c.model, ...none } });
   });
 
   it('decoded buffers do not alias the input bytes', () => {
@@ -76,7 +83,7 @@ describe('checkpoint encoding', () => {
   it('refuses to encode a malformed checkpoint (no file gets written)', () => {
     const c = sample();
     c.params[3] = NaN;
-    expect(() => encodeCheckpoint(c)).toThrow(/params\[3\] is NaN/);
+    expect(() => encodeCheckpoint(c)).toThrow(/params\[3\] must be a finite number, got NaN/);
   });
 });
 
@@ -178,7 +185,7 @@ describe('loading bad files throws CheckpointError', () => {
     const c2 = { ...sample(), optimizer: { ...sample().optimizer, buffers: { m: new Float32Array(3) } } };
     const body2 = p.pack(c2);
     expect(() => decodeCheckpoint(p.pack({ ...env, body: body2, crc32: crc(body2) }))).toThrow(
-      /optimizer.buffers.m length 3, expected 50/,
+      /optimizer.buffers.m length 3, expected the parameter count = 160/,
     );
   });
 
@@ -206,12 +213,112 @@ describe('loading bad files throws CheckpointError', () => {
   it('a config or size mismatch with what the caller expects', () => {
     expect(() => decodeCheckpoint(good, { model: { hidden: 8 } })).toThrow(/model hidden is 4, expected 8/);
     expect(() => decodeCheckpoint(good, { model: { vocab: ['a', 'b'] } })).toThrow(/model vocab/);
-    expect(() => decodeCheckpoint(good, { paramCount: 51 })).toThrow(/50 parameters, the model has 51/);
-    expect(decodeCheckpoint(good, { model: { hidden: 4, cell: 'lstm' }, paramCount: 50 }).counters.step).toBe(3);
+    expect(() => decodeCheckpoint(good, { paramCount: 51 })).toThrow(/160 parameters, the model has 51/);
+    expect(decodeCheckpoint(good, { model: { hidden: 4, cell: 'lstm' }, paramCount: 160 }).counters.step).toBe(3);
   });
 
   it('a file that does not exist', () => {
     expect(() => loadCheckpoint(join(dir, 'nope.ckpt'))).toThrow(CheckpointError);
+  });
+});
+
+describe('checkpoints whose checksum is valid but whose content lies', () => {
+  const p = new Packr({ moreTypes: true, useRecords: false });
+  /** The sample with `mutate` applied to its decoded body, re-sealed with a correct checksum. */
+  const forged = (mutate: (body: Record<string, any>) => void): Uint8Array => {
+    const body = p.unpack(p.pack(sample())) as Record<string, any>;
+    mutate(body);
+    const b = new Uint8Array(p.pack(body));
+    return new Uint8Array(p.pack({ format: 'rxrnn-checkpoint', version: 1, crc32: crc(b), body: b }));
+  };
+  const refused = (bytes: Uint8Array, message: RegExp) => {
+    expect(() => decodeCheckpoint(bytes)).toThrow(CheckpointError);
+    expect(() => decodeCheckpoint(bytes)).toThrow(message);
+  };
+
+  it('refuses a model config out of its limits before building anything (layers 100000)', () => {
+    refused(
+      forged((b) => (b.model.layers = 100_000)),
+      /^checkpoint: model.layers must be an integer in \[1, 64\], got 100000$/,
+    );
+    refused(
+      forged((b) => (b.model.hidden = 1e6)),
+      /model.hidden must be an integer in \[1, 16384\], got 1000000/,
+    );
+    refused(
+      forged((b) => (b.model.vocab = [...b.model.vocab, 'a'])),
+      /model.vocab\[4\] "a" repeats model.vocab\[2\]/,
+    );
+    refused(
+      forged((b) => (b.model.bogus = 1)),
+      /model.bogus is not a model setting/,
+    );
+    refused(
+      forged((b) => (b.model.cell = 'transformer')),
+      /model.cell must be 'rnn' or 'gru' or 'lstm'/,
+    );
+  });
+
+  it('refuses a parameter count other than the config implies, naming the tensor it would cut', () => {
+    refused(
+      forged((b) => (b.model.layers = 2)),
+      /params length 160, expected the parameter count of the model \(lstm, V 4, E 3, H 4, L 2\) = 304 \(144 values short: rnn.weight_ih_l1 \[16, 4\] at offset 140/,
+    );
+    refused(
+      forged((b) => {
+        b.params = b.params.slice(0, 150);
+      }),
+      /params length 150, expected .* = 160 \(10 values short: linear.weight \[4, 4\] at offset 140 and what follows would be missing\)/,
+    );
+    refused(
+      forged((b) => (b.best.params = new Float32Array(170))),
+      /best.params length 170, expected .* = 160 \(10 values more than the last tensor, linear.bias, ends at\)/,
+    );
+  });
+
+  it('refuses optimizer, rng, cursor, counters, history and best fields of the wrong type or range', () => {
+    const cases: [(b: Record<string, any>) => void, RegExp][] = [
+      [(b) => delete b.optimizer.buffers.m, /optimizer.buffers.m missing \(adam keeps m, v\)/],
+      [(b) => (b.optimizer.buffers.w = new Float32Array(160)), /optimizer.buffers.w is not a buffer of this optimizer/],
+      [(b) => (b.optimizer.buffers.v[3] = -1), /optimizer.buffers.v\[3\] must be a finite number >= 0, got -1/],
+      [(b) => (b.optimizer.kind = 'lion'), /optimizer.kind must be one of sgd, adam, adagrad, rmsprop, got "lion"/],
+      [(b) => (b.optimizer.options.beta2 = 7), /optimizer.options: adam: beta2 must be in \[0, 1\), got 7/],
+      [(b) => (b.optimizer.options.decoupled = 'no'), /optimizer.options.decoupled must be a boolean, got "no"/],
+      [(b) => (b.optimizer.step = 4), /counters.step 3 differs from optimizer.step 4/],
+      [(b) => (b.rng = new Uint32Array(7)), /rng: Rng.setState: xoshiro state words are all zero/],
+      [(b) => (b.rng = new Uint32Array(3)), /rng length 3, expected RNG_STATE_LENGTH = 7/],
+      [(b) => (b.cursor.state = new Float32Array(12)), /cursor.state length 12, expected B × the model's state size 8/],
+      [(b) => (b.cursor.position = -1), /cursor.position must be an integer >= 0, got -1/],
+      [(b) => (b.counters.seconds = NaN), /counters.seconds must be a finite number >= 0, got NaN/],
+      [
+        (b) => (b.history = [{ step: 1, tokens: 'x', seconds: null, lr: 'lots' }]),
+        /history\[0\].tokens must be an integer in \[0, 48\], got "x"/,
+      ],
+      [(b) => (b.history[0].lr = 'lots'), /history\[0\].lr must be a finite number >= 0, got "lots"/],
+      [(b) => (b.history[0].step = 99), /history\[0\].step must be an integer in \[0, 3\], got 99/],
+      [(b) => (b.history[0].note = 'hi'), /history\[0\].note is not a checkpoint field/],
+      [(b) => (b.history = 'none'), /history must be an array of at most 100000 rows, got "none"/],
+      [(b) => (b.best.valLoss = -1), /best.valLoss must be a finite number >= 0, got -1/],
+      [(b) => (b.training = { x: { y: { z: { w: { v: 1 } } } } }), /training.x.y.z.w nests deeper than 4 levels/],
+      [(b) => (b.training = { tag: new Float32Array(2) }), /training.tag must be plain data/],
+      [(b) => (b.extra = 1), /^checkpoint: extra is not a checkpoint field/],
+      [(b) => delete b.best, /^checkpoint: best missing$/],
+    ];
+    for (const [mutate, message] of cases) refused(forged(mutate), message);
+  });
+
+  it('refuses in exportTorch what decodeCheckpoint refuses, for a checkpoint built in memory', () => {
+    const c = sample();
+    expect(() => exportTorch({ ...c, params: c.params.slice(0, 60) })).toThrow(CheckpointError);
+    expect(() => exportTorch({ ...c, params: c.params.slice(0, 60) })).toThrow(
+      /params length 60, expected .* = 160 \(100 values short: rnn.weight_hh_l0 \[16, 4\] at offset 60/,
+    );
+    expect(exportTorch(c).params['linear.bias']!.data).toHaveLength(4);
+  });
+
+  it('reads only regular files: a device or a folder is refused before any read', () => {
+    expect(() => loadCheckpoint('/dev/zero')).toThrow(/checkpoint: not a regular file \(\/dev\/zero\)/);
+    expect(() => loadCheckpoint(dir)).toThrow(/not a regular file|cannot read file/);
   });
 });
 

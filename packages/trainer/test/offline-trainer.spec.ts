@@ -121,9 +121,51 @@ describe('OfflineTrainer', () => {
     expect(tr.optimizer.getState()).toEqual(opt);
   });
 
+  it('refuses to resume a checkpoint whose training fields are hostile, before building anything', async () => {
+    const tr = await createOfflineTrainer(makeModel(), text, opts);
+    tr.trainStep();
+    const good = tr.toCheckpoint();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ batchSize: 2_000_000_001 }, /training.batchSize must be an integer in \[1, 65536\], got 2000000001/],
+      [{ bptt: 0.5 }, /training.bptt must be an integer in \[1, 65536\], got 0.5/],
+      [{ valFraction: 1 }, /training.valFraction must be a number in \[0, 1\), got 1/],
+      [{ schedule: { kind: 'cosine', totalSteps: -1 } }, /training.schedule: schedule 'cosine': totalSteps/],
+      [{ optimizer: { kind: 'sgd' } }, /optimizer state \(adam .*\) was not made by training.optimizer \(sgd/],
+      [{ optimizer: { kind: 'adam', beta1: 2 } }, /training.optimizer: adam: beta1 must be in \[0, 1\), got 2/],
+      [
+        { batchSize: 3 },
+        /cursor.state length 256, expected training.batchSize × the model's state size = 3 × 64 = 192/,
+      ],
+      [{ extra: 1 }, /training.extra is not an offline training option/],
+      [{ mode: 'online' }, /training.mode is "online": written by another kind of run/],
+    ];
+    for (const [change, message] of cases) {
+      const bad = { ...good, training: { ...good.training, ...change } };
+      expect(() => OfflineTrainer.fromCheckpoint(bad, text), JSON.stringify(change)).toThrow(CheckpointError);
+      expect(() => OfflineTrainer.fromCheckpoint(bad, text), JSON.stringify(change)).toThrow(message);
+    }
+    const { seed: _, ...noSeed } = good.training;
+    expect(() => OfflineTrainer.fromCheckpoint({ ...good, training: noSeed }, text)).toThrow(/training.seed missing/);
+  });
+
+  it('says what to do when the text has a character the checkpoint cannot know, or does not fit its cursor', async () => {
+    const tr = await createOfflineTrainer(makeModel(), text, opts);
+    for (let i = 0; i < 3; i++) tr.trainStep();
+    const ckpt = decodeCheckpoint(encodeCheckpoint(tr.toCheckpoint()));
+    const withNew = `${text.slice(0, 500)}é${text.slice(500)}`;
+    expect(() => OfflineTrainer.fromCheckpoint(ckpt, withNew)).toThrow(
+      /the text has "é" at character 500, which is not in the checkpoint's vocabulary of \d+ characters; a model's vocabulary is fixed when it is created/,
+    );
+    // A shorter text of the same characters: its epoch has fewer windows than the cursor needs.
+    const late = { ...ckpt, cursor: { ...ckpt.cursor, position: 30 } };
+    expect(() => OfflineTrainer.fromCheckpoint(late, text.slice(0, 1200))).toThrow(
+      /cursor \(position 30, shift \d+\) does not fit this text \(.*\): resume with the text the checkpoint was trained on/,
+    );
+  });
+
   it('rejects bad options and corpora with clear errors', () => {
     expect(() => new OfflineTrainer(makeModel(), text, { batchSize: 0 })).toThrow(
-      /batchSize must be an integer >= 1, got 0/,
+      /batchSize must be an integer in \[1, 65536\], got 0/,
     );
     expect(() => new OfflineTrainer(makeModel(), 'the fox', opts)).toThrow(/too short/);
     expect(() => new OfflineTrainer(makeModel(), `${text}Z`, opts)).toThrow(/char "Z" at position/);
@@ -233,6 +275,42 @@ describe('trainOffline', () => {
     const ckpt = loadCheckpoint(path);
     expect(ckpt.counters.step).toBe(20);
     expect(ckpt.best!.valLoss).toBe(summary.bestVal!.nats);
+  });
+
+  it('onStep reports every update: the pre-clip gradient norm and whether clipping fired', async () => {
+    const model = makeModel();
+    const steps: { step: number; gradNorm: number; clipped: boolean }[] = [];
+    // A threshold far below the norms of an untrained model: every update is clipped.
+    await trainOffline({ model, text, ...opts, maxGradNorm: 1e-3, maxSteps: 6, onStep: (r) => steps.push(r) });
+    expect(steps.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const r of steps) {
+      expect(r.gradNorm).toBeGreaterThan(1e-3);
+      expect(r.clipped).toBe(true);
+    }
+    // The same run stepped by hand through OfflineTrainer reports the same series.
+    const byHand = await OfflineTrainer.create(makeModel(), text, { ...opts, maxGradNorm: 1e-3 });
+    for (const r of steps) {
+      const h = byHand.trainStep();
+      expect([h.step, h.gradNorm, h.clipped]).toEqual([r.step, r.gradNorm, r.clipped]);
+    }
+    await byHand.close();
+    // What the last update applied: the gradient clipped to the threshold.
+    let sq = 0;
+    for (let i = 0; i < model.grads.length; i++) sq += model.grads[i]! ** 2;
+    expect(Math.sqrt(sq)).toBeCloseTo(1e-3, 8);
+    const off: boolean[] = [];
+    await trainOffline({
+      model: makeModel(),
+      text,
+      ...opts,
+      maxGradNorm: 1e6,
+      maxSteps: 3,
+      onStep: (r) => off.push(r.clipped),
+    });
+    expect(off).toEqual([false, false, false]);
+    await expect(trainOffline({ model: makeModel(), text, ...opts, maxSteps: 1, onStep: 3 as never })).rejects.toThrow(
+      'trainOffline: onStep must be a function, got number',
+    );
   });
 
   it('an aborted run stops after the current update and still saves', async () => {

@@ -44,6 +44,14 @@ export const serveCommand: Command = {
       help: 'seconds between checkpoints',
     },
     ...MODEL_FLAGS,
+    clip: {
+      type: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 1e6,
+      default: 5,
+      help: 'global-norm clipping threshold θ (the page marks the updates it clipped)',
+    },
     'max-generations': {
       type: 'int',
       min: 1,
@@ -92,6 +100,8 @@ export const serveCommand: Command = {
       resume,
       bptt: flags.seq as number,
       lr: flags.lr as number,
+      maxGradNorm: flags.clip as number,
+      flowWindow: 100,
       checkpointPath: checkpointPath ?? null,
       checkpointEvery: flags['checkpoint-every'] as number,
       publishEvery: 1,

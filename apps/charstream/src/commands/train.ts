@@ -6,9 +6,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
 import {
   type Checkpoint,
+  CheckpointError,
   createOptimizer,
   type HistoryEntry,
   loadCheckpoint,
+  OfflineTrainer,
   type OptimizerConfig,
   type OptimizerState,
   trainOffline,
@@ -233,8 +235,10 @@ export const trainCommand: Command = {
           `cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
         );
       }
-      // Resumed: the checkpoint's batch and window, which the trainer keeps.
-      const trained = resume?.training as { batchSize?: number; bptt?: number } | undefined;
+      // Resumed: the checkpoint's batch and window (validated first), which the trainer keeps; and
+      // its vocabulary, which is fixed, so the text may hold no character outside it.
+      const trained = resume ? naming(checkpointPath, () => OfflineTrainer.checkpointOptions(resume!)) : undefined;
+      if (resume) checkResumeText(text, input, resume.model.vocab, checkpointPath);
       const B = trained?.batchSize ?? (flags.batch as number);
       const T = trained?.bptt ?? (flags.seq as number);
       // The trainer holds out the tail for validation and needs B streams of T+1 characters in the rest.
@@ -292,7 +296,7 @@ export const trainCommand: Command = {
           progress.log(
             `validation @ step ${e.step}: ${e.val.nats.toFixed(3)} nats ${e.val.bpc.toFixed(3)} bpc${e.improved ? ' (best)' : ''}`,
           ),
-      });
+      }).catch(withPath(checkpointPath));
       progress.finish();
       history = run.checkpoint.history;
       const stoppedBy = run.stoppedBy;
@@ -333,6 +337,43 @@ export const trainCommand: Command = {
     return 0;
   },
 };
+
+/** A CheckpointError without a file name gets `path`'s; anything else is rethrown as it is. */
+function withPath(path: string): (e: unknown) => never {
+  return (e) => {
+    if (e instanceof CheckpointError && e.path === undefined) throw new CheckpointError(e.message, path);
+    throw e;
+  };
+}
+
+/** Runs `f`, naming the checkpoint in a CheckpointError it throws (see withPath). */
+function naming<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    return withPath(path)(e);
+  }
+}
+
+/**
+ * A resumed model reads only the characters of its checkpoint's vocabulary: a text with others is
+ * refused (CliError, exit 2) with what the user can do, before any training starts.
+ */
+function checkResumeText(text: string, input: string, vocab: readonly string[], checkpointPath: string): void {
+  const known = new Set(vocab);
+  const unknown = new Map<string, number>();
+  let at = 0;
+  for (const ch of text) {
+    if (!known.has(ch) && !unknown.has(ch)) unknown.set(ch, at);
+    at++;
+  }
+  if (unknown.size === 0) return;
+  const [ch, first] = unknown.entries().next().value!;
+  const more = unknown.size > 1 ? ` and ${unknown.size - 1} other new character${unknown.size > 2 ? 's' : ''}` : '';
+  throw new CliError(
+    `--input ${input} has ${JSON.stringify(ch)} (first at character ${first})${more}, which the vocabulary of ${checkpointPath} does not contain: a checkpoint's vocabulary (${vocab.length} characters) is fixed when its model is created. Train a new model on this text (without --resume, or with another --checkpoint), or remove those characters from the text`,
+  );
+}
 
 function metrics(nats: number | null): { nats: number; bpc: number; perplexity: number } | null {
   return nats === null ? null : { nats, bpc: nats / Math.LN2, perplexity: Math.exp(nats) };

@@ -3,8 +3,8 @@
 // length and number (429 past the limit) and stop the moment their client disconnects.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { generate } from '@rxrnn/cells';
-import { Packr } from 'msgpackr';
-import type { TrainingPoint } from './protocol.js';
+import { encodeWeights } from '../weights-doc.js';
+import type { FlowSnapshot, TrainingPoint } from './protocol.js';
 import { keepAlive, sendSse, startSse } from './sse.js';
 import { resolveStatic, sendStatic } from './static-files.js';
 import type { EvalPoint, TrainingSource } from './training-host.js';
@@ -30,9 +30,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-/** The weights document of GET /api/weights, for the page's own copy of the model. */
-export const WEIGHTS_FORMAT = 'rxrnn-weights';
-const packr = new Packr({ moreTypes: true, useRecords: false });
+/** The weights document of GET /api/weights (../weights-doc.ts), for the page's own copy of the model. */
+export { WEIGHTS_FORMAT } from '../weights-doc.js';
 
 class HttpError extends Error {
   constructor(
@@ -104,6 +103,12 @@ export function parseGenerateQuery(
   };
 }
 
+/**
+ * The charstream HTTP server over a training source: the page (static files), `/api/status`,
+ * `/api/weights` (the weights document), `/api/checkpoint`, `/api/events` (server-sent training
+ * events, any number of clients) and `/api/generate` (server-sent generation, bounded in length
+ * and number). GET and HEAD only. Not listening yet: call `listen()`.
+ */
 export function createCharstreamServer(o: CharstreamServerOptions): Server {
   const { training, webRoot } = o;
   const maxGenerations = o.maxGenerations ?? 4;
@@ -123,9 +128,24 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
     });
     res.end(text);
   };
+  // Every event stream gets the training events through one listener per event (not three per
+  // client), so any number of clients costs a set entry each and no emitter listener limit trips.
+  const eventStreams = new Set<ServerResponse>();
+  const broadcast = (event: string, data: unknown) => {
+    for (const res of eventStreams) sendSse(res, event, data);
+  };
+  const onUpdate = (p: TrainingPoint) => broadcast('update', p);
+  const onEval = (e: EvalPoint) => broadcast('eval', { step: e.step, tokens: e.tokens, valLoss: e.valLoss });
+  const onWeights = (step: number) => broadcast('weights', { step });
+  const onFlow = (f: FlowSnapshot) => broadcast('flow', f);
+  training.on('update', onUpdate);
+  training.on('eval', onEval);
+  training.on('weights', onWeights);
+  training.on('flow', onFlow);
   const status = () => ({
     ...training.status(),
     generations: { ...gen, max: maxGenerations, maxLength },
+    events: { clients: eventStreams.size },
   });
 
   const routes: Partial<Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>>> =
@@ -138,11 +158,8 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
           res.writeHead(304, { ...SECURITY_HEADERS, ETag: etag });
           return void res.end();
         }
-        // pack() returns a view of msgpackr's reusable buffer; the socket may send it after the next
-        // request has packed, so the response gets its own copy.
-        const body = Buffer.from(
-          packr.pack({ format: WEIGHTS_FORMAT, version: 1, step, config: training.config, params }),
-        );
+        // A fresh array per response: the socket may send it after the next request has encoded.
+        const body = encodeWeights({ step, config: training.config, params });
         res.writeHead(200, {
           ...SECURITY_HEADERS,
           'Content-Type': 'application/x-msgpack',
@@ -174,18 +191,9 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
         keepAlive(res);
         // A late joiner first gets the curve so far, then live points.
         sendSse(res, 'status', status());
-        sendSse(res, 'history', { points: training.points, evals: training.evals });
-        const onUpdate = (p: TrainingPoint) => sendSse(res, 'update', p);
-        const onEval = (e: EvalPoint) => sendSse(res, 'eval', { step: e.step, tokens: e.tokens, valLoss: e.valLoss });
-        const onWeights = (step: number) => sendSse(res, 'weights', { step });
-        training.on('update', onUpdate);
-        training.on('eval', onEval);
-        training.on('weights', onWeights);
-        res.once('close', () => {
-          training.off('update', onUpdate);
-          training.off('eval', onEval);
-          training.off('weights', onWeights);
-        });
+        sendSse(res, 'history', { points: training.points, evals: training.evals, flow: training.flow });
+        eventStreams.add(res);
+        res.once('close', () => eventStreams.delete(res));
       },
       '/api/generate': (_req, res, url) => {
         const r = parseGenerateQuery(url.searchParams, training.config.vocab, maxLength, maxPrime);
@@ -262,7 +270,7 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
       },
     };
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const handle = async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return json(
@@ -306,4 +314,11 @@ export function createCharstreamServer(o: CharstreamServerOptions): Server {
       else json(res, 500, { error: e instanceof Error ? e.message : String(e) });
     });
   });
+  server.once('close', () => {
+    training.off('update', onUpdate);
+    training.off('eval', onEval);
+    training.off('weights', onWeights);
+    training.off('flow', onFlow);
+  });
+  return server;
 }

@@ -1,6 +1,6 @@
 // Messages between the serve command's main thread and its training worker. Plain data and
 // typed arrays only (structured clone); weights travel as a transferred Float32Array copy.
-import type { ResolvedCharModelConfig } from '@rxrnn/cells';
+import type { CellKind, ResolvedCharModelConfig } from '@rxrnn/cells';
 import type { HistoryEntry } from '@rxrnn/trainer/node';
 
 /** workerData of the training worker. */
@@ -14,6 +14,10 @@ export interface TrainingWorkerData {
   resume: Uint8Array | null;
   bptt: number;
   lr: number;
+  /** Global-norm clipping threshold θ of the training updates. */
+  maxGradNorm: number;
+  /** T of the gradient-flow measurement (a window of held-out text), taken with each weights publication. */
+  flowWindow: number;
   /** Write checkpoints here every checkpointEvery seconds and at the stop. */
   checkpointPath: string | null;
   checkpointEvery: number;
@@ -30,7 +34,26 @@ export interface TrainingPoint {
   bpc: number;
   charsPerSecond: number;
   gradNorm: number;
+  /** Updates since the previous point whose gradient was clipped (pre-clip norm above θ). */
+  clipped: number;
+  /** Largest pre-clip gradient norm since the previous point. */
+  peakGradNorm: number;
   elapsed: number;
+}
+
+/**
+ * The training model's gradient flow (gradientFlow of @rxrnn/cells) on one fixed window of
+ * held-out text, measured with the weights of a publication.
+ */
+export interface FlowSnapshot {
+  /** Training step and characters of the weights measured. */
+  step: number;
+  tokens: number;
+  cell: CellKind;
+  /** Characters in the window: k = 0 … T−1. */
+  T: number;
+  /** Per layer (0 first): h[k] = ‖∂L_T/∂h_(T−k)‖, and c[k] = ‖∂L_T/∂c_(T−k)‖ for an LSTM (else null). */
+  layers: { h: number[]; c: number[] | null }[];
 }
 
 export type WorkerMessage =
@@ -45,6 +68,7 @@ export type WorkerMessage =
   | { type: 'update'; point: TrainingPoint }
   | { type: 'eval'; step: number; tokens: number; valLoss: number }
   | { type: 'weights'; step: number; tokens: number; params: Float32Array }
+  | { type: 'flow'; flow: FlowSnapshot }
   | { type: 'checkpoint'; id: number; bytes: Uint8Array }
   | { type: 'saved'; path: string; bytes: number }
   | { type: 'done'; steps: number; tokens: number; seconds: number }

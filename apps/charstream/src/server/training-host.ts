@@ -1,10 +1,10 @@
 // The main-thread side of the training worker: starts it (from TypeScript source through tsx, or
 // built JavaScript), keeps the latest status, a bounded curve and a live generation model with the
-// latest weights, and fans events out to listeners (the SSE clients).
+// latest weights and the latest gradient flow, and fans events out to listeners (the SSE clients).
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { CharModel, type ResolvedCharModelConfig } from '@rxrnn/cells';
-import type { MainMessage, TrainingPoint, TrainingWorkerData, WorkerMessage } from './protocol.js';
+import type { FlowSnapshot, MainMessage, TrainingPoint, TrainingWorkerData, WorkerMessage } from './protocol.js';
 
 /** Most curve points kept for late joiners; older ones are thinned out (every other one dropped). */
 const MAX_POINTS = 2000;
@@ -23,6 +23,8 @@ export interface TrainingSource extends EventEmitter {
   readonly weightsStep: number;
   readonly points: readonly TrainingPoint[];
   readonly evals: readonly EvalPoint[];
+  /** The latest gradient flow of the training model on held-out text, or null before the first. */
+  readonly flow: FlowSnapshot | null;
   status(): Record<string, unknown>;
   /** Latest weights as published (a copy the caller may keep). */
   weights(): { step: number; params: Float32Array };
@@ -36,6 +38,9 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
   weightsTokens = 0;
   points: TrainingPoint[] = [];
   evals: EvalPoint[] = [];
+  flow: FlowSnapshot | null = null;
+  /** θ of the training updates' global-norm clipping. */
+  clipThreshold = 0;
   private last: TrainingPoint | null = null;
   private running = true;
   private error: string | null = null;
@@ -61,6 +66,7 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
       execArgv: fromSource ? ['--conditions=@rxrnn/source'] : [],
     });
     const host = new TrainingHost(worker, data.sourceName);
+    host.clipThreshold = data.maxGradNorm;
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (m: WorkerMessage) => {
@@ -102,6 +108,8 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
             bpc: h.trainLoss! / Math.LN2,
             charsPerSecond: 0,
             gradNorm: 0,
+            clipped: 0,
+            peakGradNorm: 0,
             elapsed: 0,
           }));
         this.evals = m.history
@@ -124,6 +132,10 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
         this.weightsStep = m.step;
         this.weightsTokens = m.tokens;
         this.emit('weights', m.step);
+        break;
+      case 'flow':
+        this.flow = m.flow;
+        this.emit('flow', m.flow);
         break;
       case 'checkpoint':
         this.waiting.get(m.id)?.(m.bytes);
@@ -169,6 +181,7 @@ export class TrainingHost extends EventEmitter implements TrainingSource {
         charsPerSecond: last?.charsPerSecond ?? 0,
         usPerChar: last && last.charsPerSecond > 0 ? 1e6 / last.charsPerSecond : null,
         weightsStep: this.weightsStep,
+        clipThreshold: this.clipThreshold,
         lastCheckpoint: this.lastSaved,
       },
       uptime: (performance.now() - this.started) / 1000,

@@ -4,10 +4,12 @@
 
 import { type CellKind, Dense, Embedding, type GruVariant, type ParamView, RnnStack } from '@rxrnn/cells';
 import { allocF32, Rng } from '@rxrnn/kernels';
+import { checkPositiveInt } from '@rxrnn/kernels/internal';
 import { BidirectionalStack } from '../bidirectional-stack.js';
 import type { MergeMode } from '../merge.js';
 import { mergedSize } from '../merge.js';
 
+/** What {@link SequenceTagger} and {@link SequenceClassifier} share: input, recurrent core, classes. */
 export interface SequenceModelConfig {
   /** 'rnn' (tanh), 'gru' or 'lstm'. */
   cell: CellKind;
@@ -31,21 +33,28 @@ export interface SequenceModelConfig {
   seed?: number;
 }
 
-function positiveInt(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
-    throw new RangeError(`${where}: ${name} must be a positive integer, got ${String(v)}`);
-  return v;
-}
+const positiveInt = checkPositiveInt;
 
+/**
+ * The common core of the taggers and classifiers: token ids → one-hot or embedding → a
+ * bidirectional (or unidirectional) stack → a dense head, on one flat parameter buffer.
+ */
 export abstract class SequenceModel {
+  /** Every parameter in layout order (embedding, recurrent stack, dense head). */
   readonly params: Float32Array;
+  /** Gradients, same layout; `lossAndGrad` accumulates into it. */
   readonly grads: Float32Array;
+  /** The embedding table (input 'embedding'), or null for one-hot input. */
   readonly embedding: Embedding | null;
+  /** The recurrent core: a BidirectionalStack (2 directions) or an RnnStack (1). */
   readonly rnn: BidirectionalStack | RnnStack;
+  /** The output layer: logits over the classes. */
   readonly dense: Dense;
+  /** 2 for bidirectional, 1 for the unidirectional baseline. */
   readonly directions: 1 | 2;
   /** Width of the rnn's output rows (D·H for concat, H for merged bidirectional outputs). */
   readonly rnnOutSize: number;
+  /** V: token ids are integers in [0, V). */
   readonly vocabSize: number;
   private readonly layout: ParamView[] = [];
   private state = new Float32Array(0);
@@ -53,6 +62,12 @@ export abstract class SequenceModel {
   private dEmb: Float32Array = new Float32Array(0);
   private lastIds: Int32Array | null = null;
 
+  /**
+   * @param where - the subclass name, for messages.
+   * @param config - the shared config.
+   * @param merge - how the two directions combine per step.
+   * @param headIn - the dense head's input width for a given rnn output width.
+   */
   constructor(where: string, config: SequenceModelConfig, merge: MergeMode, headIn: (rnnOut: number) => number) {
     if (config === null || typeof config !== 'object')
       throw new TypeError(`${where}: config must be an object, got ${String(config)}`);
@@ -110,6 +125,7 @@ export abstract class SequenceModel {
     );
   }
 
+  /** The number of parameters. */
   paramCount(): number {
     return this.params.length;
   }
@@ -119,6 +135,7 @@ export abstract class SequenceModel {
     return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
   }
 
+  /** Sets every gradient to 0. */
   zeroGrads(): void {
     this.grads.fill(0);
   }

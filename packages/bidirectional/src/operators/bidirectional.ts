@@ -22,6 +22,7 @@ import { resolveWindow, type WindowOptions } from './internal/window-options.js'
 
 export type { WindowOptions };
 
+/** Options of the {@link bidirectional} operator: the windows, the batch and the initial state. */
 export interface BidirectionalOptions {
   /** How to cut the stream: fixed size (+ hop), delimiter, and/or maximum latency. Required. */
   window: WindowOptions;

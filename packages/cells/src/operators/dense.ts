@@ -5,6 +5,7 @@ import type { DenseLayer } from './internal/contract-types.js';
 import { checkPositiveInt, checkVector, describe } from './internal/validate.js';
 
 /** Options of dense(). */
+/** Options of the {@link dense} operator. */
 export interface DenseOptions {
   /** Batch rows B: inputs hold B rows of inSize, outputs B rows of outSize. Default 1. */
   batch?: number;
@@ -13,6 +14,16 @@ export interface DenseOptions {
 /**
  * Applies `layer` (W x + b) to each input and emits the result, e.g. logits over a vocabulary.
  * Errors the stream on an input of the wrong length or with non-finite values.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { Dense, dense } from '@rxrnn/cells';
+ * const head = new Dense({ inSize: 2, outSize: 3, seed: 1 });
+ * of(Float32Array.of(1, 0), Float32Array.of(0, 1))
+ *   .pipe(dense(head))
+ *   .subscribe((logits) => console.log(logits.length)); // 3, 3
+ * ```
  */
 export function dense(layer: DenseLayer, options: DenseOptions = {}): OperatorFunction<Float32Array, Float32Array> {
   if (typeof layer !== 'object' || layer === null || typeof layer.forward !== 'function') {

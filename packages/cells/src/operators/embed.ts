@@ -5,6 +5,7 @@ import type { TokenEmbedding } from './internal/contract-types.js';
 import { checkPositiveInt, describe, readTokenIds } from './internal/validate.js';
 
 /** Options of embed(). */
+/** Options of the {@link embed} operator. */
 export interface EmbedOptions {
   /** Batch rows B: each input is an Int32Array of B ids (or a number when B = 1). Default 1. */
   batch?: number;
@@ -13,6 +14,16 @@ export interface EmbedOptions {
 /**
  * Looks each token id up in `embedding` and emits its vector (length B·E).
  * Errors the stream on an id that is not an integer in [0, vocabSize) or a wrong id count.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { Embedding, embed } from '@rxrnn/cells';
+ * const table = new Embedding({ vocabSize: 5, dim: 3, seed: 1 });
+ * of(0, 4, 2)
+ *   .pipe(embed(table))
+ *   .subscribe((v) => console.log(v.length)); // 3 per token
+ * ```
  */
 export function embed(
   embedding: TokenEmbedding,

@@ -5,7 +5,7 @@ import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike } 
 import { checkHandleFits, type StateHandle } from '../state-handle.js';
 import type { StepModel } from './internal/contract-types.js';
 import { resolveSampling, Sampler, type SamplingOptions } from './internal/sampling.js';
-import { checkPositiveFinite, checkPositiveInt, describe } from './internal/validate.js';
+import { checkPositiveFinite, checkPositiveInt, describe, StateGuard } from './internal/validate.js';
 
 /** Options of generate(); temperature, topK, topP and seed as in SamplingOptions. */
 export interface GenerateOptions extends SamplingOptions {
@@ -34,6 +34,8 @@ export interface GenerateOptions extends SamplingOptions {
 /**
  * Emits `length` characters sampled from `model` after `prime`, then completes. Cold: each
  * subscription starts its own generation (same seed → same text). Unsubscribing stops it at once.
+ * A model step whose state or logits are not finite (weights large enough to overflow float32)
+ * errors the stream and is undone: a state handle keeps the state from before that step.
  * @throws RangeError/TypeError on bad options, naming the option and what was expected.
  */
 export function generate(model: StepModel, options: GenerateOptions): Observable<string> {
@@ -70,6 +72,7 @@ export function generate(model: StepModel, options: GenerateOptions): Observable
   return new Observable<string>((subscriber) => {
     // Per subscription: state, Rng, token buffers and the position in the step sequence.
     const state = handle ? handle.state : model.createState(1);
+    const guard = new StateGuard('generate', state.length);
     const sampler = new Sampler('generate', sampling, 1, vocab.length);
     const token = new Int32Array(1);
     const drawn = new Int32Array(1);
@@ -88,11 +91,20 @@ export function generate(model: StepModel, options: GenerateOptions): Observable
           }
           // Sample right after the step: the logits are the model's scratch, which another
           // subscription on the same model may overwrite once this slice yields.
+          // A step whose state or logits are not finite (huge weights overflow float32) is undone.
+          guard.save(state);
           const logits = model.step(token, state);
           if (t < feedSteps) {
+            guard.check(state, t, 'prime character');
             token[0] = primeIds[t + 1]!;
           } else {
-            sampler.sampleInto(drawn, logits, t - feedSteps);
+            guard.check(state, t - feedSteps);
+            try {
+              sampler.sampleInto(drawn, logits, t - feedSteps);
+            } catch (e) {
+              guard.undo(state);
+              throw e;
+            }
             token[0] = drawn[0]!;
             subscriber.next(vocab[drawn[0]!]!);
           }

@@ -7,7 +7,8 @@ import { type RecurrentOptions, recurrent } from './internal/recurrent.js';
 /**
  * Steps a tanh RNN cell once per input and emits its hidden state h (a copy, length B·H).
  * Each subscription starts from a zero state unless `options.state` holds a state handle.
- * Errors the stream (state untouched) on an input of the wrong length or with non-finite values.
+ * Errors the stream (state untouched) on an input of the wrong length or with non-finite values,
+ * and when a finite input makes the step overflow float32 (a non-finite state): that step is undone.
  * @throws TypeError if `cell` is not an 'rnn' cell.
  */
 export function rnn(cell: StepCell, options?: RecurrentOptions): OperatorFunction<Float32Array, Float32Array> {

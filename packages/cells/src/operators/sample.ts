@@ -5,6 +5,7 @@ import { resolveSampling, Sampler, type SamplingOptions } from './internal/sampl
 import { checkPositiveInt, describe } from './internal/validate.js';
 
 /** Options of sample(): see SamplingOptions for temperature, topK, topP and seed. */
+/** Options of the {@link sample} operator: the sampling settings plus the shape of the logits. */
 export interface SampleOptions extends SamplingOptions {
   /**
    * Vocabulary size V: each input holds B rows of V logits. Default: the input length / B,
@@ -21,7 +22,17 @@ export interface SampleOptions extends SamplingOptions {
 /**
  * Draws one token id per row of logits. Without `batch` it emits a number (one row); with
  * `batch: B` it emits an Int32Array of B ids (a fresh array per step).
- * Errors the stream on non-finite logits or a length that does not match.
+ * Errors the stream on non-finite logits or a length that does not match. Each subscription draws
+ * from its own seeded generator: the same seed gives the same tokens.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { sample } from '@rxrnn/cells';
+ * of(Float32Array.of(2, 0, -1), Float32Array.of(0, 3, 0))
+ *   .pipe(sample({ temperature: 0.5, seed: 1 }))
+ *   .subscribe((id) => console.log(id)); // one id in [0, 3) per row of logits
+ * ```
  */
 export function sample(options: SampleOptions & { batch: number }): OperatorFunction<Float32Array, Int32Array>;
 export function sample(options?: SampleOptions & { batch?: undefined }): OperatorFunction<Float32Array, number>;

@@ -5,6 +5,7 @@ import { map, Observable, type OperatorFunction } from 'rxjs';
 import { checkPositiveFinite, checkPositiveInt, checkVector, describe } from './internal/validate.js';
 
 /** Options of softmax(). */
+/** Options of the {@link softmax} operator. */
 export interface SoftmaxOptions {
   /** Divides the logits first: < 1 sharpens, > 1 flattens. A finite number > 0. Default 1. */
   temperature?: number;
@@ -12,7 +13,19 @@ export interface SoftmaxOptions {
   batch?: number;
 }
 
-/** Emits softmax(logits / temperature) per row. Errors the stream on non-finite logits. */
+/**
+ * Emits `softmax(logits / temperature)` per row: `p_i = exp(z_i/τ) / Σ_j exp(z_j/τ)`, computed
+ * stably (the row maximum subtracted first). Errors the stream on non-finite logits.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { softmax } from '@rxrnn/cells';
+ * of(Float32Array.of(1, 2, 3))
+ *   .pipe(softmax())
+ *   .subscribe((p) => console.log(p)); // ≈ [0.09, 0.245, 0.665]
+ * ```
+ */
 export function softmax(options: SoftmaxOptions = {}): OperatorFunction<Float32Array, Float32Array> {
   const temperature = checkPositiveFinite('softmax', 'temperature', options.temperature ?? 1);
   const B = checkPositiveInt('softmax', 'batch', options.batch ?? 1);

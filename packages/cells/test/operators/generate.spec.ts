@@ -97,6 +97,50 @@ describe('generate()', () => {
     );
   });
 
+  it('undoes a step whose logits are not finite: the handle keeps the state from before it', async () => {
+    const model = toyModel(4);
+    const handle = createStateHandle(model as unknown as CharModel);
+    await expect(text(generate(model, { prime: 'ab', length: 10, topK: 1, state: handle }))).rejects.toThrow(
+      'generate: logits[0] must be a finite number, got NaN at step 3',
+    );
+    // The oracle: the same model stepped by hand through the 4 steps before the bad one (the
+    // prime's two characters and the first two generated ones, greedy).
+    const byHand = toyModel();
+    const state = byHand.createState(1);
+    byHand.step(Int32Array.of(0), state);
+    const sampled = greedy('ab', 2);
+    for (const ch of `b${sampled}`) byHand.step(Int32Array.of(['a', 'b', 'c', 'd'].indexOf(ch)), state);
+    expect(Array.from(handle.state)).toEqual(Array.from(state));
+  });
+
+  it('errors and undoes a step that leaves a non-finite state, naming the step or prime character', async () => {
+    const overflowing = (at: number) => {
+      const m = toyModel();
+      const step = m.step;
+      m.step = (tokens, state) => {
+        const logits = step(tokens, state);
+        if (m.steps === at) state[1] = Infinity;
+        return logits;
+      };
+      return m;
+    };
+    const inPrime = overflowing(2);
+    const h1 = createStateHandle(inPrime as unknown as CharModel);
+    await expect(text(generate(inPrime, { prime: 'abcd', length: 5, state: h1 }))).rejects.toThrow(
+      'generate: state[1] after the step must be a finite number, got Infinity at prime character 1 (float32 overflow; the state is left as it was)',
+    );
+    const before = toyModel();
+    const s1 = before.createState(1);
+    before.step(Int32Array.of(0), s1);
+    expect(Array.from(h1.state)).toEqual(Array.from(s1));
+    const later = overflowing(6);
+    const h2 = createStateHandle(later as unknown as CharModel);
+    await expect(text(generate(later, { prime: 'ab', length: 9, topK: 1, state: h2 }))).rejects.toThrow(
+      /got Infinity at step 4 \(float32 overflow/,
+    );
+    expect(h2.state.every(Number.isFinite)).toBe(true);
+  });
+
   it('yields to the event loop between slices', async () => {
     let ticks = 0;
     let done = false;

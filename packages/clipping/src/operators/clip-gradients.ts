@@ -10,6 +10,7 @@ import { checkGradients, checkNormType, checkPositive, describe } from '../inter
 import type { NonFinitePolicy } from '../non-finite.js';
 import { checkPolicy } from '../non-finite.js';
 
+/** Options of the {@link clipGradients} operator. */
 export interface ClipGradientsOptions {
   /** Largest allowed total norm; finite and > 0. Required. */
   maxNorm: number;

@@ -5,6 +5,7 @@ import { checkPositiveFinite, checkPositiveInt, describe } from '@rxrnn/kernels/
 import type { OperatorFunction } from 'rxjs';
 import { map, Observable } from 'rxjs';
 
+/** Options of the {@link detectExplosions} operator. */
 export interface DetectExplosionsOptions {
   /** A norm explodes when it exceeds factor × level; finite and > 0. Default 10. */
   factor?: number;
@@ -14,6 +15,7 @@ export interface DetectExplosionsOptions {
   warmup?: number;
 }
 
+/** What {@link detectExplosions} emits for each gradient norm. */
 export interface ExplosionVerdict {
   /** 0-based index of this norm within the subscription. */
   readonly step: number;

@@ -6,6 +6,7 @@ import { rethrowAtStep } from '../internal/at-step.js';
 import type { Gradients, NormType } from '../internal/gradients.js';
 import { checkGradients, checkNormType, totalNorm } from '../internal/gradients.js';
 
+/** Options of the {@link gradientNorms} operator. */
 export interface GradientNormsOptions {
   /** 2 (Euclidean norm of all tensors concatenated, float64 accumulation) or Infinity. Default 2. */
   normType?: NormType;

@@ -5,14 +5,17 @@ import { Observable, type OperatorFunction, Subscriber } from 'rxjs';
 import { type OnlineInput, type OnlineOptions, OnlineSession } from '../internal/online-session.js';
 import type { TrainableModel } from '../model.js';
 
+/** Options of {@link scoreOnline}: those of trainOnline without the queue, plus `learn`. */
 export interface ScoreOptions extends Omit<OnlineOptions, 'overflow' | 'maxPendingWindows'> {
   /** Learn from the stream after scoring it (dynamic evaluation); false scores with frozen weights. Default true. */
   learn?: boolean;
 }
 
+/** What {@link scoreOnline} emits for every token after the first. */
 export interface ScoreEvent {
   /** Position of the token in the stream (the first token has no prediction and is not emitted). */
   index: number;
+  /** The token id that arrived. */
   token: number;
   /** The char for that token id. */
   char: string;

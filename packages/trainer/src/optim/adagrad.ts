@@ -9,6 +9,7 @@ import {
   restoreState,
 } from './optimizer.js';
 
+/** Hyperparameters of {@link Adagrad}; each defaults to PyTorch's. */
 export interface AdagradOptions {
   /** Learning-rate decay η: the step-t rate is lr / (1 + (t−1)η). Default 0. */
   lrDecay?: number;
@@ -25,11 +26,18 @@ export interface AdagradOptions {
  *   g ← g + λθ;  γ̃ ← lr / (1 + (t−1)η);  s ← s + g²;  θ ← θ − γ̃ g / (√s + ε)
  */
 export class Adagrad implements Optimizer {
+  /** The rule. */
   readonly kind = 'adagrad' as const;
+  /** The hyperparameters, defaults filled in. */
   readonly options: Required<AdagradOptions>;
   private readonly sum: Float32Array;
   private t = 0;
 
+  /**
+   * @param size - the length of the parameter buffers it will update.
+   * @param options - hyperparameters (PyTorch's defaults).
+   * @throws RangeError for a hyperparameter out of range.
+   */
   constructor(
     readonly size: number,
     options: AdagradOptions = {},
@@ -66,6 +74,7 @@ export class Adagrad implements Optimizer {
     }
   }
 
+  /** A snapshot of the step count, options and moment buffers (copies). */
   getState(): OptimizerState {
     return { kind: this.kind, options: { ...this.options }, step: this.t, buffers: copyBuffers({ sum: this.sum }) };
   }

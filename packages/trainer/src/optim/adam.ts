@@ -9,6 +9,7 @@ import {
   restoreState,
 } from './optimizer.js';
 
+/** Hyperparameters of {@link Adam}; each defaults to PyTorch's. */
 export interface AdamOptions {
   /** β1, decay of the first moment. Default 0.9. */
   beta1?: number;
@@ -30,12 +31,19 @@ export interface AdamOptions {
  * (the last line is PyTorch's arrangement of m̂/(√v̂ + ε); arithmetic is float64 per element).
  */
 export class Adam implements Optimizer {
+  /** The rule. */
   readonly kind = 'adam' as const;
+  /** The hyperparameters, defaults filled in. */
   readonly options: Required<AdamOptions>;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private t = 0;
 
+  /**
+   * @param size - the length of the parameter buffers it will update.
+   * @param options - hyperparameters (PyTorch's defaults).
+   * @throws RangeError for a hyperparameter out of range.
+   */
   constructor(
     readonly size: number,
     options: AdamOptions = {},
@@ -74,6 +82,7 @@ export class Adam implements Optimizer {
     }
   }
 
+  /** A snapshot of the step count, options and moment buffers (copies). */
   getState(): OptimizerState {
     return {
       kind: this.kind,

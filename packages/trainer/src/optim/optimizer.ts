@@ -2,10 +2,12 @@
 // parameters in place from a same-length gradient buffer, in one pass, allocating only at
 // construction. The caller owns params and grads; the optimizer owns its moment buffers.
 
+/** The update rules (AdamW is `adam` with `decoupled: true`). */
 export type OptimizerKind = 'sgd' | 'adam' | 'adagrad' | 'rmsprop';
 
 /** Plain-data snapshot of an optimizer: enough to continue bit-for-bit after a reload. */
 export interface OptimizerState {
+  /** The rule the state belongs to. */
   readonly kind: OptimizerKind;
   /** Hyperparameters exactly as resolved (defaults filled in). */
   readonly options: Record<string, number | boolean>;
@@ -15,7 +17,13 @@ export interface OptimizerState {
   readonly buffers: Record<string, Float32Array>;
 }
 
+/**
+ * An update rule on one flat parameter buffer: `step(params, grads, lr)` updates `params` in place
+ * from a same-length gradient buffer, one pass, no allocation after construction. Build one with
+ * {@link createOptimizer}; snapshot and restore its moments with `getState`/`setState`.
+ */
 export interface Optimizer {
+  /** The rule. */
   readonly kind: OptimizerKind;
   /** Parameter count this optimizer was built for. */
   readonly size: number;
@@ -23,6 +31,7 @@ export interface Optimizer {
   readonly stepCount: number;
   /** One update of `params` in place from `grads` with learning rate `lr` (from a schedule). */
   step(params: Float32Array, grads: Float32Array, lr: number): void;
+  /** A plain-data snapshot (copies of the moment buffers): enough to continue bit for bit. */
   getState(): OptimizerState;
   /** Restores a snapshot taken from an optimizer of the same kind, options and size. */
   setState(state: OptimizerState): void;

@@ -9,6 +9,7 @@ import {
   restoreState,
 } from './optimizer.js';
 
+/** Hyperparameters of {@link Rmsprop}; each defaults to PyTorch's. */
 export interface RmspropOptions {
   /** Smoothing constant α of the squared-gradient average. Default 0.99. */
   alpha?: number;
@@ -29,13 +30,20 @@ export interface RmspropOptions {
  *   μ > 0: b ← μb + g/(√ṽ + ε);  θ ← θ − lr·b       else θ ← θ − lr·g/(√ṽ + ε)
  */
 export class Rmsprop implements Optimizer {
+  /** The rule. */
   readonly kind = 'rmsprop' as const;
+  /** The hyperparameters, defaults filled in. */
   readonly options: Required<RmspropOptions>;
   private readonly squareAvg: Float32Array;
   private readonly gradAvg: Float32Array;
   private readonly momentumBuf: Float32Array;
   private t = 0;
 
+  /**
+   * @param size - the length of the parameter buffers it will update.
+   * @param options - hyperparameters (PyTorch's defaults).
+   * @throws RangeError for a hyperparameter out of range.
+   */
   constructor(
     readonly size: number,
     options: RmspropOptions = {},
@@ -79,6 +87,7 @@ export class Rmsprop implements Optimizer {
     this.t++;
   }
 
+  /** A snapshot of the step count, options and moment buffers (copies). */
   getState(): OptimizerState {
     return { kind: this.kind, options: { ...this.options }, step: this.t, buffers: copyBuffers(this.buffers()) };
   }

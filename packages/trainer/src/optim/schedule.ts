@@ -1,19 +1,51 @@
 // Learning-rate schedules as plain data (so checkpoints and workers carry them) evaluated as a
 // pure function of the update index; linear warmup composes with every decay.
 
-export type DecaySchedule =
-  | { kind: 'constant' }
-  /** lr·γ^floor(step / stepSize). */
-  | { kind: 'step'; stepSize: number; gamma: number }
-  /** lr·γ^step. */
-  | { kind: 'exponential'; gamma: number }
-  /** minLr + (lr − minLr)(1 + cos(π·min(step, totalSteps)/totalSteps))/2; minLr defaults to 0. */
-  | { kind: 'cosine'; totalSteps: number; minLr?: number };
+/** The base rate at every step. */
+export interface ConstantDecay {
+  /** Selects the schedule. */
+  kind: 'constant';
+}
+
+/** lr·γ^floor(step / stepSize): a drop by γ every `stepSize` updates. */
+export interface StepDecay {
+  /** Selects the schedule. */
+  kind: 'step';
+  /** Updates between drops (> 0). */
+  stepSize: number;
+  /** Factor of each drop (> 0). */
+  gamma: number;
+}
+
+/** lr·γ^step: a drop by γ every update. */
+export interface ExponentialDecay {
+  /** Selects the schedule. */
+  kind: 'exponential';
+  /** Factor per update (> 0). */
+  gamma: number;
+}
+
+/** minLr + (lr − minLr)(1 + cos(π·min(step, totalSteps)/totalSteps))/2: a half cosine to minLr. */
+export interface CosineDecay {
+  /** Selects the schedule. */
+  kind: 'cosine';
+  /** Updates over which the rate falls to `minLr` (> 0); it stays there after. */
+  totalSteps: number;
+  /** The final rate; default 0. */
+  minLr?: number;
+}
+
+/** How the learning rate decays over the updates, as plain data (checkpoints carry it). */
+export type DecaySchedule = ConstantDecay | StepDecay | ExponentialDecay | CosineDecay;
 
 /** A decay plus an optional linear warmup: for step < warmupSteps the rate is lr·(step+1)/warmupSteps,
  * and the decay then runs on (step − warmupSteps), so warmup delays the decay rather than eating it. */
-export type LrSchedule = DecaySchedule & { warmupSteps?: number };
+export type LrSchedule = DecaySchedule & {
+  /** Updates of linear warmup before the decay starts; default 0. */
+  warmupSteps?: number;
+};
 
+/** Checks a schedule's fields (kinds, positive finite numbers) and returns it. @throws RangeError/TypeError */
 export function validateSchedule(s: LrSchedule): LrSchedule {
   if (s === null || typeof s !== 'object') throw new TypeError(`schedule: expected an object, got ${String(s)}`);
   const pos = (key: string, v: unknown, allowZero = false): void => {

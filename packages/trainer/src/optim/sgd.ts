@@ -9,6 +9,7 @@ import {
   restoreState,
 } from './optimizer.js';
 
+/** Hyperparameters of {@link Sgd}; each defaults to PyTorch's. */
 export interface SgdOptions {
   /** Momentum factor μ. Default 0 (plain SGD). */
   momentum?: number;
@@ -28,11 +29,18 @@ export interface SgdOptions {
  *   θ ← θ − lr·g
  */
 export class Sgd implements Optimizer {
+  /** The rule. */
   readonly kind = 'sgd' as const;
+  /** The hyperparameters, defaults filled in. */
   readonly options: Required<SgdOptions>;
   private readonly velocity: Float32Array;
   private t = 0;
 
+  /**
+   * @param size - the length of the parameter buffers it will update.
+   * @param options - hyperparameters (PyTorch's defaults).
+   * @throws RangeError for a hyperparameter out of range.
+   */
   constructor(
     readonly size: number,
     options: SgdOptions = {},
@@ -74,6 +82,7 @@ export class Sgd implements Optimizer {
     this.t++;
   }
 
+  /** A snapshot of the step count, options and moment buffers (copies). */
   getState(): OptimizerState {
     return { kind: this.kind, options: { ...this.options }, step: this.t, buffers: copyBuffers(this.buffers()) };
   }

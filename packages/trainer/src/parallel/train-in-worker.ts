@@ -8,14 +8,21 @@ import type { CharModelConfig } from '../model.js';
 import type { OfflineTrainingOptions } from '../offline-trainer.js';
 import type { EvalReport, TrainProgress, TrainSummary } from '../train-offline.js';
 
+/** Options of {@link trainInWorker}: the offline training options plus what the worker needs. */
 export interface TrainInWorkerOptions extends OfflineTrainingOptions {
   /** Config of a fresh model to train (ignored when `resume` is given). */
   model?: CharModelConfig;
+  /** The corpus to train on. */
   text: string;
+  /** Continue from this checkpoint instead of a fresh model. */
   resume?: Checkpoint;
+  /** Stop after this many updates in total. */
   maxSteps?: number;
+  /** Stop after this many seconds. */
   seconds?: number;
+  /** Write checkpoints here (atomically), periodically and at the end. */
   checkpointPath?: string;
+  /** Seconds between periodic checkpoints; default 60. */
   checkpointEvery?: number;
   /** Milliseconds between progress events. Default 250. */
   progressInterval?: number;
@@ -23,13 +30,45 @@ export interface TrainInWorkerOptions extends OfflineTrainingOptions {
   snapshotInterval?: number;
 }
 
-export type TrainWorkerEvent =
-  | ({ type: 'progress' } & TrainProgress)
-  | ({ type: 'eval' } & EvalReport)
-  /** A copy of the parameters (owned by the receiver), e.g. for a generator sharing the model config. */
-  | { type: 'snapshot'; step: number; params: Float32Array }
-  | { type: 'done'; summary: TrainSummary };
+/** A progress report of the training loop (as trainOffline's onProgress). */
+export interface WorkerProgressEvent extends TrainProgress {
+  /** Tags the event. */
+  type: 'progress';
+}
 
+/** A held-out evaluation (as trainOffline's onEval). */
+export interface WorkerEvalEvent extends EvalReport {
+  /** Tags the event. */
+  type: 'eval';
+}
+
+/** A copy of the parameters (owned by the receiver), e.g. for a generator sharing the model config. */
+export interface WorkerSnapshotEvent {
+  /** Tags the event. */
+  type: 'snapshot';
+  /** The update the parameters are from. */
+  step: number;
+  /** The flat parameter buffer. */
+  params: Float32Array;
+}
+
+/** The end of training. */
+export interface WorkerDoneEvent {
+  /** Tags the event. */
+  type: 'done';
+  /** What trainOffline returns. */
+  summary: TrainSummary;
+}
+
+/** What {@link trainInWorker} emits. */
+export type TrainWorkerEvent = WorkerProgressEvent | WorkerEvalEvent | WorkerSnapshotEvent | WorkerDoneEvent;
+
+/**
+ * The whole offline training loop in a worker thread, as a cold Observable of its events: progress,
+ * evaluations, parameter snapshots and the final summary. Unsubscribing stops the worker.
+ *
+ * @throws TypeError/RangeError for bad options (synchronously).
+ */
 export function trainInWorker(options: TrainInWorkerOptions): Observable<TrainWorkerEvent> {
   if (!options || typeof options.text !== 'string')
     throw new TypeError(`trainInWorker: options.text must be a string, got ${typeof options?.text}`);

@@ -1,10 +1,11 @@
 // The one implementation behind rnn(), gru() and lstm(): inputs x `[B×n_x]` in, h `[B×H]` out.
 // The hidden state is per subscription (created on subscribe) unless a StateHandle is passed,
 // whose buffer it then advances in place; every emitted h is a fresh copy the operator never touches.
+// A step is all or nothing: a bad input, or a step whose result is not finite, leaves the state as it was.
 import { map, Observable, type OperatorFunction } from 'rxjs';
 import { checkHandleFits, type StateHandle } from '../../state-handle.js';
 import type { CellKind, StepCell } from './contract-types.js';
-import { article, checkPositiveInt, checkVector, describe } from './validate.js';
+import { article, checkPositiveInt, checkVector, describe, StateGuard } from './validate.js';
 
 /** Options of rnn(), gru() and lstm(). */
 export interface RecurrentOptions {
@@ -43,13 +44,17 @@ export function recurrent(
     new Observable<Float32Array>((subscriber) => {
       // Per subscription: its own state (or the shared handle's) and its own step counter.
       const state = handle ? handle.state : cell.createState(B);
+      const guard = new StateGuard(op, state.length);
       let step = 0;
       return source
         .pipe(
           map((x) => {
-            // Validate before stepping so a bad value leaves the state as it was.
+            // Validate before stepping so a bad value leaves the state as it was; a finite input
+            // whose step overflows float32 is undone by the guard.
             checkVector(op, x, n, step);
+            guard.save(state);
             const h = cell.step(state, x, B);
+            guard.check(state, step);
             step++;
             // h is a view of the state the next step overwrites: hand out a copy.
             return h.slice();

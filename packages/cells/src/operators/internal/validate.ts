@@ -66,3 +66,58 @@ function checkTokenId(op: string, id: number, vocabSize: number, step: number): 
 export function article(word: string): string {
   return /^[aeiourlfhmnsx]/.test(word) ? 'an' : 'a';
 }
+
+/**
+ * Keeps a state's previous value across one step, so that a step whose result is not finite
+ * (float32 overflow from a huge but finite input, or from huge weights) is undone: the operator
+ * errors and the state is as it was before the value. One copy and one scan of the state per
+ * step, no allocation after construction.
+ */
+export class StateGuard {
+  readonly #op: string;
+  readonly #backup: Float32Array;
+
+  constructor(op: string, size: number) {
+    this.#op = op;
+    this.#backup = new Float32Array(size);
+  }
+
+  /** Remembers `state` (call right before the step). */
+  save(state: Float32Array): void {
+    this.#backup.set(state);
+  }
+
+  /** Puts the remembered value back. */
+  undo(state: Float32Array): void {
+    state.set(this.#backup);
+  }
+
+  /**
+   * After the step: unless every element of `state` is finite, puts the saved state back and
+   * throws a RangeError `<op>: state[i] after the step must be a finite number, got NaN at
+   * <unit> <index> (...)`.
+   */
+  check(state: Float32Array, index: number, unit = 'step'): void {
+    // A float64 sum of float32 values cannot overflow, so it is finite exactly when every value
+    // is: one branch-free pass (two accumulators, unrolled), the index searched only on failure.
+    let s0 = 0;
+    let s1 = 0;
+    const n = state.length;
+    const n4 = n & ~3;
+    let i = 0;
+    for (; i < n4; i += 4) {
+      s0 += state[i]! + state[i + 1]!;
+      s1 += state[i + 2]! + state[i + 3]!;
+    }
+    for (; i < n; i++) s0 += state[i]!;
+    const sum = s0 + s1;
+    if (sum - sum === 0) return;
+    let bad = 0;
+    while (bad < n && state[bad]! - state[bad]! === 0) bad++;
+    const v = state[bad];
+    this.undo(state);
+    throw new RangeError(
+      `${this.#op}: state[${bad}] after the step must be a finite number, got ${v} at ${unit} ${index} (float32 overflow; the state is left as it was)`,
+    );
+  }
+}

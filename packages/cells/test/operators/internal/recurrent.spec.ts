@@ -1,5 +1,7 @@
 // State semantics shared by rnn(), gru() and lstm(): batches, state handles, split streams,
 // bad values leaving the state untouched. The oracle is the cell stepped directly.
+
+import { getBackend } from '@rxrnn/kernels';
 import { concat, from, lastValueFrom, merge, type Observable, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createCell } from '../../../src/create-cell.js';
@@ -89,6 +91,76 @@ describe.each<CellKind>(['rnn', 'gru', 'lstm'])('recurrent operator (%s)', (kind
       /\(batch 2\), expected .* \(batch 3\)/,
     );
     expect(() => recurrent(kind, cell, { batch: 0 })).toThrow(/batch must be a positive integer, got 0/);
+  });
+});
+
+describe.each<CellKind>(['rnn', 'gru', 'lstm'])('a step that overflows float32 (%s)', (kind) => {
+  it('errors the stream and puts back a state the step had half written', async () => {
+    // A cell whose third step writes part of the state, then a NaN: what an overflow inside a fused
+    // kernel leaves behind.
+    let steps = 0;
+    const cell = {
+      kind,
+      inputSize: 2,
+      hiddenSize: 2,
+      stateSize: 4,
+      createState: (B: number) => new Float32Array(4 * B),
+      step(state: Float32Array, x: Float32Array) {
+        steps++;
+        state[0] = state[0]! + x[0]!;
+        state[2] = steps === 3 ? 7 : state[2]! + 1;
+        if (steps === 3) state[3] = NaN;
+        return state.subarray(0, 2);
+      },
+    };
+    const handle = createStateHandle(cell);
+    const xs = [Float32Array.of(1, 0), Float32Array.of(2, 0), Float32Array.of(4, 0), Float32Array.of(8, 0)];
+    const seen: Float32Array[] = [];
+    await expect(collect(from(xs).pipe(recurrent(kind, cell, { state: handle })))).rejects.toThrow(
+      new RangeError(
+        `${kind}: state[3] after the step must be a finite number, got NaN at step 2 (float32 overflow; the state is left as it was)`,
+      ),
+    );
+    expect(Array.from(handle.state)).toEqual([3, 0, 2, 0]);
+    // The handle goes on from the state before the bad step.
+    seen.push(...(await collect(from([Float32Array.of(16, 0)]).pipe(recurrent(kind, cell, { state: handle })))));
+    expect(Array.from(seen[0]!)).toEqual([19, 0]);
+  });
+
+  it('keeps the state finite for inputs at the edge of float32 (±3e38), or errors and leaves it as it was', async () => {
+    // The probe of the issue: n_x 16, H 8, every input 3e38. On the WASM kernels an LSTM or GRU
+    // gate overflows to NaN there; the reference twin computes in float64 and stays finite.
+    const cell = createCell({ kind, inputSize: 16, hiddenSize: 8, seed: 1 });
+    const good = randomVectors(6, 16, 2);
+    for (const edge of [3e38, -3e38, 1e38]) {
+      const handle = createStateHandle(cell);
+      const seen: Float32Array[] = [];
+      let error: unknown = null;
+      const source = concat(from(good.slice(0, 3)), from([new Float32Array(16).fill(edge)]));
+      await new Promise<void>((resolve) =>
+        source.pipe(recurrent(kind, cell, { state: handle })).subscribe({
+          next: (h) => seen.push(h),
+          error: (e) => {
+            error = e;
+            resolve();
+          },
+          complete: resolve,
+        }),
+      );
+      const before = cell.createState(1);
+      stepDirectly(cell, good.slice(0, 3), 1, before);
+      if (error) {
+        expect(String(error)).toMatch(
+          new RegExp(`^RangeError: ${kind}: state\\[\\d+\\] after the step must be a finite number, got NaN at step 3`),
+        );
+        expect(Array.from(handle.state)).toEqual(Array.from(before));
+      } else {
+        expect(seen).toHaveLength(4);
+        expect(handle.state.every(Number.isFinite)).toBe(true);
+      }
+      if (edge === 1e38) expect(error).toBeNull();
+      else if (kind !== 'rnn' && getBackend() === 'wasm') expect(error).not.toBeNull();
+    }
   });
 });
 
