@@ -378,6 +378,21 @@ describe.concurrent('exit codes and errors', () => {
       expect(r.stdout).toMatch(/\nexamples:\n {2}charstream/);
       expect(r.stdout).not.toMatch(/--(checkpoint|input|plot) TEXT/);
       expect(r.stdout).not.toContain('../shared');
+      if (command === 'train') {
+        // The regularizers, each with its meaning and default.
+        expect(r.stdout).toMatch(
+          /\n {2}--dropout X +dropout on the embedding output, between stacked layers .*\(default 0\)\n/,
+        );
+        for (const flag of ['embedding-dropout', 'output-dropout']) {
+          expect(r.stdout).toMatch(new RegExp(`\\n {2}--${flag} X +.*\\(default: the --dropout value\\)\\n`));
+        }
+        expect(r.stdout).toMatch(/\n {2}--input-dropout X +variational .*Keras dropout\) \(default 0\)\n/);
+        expect(r.stdout).toMatch(
+          /\n {2}--recurrent-dropout X +variational .*Keras recurrent_dropout\) \(default 0\)\n/,
+        );
+        expect(r.stdout).toMatch(/\n {2}--optimizer adam\|adamw +.*\(default adam\)\n/);
+        expect(r.stdout).toMatch(/\n {2}--weight-decay X +weight decay λ \(default 0 with adam, 0.01 with adamw/);
+      }
     },
   );
 

@@ -238,6 +238,20 @@ describe('OfflineTrainer with dropout', () => {
     expect(maxDiff).toBeLessThan(1e-5);
   });
 
+  it('validates without dropout: the held-out loss is that of the same weights with every rate 0', async () => {
+    const tr = await createOfflineTrainer(dropModel(), text, opts);
+    await run(tr, 6);
+    const { val } = tr.evaluateAndRecord();
+    // The twin: the same weights in a model built without dropout, evaluated by its own trainer.
+    const twin = makeModel();
+    twin.params.set(tr.model.params);
+    const plain = await createOfflineTrainer(twin, text, opts);
+    expect(plain.evaluate().nats).toBe(val.nats);
+    // Evaluating twice gives the same number: no mask is drawn, no state is carried over.
+    expect(tr.evaluate().nats).toBe(val.nats);
+    await plain.close();
+  });
+
   it('a checkpoint written before the dropout fields existed still loads and resumes exactly', async () => {
     const straight = await createOfflineTrainer(makeModel(), text, opts);
     await run(straight, 10);
