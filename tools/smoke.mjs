@@ -50,9 +50,11 @@ step('npm start -- --seconds 5', ['start', '--', '--seconds', '5'], (out) => {
 // Every command's --help.
 for (const args of [
   ['charstream', '--', '--help'],
-  ...['demo', 'train', 'sample', 'score', 'serve', 'gradients'].map((c) => ['charstream', '--', c, '--help']),
+  ...['demo', 'train', 'sample', 'score', 'serve', 'gradients', 'export'].map((c) => ['charstream', '--', c, '--help']),
   ['train', '--', '--help'],
   ['export-torch', '--', '--help'],
+  ['export-onnx', '--', '--help'],
+  ['import-onnx', '--', '--help'],
   ['conformance', '--', '--help'],
   ['bench', '--', '--help'],
 ]) {
@@ -161,6 +163,24 @@ step(
     for (const cell of ['rnn', 'gru', 'lstm'])
       expect(new RegExp(`^${cell} +\\d`, 'm').test(out), `no ${cell} row in the gradient-flow summary`);
     expect(readFileSync(flowSvg, 'utf8').startsWith('<svg'), 'no SVG plot written');
+  },
+);
+step('npm run export-onnx', ['run', '--silent', 'export-onnx', '--', ckpt, join(dir, 'm.onnx')], (_out, err) => {
+  expect(/export-onnx: lstm 1×64, V = \d+/.test(err), 'no export summary');
+  expect(readFileSync(join(dir, 'm.onnx')).length > 1000, 'no ONNX file');
+});
+step(
+  'npm run import-onnx',
+  ['run', '--silent', 'import-onnx', '--', join(dir, 'm.onnx'), join(dir, 'onnx.ckpt')],
+  (_out, err) => {
+    expect(/import-onnx: rxrnn opset 14: lstm 1×64/.test(err), 'no import summary');
+  },
+);
+step(
+  'npm run charstream -- sample (imported ONNX)',
+  ['run', '--silent', 'charstream', '--', 'sample', '--checkpoint', join(dir, 'onnx.ckpt'), '--length', '50'],
+  (out) => {
+    expect(out.trim().length > 10, 'no sample from the imported checkpoint');
   },
 );
 step('npm run conformance', ['run', '--silent', 'conformance', '--', 'test/fixtures/torch/cell_lstm.json'], (out) => {

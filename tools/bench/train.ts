@@ -1,13 +1,15 @@
 // `npm run bench -- train [--json] [--seconds S] [--cells lstm,gru] [--threads 1,2] [--hidden 256]
-// [--layers 1] [--regularize none,dropout,variational,all] [--rounds 1]`: training throughput
-// (chars/s) and cost per update of the offline trainer on a char LM (V=65, T=64, B=32, Adam,
-// global-norm clip 5), one record per cell × thread count × regularization, the median over rounds
-// (the settings interleave inside each round; each cell × thread count in a child process of its
-// own). Timings only here, never in tests.
+// [--layers 1] [--regularize none,dropout,variational,all] [--rounds 1] [--backend native|wasm|js]`:
+// training throughput (chars/s) and cost per update of the offline trainer on a char LM (V=65, T=64,
+// B=32, Adam, global-norm clip 5), one record per cell × thread form × regularization, the median
+// over rounds (the settings interleave inside each round; each cell × thread form in a child process
+// of its own). On the native backend the thread budget follows the form: `1` one compute thread in
+// all; `2` the trainer's second thread (half batches) with a budget of 2; `2-pool` one trainer
+// thread whose products use the addon's pool on 2 threads. Timings only here, never in tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Vocabulary } from '@rxrnn/cells';
-import { getBackend } from '@rxrnn/kernels';
+import { backendInfo, getBackend, setBackend, setNativeThreads } from '@rxrnn/kernels';
 import type { OfflineTrainer } from '@rxrnn/trainer/node';
 import { B } from './peers/workloads.js';
 import { openTrainRun } from './train-run.js';
@@ -35,6 +37,13 @@ const REGULARIZE = {
   all: { dropout: 0.25, embeddingDropout: 0.25, outputDropout: 0.25, inputDropout: 0.25, recurrentDropout: 0.25 },
 } as const;
 type Regularize = keyof typeof REGULARIZE;
+
+/** A thread form: the trainer's threads and the native addon's thread budget. */
+interface Form {
+  form: string;
+  threads: 1 | 2;
+  budget: number;
+}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,17 +91,27 @@ export default async function train(args: string[]): Promise<void> {
       process.exit(2);
     }
   }
-  if (cells.length * threadsList.length > 1) {
-    // One child process per (cell, threads): models are never freed, so a process that built them
+  const backendArg = arg(args, 'backend', '');
+  if (backendArg === 'native' || backendArg === 'wasm' || backendArg === 'js') setBackend(backendArg);
+  else if (backendArg !== '') throw new RangeError(`train: --backend ${backendArg}, expected native, wasm or js`);
+  const native = getBackend() === 'native';
+  const forms: Form[] = [];
+  for (const t of threadsList) {
+    forms.push({ form: String(t), threads: t, budget: t });
+    if (native && t === 2) forms.push({ form: '2-pool', threads: 1, budget: 2 });
+  }
+  const only = arg(args, 'form', '');
+  if (only === '' && cells.length * forms.length > 1) {
+    // One child process per (cell, form): models are never freed, so a process that built them
     // all would run out of WASM memory and time the later ones on copied ordinary arrays.
     const rest = args.filter(
-      (a, i) => !['--cells', '--threads'].includes(a) && !['--cells', '--threads'].includes(args[i - 1]!),
+      (a, i) => !['--cells', '--form'].includes(a) && !['--cells', '--form'].includes(args[i - 1]!),
     );
     for (const cell of cells) {
-      for (const threads of threadsList) {
+      for (const { form } of forms) {
         const child = spawnSync(
           process.execPath,
-          [...process.execArgv, process.argv[1]!, 'train', ...rest, '--cells', cell, '--threads', String(threads)],
+          [...process.execArgv, process.argv[1]!, 'train', ...rest, '--cells', cell, '--form', form],
           { stdio: ['ignore', 'inherit', 'inherit'] },
         );
         if (child.status !== 0) process.exit(child.status ?? 1);
@@ -100,8 +119,12 @@ export default async function train(args: string[]): Promise<void> {
     }
     return;
   }
+  const chosen = only === '' ? forms[0]! : forms.find((f) => f.form === only);
+  if (!chosen) throw new RangeError(`train: --form ${only}, expected one of ${forms.map((f) => f.form).join(', ')}`);
+  const { form, threads, budget } = chosen;
+  const budget0 = native ? backendInfo().native.addon!.threads : 1;
+  if (native) setNativeThreads(budget);
   const cell = cells[0]!;
-  const threads = threadsList[0]!;
   const text = corpus();
   const vocab = Vocabulary.fromText(text).chars;
   // One trainer per setting, all alive, measured in turn inside each round.
@@ -123,6 +146,7 @@ export default async function train(args: string[]): Promise<void> {
     }
   } finally {
     for (const r of runs) await r.trainer.close();
+    if (native) setNativeThreads(budget0);
   }
   for (const r of runs) {
     const chars = median(r.chars);
@@ -135,6 +159,7 @@ export default async function train(args: string[]): Promise<void> {
       bptt: B.T,
       batch: B.batch,
       threads,
+      form,
       regularize: r.mode,
       backend: getBackend(),
       rounds,
@@ -144,11 +169,12 @@ export default async function train(args: string[]): Promise<void> {
       ms_per_step: Number(((B.T * B.batch * 1000) / chars).toFixed(2)),
       // Process CPU time (both threads with --threads 2): steadier than wall time on a shared machine.
       cpu_ms_per_step: Number(median(r.cpu).toFixed(2)),
+      chars_per_cpu_sec: Math.round((B.T * B.batch * 1000) / median(r.cpu)),
     };
     console.log(
       json
         ? JSON.stringify(rec)
-        : `${cell}-${hidden}x${layers} threads=${threads} ${r.mode} (${rec.backend}): ${rec.chars_per_sec} chars/s, ${rec.ms_per_step} ms/update (${rec.cpu_ms_per_step} ms CPU) over ${r.steps} steps`,
+        : `${cell}-${hidden}x${layers} threads=${form} ${r.mode} (${rec.backend}): ${rec.chars_per_sec} chars/s, ${rec.ms_per_step} ms/update (${rec.cpu_ms_per_step} ms CPU) over ${r.steps} steps`,
     );
   }
 }

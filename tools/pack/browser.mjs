@@ -72,8 +72,11 @@ export async function bundleForBrowser({ packages, build = true } = {}) {
   }
   const nodeImports = [];
   for (const [file, input] of Object.entries(result.metafile.inputs)) {
+    // '<runtime>' is esbuild's own helper code inside the bundle (e.g. __require for a computed
+    // require() inside try/catch, as protobufjs probes for optional modules), not an import.
     for (const imp of input.imports)
-      if (imp.external || isBuiltin(imp.path)) nodeImports.push(`${file} imports ${imp.path}`);
+      if ((imp.external && imp.path !== '<runtime>') || isBuiltin(imp.path))
+        nodeImports.push(`${file} imports ${imp.path}`);
   }
   const errors = result.errors.map(format);
   return {

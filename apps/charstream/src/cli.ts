@@ -5,6 +5,7 @@ import { CheckpointError } from '@rxrnn/trainer/node';
 import { describeFlags, parseFlags, UsageError } from './args.js';
 import { CliError, type CliIo, type Command } from './cli-io.js';
 import { demoCommand } from './commands/demo.js';
+import { exportCommand } from './commands/export.js';
 import { gradientsCommand } from './commands/gradients.js';
 import { sampleCommand } from './commands/sample.js';
 import { scoreCommand } from './commands/score.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   scoreCommand,
   serveCommand,
   gradientsCommand,
+  exportCommand,
 ];
 
 export function usage(command?: Command): string {

@@ -1,8 +1,18 @@
 // @rxrnn/kernels public API: float32 kernels on Float32Array (output first, dims last), the
 // backend switch and WASM-memory allocator, the seeded Rng and initializers, and the reference twin.
 
-export type { Backend, WasmMemoryInfo } from './backend.js';
-export { allocF32, freeF32, getBackend, ready, setBackend, wasmMemoryInfo, wasmSupported } from './backend.js';
+export type { Backend, BackendInfo, WasmMemoryInfo } from './backend.js';
+export {
+  allocF32,
+  backendInfo,
+  freeF32,
+  getBackend,
+  ready,
+  setBackend,
+  setNativeThreads,
+  wasmMemoryInfo,
+  wasmSupported,
+} from './backend.js';
 export { initGlorotUniform, initOrthogonal, initUniform } from './init.js';
 export {
   gemmAB,
@@ -22,6 +32,7 @@ export {
   rnnBackward,
   rnnForward,
 } from './kernels.js';
+export type { NativeAddonInfo } from './native.js';
 export { addBias, axpy, fill, scale, sigmoid, sigmoidGrad, tanh, tanhGrad } from './reference/elementwise.js';
 export * as reference from './reference/index.js';
 export { dot, maxAbs, sumSquares } from './reference/reductions.js';

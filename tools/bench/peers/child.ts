@@ -21,8 +21,17 @@ async function runner(): Promise<RunWorkload> {
       return (await import('./tfjs.js')).tfjsRunner('wasm-threads');
     case 'brain.js':
       return (await import('./brain.js')).brainRunner;
+    case 'ort-node':
+      return (await import('./onnxruntime.js')).onnxruntimeRunner('node');
+    case 'ort-web':
+      return (await import('./onnxruntime.js')).onnxruntimeRunner('web');
     case 'rxrnn':
       return (await import('./rxrnn.js')).rxrnnRunner;
+    case 'rxrnn-wasm': {
+      // The same runner on the wasm backend: the figures of browsers and of Node without the addon.
+      (await import('@rxrnn/kernels')).setBackend('wasm');
+      return (await import('./rxrnn.js')).rxrnnRunner;
+    }
     default:
       throw new Error(`unknown impl ${String(impl)}`);
   }

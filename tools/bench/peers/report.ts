@@ -159,10 +159,13 @@ export function textTable(records: PeerRecord[]): string {
 /** Column headings of the README table, per implementation. */
 const LABEL: Record<Impl, string> = {
   rxrnn: 'rxrnn',
+  'rxrnn-wasm': 'rxrnn on WASM',
   'tfjs-wasm': 'TF.js WASM',
   'tfjs-wasm-threads': 'TF.js WASM threads',
   'tfjs-cpu': 'TF.js cpu',
   'brain.js': 'brain.js',
+  'ort-node': 'onnxruntime-node',
+  'ort-web': 'onnxruntime-web',
 };
 
 /**

@@ -9,4 +9,5 @@ export {
   checkPositiveInt,
   checkUnitInterval,
   describe,
+  fail,
 } from '@rxrnn/kernels/internal';
