@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const packages = ['kernels', 'cells', 'bidirectional', 'trainer', 'clipping', 'keyed'];
+const packages = ['kernels', 'cells', 'bidirectional', 'trainer', 'clipping', 'keyed', 'nats'];
 
 describe('workspace packages', () => {
   for (const name of packages) {

@@ -6,7 +6,8 @@ import { CheckpointError, exportTorch, loadCheckpoint } from '@rxrnn/trainer/nod
 
 const USAGE = `usage: npm run --silent export-torch -- CHECKPOINT OUT.json [--latest]
 
-  writes {"config": {mode, vocab, input, embedding_dim, hidden_size, num_layers},
+  writes {"config": {mode, vocab, input, embedding_dim, hidden_size, num_layers, dropout,
+                     embedding_dropout, output_dropout, input_dropout, recurrent_dropout},
           "params": {name: {shape, data}}} with torch.nn.Embedding / RNN|GRU|LSTM / Linear names
   --latest   export the last parameters instead of the best-validation ones
 

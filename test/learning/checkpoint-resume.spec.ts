@@ -20,15 +20,32 @@ const opts = {
   lr: 3e-3,
   schedule: { kind: 'exponential', gamma: 0.99, warmupSteps: 5 },
 } as const;
-const model = () => new CharModel({ cell: 'lstm', vocab, hidden: 32, layers: 2, embeddingDim: 8, seed: 12 });
+const model = (dropout = false) =>
+  new CharModel({
+    cell: 'lstm',
+    vocab,
+    hidden: 32,
+    layers: 2,
+    embeddingDim: 8,
+    seed: 12,
+    // Every dropout kind: the resumed run must continue with the same masks.
+    ...(dropout
+      ? { dropout: 0.2, embeddingDropout: 0.1, outputDropout: 0.2, inputDropout: 0.1, recurrentDropout: 0.1 }
+      : {}),
+  });
 
 describe('resume through checkpoint files', () => {
-  it.each([1, 2] as const)('N+M straight == N, save, load, M (bitwise; threads %i)', async (threads) => {
+  it.each([
+    [1, false],
+    [2, false],
+    [1, true],
+    [2, true],
+  ] as const)('N+M straight == N, save, load, M (bitwise; threads %i, dropout %s)', async (threads, dropout) => {
     const N = 40;
     const M = 45; // crosses an epoch boundary (76 windows per epoch)
-    const straight = await trainOffline({ model: model(), text, ...opts, threads, maxSteps: N + M });
-    const path = join(dir, `resume-${threads}.ckpt`);
-    await trainOffline({ model: model(), text, ...opts, threads, maxSteps: N, checkpointPath: path });
+    const straight = await trainOffline({ model: model(dropout), text, ...opts, threads, maxSteps: N + M });
+    const path = join(dir, `resume-${threads}-${dropout}.ckpt`);
+    await trainOffline({ model: model(dropout), text, ...opts, threads, maxSteps: N, checkpointPath: path });
     const resumed = await trainOffline({ text, resume: loadCheckpoint(path), maxSteps: N + M, checkpointPath: path });
     const a = straight.checkpoint.params;
     const b = resumed.checkpoint.params;

@@ -1,9 +1,11 @@
 // The packages in a browser bundle: esbuild (platform browser, format esm, nothing external)
 // bundles each package's built entry, then all of them together, and must find no Node built-in
-// and no unresolved import. Executing a bundle in a browser is the app's browser test.
+// and no unresolved import; the Node-only packages (NODE_ONLY, with their reason) are left out,
+// after checking that they do import Node built-ins. Executing a bundle in a browser is the app's
+// browser test.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleForBrowser } from '../../tools/pack/browser.mjs';
-import { ensureBuilt, publishablePackages } from '../../tools/pack/workspace.mjs';
+import { browserPackages, bundleForBrowser, NODE_ONLY } from '../../tools/pack/browser.mjs';
+import { ensureBuilt } from '../../tools/pack/workspace.mjs';
 
 interface BundleReport {
   ok: boolean;
@@ -14,7 +16,8 @@ interface BundleReport {
   bytes: number;
 }
 
-const names: string[] = publishablePackages().map((p: { name: string }) => p.name);
+const names: string[] = browserPackages();
+const nodeOnly: [string, string][] = [...NODE_ONLY];
 
 beforeAll(() => ensureBuilt());
 
@@ -28,6 +31,14 @@ describe('browser bundle (esbuild, platform browser)', () => {
       const own = `packages/${name.split('/')[1]}/dist/index.js`;
       expect(r.inputs).toContain(own);
       expect(r.inputs.filter((f) => f.endsWith('.ts'))).toEqual([]);
+    });
+  }
+
+  for (const [name, why] of nodeOnly) {
+    it(`${name} is left out as Node-only (${why}), and indeed imports Node built-ins`, async () => {
+      const r: BundleReport = await bundleForBrowser({ packages: [name], build: false });
+      expect(r.ok).toBe(false);
+      expect(r.nodeImports.length).toBeGreaterThan(0);
     });
   }
 

@@ -19,6 +19,7 @@ describe('installed tarballs', () => {
       '@rxrnn/clipping',
       '@rxrnn/kernels',
       '@rxrnn/keyed',
+      '@rxrnn/nats',
       '@rxrnn/trainer',
     ]);
     // rxjs is a peer: the consumer's one copy serves every package.
@@ -35,6 +36,7 @@ describe('installed tarballs', () => {
       expect(r.offline).toEqual({ steps: 5, threads: 2, checkpointParams: expect.any(Number) });
       expect(r.keyed).toEqual({ answers: 22, keys: 5, evictions: expect.any(Number) });
       expect(r.keyed.evictions).toBeGreaterThan(0);
+      expect(r.nats).toEqual({ partition: 7, bin: 'usage: rxrnn-nats <command> [--flags]' });
     }
     // Both module systems load the same files, so the seeded run is identical.
     expect(result.cjs.generated).toBe(result.esm.generated);

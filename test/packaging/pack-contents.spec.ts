@@ -35,6 +35,7 @@ describe('npm pack contents', () => {
       '@rxrnn/clipping',
       '@rxrnn/kernels',
       '@rxrnn/keyed',
+      '@rxrnn/nats',
       '@rxrnn/trainer',
     ]);
     expect(results.map((r) => r.name).sort()).toEqual(pkgs.map((p) => p.name).sort());

@@ -1,7 +1,7 @@
-// The trainer run that both `npm run bench -- train` and the peers' workload B time: a 1-layer char
-// LM (embedding B.E, seed 1) under createOfflineTrainer with workload B's batch, T, Adam, lr and
-// global-norm clip, no evaluation. The caller brings the clock; the trainer is closed afterwards.
-import { CharModel } from '@rxrnn/cells';
+// The trainer run that both `npm run bench -- train` and the peers' workload B time: a char LM
+// (1 layer unless asked, embedding B.E, seed 1) under createOfflineTrainer with workload B's batch,
+// T, Adam, lr and global-norm clip, no evaluation. The caller brings the clock; the trainer is closed afterwards.
+import { CharModel, type CharModelConfig } from '@rxrnn/cells';
 import { createOfflineTrainer, type OfflineTrainer } from '@rxrnn/trainer/node';
 import { B, type CellKind } from './peers/workloads.js';
 
@@ -12,6 +12,36 @@ export interface TrainRun {
   text: string;
   hidden: number;
   threads: 1 | 2;
+  /** L, default 1. */
+  layers?: number;
+  /** Dropout settings of the model (default none). */
+  dropout?: Pick<
+    CharModelConfig,
+    'dropout' | 'embeddingDropout' | 'outputDropout' | 'inputDropout' | 'recurrentDropout'
+  >;
+}
+
+/** Builds the model and trainer for `run`; the caller closes the trainer (its worker thread). */
+export async function openTrainRun(run: TrainRun): Promise<{ trainer: OfflineTrainer; params: number }> {
+  const model = new CharModel({
+    cell: run.cell,
+    vocab: run.vocab,
+    hidden: run.hidden,
+    embeddingDim: B.E,
+    layers: run.layers ?? 1,
+    seed: 1,
+    ...run.dropout,
+  });
+  const trainer = await createOfflineTrainer(model, run.text, {
+    batchSize: B.batch,
+    bptt: B.T,
+    optimizer: { kind: 'adam' },
+    lr: B.lr,
+    maxGradNorm: B.clip,
+    evalEvery: 0,
+    threads: run.threads,
+  });
+  return { trainer, params: model.paramCount() };
 }
 
 /**
@@ -22,28 +52,12 @@ export async function timeTrainRun<R>(
   run: TrainRun,
   time: (updates: (n: number) => void, trainer: OfflineTrainer) => Promise<R>,
 ): Promise<{ measured: R; params: number }> {
-  const model = new CharModel({
-    cell: run.cell,
-    vocab: run.vocab,
-    hidden: run.hidden,
-    embeddingDim: B.E,
-    layers: 1,
-    seed: 1,
-  });
-  const tr = await createOfflineTrainer(model, run.text, {
-    batchSize: B.batch,
-    bptt: B.T,
-    optimizer: { kind: 'adam' },
-    lr: B.lr,
-    maxGradNorm: B.clip,
-    evalEvery: 0,
-    threads: run.threads,
-  });
+  const { trainer: tr, params } = await openTrainRun(run);
   try {
     const measured = await time((n) => {
       for (let k = 0; k < n; k++) tr.trainStep();
     }, tr);
-    return { measured, params: model.paramCount() };
+    return { measured, params };
   } finally {
     await tr.close();
   }

@@ -14,10 +14,25 @@ import { ensureBuilt, publishablePackages, ROOT, withWorkspaceLock } from './wor
 const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
 
 /**
+ * Packages with no browser entry at all, and why: the browser checks leave them out (the spec
+ * checks that bundling one for the browser does fail on Node built-ins).
+ */
+export const NODE_ONLY = new Map([
+  ['@rxrnn/nats', 'workers on NATS: TCP connections (@nats-io/transport-node) and nats-server child processes'],
+]);
+
+/** The publishable packages a browser may import (all but NODE_ONLY). */
+export function browserPackages() {
+  return publishablePackages()
+    .map((p) => p.name)
+    .filter((name) => !NODE_ONLY.has(name));
+}
+
+/**
  * What a browser may import: every package's export subpaths but './package.json' and the
  * Node-only ones ('./node', e.g. @rxrnn/trainer/node for files and worker threads).
  */
-export function browserSpecifiers(names = publishablePackages().map((p) => p.name)) {
+export function browserSpecifiers(names = browserPackages()) {
   const pkgs = publishablePackages();
   return names.flatMap((name) => {
     const exportsMap = pkgs.find((p) => p.name === name)?.manifest.exports ?? { '.': null };

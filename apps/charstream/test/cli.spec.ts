@@ -110,6 +110,70 @@ describe('charstream train', () => {
     expect(r.stderr).toContain(`--resume: ${ckpt} was written by training on a file; resume it with a file --input`);
   });
 
+  it('carries the dropout flags and --optimizer/--weight-decay into the model, checkpoint and summary', async () => {
+    const out = join(tmp.dir, 'dropout.ckpt');
+    const flags = ['--dropout', '0.3', '--output-dropout', '0.1', '--recurrent-dropout', '0.2', '--optimizer', 'adamw'];
+    const [file, stdin] = await Promise.all([
+      runCli([
+        'train',
+        '--input',
+        corpus,
+        ...TINY,
+        '--layers',
+        '2',
+        ...flags,
+        '--weight-decay',
+        '0.05',
+        '--steps',
+        '5',
+        '--checkpoint',
+        out,
+        '--json',
+      ]),
+      runCli(
+        ['train', '--input', '-', ...TINY, ...flags, '--checkpoint', join(tmp.dir, 'drop-stdin.ckpt'), '--json'],
+        readFileSync(corpus, 'utf8').slice(0, 3000),
+      ),
+    ]);
+    expect(file.code, file.stderr).toBe(0);
+    const dropout = { dropout: 0.3, embedding: 0.3, output: 0.1, input: 0, recurrent: 0.2 };
+    const summary = JSON.parse(file.stdout);
+    expect(summary.model).toMatchObject({ layers: 2, dropout });
+    expect(summary.optimizer).toEqual({ kind: 'adamw', weightDecay: 0.05 });
+    const saved = loadCheckpoint(out);
+    expect(saved.model).toMatchObject({
+      dropout: 0.3,
+      embeddingDropout: 0.3,
+      outputDropout: 0.1,
+      inputDropout: 0,
+      recurrentDropout: 0.2,
+    });
+    expect(saved.optimizer.options).toMatchObject({ decoupled: true, weightDecay: 0.05 });
+    // Online from stdin: the same model flags; AdamW's own default decay.
+    expect(stdin.code, stdin.stderr).toBe(0);
+    expect(JSON.parse(stdin.stdout)).toMatchObject({
+      mode: 'online',
+      model: { dropout },
+      optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    });
+    // The defaults (the run of beforeAll): no dropout, Adam without decay.
+    const plain = loadCheckpoint(ckpt);
+    expect(plain.model).toMatchObject({
+      dropout: 0,
+      embeddingDropout: 0,
+      outputDropout: 0,
+      inputDropout: 0,
+      recurrentDropout: 0,
+    });
+    expect(plain.optimizer).toMatchObject({ kind: 'adam', options: { weightDecay: 0, decoupled: false } });
+    const bad = await runCli(['train', '--input', corpus, '--dropout', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--dropout 1, expected <= 0.99/);
+    const badOpt = await runCli(['train', '--input', corpus, '--optimizer', 'sgd']);
+    expect(badOpt.code).toBe(2);
+    expect(badOpt.stderr).toMatch(/--optimizer "sgd", expected one of adam, adamw/);
+  });
+
   it('trains online from stdin until it ends', async () => {
     const out = join(tmp.dir, 'stdin.ckpt');
     const text = readFileSync(corpus, 'utf8').slice(0, 6000);
@@ -314,6 +378,21 @@ describe.concurrent('exit codes and errors', () => {
       expect(r.stdout).toMatch(/\nexamples:\n {2}charstream/);
       expect(r.stdout).not.toMatch(/--(checkpoint|input|plot) TEXT/);
       expect(r.stdout).not.toContain('../shared');
+      if (command === 'train') {
+        // The regularizers, each with its meaning and default.
+        expect(r.stdout).toMatch(
+          /\n {2}--dropout X +dropout on the embedding output, between stacked layers .*\(default 0\)\n/,
+        );
+        for (const flag of ['embedding-dropout', 'output-dropout']) {
+          expect(r.stdout).toMatch(new RegExp(`\\n {2}--${flag} X +.*\\(default: the --dropout value\\)\\n`));
+        }
+        expect(r.stdout).toMatch(/\n {2}--input-dropout X +variational .*Keras dropout\) \(default 0\)\n/);
+        expect(r.stdout).toMatch(
+          /\n {2}--recurrent-dropout X +variational .*Keras recurrent_dropout\) \(default 0\)\n/,
+        );
+        expect(r.stdout).toMatch(/\n {2}--optimizer adam\|adamw +.*\(default adam\)\n/);
+        expect(r.stdout).toMatch(/\n {2}--weight-decay X +weight decay λ \(default 0 with adam, 0.01 with adamw/);
+      }
     },
   );
 

@@ -41,9 +41,25 @@ export class CellTape {
   readonly rhT: Float32Array[];
   readonly hnT: Float32Array[];
 
-  /** Set by the forward: the window's input (dense rows or one-hot ids). */
+  /** Set by the forward: the window's input (dense rows or one-hot ids; dense: after inMask). */
   input: Float32Array | null = null;
   ids: Int32Array | null = null;
+  /**
+   * Variational dropout masks of the last forward (the caller's arrays, read again by the
+   * backward): inMask [B × n_x] scales the input, recMask [B × H] the h_{t−1} of the recurrent
+   * products, the same at every step. Null when the forward had none.
+   */
+  inMask: Float32Array | null = null;
+  recMask: Float32Array | null = null;
+  /** h_{t−1} rows as the recurrent products see them: hPrev / hsT, or h_{t−1} ⊙ recMask. */
+  hRec: Float32Array;
+  hRecT: Float32Array[];
+  /** The dense input ⊙ inMask [T·B × n_x] (cut on the first masked dense forward). */
+  xMasked: Float32Array = new Float32Array(0);
+  /** [B × H] scratch of the masked recurrent backward (cut with the first recMask). */
+  dRec: Float32Array = new Float32Array(0);
+  private hMasked: Float32Array = new Float32Array(0);
+  private hMaskedT: Float32Array[] = [];
   /** True once a forward filled the tape (backward refuses an empty tape). */
   filled = false;
 
@@ -109,6 +125,8 @@ export class CellTape {
     this.hsT = blocks(this.hs, T + 1, B * H);
     this.hPrev = this.hs.subarray(0, rows * H);
     this.out = this.hs.subarray(B * H);
+    this.hRec = this.hPrev;
+    this.hRecT = this.hsT;
     const lstm = kind === 'lstm';
     this.cs = lstm ? this.alloc((T + 1) * B * H) : new Float32Array(0);
     this.csT = lstm ? blocks(this.cs, T + 1, B * H) : [];
@@ -143,6 +161,31 @@ export class CellTape {
     for (const a of this.owned) freeF32(a);
     this.owned.length = 0;
     this.filled = false;
+  }
+
+  /**
+   * Sets the variational masks of the coming forward (null = none) and points hRec/hRecT at the
+   * masked copies or at the plain states; cuts the buffers they need on first use.
+   */
+  setMasks(input: Float32Array | null, recurrent: Float32Array | null, inputSize: number, dense: boolean): void {
+    this.inMask = input;
+    this.recMask = recurrent;
+    const rows = this.T * this.B;
+    // (A tape is cut per cell, so n_x does not change; the old buffer stays owned until free().)
+    if (input !== null && dense && this.xMasked.length !== rows * inputSize)
+      this.xMasked = this.alloc(rows * inputSize);
+    if (recurrent === null) {
+      this.hRec = this.hPrev;
+      this.hRecT = this.hsT;
+      return;
+    }
+    if (this.hMasked.length === 0) {
+      this.hMasked = this.alloc(rows * this.H);
+      this.hMaskedT = blocks(this.hMasked, this.T, this.B * this.H);
+      this.dRec = this.alloc(this.B * this.H);
+    }
+    this.hRec = this.hMasked;
+    this.hRecT = this.hMaskedT;
   }
 
   /** The observer's [B × H] scratch (cut once, on the first observed backward). */

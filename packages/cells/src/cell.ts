@@ -14,6 +14,7 @@ import {
 } from '@rxrnn/kernels';
 import { CellTape } from './cell-tape.js';
 import { checkF32, checkFinite, checkIds, checkPositiveInt } from './internal/checks.js';
+import { maskInto, maskRowsInPlace, maskRowsInto } from './internal/dropout.js';
 import { LayoutBuilder, slice } from './internal/layout.js';
 import { makeTensor, readTensor } from './internal/torch-tensor.js';
 import type { CellConfig, CellKind, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
@@ -38,6 +39,22 @@ export interface StepOneBuffers {
   hPre: Float32Array;
   /** A zero-length array (the absent W_ih and x of a one-hot step). */
   empty: Float32Array;
+}
+
+/**
+ * Variational dropout masks of one training window (Gal & Ghahramani 2016; Keras's `dropout` and
+ * `recurrent_dropout`): one mask per batch row, the same at every step t of the window. Values are
+ * multipliers, usually 0 or 1/(1 − p) (inverted dropout); the cell reads them again in the
+ * backward, so keep them unchanged until then.
+ */
+export interface CellMasks {
+  /** [B × n_x]: the cell sees x_t ⊙ m instead of x_t (one-hot input: the id's column scaled by m[id]). Null = none. */
+  input?: Float32Array | null;
+  /**
+   * [B × H]: the recurrent products use h_{t−1} ⊙ m (W_hh·(h ⊙ m); GRU reset-before also
+   * r ⊙ (h ⊙ m)); the state itself (c, and the GRU's z·h) keeps the unmasked h. Null = none.
+   */
+  recurrent?: Float32Array | null;
 }
 
 /**
@@ -69,7 +86,7 @@ export interface Cell {
   createTape(T: number, B: number): CellTape;
   /** The cell's own tape for (T, B), reused while the dims stay the same. */
   tape(T: number, B: number): CellTape;
-  forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array): Float32Array;
+  forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array, masks?: CellMasks): Float32Array;
   finalState(tape: CellTape, out: Float32Array): void;
   backwardSequence(
     tape: CellTape,
@@ -392,14 +409,20 @@ export abstract class RecurrentCell implements Cell {
 
   /**
    * Training forward over a window: x [T·B × n_x] rows (t, b) at t·B + b (or T·B one-hot ids),
-   * from state0 [B × stateSize]. Keeps what backward needs in `tape`; returns the outputs
-   * [T·B × H], a view into the tape.
+   * from state0 [B × stateSize], with optional variational dropout masks (see CellMasks; without
+   * them the forward is exactly the evaluation one). Keeps what backward needs in `tape`; returns
+   * the outputs [T·B × H], a view into the tape.
    */
-  forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array): Float32Array {
+  forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array, masks?: CellMasks): Float32Array {
     const where = `${this.kind}.forwardSequence`;
     this.checkTape(where, tape);
     const { T, B } = tape;
     checkF32(where, 'state0', state0, B * this.stateSize, 'B*stateSize');
+    const mIn = masks?.input ?? null;
+    const mRec = masks?.recurrent ?? null;
+    if (mIn !== null) checkF32(where, 'masks.input', mIn, B * this.inputSize, 'B*n_x');
+    if (mRec !== null) checkF32(where, 'masks.recurrent', mRec, B * this.hiddenSize, 'B*H');
+    tape.setMasks(mIn, mRec, this.inputSize, !(x instanceof Int32Array));
     this.project(where, tape, x);
     const n = B * this.hiddenSize;
     const h0 = tape.hsT[0]!;
@@ -409,7 +432,13 @@ export abstract class RecurrentCell implements Cell {
       for (let i = 0; i < n; i++) c0[i] = state0[n + i]!;
     }
     this.prepare();
-    for (let t = 0; t < T; t++) this.advance(tape, t);
+    if (mRec === null) for (let t = 0; t < T; t++) this.advance(tape, t);
+    else {
+      for (let t = 0; t < T; t++) {
+        maskInto(tape.hRecT[t]!, tape.hsT[t]!, mRec, n);
+        this.advance(tape, t);
+      }
+    }
     tape.filled = true;
     return tape.out;
   }
@@ -476,21 +505,30 @@ export abstract class RecurrentCell implements Cell {
     }
     // Whole-window weight gradients: one GEMM each over all T·B rows instead of T small ones.
     const GH = this.G * H;
+    const mIn = tape.inMask;
     if (tape.ids !== null) {
-      this.scatterOneHot(tape.ids, tape.dXPre, rows);
+      this.scatterOneHot(tape.ids, tape.dXPre, rows, B, mIn);
     } else {
       gemmAtB(this.gWIh, tape.dXPre, tape.input!, GH, this.inputSize, rows, true);
-      if (dx !== null) gemmAB(dx, tape.dXPre, this.wIh, rows, this.inputSize, GH, false);
+      if (dx !== null) {
+        gemmAB(dx, tape.dXPre, this.wIh, rows, this.inputSize, GH, false);
+        if (mIn !== null) maskRowsInPlace(dx, mIn, rows, B, this.inputSize);
+      }
     }
     gemvT(this.gB, tape.dXPre, tape.ones, rows, GH, true);
     this.recurrentWeightGrads(tape);
   }
 
-  /** xPre = X·W_ihᵀ + b over all of the tape's rows (a one-hot id gathers W_ih's column instead). */
+  /**
+   * xPre = X·W_ihᵀ + b over all of the tape's rows (a one-hot id gathers W_ih's column instead);
+   * with tape.inMask, X ⊙ mask (kept in tape.xMasked) or the column scaled by mask[b, id].
+   */
   private project(where: string, tape: CellTape, x: Float32Array | Int32Array): void {
-    const rows = tape.T * tape.B;
+    const { B } = tape;
+    const rows = tape.T * B;
     const GH = this.G * this.hiddenSize;
     const n_x = this.inputSize;
+    const mIn = tape.inMask;
     if (x instanceof Int32Array) {
       checkIds(where, 'x (one-hot ids)', x, rows, n_x);
       const xPre = tape.xPre;
@@ -499,44 +537,64 @@ export abstract class RecurrentCell implements Cell {
       for (let r = 0; r < rows; r++) {
         const id = x[r]!;
         const o = r * GH;
-        for (let j = 0; j < GH; j++) xPre[o + j] = W[j * n_x + id]! + b[j]!;
+        if (mIn === null) for (let j = 0; j < GH; j++) xPre[o + j] = W[j * n_x + id]! + b[j]!;
+        else {
+          const m = mIn[(r % B) * n_x + id]!;
+          for (let j = 0; j < GH; j++) xPre[o + j] = m * W[j * n_x + id]! + b[j]!;
+        }
       }
       tape.ids = x;
       tape.input = null;
     } else {
       checkF32(where, 'x', x, rows * n_x, tape.T === 1 ? 'B*n_x' : 'T*B*n_x');
+      let input = x;
+      if (mIn !== null) {
+        maskRowsInto(tape.xMasked, x, mIn, rows, B, n_x);
+        input = tape.xMasked;
+      }
       // Seed every row with the bias (a memcpy each), then accumulate X·W_ihᵀ on top: one pass
       // over xPre fewer than a separate addBias.
       const xPre = tape.xPre;
       const b = this.b;
       for (let r = 0; r < rows; r++) xPre.set(b, r * GH);
-      linear(xPre, x, this.wIh, rows, GH, n_x, true);
-      tape.input = x;
+      linear(xPre, input, this.wIh, rows, GH, n_x, true);
+      tape.input = input;
       tape.ids = null;
     }
   }
 
-  /** dW_ih[:, id] += dxPre row: the one-hot input's gradient lands in one column per row. */
-  private scatterOneHot(ids: Int32Array, dXPre: Float32Array, rows: number): void {
+  /**
+   * dW_ih[:, id] += dxPre row: the one-hot input's gradient lands in one column per row (scaled by
+   * the row's input mask at the id when there is one).
+   */
+  private scatterOneHot(ids: Int32Array, dXPre: Float32Array, rows: number, B: number, mIn: Float32Array | null): void {
     const GH = this.G * this.hiddenSize;
     const n_x = this.inputSize;
     const g = this.gWIh;
     for (let r = 0; r < rows; r++) {
       const id = ids[r]!;
       const o = r * GH;
-      for (let j = 0; j < GH; j++) g[j * n_x + id] = g[j * n_x + id]! + dXPre[o + j]!;
+      if (mIn === null) for (let j = 0; j < GH; j++) g[j * n_x + id] = g[j * n_x + id]! + dXPre[o + j]!;
+      else {
+        const m = mIn[(r % B) * n_x + id]!;
+        for (let j = 0; j < GH; j++) g[j * n_x + id] = g[j * n_x + id]! + m * dXPre[o + j]!;
+      }
     }
   }
 
   /** Per-forward preparation of derived buffers (e.g. GRU's [0 | 0 | b_hn] bias). */
   protected prepare(): void {}
 
-  /** Step t of the forward: reads tape.xPreT[t], hsT[t] (csT[t]); writes hsT[t+1] (csT[t+1]). */
+  /**
+   * Step t of the forward: reads tape.xPreT[t], hsT[t] (csT[t]) and, for the recurrent products,
+   * tape.hRecT[t] (hsT[t] itself, or masked by tape.recMask); writes hsT[t+1] (csT[t+1]).
+   */
   protected abstract advance(tape: CellTape, t: number): void;
 
   /**
    * Step t of the backward: tape.dh (tape.dc) hold dL/dh_t (dL/dc_t) on entry and dL/dh_{t-1}
-   * (dL/dc_{t-1}) on exit; writes tape.dXPreT[t] and the kind's other per-step gradients.
+   * (dL/dc_{t-1}) on exit; writes tape.dXPreT[t] and the kind's other per-step gradients. With
+   * tape.recMask, the part through the recurrent products is multiplied by the mask.
    */
   protected abstract retreat(tape: CellTape, t: number): void;
 
@@ -548,7 +606,7 @@ export abstract class RecurrentCell implements Cell {
     return null;
   }
 
-  /** Accumulates dW_hh (and any recurrent bias) over the whole window. */
+  /** Accumulates dW_hh (and any recurrent bias) over the whole window (against tape.hRec). */
   protected abstract recurrentWeightGrads(tape: CellTape): void;
 
   /** Plain rows×cols product helper for subclasses. */

@@ -5,10 +5,18 @@ import { allocF32, freeF32, Rng, scale, softmaxCrossEntropy } from '@rxrnn/kerne
 import { Dense } from './dense.js';
 import { Embedding } from './embedding.js';
 import { checkF32, checkIds, checkPositiveInt, describe } from './internal/checks.js';
+import {
+  checkDraw,
+  checkDropoutRate,
+  fillDropoutMask,
+  MASK_STREAM,
+  maskInPlace,
+  maskInto,
+} from './internal/dropout.js';
 import { sizeOf } from './internal/layout.js';
 import { readTensor } from './internal/torch-tensor.js';
-import { RnnStack } from './rnn-stack.js';
-import type { CellKind, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
+import { RnnStack, type StackDropoutMasks } from './rnn-stack.js';
+import type { CellKind, DropoutDraw, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
 import { Vocabulary } from './vocabulary.js';
 
 export interface CharModelConfig {
@@ -26,8 +34,39 @@ export interface CharModelConfig {
   hidden: number;
   /** L, default 1. */
   layers?: number;
-  /** Seed of the initializer's Rng; default 0. */
+  /** Seed of the initializer's Rng (and of lossAndGrad's masks when no draw is given); default 0. */
   seed?: number;
+  /**
+   * Dropout between stacked layers, PyTorch's nn.LSTM(dropout=p): inverted dropout on the outputs
+   * of every layer but the last, a fresh mask per element and step. In [0, 1), default 0. Like all
+   * the dropouts here it is applied by lossAndGrad only (training); evaluate, logits, step and
+   * every operator built on them compute the model without it.
+   */
+  dropout?: number;
+  /** Inverted dropout on the embedding output (needs input 'embedding'); in [0, 1), default 0. */
+  embeddingDropout?: number;
+  /** Inverted dropout on the top layer's output, before the dense head; in [0, 1), default 0. */
+  outputDropout?: number;
+  /**
+   * Variational dropout of every layer's input, Keras's `dropout`: x_t ⊙ m with one mask per
+   * window and stream (batch row), the same at every step (Gal & Ghahramani 2016); a one-hot
+   * input drops token ids. In [0, 1), default 0.
+   */
+  inputDropout?: number;
+  /**
+   * Variational dropout of h_{t−1} in every layer's recurrent products, Keras's
+   * `recurrent_dropout`: W_hh·(h_{t−1} ⊙ m), one mask per window and stream; the carried state is
+   * not masked. In [0, 1), default 0.
+   */
+  recurrentDropout?: number;
+}
+
+/** The dropout masks of a training window (CharModel.lastDropoutMasks); null where none. */
+export interface CharModelDropoutMasks extends StackDropoutMasks {
+  /** On the embedding output [T·B × E]. */
+  embedding: Float32Array | null;
+  /** On the top layer's output, before the head [T·B × H]. */
+  output: Float32Array | null;
 }
 
 /** The config with every default filled in: what a checkpoint stores. */
@@ -64,7 +103,21 @@ export const CHAR_MODEL_LIMITS: Readonly<{
   params: number;
 }> = Object.freeze({ vocab: 65_536, embeddingDim: 16_384, hidden: 16_384, layers: 64, params: 2 ** 28 });
 
-const CONFIG_KEYS = ['cell', 'gruVariant', 'vocab', 'input', 'embeddingDim', 'hidden', 'layers', 'seed'] as const;
+const CONFIG_KEYS = [
+  'cell',
+  'gruVariant',
+  'vocab',
+  'input',
+  'embeddingDim',
+  'hidden',
+  'layers',
+  'seed',
+  'dropout',
+  'embeddingDropout',
+  'outputDropout',
+  'inputDropout',
+  'recurrentDropout',
+] as const;
 
 /**
  * Validates a char model config that came from outside (decoded from a file, a message, JSON)
@@ -132,6 +185,14 @@ export function checkCharModelConfig(where: string, name: string, value: unknown
   if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) {
     throw new RangeError(`${where}: ${name}.seed must be an integer, got ${describe(seed)}`);
   }
+  for (const key of ['dropout', 'embeddingDropout', 'outputDropout', 'inputDropout', 'recurrentDropout']) {
+    if (c[key] !== undefined) checkDropoutRate(where, `${name}.${key}`, c[key]);
+  }
+  if (c.input === 'onehot' && c.embeddingDropout !== undefined && c.embeddingDropout !== 0) {
+    throw new RangeError(
+      `${where}: ${name}.embeddingDropout must be 0 with input 'onehot', got ${describe(c.embeddingDropout)}`,
+    );
+  }
   const resolved = resolveCharModelConfig(c as unknown as CharModelConfig);
   const count = CharModel.layoutOf(resolved).size;
   if (count > L.params) {
@@ -172,6 +233,13 @@ export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharMod
   if (!Number.isSafeInteger(seed))
     throw new RangeError(`CharModel: seed must be an integer, got ${String(config.seed)}`);
   const vocab = new Vocabulary(config.vocab).chars;
+  const rate = (name: 'dropout' | 'embeddingDropout' | 'outputDropout' | 'inputDropout' | 'recurrentDropout') =>
+    checkDropoutRate('CharModel', name, config[name] ?? 0);
+  const embeddingDropout = rate('embeddingDropout');
+  if (embeddingDropout > 0 && input !== 'embedding')
+    throw new RangeError(
+      `CharModel: embeddingDropout needs input 'embedding', got input 'onehot' (inputDropout drops one-hot ids)`,
+    );
   return {
     cell: config.cell,
     gruVariant,
@@ -181,6 +249,11 @@ export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharMod
     hidden: checkPositiveInt('CharModel', 'hidden', config.hidden),
     layers: checkPositiveInt('CharModel', 'layers', config.layers ?? 1),
     seed,
+    dropout: rate('dropout'),
+    embeddingDropout,
+    outputDropout: rate('outputDropout'),
+    inputDropout: rate('inputDropout'),
+    recurrentDropout: rate('recurrentDropout'),
   };
 }
 
@@ -192,6 +265,9 @@ function stackConfigOf(c: ResolvedCharModelConfig) {
     hiddenSize: c.hidden,
     layers: c.layers,
     gruVariant: c.gruVariant,
+    dropout: c.dropout,
+    inputDropout: c.inputDropout,
+    recurrentDropout: c.recurrentDropout,
   };
 }
 
@@ -220,6 +296,10 @@ interface WindowScratch {
   dLogits: Float32Array;
   lossPerRow: Float32Array;
   dH: Float32Array;
+  /** Dropout masks [T·B × E] and [T·B × H], and the masked top output the head reads (cut on first use). */
+  embMask: Float32Array;
+  outMask: Float32Array;
+  headIn: Float32Array;
 }
 
 export class CharModel {
@@ -241,6 +321,11 @@ export class CharModel {
   private stepEmb: Float32Array = new Float32Array(0);
   private stepLogits: Float32Array = new Float32Array(0);
   private win: WindowScratch | null = null;
+  /** Seeds of lossAndGrad's masks when the caller gives no draw (from config.seed). */
+  private readonly maskSeeds: Rng;
+  /** Which masks the last window forward applied (its backward applies them too). */
+  private embMasked = false;
+  private outMasked = false;
 
   constructor(config: CharModelConfig) {
     const c = resolveCharModelConfig(config);
@@ -269,6 +354,14 @@ export class CharModel {
     this.embedding?.initialize(rng);
     this.rnn.initialize(rng);
     this.linear.initialize(rng);
+    // A stream of its own (not the init's), so turning dropout on leaves the initial weights alone.
+    this.maskSeeds = new Rng((c.seed ^ 0x6d2b79f5) >>> 0);
+  }
+
+  /** True when the config has a dropout probability > 0 (lossAndGrad then draws masks). */
+  get hasDropout(): boolean {
+    const c = this.config;
+    return c.embeddingDropout > 0 || c.outputDropout > 0 || this.rnn.hasDropout;
   }
 
   /**
@@ -351,21 +444,54 @@ export class CharModel {
   }
 
   /**
-   * Forward over a window, softmax cross-entropy at every position, backward through time.
-   * Gradients of the MEAN loss (lossSum / count, as PyTorch's CrossEntropyLoss) are ACCUMULATED
-   * into `grads`. `state` [B × stateSize] is advanced in place to the window's final state; the
-   * backward stops at the window start (truncated BPTT).
+   * Forward over a window, softmax cross-entropy at every position, backward through time: the
+   * training step. Gradients of the MEAN loss (lossSum / count, as PyTorch's CrossEntropyLoss) are
+   * ACCUMULATED into `grads`. `state` [B × stateSize] is advanced in place to the window's final
+   * state; the backward stops at the window start (truncated BPTT).
+   *
+   * When the config has dropout, this window's masks are drawn by `dropout` (see DropoutDraw: the
+   * trainer passes one per update, so runs and resumed runs repeat their masks), else from the
+   * model's own seeded sequence (config.seed), and the loss is that of the masked network.
    */
-  lossAndGrad(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): LossResult {
-    const w = this.forwardWindow('CharModel.lossAndGrad', inputs, T, B, state);
+  lossAndGrad(
+    inputs: Int32Array,
+    targets: Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+    dropout?: DropoutDraw,
+  ): LossResult {
+    const where = 'CharModel.lossAndGrad';
+    const draw = this.hasDropout ? (dropout ?? { seed: this.maskSeeds.nextU32() }) : undefined;
+    const w = this.forwardWindow(where, inputs, T, B, state, draw);
     const rows = T * B;
-    checkIds('CharModel.lossAndGrad', 'targets', targets, rows, this.vocabSize);
+    checkIds(where, 'targets', targets, rows, this.vocabSize);
     const lossSum = softmaxCrossEntropy(w.dLogits, w.lossPerRow, w.logits, targets, rows, this.vocabSize);
     scale(w.dLogits, 1 / rows, rows * this.vocabSize);
-    this.linear.backward(w.dLogits, this.rnn.lastOutput(), rows, w.dH);
+    const H = this.config.hidden;
+    this.linear.backward(w.dLogits, this.outMasked ? w.headIn : this.rnn.lastOutput(), rows, w.dH);
+    if (this.outMasked) maskInPlace(w.dH, w.outMask, rows * H);
     this.rnn.backward(w.dH, null, this.embedding ? w.dEmb : null, null);
-    if (this.embedding) this.embedding.backward(w.dEmb, inputs, rows);
+    if (this.embedding) {
+      if (this.embMasked) maskInPlace(w.dEmb, w.embMask, rows * this.config.embeddingDim);
+      this.embedding.backward(w.dEmb, inputs, rows);
+    }
     return { lossSum, count: rows };
+  }
+
+  /**
+   * The masks the last lossAndGrad drew (copies), or null when it drew none (a config without
+   * dropout, or the last window call was an evaluation). For inspection and tests.
+   */
+  lastDropoutMasks(): CharModelDropoutMasks | null {
+    const stack = this.rnn.lastDropoutMasks();
+    if (!this.embMasked && !this.outMasked && stack === null) return null;
+    const w = this.win!;
+    return {
+      embedding: this.embMasked ? w.embMask.slice() : null,
+      output: this.outMasked ? w.outMask.slice() : null,
+      layers: stack?.layers ?? this.rnn.cells.map(() => ({ input: null, recurrent: null, output: null })),
+    };
   }
 
   /** The same forward and loss as lossAndGrad, without gradients; `state` advances likewise. */
@@ -385,19 +511,47 @@ export class CharModel {
     return this.forwardWindow('CharModel.logits', inputs, T, B, state).logits;
   }
 
-  private forwardWindow(where: string, inputs: Int32Array, T: number, B: number, state: Float32Array): WindowScratch {
+  /** The window forward; `draw` (training) applies the configured dropout masks. */
+  private forwardWindow(
+    where: string,
+    inputs: Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+    draw?: DropoutDraw,
+  ): WindowScratch {
     checkPositiveInt(where, 'T', T);
     checkPositiveInt(where, 'B', B);
     const rows = T * B;
     checkIds(where, 'inputs', inputs, rows, this.vocabSize);
     checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
+    const [seed, row] = draw === undefined ? [0, 0] : checkDraw(where, draw);
+    const c = this.config;
     const w = this.window(T, B);
+    this.embMasked = draw !== undefined && c.embeddingDropout > 0;
+    this.outMasked = draw !== undefined && c.outputDropout > 0;
     let x: Float32Array | Int32Array = inputs;
     if (this.embedding) {
       this.embedding.lookup(w.emb, inputs, rows);
+      if (this.embMasked) {
+        const E = c.embeddingDim;
+        if (w.embMask.length === 0) w.embMask = allocF32(rows * E);
+        fillDropoutMask(w.embMask, c.embeddingDropout, T, B, E, seed, row, MASK_STREAM.embedding);
+        maskInPlace(w.emb, w.embMask, rows * E);
+      }
       x = w.emb;
     }
-    const out = this.rnn.forward(x, T, B, state);
+    let out = this.rnn.forward(x, T, B, state, draw === undefined ? undefined : { seed, firstRow: row });
+    if (this.outMasked) {
+      const H = c.hidden;
+      if (w.outMask.length === 0) {
+        w.outMask = allocF32(rows * H);
+        w.headIn = allocF32(rows * H);
+      }
+      fillDropoutMask(w.outMask, c.outputDropout, T, B, H, seed, row, MASK_STREAM.output);
+      maskInto(w.headIn, out, w.outMask, rows * H);
+      out = w.headIn;
+    }
     this.linear.forward(w.logits, out, rows);
     return w;
   }
@@ -415,6 +569,9 @@ export class CharModel {
         this.win.dLogits,
         this.win.lossPerRow,
         this.win.dH,
+        this.win.embMask,
+        this.win.outMask,
+        this.win.headIn,
       ])
         freeF32(a);
     this.win = {
@@ -426,6 +583,9 @@ export class CharModel {
       dLogits: allocF32(rows * V),
       lossPerRow: allocF32(rows),
       dH: allocF32(rows * this.config.hidden),
+      embMask: new Float32Array(0),
+      outMask: new Float32Array(0),
+      headIn: new Float32Array(0),
     };
     return this.win;
   }

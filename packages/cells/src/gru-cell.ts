@@ -74,19 +74,21 @@ export class GruCell extends RecurrentCell {
     const B = tape.B;
     const xPre = tape.xPreT[t]!;
     const hPrev = tape.hsT[t]!;
+    // The recurrent products read hRec (h, or h ⊙ recMask); the z·h interpolation reads h itself.
+    const hRec = tape.hRecT[t]!;
     if (this.after) {
       const hPre = tape.hPreT[t]!;
       // hPre = W_hh·h + [0 | 0 | b_hn]: seeded with the bias, then the product accumulates.
       for (let b = 0; b < B; b++) hPre.set(this.hBias, b * 3 * H);
-      this.linear(hPre, hPrev, this.wHh, B, 3 * H, H, true);
+      this.linear(hPre, hRec, this.wHh, B, 3 * H, H, true);
       gruForward(tape.hsT[t + 1]!, tape.actT[t]!, xPre, hPre, hPrev, B, H);
     } else {
       const hPreRz = tape.hPreRzT[t]!;
       const rh = tape.rhT[t]!;
       const hn = tape.hnT[t]!;
       const act = tape.actT[t]!;
-      this.linear(hPreRz, hPrev, this.wHhRz, B, 2 * H, H, false);
-      gruRzForward(act, rh, xPre, hPreRz, hPrev, B, H);
+      this.linear(hPreRz, hRec, this.wHhRz, B, 2 * H, H, false);
+      gruRzForward(act, rh, xPre, hPreRz, hRec, B, H);
       this.linear(hn, rh, this.wHn, B, H, H, false);
       gruNForward(tape.hsT[t + 1]!, act, xPre, hn, hPrev, B, H);
     }
@@ -98,17 +100,26 @@ export class GruCell extends RecurrentCell {
     const dxPre = tape.dXPreT[t]!;
     const hPrev = tape.hsT[t]!;
     const act = tape.actT[t]!;
+    const mask = tape.recMask;
+    // With a recurrent mask, the gradient w.r.t. the masked h goes through dRec, then ⊙ mask into dh2.
+    const dRec = mask === null ? tape.dh2 : tape.dRec;
     if (this.after) {
       const dhPre = tape.dHPreT[t]!;
       gruBackward(dxPre, dhPre, tape.dh2, tape.dh, act, tape.hPreT[t]!, hPrev, B, H);
-      gemmAB(tape.dh2, dhPre, this.wHh, B, H, 3 * H, true);
+      gemmAB(dRec, dhPre, this.wHh, B, H, 3 * H, mask === null);
     } else {
       const dhn = tape.dHnT[t]!;
       const dhPreRz = tape.dHPreRzT[t]!;
       gruNBackward(dxPre, dhn, tape.dh2, tape.dh, act, hPrev, B, H);
       gemmAB(tape.drh, dhn, this.wHn, B, H, H, false);
-      gruRzBackward(dxPre, dhPreRz, tape.dh2, tape.drh, act, hPrev, B, H);
-      gemmAB(tape.dh2, dhPreRz, this.wHhRz, B, H, 2 * H, true);
+      // gruRzBackward adds r·drh to its dhPrev argument: start the masked path from zeros.
+      if (mask !== null) dRec.fill(0);
+      gruRzBackward(dxPre, dhPreRz, dRec, tape.drh, act, tape.hRecT[t]!, B, H);
+      gemmAB(dRec, dhPreRz, this.wHhRz, B, H, 2 * H, true);
+    }
+    if (mask !== null) {
+      const dh2 = tape.dh2;
+      for (let i = 0; i < B * H; i++) dh2[i] = dh2[i]! + dRec[i]! * mask[i]!;
     }
     // dh2 now holds dL/dh_{t-1}: swap so that tape.dh always names the current carrier.
     const dh = tape.dh;
@@ -120,14 +131,14 @@ export class GruCell extends RecurrentCell {
     const H = this.hiddenSize;
     const rows = tape.T * tape.B;
     if (this.after) {
-      gemmAtB(this.gWHh, tape.dHPre, tape.hPrev, 3 * H, H, rows, true);
+      gemmAtB(this.gWHh, tape.dHPre, tape.hRec, 3 * H, H, rows, true);
       // b_hn's gradient is the n block of dhPre's column sums.
       gemvT(tape.colSums, tape.dHPre, tape.ones, rows, 3 * H, false);
       const g = this.gBHn;
       const s = tape.colSums;
       for (let j = 0; j < H; j++) g[j] = g[j]! + s[2 * H + j]!;
     } else {
-      gemmAtB(this.gWHhRz, tape.dHPreRz, tape.hPrev, 2 * H, H, rows, true);
+      gemmAtB(this.gWHhRz, tape.dHPreRz, tape.hRec, 2 * H, H, rows, true);
       gemmAtB(this.gWHn, tape.dHn, tape.rh, H, H, rows, true);
     }
   }

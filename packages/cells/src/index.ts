@@ -3,11 +3,12 @@
 // Glossary: n_x input size, H (= n_a) hidden size, n_y/V output or vocabulary size, B batch,
 // T timesteps, G gate blocks (rnn 1, gru 3, lstm 4), E embedding size, L layers.
 export const PACKAGE_NAME = '@rxrnn/cells';
-export type { Cell, CellStorage, ResolvedCellConfig, StateGradientObserver, TorchNamer } from './cell.js';
+export type { Cell, CellMasks, CellStorage, ResolvedCellConfig, StateGradientObserver, TorchNamer } from './cell.js';
 export { cellLayout, RecurrentCell, resolveCellConfig } from './cell.js';
 export { CellTape } from './cell-tape.js';
 export type {
   CharModelConfig,
+  CharModelDropoutMasks,
   CharModelLayout,
   CharModelTorchOptions,
   LossResult,
@@ -25,11 +26,12 @@ export { GruCell } from './gru-cell.js';
 export { LstmCell } from './lstm-cell.js';
 export * from './operators/index.js';
 export { RnnCell } from './rnn-cell.js';
-export type { RnnStackConfig, StackGradientObserver, TorchNameOptions } from './rnn-stack.js';
+export type { RnnStackConfig, StackDropoutMasks, StackGradientObserver, TorchNameOptions } from './rnn-stack.js';
 export { RnnStack } from './rnn-stack.js';
 export type {
   CellConfig,
   CellKind,
+  DropoutDraw,
   GruVariant,
   ParamView,
   TorchStateDict,

@@ -3,6 +3,7 @@
 import { gemmAB, gemmAtB, lstmBackward, lstmForward, lstmStep } from '@rxrnn/kernels';
 import { type CellStorage, RecurrentCell, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
+import { maskInPlace } from './internal/dropout.js';
 import type { CellConfig } from './types.js';
 
 export class LstmCell extends RecurrentCell {
@@ -30,7 +31,7 @@ export class LstmCell extends RecurrentCell {
     const H = this.hiddenSize;
     const B = tape.B;
     const pre = tape.xPreT[t]!;
-    this.linear(pre, tape.hsT[t]!, this.wHh, B, 4 * H, H, true);
+    this.linear(pre, tape.hRecT[t]!, this.wHh, B, 4 * H, H, true);
     lstmForward(tape.hsT[t + 1]!, tape.csT[t + 1]!, tape.actT[t]!, pre, tape.csT[t]!, B, H);
   }
 
@@ -44,6 +45,8 @@ export class LstmCell extends RecurrentCell {
     tape.dc = tape.dc2;
     tape.dc2 = dc;
     gemmAB(tape.dh, dPre, this.wHh, B, H, 4 * H, false);
+    // Through W_hh·(h ⊙ m): the recurrent mask scales the gradient reaching h_{t-1}.
+    if (tape.recMask !== null) maskInPlace(tape.dh, tape.recMask, B * H);
   }
 
   /** ∂L/∂c_t = (∂L/∂c_t through c_{t+1}) + ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t)), for an observer. */
@@ -68,6 +71,6 @@ export class LstmCell extends RecurrentCell {
 
   protected recurrentWeightGrads(tape: CellTape): void {
     const H = this.hiddenSize;
-    gemmAtB(this.gWHh, tape.dXPre, tape.hPrev, 4 * H, H, tape.T * tape.B, true);
+    gemmAtB(this.gWHh, tape.dXPre, tape.hRec, 4 * H, H, tape.T * tape.B, true);
   }
 }

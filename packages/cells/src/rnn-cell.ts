@@ -3,6 +3,7 @@
 import { gemmAB, gemmAtB, rnnBackward, rnnForward, rnnStep } from '@rxrnn/kernels';
 import { type CellStorage, RecurrentCell, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
+import { maskInPlace } from './internal/dropout.js';
 import type { CellConfig } from './types.js';
 
 export class RnnCell extends RecurrentCell {
@@ -30,7 +31,7 @@ export class RnnCell extends RecurrentCell {
     const H = this.hiddenSize;
     const B = tape.B;
     const pre = tape.xPreT[t]!;
-    this.linear(pre, tape.hsT[t]!, this.wHh, B, H, H, true);
+    this.linear(pre, tape.hRecT[t]!, this.wHh, B, H, H, true);
     rnnForward(tape.hsT[t + 1]!, pre, B, H);
   }
 
@@ -40,10 +41,12 @@ export class RnnCell extends RecurrentCell {
     const dPre = tape.dXPreT[t]!;
     rnnBackward(dPre, tape.dh, tape.hsT[t + 1]!, B, H);
     gemmAB(tape.dh, dPre, this.wHh, B, H, H, false);
+    // Through W_hh·(h ⊙ m): the recurrent mask scales the gradient reaching h_{t-1}.
+    if (tape.recMask !== null) maskInPlace(tape.dh, tape.recMask, B * H);
   }
 
   protected recurrentWeightGrads(tape: CellTape): void {
     const H = this.hiddenSize;
-    gemmAtB(this.gWHh, tape.dXPre, tape.hPrev, H, H, tape.T * tape.B, true);
+    gemmAtB(this.gWHh, tape.dXPre, tape.hRec, H, H, tape.T * tape.B, true);
   }
 }

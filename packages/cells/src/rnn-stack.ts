@@ -2,11 +2,19 @@
 // module shape. Input [T·B × n_x] time-major, output [T·B × H]; state = the layers' states
 // concatenated (layer 0 first). Params/grads: one allocF32 buffer each, or a model's views.
 import { allocF32, freeF32, Rng } from '@rxrnn/kernels';
-import type { Cell, TorchNamer } from './cell.js';
+import type { Cell, CellMasks, TorchNamer } from './cell.js';
 import { cellLayout, resolveCellConfig } from './cell.js';
 import { createCell } from './create-cell.js';
 import { checkF32, checkPositiveInt } from './internal/checks.js';
-import type { CellKind, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
+import {
+  checkDraw,
+  checkDropoutRate,
+  fillDropoutMask,
+  MASK_STREAM,
+  maskInPlace,
+  maskInto,
+} from './internal/dropout.js';
+import type { CellKind, DropoutDraw, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
 
 export interface RnnStackConfig {
   /** 'rnn' (tanh), 'gru' or 'lstm'. */
@@ -21,8 +29,29 @@ export interface RnnStackConfig {
   gruVariant?: GruVariant;
   /** Seed of the initializer's Rng; default 0. */
   seed?: number;
+  /**
+   * PyTorch's `dropout` of nn.RNN/GRU/LSTM: inverted dropout with probability p on the outputs of
+   * every layer but the last, a fresh mask per element and step; in [0, 1), default 0.
+   */
+  dropout?: number;
+  /**
+   * Keras's `dropout` (variational, Gal & Ghahramani): every layer's input x_t ⊙ m with one mask
+   * m [B × n_x] per window and batch row, the same at every step; in [0, 1), default 0.
+   */
+  inputDropout?: number;
+  /**
+   * Keras's `recurrent_dropout` (variational): the recurrent products of every layer use
+   * h_{t−1} ⊙ m, one mask m [B × H] per window and batch row; in [0, 1), default 0.
+   */
+  recurrentDropout?: number;
   /** LSTM only: every layer's initial forget-gate bias; default 1 (see CellConfig.forgetBias). */
   forgetBias?: number;
+}
+
+/** The dropout masks a training forward drew (see RnnStack.lastDropoutMasks); null where none. */
+export interface StackDropoutMasks {
+  /** Per layer: the variational input [B × n_x] and recurrent [B × H] masks, and the mask on its output [T·B × H] (every layer but the last). */
+  layers: { input: Float32Array | null; recurrent: Float32Array | null; output: Float32Array | null }[];
 }
 
 /**
@@ -47,6 +76,12 @@ export class RnnStack {
   readonly hiddenSize: number;
   readonly layers: number;
   readonly gruVariant: GruVariant;
+  /** Between-layer dropout probability (RnnStackConfig.dropout); 0 unless configured. */
+  readonly dropout: number;
+  /** Variational input dropout probability (RnnStackConfig.inputDropout); 0 unless configured. */
+  readonly inputDropout: number;
+  /** Variational recurrent dropout probability (RnnStackConfig.recurrentDropout); 0 unless configured. */
+  readonly recurrentDropout: number;
   /** Floats of state per batch row over all layers: L·H (rnn, gru) or 2·L·H (lstm). */
   readonly stateSize: number;
   readonly cells: Cell[];
@@ -59,6 +94,12 @@ export class RnnStack {
   private winB = 0;
   private dBufA: Float32Array = new Float32Array(0);
   private dBufB: Float32Array = new Float32Array(0);
+  /** Per-layer dropout masks and dropped outputs (allocF32, cut per (T, B) on the first draw). */
+  private masks: { input: Float32Array; recurrent: Float32Array; output: Float32Array; dropped: Float32Array }[] = [];
+  private maskT = 0;
+  private maskB = 0;
+  /** True when the last forward drew masks (its backward applies them). */
+  private masked = false;
 
   constructor(config: RnnStackConfig, storage?: { params: Float32Array; grads: Float32Array }) {
     const where = 'RnnStack';
@@ -69,6 +110,9 @@ export class RnnStack {
     this.hiddenSize = c.hiddenSize;
     this.layers = L;
     this.gruVariant = c.gruVariant;
+    this.dropout = checkDropoutRate(where, 'dropout', config.dropout ?? 0);
+    this.inputDropout = checkDropoutRate(where, 'inputDropout', config.inputDropout ?? 0);
+    this.recurrentDropout = checkDropoutRate(where, 'recurrentDropout', config.recurrentDropout ?? 0);
     const { views, sizes, size: total } = RnnStack.layoutOf(config);
     this.layout = views;
     if (storage) {
@@ -169,34 +213,115 @@ export class RnnStack {
     return input as Float32Array;
   }
 
+  /** True when the config has a dropout probability > 0 (forward with a draw then masks). */
+  get hasDropout(): boolean {
+    return this.dropout > 0 || this.inputDropout > 0 || this.recurrentDropout > 0;
+  }
+
   /**
-   * Training forward over a window: input [T·B × n_x] (or T·B one-hot ids) from `state`, which
-   * is advanced in place to the final state. Returns the top layer's outputs [T·B × H], a view
+   * Forward over a window: input [T·B × n_x] (or T·B one-hot ids) from `state`, which is
+   * advanced in place to the final state. Returns the top layer's outputs [T·B × H], a view
    * valid until the next forward. Each layer keeps its tape for backward().
+   *
+   * `dropout` makes it a training forward: the configured dropout masks are drawn for this window
+   * (see DropoutDraw) and applied, and backward() applies them too. Without it (evaluation, the
+   * default) no dropout is applied, whatever the config says.
    */
-  forward(input: Float32Array | Int32Array, T: number, B: number, state: Float32Array): Float32Array {
+  forward(
+    input: Float32Array | Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+    dropout?: DropoutDraw,
+  ): Float32Array {
     checkPositiveInt('RnnStack.forward', 'T', T);
     checkPositiveInt('RnnStack.forward', 'B', B);
     checkF32('RnnStack.forward', 'state', state, B * this.stateSize, 'B*stateSize');
+    const draw = dropout === undefined || !this.hasDropout ? null : checkDraw('RnnStack.forward', dropout);
+    if (draw !== null) this.cutMasks(T, B);
     let x: Float32Array | Int32Array = input;
     for (let k = 0; k < this.layers; k++) {
       const cell = this.cells[k]!;
       const tape = cell.tape(T, B);
       const s = this.layerState(state, k, B);
-      x = cell.forwardSequence(tape, x, s);
+      let masks: CellMasks | undefined;
+      if (draw !== null) {
+        const m = this.masks[k]!;
+        const [seed, row] = draw;
+        if (this.inputDropout > 0)
+          fillDropoutMask(m.input, this.inputDropout, 1, B, cell.inputSize, seed, row, MASK_STREAM.input + 4 * k);
+        if (this.recurrentDropout > 0)
+          fillDropoutMask(
+            m.recurrent,
+            this.recurrentDropout,
+            1,
+            B,
+            this.hiddenSize,
+            seed,
+            row,
+            MASK_STREAM.recurrent + 4 * k,
+          );
+        masks = {
+          input: this.inputDropout > 0 ? m.input : null,
+          recurrent: this.recurrentDropout > 0 ? m.recurrent : null,
+        };
+      }
+      let out = cell.forwardSequence(tape, x, s, masks);
       cell.finalState(tape, s);
+      if (draw !== null && this.dropout > 0 && k < this.layers - 1) {
+        // PyTorch's dropout between layers: layer k+1 reads out ⊙ mask; the tape keeps out itself.
+        const m = this.masks[k]!;
+        const [seed, row] = draw;
+        fillDropoutMask(m.output, this.dropout, T, B, this.hiddenSize, seed, row, MASK_STREAM.between + 4 * k);
+        maskInto(m.dropped, out, m.output, T * B * this.hiddenSize);
+        out = m.dropped;
+      }
+      x = out;
     }
     this.winT = T;
     this.winB = B;
+    this.masked = draw !== null;
     return x as Float32Array;
   }
 
+  /** Cuts the per-layer mask buffers for (T, B) (only the kinds the config uses). */
+  private cutMasks(T: number, B: number): void {
+    if (this.maskT === T && this.maskB === B) return;
+    for (const m of this.masks) for (const a of [m.input, m.recurrent, m.output, m.dropped]) freeF32(a);
+    const H = this.hiddenSize;
+    const between = this.dropout > 0;
+    this.masks = this.cells.map((cell, k) => ({
+      input: this.inputDropout > 0 ? allocF32(B * cell.inputSize) : new Float32Array(0),
+      recurrent: this.recurrentDropout > 0 ? allocF32(B * H) : new Float32Array(0),
+      output: between && k < this.layers - 1 ? allocF32(T * B * H) : new Float32Array(0),
+      dropped: between && k < this.layers - 1 ? allocF32(T * B * H) : new Float32Array(0),
+    }));
+    this.maskT = T;
+    this.maskB = B;
+  }
+
   /**
-   * Backward through the last forward's window. dOutput [T·B × H] (null = zeros), dState
-   * [B × stateSize] w.r.t. the final state (null = zeros). Accumulates into `grads`; writes
-   * dInput [T·B × n_x] (dense input only) and dState0 [B × stateSize] when given. `observe`
-   * (default none) sees every layer's ∂L/∂h_t (and ∂L/∂c_t) on the way (StackGradientObserver);
-   * without it nothing extra is computed or allocated.
+   * The masks the last forward drew (copies), or null when it drew none (no `dropout` draw, or a
+   * config without dropout). For inspection and tests: multipliers 0 or 1/(1 − p).
+   */
+  lastDropoutMasks(): StackDropoutMasks | null {
+    if (!this.masked) return null;
+    return {
+      layers: this.masks.map((m, k) => ({
+        input: this.inputDropout > 0 ? m.input.slice() : null,
+        recurrent: this.recurrentDropout > 0 ? m.recurrent.slice() : null,
+        output: this.dropout > 0 && k < this.layers - 1 ? m.output.slice() : null,
+      })),
+    };
+  }
+
+  /**
+   * Backward through the last forward's window (with the masks it drew, if any). dOutput
+   * [T·B × H] (null = zeros), dState [B × stateSize] w.r.t. the final state (null = zeros).
+   * Accumulates into `grads`; writes dInput [T·B × n_x] (dense input only) and dState0
+   * [B × stateSize] when given. `observe` (default none) sees every layer's ∂L/∂h_t (and
+   * ∂L/∂c_t) on the way (StackGradientObserver), after the dropout masks above it: the gradient
+   * of the state itself. Without it nothing extra is computed or allocated.
    */
   backward(
     dOutput: Float32Array | null,
@@ -234,6 +359,8 @@ export class RnnStack {
         dState0 === null ? null : this.layerState(dState0, k, B),
         observe === null ? null : (t, dh, dc) => observe(k, t, dh, dc),
       );
+      // Layer k read layer k−1's output ⊙ mask: the gradient of that output is dx ⊙ mask.
+      if (k > 0 && this.masked && this.dropout > 0) maskInPlace(dx!, this.masks[k - 1]!.output, T * B * H);
       dOut = dx;
     }
   }

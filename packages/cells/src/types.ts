@@ -30,6 +30,19 @@ export interface CellConfig {
   forgetBias?: number;
 }
 
+/**
+ * Which dropout masks a training window draws (`CharModel.lossAndGrad`, `RnnStack.forward`).
+ * The masks are a pure function of `seed`, the global row `firstRow + b` of each batch row and
+ * the mask's place in the model, so the same draw gives the same masks, and the rows [0, B/2) and
+ * [B/2, B) of a batch drawn separately (firstRow 0 and B/2) equal the rows of one draw over all B.
+ */
+export interface DropoutDraw {
+  /** Seed of this window's masks: an integer, its low 32 bits are used. */
+  seed: number;
+  /** Global index of the first of these B rows in the whole batch. Default 0. */
+  firstRow?: number;
+}
+
 /** A named slice of a flat parameter buffer: `buffer.subarray(offset, offset + size(shape))`. */
 export interface ParamView {
   name: string;

@@ -14,6 +14,11 @@ export interface StackSpec {
   /** views() of the stack, names weight_ih_l{k}, weight_hh_l{k}, bias_l{k}, bias_hn_l{k} (prefix allowed). */
   views: ParamView[];
   prefix?: string;
+  /**
+   * Fixed dropout masks (multipliers), as RnnStack.lastDropoutMasks gives them: per layer the
+   * variational input [B × n_x] and recurrent [B × H] masks and the mask on its output [T·B × H].
+   */
+  masks?: { input: ArrayLike<number> | null; recurrent: ArrayLike<number> | null; output: ArrayLike<number> | null }[];
 }
 
 const G: Record<CellKind, number> = { rnn: 1, gru: 3, lstm: 4 };
@@ -49,14 +54,25 @@ function matvec(p: Float64Array, w: number, x: ArrayLike<number>, rows: number, 
   return out;
 }
 
-/** One cell step for one batch row; returns [h', c'] (c' empty unless lstm). */
+/** v ⊙ m[o .. o + v.length) (a copy), or v itself without a mask. */
+function masked(v: ArrayLike<number>, m: ArrayLike<number> | null | undefined, o: number): ArrayLike<number> {
+  if (!m) return v;
+  return Float64Array.from({ length: v.length }, (_, j) => v[j]! * m[o + j]!);
+}
+
+/**
+ * One cell step for one batch row; returns [h', c'] (c' empty unless lstm). mIn/mRec: the row's
+ * variational masks (Keras: x ⊙ mIn, and h ⊙ mRec in the recurrent products only).
+ */
 function cellStep(
   spec: StackSpec,
   p: Float64Array,
   k: number,
-  x: ArrayLike<number>,
+  xRaw: ArrayLike<number>,
   h: Float64Array,
   c: Float64Array,
+  mIn: ArrayLike<number> | null = null,
+  mRec: ArrayLike<number> | null = null,
   nudge: { state: 'h' | 'c'; index: number; delta: number } | null = null,
 ): [Float64Array, Float64Array] {
   const H = spec.hidden;
@@ -65,14 +81,17 @@ function cellStep(
   const wIh = offsetOf(spec, `weight_ih_l${k}`);
   const wHh = offsetOf(spec, `weight_hh_l${k}`);
   const b = offsetOf(spec, `bias_l${k}`);
+  const x = masked(xRaw, mIn, 0);
+  // hr: h as the recurrent products see it; the state update (c, z·h) uses h itself.
+  const hr = masked(h, mRec, 0);
   const px = matvec(p, wIh, x, GH, nx, b);
   const h2 = new Float64Array(H);
   const c2 = new Float64Array(spec.kind === 'lstm' ? H : 0);
   if (spec.kind === 'rnn') {
-    const ph = matvec(p, wHh, h, H, H);
+    const ph = matvec(p, wHh, hr, H, H);
     for (let j = 0; j < H; j++) h2[j] = Math.tanh(px[j]! + ph[j]!);
   } else if (spec.kind === 'lstm') {
-    const ph = matvec(p, wHh, h, GH, H);
+    const ph = matvec(p, wHh, hr, GH, H);
     for (let j = 0; j < H; j++) {
       const i = sigm(px[j]! + ph[j]!);
       const f = sigm(px[H + j]! + ph[H + j]!);
@@ -83,7 +102,7 @@ function cellStep(
       h2[j] = o * Math.tanh(c2[j]!);
     }
   } else if (spec.variant === 'reset-after') {
-    const ph = matvec(p, wHh, h, GH, H);
+    const ph = matvec(p, wHh, hr, GH, H);
     const bhn = offsetOf(spec, `bias_hn_l${k}`);
     for (let j = 0; j < H; j++) {
       const r = sigm(px[j]! + ph[j]!);
@@ -92,12 +111,12 @@ function cellStep(
       h2[j] = (1 - z) * n + z * h[j]!;
     }
   } else {
-    const prz = matvec(p, wHh, h, 2 * H, H);
+    const prz = matvec(p, wHh, hr, 2 * H, H);
     const r = new Float64Array(H);
     const rh = new Float64Array(H);
     for (let j = 0; j < H; j++) {
       r[j] = sigm(px[j]! + prz[j]!);
-      rh[j] = r[j]! * h[j]!;
+      rh[j] = r[j]! * hr[j]!;
     }
     const pn = matvec(p, wHh + 2 * H * H, rh, H, H);
     for (let j = 0; j < H; j++) {
@@ -138,25 +157,33 @@ export function stackForward(
       xs.push(Float64Array.from({ length: spec.inputSize }, (_, j) => input[r * spec.inputSize + j]!));
     }
   }
+  let top: Float64Array[] = [];
   for (let k = 0; k < spec.layers; k++) {
+    const m = spec.masks?.[k];
+    const nx = k === 0 ? spec.inputSize : H;
     const next: Float64Array[] = [];
+    top = [];
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const hOff = k * per + b * H;
         const cOff = k * per + B * H + b * H;
         const h = state.slice(hOff, hOff + H);
         const c = lstm ? state.slice(cOff, cOff + H) : new Float64Array(0);
+        const mIn = m?.input ? Array.from({ length: nx }, (_, j) => m.input![b * nx + j]!) : null;
+        const mRec = m?.recurrent ? Array.from({ length: H }, (_, j) => m.recurrent![b * H + j]!) : null;
         const here = nudge !== null && nudge.layer === k && nudge.t === t && b === 0 ? nudge : null;
-        const [h2, c2] = cellStep(spec, p, k, xs[t * B + b]!, h, c, here);
+        const [h2, c2] = cellStep(spec, p, k, xs[t * B + b]!, h, c, mIn, mRec, here);
         state.set(h2, hOff);
         if (lstm) state.set(c2, cOff);
-        next.push(h2);
+        top.push(h2);
+        // PyTorch's dropout between layers: the next layer reads this output ⊙ its mask.
+        next.push(Float64Array.from(masked(h2, m?.output, (t * B + b) * H)));
       }
     }
     xs = next;
   }
   const out = new Float64Array(T * B * H);
-  xs.forEach((h, r) => out.set(h, r * H));
+  top.forEach((h, r) => out.set(h, r * H));
   return { out, state };
 }
 
@@ -169,6 +196,12 @@ export interface CharSpec {
   layers: number;
   onehot: boolean;
   views: ParamView[];
+  /** Fixed dropout masks as CharModel.lastDropoutMasks gives them (embedding [T·B × E], output [T·B × H]). */
+  masks?: {
+    embedding: ArrayLike<number> | null;
+    output: ArrayLike<number> | null;
+    layers: NonNullable<StackSpec['masks']>;
+  };
 }
 
 /** Mean cross-entropy of the char model in float64 (and the final state). */
@@ -187,7 +220,9 @@ export function charLoss(
   if (!spec.onehot) {
     const emb = new Float64Array(T * B * E);
     const w = off('embedding.weight');
-    for (let r = 0; r < T * B; r++) for (let j = 0; j < E; j++) emb[r * E + j] = p[w + inputs[r]! * E + j]!;
+    const mEmb = spec.masks?.embedding;
+    for (let r = 0; r < T * B; r++)
+      for (let j = 0; j < E; j++) emb[r * E + j] = p[w + inputs[r]! * E + j]! * (mEmb ? mEmb[r * E + j]! : 1);
     input = emb;
   }
   const stack: StackSpec = {
@@ -198,12 +233,20 @@ export function charLoss(
     layers: spec.layers,
     views: spec.views,
     prefix: 'rnn.',
+    ...(spec.masks ? { masks: spec.masks.layers } : {}),
   };
   const { out, state } = stackForward(stack, p, input, spec.onehot, state0, T, B);
   const logits = new Float64Array(T * B * V);
   let loss = 0;
   for (let r = 0; r < T * B; r++) {
-    const z = matvec(p, off('linear.weight'), out.subarray(r * H, (r + 1) * H), V, H, off('linear.bias'));
+    const z = matvec(
+      p,
+      off('linear.weight'),
+      masked(out.subarray(r * H, (r + 1) * H), spec.masks?.output, r * H),
+      V,
+      H,
+      off('linear.bias'),
+    );
     logits.set(z, r * V);
     const m = Math.max(...z);
     let s = 0;

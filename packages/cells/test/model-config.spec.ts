@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CHAR_MODEL_LIMITS,
   CharModel,
-  type CharModelConfig,
   checkCharModelConfig,
+  type ResolvedCharModelConfig,
   type TorchStateDict,
 } from '../src/index.js';
 
@@ -15,7 +15,7 @@ const vocab = [...'\n abcdefgh'];
 const G = { rnn: 1, gru: 3, lstm: 4 } as const;
 
 /** The documented count: G·((H + n_x)·H + H) per layer (+ H for reset-after GRU), V·E, V·H + V. */
-function formulaCount(c: Required<CharModelConfig>): number {
+function formulaCount(c: ResolvedCharModelConfig): number {
   const V = c.vocab.length;
   const E = c.input === 'embedding' ? c.embeddingDim : 0;
   let n = V * E + V * c.hidden + V;
@@ -35,7 +35,7 @@ const heapUsed = (): string => {
 
 describe('CharModel.layoutOf', () => {
   it('gives the course-formula parameter count, the views and the state size without building', () => {
-    const configs: Required<CharModelConfig>[] = [];
+    const configs: ResolvedCharModelConfig[] = [];
     for (const cell of ['rnn', 'gru', 'lstm'] as const)
       for (const input of ['embedding', 'onehot'] as const)
         for (const layers of [1, 3])
@@ -48,6 +48,12 @@ describe('CharModel.layoutOf', () => {
             hidden: 7,
             layers,
             seed: 1,
+            // Dropout changes no parameter: the count and the views are those without it.
+            dropout: layers > 1 ? 0.5 : 0,
+            embeddingDropout: input === 'embedding' ? 0.25 : 0,
+            outputDropout: 0.1,
+            inputDropout: 0.2,
+            recurrentDropout: 0.3,
           });
     configs.push({ ...configs[2]!, cell: 'gru', gruVariant: 'reset-before' });
     for (const c of configs) {
@@ -74,6 +80,11 @@ describe('checkCharModelConfig', () => {
       'hidden',
       'layers',
       'seed',
+      'dropout',
+      'embeddingDropout',
+      'outputDropout',
+      'inputDropout',
+      'recurrentDropout',
     ]);
     expect(c).toEqual(new CharModel(good).config);
   });
@@ -94,7 +105,15 @@ describe('checkCharModelConfig', () => {
     [{ ...good, vocab: ['a', 'bc'] }, 'x: config.vocab[1] must be one character (code point), got "bc"'],
     [{ ...good, vocab: ['a', 7] }, 'x: config.vocab[1] must be one character (code point), got 7'],
     [{ ...good, vocab: ['a', 'b', 'a'] }, 'x: config.vocab[2] "a" repeats config.vocab[0]'],
-    [{ ...good, dropout: 0.1 }, /^x: config.dropout is not a model setting, expected only cell, gruVariant/],
+    [{ ...good, dropuot: 0.1 }, /^x: config.dropuot is not a model setting, expected only cell, gruVariant/],
+    [{ ...good, dropout: 1 }, 'x: config.dropout must be a number in [0, 1), got 1'],
+    [{ ...good, recurrentDropout: -0.1 }, 'x: config.recurrentDropout must be a number in [0, 1), got -0.1'],
+    [{ ...good, inputDropout: '0.2' }, 'x: config.inputDropout must be a number in [0, 1), got "0.2"'],
+    [{ ...good, outputDropout: Number.NaN }, 'x: config.outputDropout must be a number in [0, 1), got NaN'],
+    [
+      { ...good, input: 'onehot', embeddingDropout: 0.5 },
+      "x: config.embeddingDropout must be 0 with input 'onehot', got 0.5",
+    ],
     [
       { ...good, hidden: 16_384, layers: 64 },
       /^x: config describes a model of \d+ parameters, more than the limit of 268435456$/,

@@ -38,6 +38,23 @@ describe('Rng', () => {
     }
   });
 
+  it('fillU32 gives the nextU32 sequence and leaves the state where the calls would', () => {
+    for (const seed of [0, 3, 0xdeadbeef]) {
+      const a = new Rng(seed);
+      const b = bigIntXoshiro(seed);
+      const out = new Uint32Array(1000);
+      a.fillU32(out, 999);
+      for (let i = 0; i < 999; i++) expect(out[i]).toBe(b());
+      expect(out[999]).toBe(0);
+      expect(a.nextU32()).toBe(b());
+      a.fillU32(out.subarray(0, 5));
+      for (let i = 0; i < 5; i++) expect(out[i]).toBe(b());
+    }
+    expect(() => new Rng(1).fillU32(new Uint32Array(2), 3)).toThrow(
+      /Rng.fillU32: n must be an integer in \[0, 2\], got 3/,
+    );
+  });
+
   it('is deterministic per seed and sensitive to the seed', () => {
     const seq = (seed: number): number[] => {
       const r = new Rng(seed);

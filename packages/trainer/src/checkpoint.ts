@@ -76,7 +76,7 @@ export interface HistoryEntry {
 
 /** Everything that decides what the next update does, plus the record of what happened so far. */
 export interface Checkpoint {
-  /** The model's full config (cell, sizes, vocab in id order, seed). */
+  /** The model's full config (cell, sizes, vocab in id order, seed, dropout probabilities). */
   model: CharModelConfig;
   params: Float32Array;
   /** Training settings (plain data: batch, bptt, optimizer, schedule, clipping, split, seed...). */

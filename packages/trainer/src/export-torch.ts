@@ -14,6 +14,18 @@ export interface TorchExport {
     embedding_dim: number;
     hidden_size: number;
     num_layers: number;
+    /** nn.LSTM/GRU/RNN(dropout=p): between stacked layers (the model's `dropout`). */
+    dropout: number;
+    /** nn.Dropout(p) on the embedding output and before the head (`embeddingDropout`, `outputDropout`). */
+    embedding_dropout: number;
+    output_dropout: number;
+    /**
+     * Variational dropout of the layers' inputs and of h in the recurrent products (Keras's
+     * `dropout` / `recurrent_dropout`): torch.nn has no such module; recorded for training
+     * elsewhere. All five are identity at evaluation, so the logits do not depend on them.
+     */
+    input_dropout: number;
+    recurrent_dropout: number;
   };
   params: Record<string, { shape: number[]; data: number[] }>;
 }
@@ -62,6 +74,11 @@ export function exportTorch(ckpt: Checkpoint, options: ExportOptions = {}): Torc
       embedding_dim: input === 'embedding' ? (cfg.embeddingDim ?? 32) : 0,
       hidden_size: cfg.hidden,
       num_layers: cfg.layers ?? 1,
+      dropout: cfg.dropout ?? 0,
+      embedding_dropout: cfg.embeddingDropout ?? 0,
+      output_dropout: cfg.outputDropout ?? 0,
+      input_dropout: cfg.inputDropout ?? 0,
+      recurrent_dropout: cfg.recurrentDropout ?? 0,
     },
     params,
   };

@@ -19,6 +19,7 @@ export { type ExportOptions, exportTorch, type TorchExport } from './export-torc
 export { bitsToNats, LossMeter, type LossMetrics, lossMetrics, natsToBits } from './metrics.js';
 export { type CharModelConfig, createCharModel, type TrainableModel } from './model.js';
 export {
+  dropoutSeed,
   type HalfBatchWorkerFactory,
   MAX_BATCH,
   OfflineTrainer,

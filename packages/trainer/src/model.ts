@@ -1,8 +1,8 @@
 // What the trainer needs from a model (the @rxrnn/cells CharModel contract in docs/contracts.md):
 // flat params/grads of one layout, flat states [B×stateSize], a fused loss+BPTT over [T×B] windows.
-import { CharModel, type CharModelConfig } from '@rxrnn/cells';
+import { CharModel, type CharModelConfig, type DropoutDraw } from '@rxrnn/cells';
 
-export type { CharModelConfig };
+export type { CharModelConfig, DropoutDraw };
 
 /** The slice of CharModel the training loops drive. */
 export interface TrainableModel {
@@ -11,12 +11,14 @@ export interface TrainableModel {
   readonly grads: Float32Array;
   zeroGrads(): void;
   createState(B: number): Float32Array;
+  /** A training window; `dropout` draws its dropout masks (models without dropout ignore it). */
   lossAndGrad(
     inputs: Int32Array,
     targets: Int32Array,
     T: number,
     B: number,
     state: Float32Array,
+    dropout?: DropoutDraw,
   ): { lossSum: number; count: number };
   evaluate(
     inputs: Int32Array,

@@ -43,7 +43,10 @@ export interface OfflineTrainingOptions {
   evalEvery?: number;
   /** Add a history row (mean train loss since the last row) every this many updates. Default 50. */
   logEvery?: number;
-  /** Seed of the trainer's RNG (epoch offsets). The model's init seed is in its own config. Default 1. */
+  /**
+   * Seed of the trainer's RNG (epoch offsets) and of the dropout masks (see dropoutSeed). The
+   * model's init seed is in its own config. Default 1.
+   */
   seed?: number;
   /** 1, or 2 to compute half the streams' gradients in a worker thread. Default 1. */
   threads?: 1 | 2;
@@ -131,6 +134,16 @@ export function resolveOfflineOptions(
     throw new RangeError(`${where}: ${prefix}${what}: ${(e as Error).message}`);
   }
   return r;
+}
+
+/**
+ * The seed of the dropout masks of update `step` (0-based) in a run with trainer seed `seed`:
+ * (seed·0x9e3779b1 + step) mod 2³². A function of the update number rather than a generator's
+ * state, so a run resumed from a checkpoint (which stores the step) draws the same masks as an
+ * uninterrupted one, and both thread counts draw the same masks (per global batch row).
+ */
+export function dropoutSeed(seed: number, step: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + step) >>> 0;
 }
 
 /** What one update did. Loss is the mean over the window's B·T predictions. */
@@ -276,11 +289,16 @@ export class OfflineTrainer {
     const lr = learningRate(this.options.schedule, this.options.lr, this.step);
     model.zeroGrads();
     batcher.fill(this.inputs, this.targets, 0, this.b1);
+    // Dropout masks of this update (ignored by a model without dropout): rows [0, b1) here, [b1, B) in the worker.
+    const seed = dropoutSeed(this.options.seed, this.step);
     if (worker) {
       batcher.fill(worker.inputs, worker.targets, this.b1, B);
-      worker.begin(model.params, reset);
+      worker.begin(model.params, reset, { seed, firstRow: this.b1 });
     }
-    let { lossSum, count } = model.lossAndGrad(this.inputs, this.targets, T, this.b1, this.state);
+    let { lossSum, count } = model.lossAndGrad(this.inputs, this.targets, T, this.b1, this.state, {
+      seed,
+      firstRow: 0,
+    });
     if (worker) {
       // Both halves hold gradients of their own MEAN loss: weight them by their counts so the sum
       // is the gradient of the whole batch's mean (0.5/0.5 for an even split, exact in float).

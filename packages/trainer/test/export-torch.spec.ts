@@ -24,6 +24,19 @@ const cases: [string, Partial<CharModelConfig>][] = [
   ['LSTM, embedding, 2 layers', { cell: 'lstm', layers: 2 }],
   ['GRU (reset-after), embedding', { cell: 'gru' }],
   ['tanh RNN, one-hot, 2 layers', { cell: 'rnn', input: 'onehot', layers: 2 }],
+  // Trained with dropout: the export carries the rates, and both sides evaluate without it.
+  [
+    'LSTM, 2 layers, every dropout',
+    {
+      cell: 'lstm',
+      layers: 2,
+      dropout: 0.3,
+      embeddingDropout: 0.2,
+      outputDropout: 0.25,
+      inputDropout: 0.1,
+      recurrentDropout: 0.15,
+    },
+  ],
 ];
 
 describe('exportTorch', () => {
@@ -41,7 +54,7 @@ describe('exportTorch', () => {
     for (let i = 0; i < 8; i++) tr.trainStep();
     const ckpt = decodeCheckpoint(encodeCheckpoint(tr.toCheckpoint()));
     const exp = exportTorch(ckpt, { which: 'latest' });
-    const path = join(dir, `${cfg.cell}.json`);
+    const path = join(dir, `${_name.replace(/\W+/g, '-')}.json`);
     writeFileSync(path, JSON.stringify(exp));
     const probe = 'not that question';
     const r = spawnSync(PY, [script, path, '--text', probe], { encoding: 'utf8' });
@@ -60,6 +73,16 @@ describe('exportTorch', () => {
     expect(maxDiff).toBeLessThanOrEqual(1e-4);
   });
 
+  it.skipIf(!hasTorch)('load_export.py refuses a dropout rate outside [0, 1)', () => {
+    const model = new CharModel({ cell: 'lstm', vocab, hidden: 4, embeddingDim: 2, seed: 1 });
+    const exp = exportTorch(new OfflineTrainer(model, text, { batchSize: 2, bptt: 8 }).toCheckpoint());
+    const path = join(dir, 'bad-dropout.json');
+    writeFileSync(path, JSON.stringify({ ...exp, config: { ...exp.config, recurrent_dropout: 1.5 } }));
+    const r = spawnSync(PY, [script, path, '--text', 'to be'], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/load_export: config recurrent_dropout must be a number in \[0, 1\), got 1.5/);
+  });
+
   it('writes the documented layout and refuses a reset-before GRU', () => {
     const model = new CharModel({ cell: 'lstm', vocab, hidden: 8, embeddingDim: 4, seed: 1 });
     const tr = new OfflineTrainer(model, text, { batchSize: 2, bptt: 8 });
@@ -71,6 +94,23 @@ describe('exportTorch', () => {
       embedding_dim: 4,
       hidden_size: 8,
       num_layers: 1,
+      dropout: 0,
+      embedding_dropout: 0,
+      output_dropout: 0,
+      input_dropout: 0,
+      recurrent_dropout: 0,
+    });
+    const dropped = new OfflineTrainer(
+      new CharModel({ cell: 'gru', vocab, hidden: 8, layers: 3, dropout: 0.5, recurrentDropout: 0.2, seed: 1 }),
+      text,
+      { batchSize: 2, bptt: 8 },
+    );
+    expect(exportTorch(dropped.toCheckpoint()).config).toMatchObject({
+      mode: 'GRU',
+      num_layers: 3,
+      dropout: 0.5,
+      embedding_dropout: 0,
+      recurrent_dropout: 0.2,
     });
     expect(Object.keys(exp.params).sort()).toEqual([
       'embedding.weight',

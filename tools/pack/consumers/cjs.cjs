@@ -12,6 +12,7 @@ const mods = {
   bidirectional: require('@rxrnn/bidirectional'),
   keyed: require('@rxrnn/keyed'),
   keyedNode: require('@rxrnn/keyed/node'),
+  nats: require('@rxrnn/nats'),
   rxjs: require('rxjs'),
 };
 scenario(mods).then(

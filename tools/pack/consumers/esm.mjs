@@ -6,6 +6,7 @@ import * as clipping from '@rxrnn/clipping';
 import * as kernels from '@rxrnn/kernels';
 import * as keyed from '@rxrnn/keyed';
 import * as keyedNode from '@rxrnn/keyed/node';
+import * as nats from '@rxrnn/nats';
 import * as trainer from '@rxrnn/trainer';
 import * as trainerNode from '@rxrnn/trainer/node';
 import * as rxjs from 'rxjs';
@@ -20,6 +21,7 @@ const summary = await scenarioModule.scenario({
   bidirectional,
   keyed,
   keyedNode,
+  nats,
   rxjs,
 });
 console.log(JSON.stringify({ consumer: 'esm', ok: true, ...summary }));

@@ -9,7 +9,18 @@ const assert = require('node:assert/strict');
 
 const TEXT = 'the cat sat on the mat. '.repeat(40);
 
-async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidirectional, keyed, keyedNode, rxjs }) {
+async function scenario({
+  kernels,
+  cells,
+  clipping,
+  trainer,
+  trainerNode,
+  bidirectional,
+  keyed,
+  keyedNode,
+  nats,
+  rxjs,
+}) {
   const { from, lastValueFrom, toArray } = rxjs;
   const summary = {};
 
@@ -23,6 +34,7 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
     bidirectional,
     keyed,
     'keyed/node': keyedNode,
+    nats,
   })) {
     assert.ok(Object.keys(mod).length > 0, `@rxrnn/${name} exports nothing`);
   }
@@ -173,6 +185,19 @@ async function scenario({ kernels, cells, clipping, trainer, trainerNode, bidire
   const restored = trainer.decodeCheckpoint(trainer.encodeCheckpoint(run.checkpoint));
   assert.deepEqual(Array.from(restored.params), Array.from(gru.params));
   summary.offline = { steps: run.steps, threads: 2, checkpointParams: loaded.params.length };
+
+  // @rxrnn/nats without a server: partitions as nats-server maps them, a model bundle's content
+  // hash (the SHA-256 of its bytes), and the rxrnn-nats bin as npm installed it.
+  assert.equal(nats.partitionOf('alice', 8), 7);
+  const bundle = trainer.encodeCheckpoint(nats.weightsCheckpoint(gru));
+  const sha = require('node:crypto').createHash('sha256').update(bundle).digest('hex');
+  assert.equal(nats.modelHash(bundle), sha);
+  assert.deepEqual(Array.from(nats.modelFromBundle(bundle).model.params), Array.from(gru.params));
+  const pkgDir = require('node:path').dirname(require.resolve('@rxrnn/nats/package.json'));
+  const bin = require('node:path').join(pkgDir, require('@rxrnn/nats/package.json').bin['rxrnn-nats']);
+  const help = require('node:child_process').spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  summary.nats = { partition: 7, bin: help.stdout.split('\n')[0] };
   return summary;
 }
 

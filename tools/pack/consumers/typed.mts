@@ -15,6 +15,7 @@ import {
   type TokenInput,
 } from '@rxrnn/keyed';
 import { DirectoryStateStore } from '@rxrnn/keyed/node';
+import { partitionOf, type WorkerOptions } from '@rxrnn/nats';
 import {
   type Checkpoint,
   createCharModel,
@@ -72,6 +73,9 @@ const restored: Checkpoint = decodeCheckpoint(encodeCheckpoint(run.checkpoint));
 const bytes: number = saveCheckpoint('model.ckpt', restored);
 const loaded: Checkpoint = loadCheckpoint('model.ckpt');
 
+const workerOptions: WorkerOptions = { servers: 'nats://127.0.0.1:4222', model: 'sha256:…', output: 'surprisal' };
+const partition: number = partitionOf('alice', 8);
+
 // @ts-expect-error kind must be one of the CellKind literals
 createCell({ kind: 'transformer', inputSize: 1, hiddenSize: 1 });
 
@@ -88,4 +92,6 @@ export const summary = {
   windows: windows.length,
   keyed: keyedOut.length,
   evictions: metrics.evictions,
+  workerOptions,
+  partition,
 };

@@ -16,7 +16,41 @@ export const MODEL_FLAGS: FlagTable = {
     min: 0,
     max: 2 ** 31 - 1,
     default: 1,
-    help: 'seed of the initial weights, data order and samples',
+    help: 'seed of the initial weights, data order, dropout masks and samples',
+  },
+  // Dropout (training only; the model config and checkpoint keep it). See @rxrnn/cells "Dropout".
+  dropout: {
+    type: 'number',
+    min: 0,
+    max: 0.99,
+    default: 0,
+    help: 'dropout on the embedding output, between stacked layers and before the head (PyTorch language-model recipe)',
+  },
+  'embedding-dropout': {
+    type: 'number',
+    min: 0,
+    max: 0.99,
+    help: 'dropout on the embedding output alone (default: the --dropout value)',
+  },
+  'output-dropout': {
+    type: 'number',
+    min: 0,
+    max: 0.99,
+    help: 'dropout before the head alone (default: the --dropout value)',
+  },
+  'input-dropout': {
+    type: 'number',
+    min: 0,
+    max: 0.99,
+    default: 0,
+    help: "variational dropout of every layer's input, one mask per stream and window (Keras dropout)",
+  },
+  'recurrent-dropout': {
+    type: 'number',
+    min: 0,
+    max: 0.99,
+    default: 0,
+    help: 'variational dropout of h in the recurrent products, one mask per stream and window (Keras recurrent_dropout)',
   },
 };
 
@@ -33,6 +67,7 @@ export function withDefaults(table: FlagTable, defaults: Record<string, number |
 
 /** The model config the flags describe, for a vocabulary. */
 export function modelConfig(flags: Flags, vocab: string[]): CharModelConfig {
+  const dropout = (flags.dropout as number | undefined) ?? 0;
   return {
     cell: flags.cell as CharModelConfig['cell'],
     hidden: flags.hidden as number,
@@ -40,6 +75,11 @@ export function modelConfig(flags: Flags, vocab: string[]): CharModelConfig {
     vocab,
     embeddingDim: flags.embedding as number,
     seed: flags.seed as number,
+    dropout,
+    embeddingDropout: (flags['embedding-dropout'] as number | undefined) ?? dropout,
+    outputDropout: (flags['output-dropout'] as number | undefined) ?? dropout,
+    inputDropout: (flags['input-dropout'] as number | undefined) ?? 0,
+    recurrentDropout: (flags['recurrent-dropout'] as number | undefined) ?? 0,
   };
 }
 

@@ -11,6 +11,8 @@ import {
   type HistoryEntry,
   loadCheckpoint,
   OfflineTrainer,
+  type OptimizerConfig,
+  type OptimizerState,
   trainOffline,
 } from '@rxrnn/trainer/node';
 import { budgetSchedule } from '../budget-schedule.js';
@@ -35,6 +37,7 @@ export const trainCommand: Command = {
     'charstream train --input input.txt                      # 10 minutes with the defaults, best weights kept in charstream.ckpt',
     'charstream train --input input.txt --seconds 60 --hidden 128 --plot loss.svg',
     'charstream train --input input.txt --resume             # continue charstream.ckpt where it stopped',
+    'charstream train --input input.txt --layers 2 --dropout 0.25 --optimizer adamw --weight-decay 0.1',
     'tail -f app.log | charstream train --input - --hidden 128 --checkpoint logs.ckpt',
   ],
   flags: {
@@ -75,6 +78,18 @@ export const trainCommand: Command = {
       help: 'continue from --checkpoint if it exists: its model, optimizer, schedule, data position and history (model, batch and schedule flags then come from it; --steps counts all updates)',
     },
     ...withDefaults(MODEL_FLAGS, TRAIN_DEFAULTS),
+    optimizer: {
+      type: 'string',
+      choices: ['adam', 'adamw'],
+      default: 'adam',
+      help: 'adam: weight decay added to the gradient (L2); adamw: decoupled, θ ← θ·(1 − lr·λ)',
+    },
+    'weight-decay': {
+      type: 'number',
+      min: 0,
+      max: 10,
+      help: "weight decay λ (default 0 with adam, 0.01 with adamw: PyTorch's)",
+    },
     batch: { type: 'int', min: 1, max: 1024, default: 32, help: 'parallel streams per update (file input)' },
     schedule: {
       type: 'string',
@@ -123,6 +138,11 @@ export const trainCommand: Command = {
     if (input === undefined) throw new CliError('--input FILE|- is required (a text file, or - to read stdin)');
     const checkpointPath = flags.checkpoint as string;
     const progress = new ProgressDisplay(io.stderr, { tty: io.stderr.isTTY === true });
+    const weightDecay = flags['weight-decay'] as number | undefined;
+    const optimizerConfig = {
+      kind: flags.optimizer as 'adam' | 'adamw',
+      ...(weightDecay === undefined ? {} : { weightDecay }),
+    } satisfies OptimizerConfig;
     const sampleEvery = flags['sample-every'] as number;
     let lastSample = 0;
     let sampling = false;
@@ -160,7 +180,7 @@ export const trainCommand: Command = {
         : new CharModel(modelConfig(flags, streamVocabulary()));
       const optimizer = resume
         ? optimizerFromState(resume.optimizer, model.params.length)
-        : createOptimizer({ kind: 'adam' }, model.params.length);
+        : createOptimizer(optimizerConfig, model.params.length);
       const run = await runOnline({
         resume,
         model,
@@ -204,6 +224,7 @@ export const trainCommand: Command = {
         validation: metrics(run.valLoss),
         stoppedBy: run.stoppedBy,
         model: describeModel(model),
+        optimizer: describeOptimizer(optimizer.getState()),
       };
     } else {
       let text: string;
@@ -242,6 +263,7 @@ export const trainCommand: Command = {
         text,
         batchSize: B,
         bptt: T,
+        optimizer: optimizerConfig,
         lr: flags.lr as number,
         seed: flags.seed as number,
         maxGradNorm: flags.clip as number,
@@ -288,6 +310,7 @@ export const trainCommand: Command = {
         validation: run.bestVal ? { ...metrics(run.bestVal.nats), step: run.bestVal.step } : null,
         stoppedBy,
         model: describeModel(model!),
+        optimizer: describeOptimizer(run.checkpoint.optimizer),
       };
     }
     if (resume) summary.resumedFrom = resume.counters.step;
@@ -365,5 +388,18 @@ function describeModel(model: CharModel): Record<string, unknown> {
     embedding: c.embeddingDim,
     vocabSize: c.vocab.length,
     params: model.params.length,
+    dropout: {
+      dropout: c.dropout,
+      embedding: c.embeddingDropout,
+      output: c.outputDropout,
+      input: c.inputDropout,
+      recurrent: c.recurrentDropout,
+    },
   };
+}
+
+/** The optimizer as the flags name it (Adam with decoupled decay is adamw) and its weight decay. */
+function describeOptimizer(state: OptimizerState): Record<string, unknown> {
+  const o = state.options as { decoupled?: boolean; weightDecay?: number };
+  return { kind: state.kind === 'adam' && o.decoupled ? 'adamw' : state.kind, weightDecay: o.weightDecay ?? 0 };
 }

@@ -30,7 +30,10 @@ for (;;) {
       model.params.set(params);
       model.zeroGrads();
       if (ctrl[CTRL.RESET] === 1) state.fill(0);
-      const r = model.lossAndGrad(inputs, targets, T, B2, state);
+      const r = model.lossAndGrad(inputs, targets, T, B2, state, {
+        seed: ctrl[CTRL.MASK_SEED]! >>> 0,
+        firstRow: ctrl[CTRL.FIRST_ROW]!,
+      });
       grads.set(model.grads);
       sharedState.set(state);
       result[0] = r.lossSum;

@@ -5,15 +5,18 @@
 import type { Worker } from 'node:worker_threads';
 import { getBackend } from '@rxrnn/kernels';
 import { spawnWorker } from '../internal/spawn-worker.js';
-import type { CharModelConfig } from '../model.js';
+import type { CharModelConfig, DropoutDraw } from '../model.js';
 import { allocShared, CTRL, ERROR_BYTES, type HalfBatchWorkerData, OP } from './protocol.js';
 
 export interface HalfBatchWorker {
   /** Window tokens for the worker's streams, time-major [T×B2]; the trainer fills them. */
   readonly inputs: Int32Array;
   readonly targets: Int32Array;
-  /** Starts the worker's forward/backward with these parameters; returns immediately. */
-  begin(params: Float32Array, resetState: boolean): void;
+  /**
+   * Starts the worker's forward/backward with these parameters; returns immediately. `dropout`:
+   * the draw of the worker's rows (firstRow = their index in the whole batch), for a model with dropout.
+   */
+  begin(params: Float32Array, resetState: boolean, dropout?: DropoutDraw): void;
   /**
    * Waits for the worker; returns its loss sum, prediction count and gradients (of ITS mean loss,
    * like CharModel.lossAndGrad), a view of shared memory valid until the next begin().
@@ -75,10 +78,12 @@ class SharedHalfBatchWorker implements HalfBatchWorker {
     worker.unref();
   }
 
-  begin(params: Float32Array, resetState: boolean): void {
+  begin(params: Float32Array, resetState: boolean, dropout?: DropoutDraw): void {
     if (this.closed) throw new Error('trainer worker: already closed');
     this.params.set(params);
     this.ctrl[CTRL.RESET] = resetState ? 1 : 0;
+    this.ctrl[CTRL.MASK_SEED] = (dropout?.seed ?? 0) | 0;
+    this.ctrl[CTRL.FIRST_ROW] = dropout?.firstRow ?? 0;
     this.post(OP.STEP);
     this.running = true;
   }

@@ -3,7 +3,8 @@
 // tokens, the worker's stream state and the loss result. The trainer allocates; both sides view.
 import type { Backend } from '@rxrnn/kernels';
 
-export const CTRL = { SEQ: 0, DONE: 1, OP: 2, RESET: 3, ERROR: 4 } as const;
+// MASK_SEED (as int32) and FIRST_ROW: the dropout draw of the worker's rows for this STEP.
+export const CTRL = { SEQ: 0, DONE: 1, OP: 2, RESET: 3, ERROR: 4, MASK_SEED: 5, FIRST_ROW: 6 } as const;
 export const OP = { STEP: 1, LOAD_STATE: 2, STOP: 3 } as const;
 export const ERROR_BYTES = 1024;
 
