@@ -2,9 +2,9 @@
 // the char-level model, PyTorch state_dict interop, and (operators/) the RxJS operators.
 // Glossary: n_x input size, H (= n_a) hidden size, n_y/V output or vocabulary size, B batch,
 // T timesteps, G gate blocks (rnn 1, gru 3, lstm 4), E embedding size, L layers.
-export const PACKAGE_NAME = '@rxrnn/cells';
-export type { Cell, CellStorage, ResolvedCellConfig, StateGradientObserver, TorchNamer } from './cell.js';
-export { cellLayout, RecurrentCell, resolveCellConfig } from './cell.js';
+// What the other rxrnn packages share but users do not need is in internal.ts (@rxrnn/cells/internal).
+export type { Cell, CellStorage, StateGradientObserver, TorchNamer } from './cell.js';
+export { RecurrentCell } from './cell.js';
 export { CellTape } from './cell-tape.js';
 export type {
   CharModelConfig,

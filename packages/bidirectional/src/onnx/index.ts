@@ -1,24 +1,21 @@
 // @rxrnn/bidirectional/onnx: a BidirectionalStack (+ Dense head) to ONNX as bidirectional
 // LSTM/GRU/RNN nodes, and ONNX graphs with bidirectional layers back to a BidirectionalStack.
-// The builder, the weight conversions and the graph reader are @rxrnn/cells/onnx's.
+// The builder, the weight conversions and the graph reader are @rxrnn/cells/onnx/internal's.
 import { Dense } from '@rxrnn/cells';
+import { CONFIG_METADATA_KEY, type OnnxImport, type OnnxImportOptions, type OnnxModelInfo } from '@rxrnn/cells/onnx';
 import {
   addDenseHead,
   addRecurrentLayer,
   addStateInputs,
   addStateOutputs,
   buildUnidirectional,
-  CONFIG_METADATA_KEY,
   denseOf,
   layerState,
   OnnxGraphBuilder,
-  type OnnxImport,
-  type OnnxImportOptions,
-  type OnnxModelInfo,
   onnxModelInfo,
   readOnnxRecurrent,
   uniformLayers,
-} from '@rxrnn/cells/onnx';
+} from '@rxrnn/cells/onnx/internal';
 import { describe } from '@rxrnn/kernels/internal';
 import { BidirectionalStack } from '../bidirectional-stack.js';
 
