@@ -17,14 +17,13 @@ export {
 export { type BatchCursor, encodeText, StreamBatcher, splitCorpus } from './corpus.js';
 export { type ExportOptions, exportTorch, type TorchExport } from './export-torch.js';
 export { bitsToNats, LossMeter, type LossMetrics, lossMetrics, natsToBits } from './metrics.js';
-export { type CharModelConfig, createCharModel, type TrainableModel } from './model.js';
+export type { CharModelConfig, TrainableModel } from './model.js';
 export {
   type HalfBatchWorkerFactory,
   MAX_BATCH,
   OfflineTrainer,
   type OfflineTrainingOptions,
   type ResolvedOfflineOptions,
-  resolveOfflineOptions,
   type StepReport,
 } from './offline-trainer.js';
 export { type ScoreEvent, type ScoreOptions, scoreOnline } from './operators/score-online.js';
@@ -39,7 +38,7 @@ export {
 } from './optim/create-optimizer.js';
 export type { Optimizer, OptimizerKind, OptimizerState } from './optim/optimizer.js';
 export { Rmsprop, type RmspropOptions } from './optim/rmsprop.js';
-export { type DecaySchedule, type LrSchedule, learningRate, validateSchedule } from './optim/schedule.js';
+export { type DecaySchedule, type LrSchedule, learningRate } from './optim/schedule.js';
 export { Sgd, type SgdOptions } from './optim/sgd.js';
 export type { HalfBatchWorker } from './parallel/half-batch-worker.js';
 export {

@@ -25,13 +25,13 @@ export {
   type WorkerSnapshotEvent,
 } from './parallel/train-in-worker.js';
 
-export interface TrainOfflineOptions extends Omit<CoreOptions, 'createWorker'> {
+export interface TrainOfflineToFileOptions extends Omit<CoreOptions, 'createWorker'> {
   /** Write a checkpoint here (atomically) every `checkpointEvery` seconds and at the end. */
   checkpointPath?: string;
 }
 
 /** trainOffline with worker threads available (threads: 2) and atomic checkpoint files. */
-export function trainOffline(opts: TrainOfflineOptions): Promise<TrainSummary> {
+export function trainOfflineToFile(opts: TrainOfflineToFileOptions): Promise<TrainSummary> {
   const { checkpointPath, onCheckpoint } = opts;
   return trainOfflineCore({
     ...opts,

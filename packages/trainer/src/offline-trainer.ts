@@ -254,7 +254,7 @@ export class OfflineTrainer {
     // Worker threads are Node-only; the browser-safe entry cannot import them itself.
     if (!createWorker)
       throw new RangeError(
-        "trainer: threads 2 needs a worker factory; use the '@rxrnn/trainer/node' entry (createOfflineTrainer, trainOffline) or pass createHalfBatchWorker",
+        "trainer: threads 2 needs a worker factory; use the '@rxrnn/trainer/node' entry (createOfflineTrainer, trainOfflineToFile) or pass createHalfBatchWorker",
       );
     const { batchSize: B, bptt: T } = this.options;
     const B2 = B - this.b1;

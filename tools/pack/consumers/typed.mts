@@ -2,19 +2,18 @@
 // against the installed packages' .d.ts: the same pipeline as scenario.cjs, fully typed.
 
 import { type BidirectionalOptions, BidirectionalStack, bidirectional } from '@rxrnn/bidirectional';
-import { type Cell, type CharModel, createCell, generate, lstm, Vocabulary } from '@rxrnn/cells';
+import { type Cell, CharModel, createCell, generate, lstm, Vocabulary } from '@rxrnn/cells';
 import { clipByGlobalNorm, type GlobalNormResult } from '@rxrnn/clipping';
 import { type Backend, gemv, getBackend } from '@rxrnn/kernels';
 import {
   type Checkpoint,
-  createCharModel,
   decodeCheckpoint,
   encodeCheckpoint,
   type OnlineTrainEvent,
   type TrainSummary,
   trainOnline,
 } from '@rxrnn/trainer';
-import { loadCheckpoint, saveCheckpoint, trainOffline } from '@rxrnn/trainer/node';
+import { loadCheckpoint, saveCheckpoint, trainOfflineToFile } from '@rxrnn/trainer/node';
 import { from, lastValueFrom, type Observable, toArray } from 'rxjs';
 
 const text: string = 'the cat sat on the mat. '.repeat(40);
@@ -38,7 +37,7 @@ const windows: Float32Array[][] = await lastValueFrom(from(inputs).pipe(bidirect
 
 const clip: GlobalNormResult = clipByGlobalNorm(Float32Array.of(3, 4), 1);
 
-const model: CharModel = createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
+const model: CharModel = new CharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
 const events: OnlineTrainEvent[] = await lastValueFrom(
   from([text]).pipe(trainOnline(model, { bptt: 24, lr: 0.01 }), toArray()),
 );
@@ -47,7 +46,7 @@ const losses: number[] = events.map((e) => e.loss);
 const generated: Observable<string> = generate(model, { prime: 'the ', length: 48, seed: 7 });
 const sample: string = (await lastValueFrom(generated.pipe(toArray()))).join('');
 
-const run: TrainSummary = await trainOffline({ model, text, batchSize: 4, bptt: 16, maxSteps: 1, threads: 2 });
+const run: TrainSummary = await trainOfflineToFile({ model, text, batchSize: 4, bptt: 16, maxSteps: 1, threads: 2 });
 const restored: Checkpoint = decodeCheckpoint(encodeCheckpoint(run.checkpoint));
 const bytes: number = saveCheckpoint('model.ckpt', restored);
 const loaded: Checkpoint = loadCheckpoint('model.ckpt');
