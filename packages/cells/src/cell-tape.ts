@@ -11,59 +11,87 @@ function blocks(buf: Float32Array, count: number, rows: number): Float32Array[] 
   return out;
 }
 
+/**
+ * The buffers of one cell's forward pass over a window of T steps and B rows, kept for the
+ * backward pass, and that pass's scratch (allocF32 buffers, cut once per (T, B)). Opaque: get one
+ * from `cell.createTape(T, B)` or `cell.tape(T, B)`, pass it to forwardSequence, finalState and
+ * backwardSequence, and call free() when done with a tape of your own.
+ */
 export class CellTape {
-  /** Timesteps and batch rows this tape was cut for. */
+  /** Timesteps this tape was cut for. */
   readonly T: number;
+  /** Batch rows this tape was cut for. */
   readonly B: number;
-  /** Input pre-activations X·W_ihᵀ + b, [T·B × G·H]; for rnn/lstm the W_hh·h term is added in place. */
+  /** Input pre-activations X·W_ihᵀ + b, [T·B × G·H]; for rnn/lstm the W_hh·h term is added in place. @internal */
   readonly xPre: Float32Array;
+  /** @internal */
   readonly xPreT: Float32Array[];
-  /** Hidden states [(T+1)·B × H]: rows 0..B are the initial state, rows (t+1)·B.. the output at t. */
+  /** Hidden states [(T+1)·B × H]: rows 0..B are the initial state, rows (t+1)·B.. the output at t. @internal */
   readonly hs: Float32Array;
+  /** @internal */
   readonly hsT: Float32Array[];
-  /** h_{t-1} for every t, [T·B × H] (the W_hh gradient's right operand). */
+  /** h_{t-1} for every t, [T·B × H] (the W_hh gradient's right operand). @internal */
   readonly hPrev: Float32Array;
-  /** The window's outputs h_0..h_{T-1}, [T·B × H]. */
+  /** The window's outputs h_0..h_{T-1}, [T·B × H]. @internal */
   readonly out: Float32Array;
-  /** LSTM cell states, same layout as hs (empty otherwise). */
+  /** LSTM cell states, same layout as hs (empty otherwise). @internal */
   readonly cs: Float32Array;
+  /** @internal */
   readonly csT: Float32Array[];
-  /** Activated gates [T·B × G·H] (lstm, gru). */
+  /** Activated gates [T·B × G·H] (lstm, gru). @internal */
   readonly act: Float32Array;
+  /** @internal */
   readonly actT: Float32Array[];
-  /** GRU reset-after: W_hh·h + b_hh per step, [T·B × 3H]. */
+  /** GRU reset-after: W_hh·h + b_hh per step, [T·B × 3H]. @internal */
   readonly hPre: Float32Array;
+  /** @internal */
   readonly hPreT: Float32Array[];
-  /** GRU reset-before: W_h{r,z}·h [T·B × 2H], r⊙h and W_hn·(r⊙h) [T·B × H]. */
+  /** GRU reset-before: W_h{r,z}·h [T·B × 2H], r⊙h and W_hn·(r⊙h) [T·B × H]. @internal */
   readonly hPreRzT: Float32Array[];
+  /** @internal */
   readonly rh: Float32Array;
+  /** @internal */
   readonly rhT: Float32Array[];
+  /** @internal */
   readonly hnT: Float32Array[];
 
-  /** Set by the forward: the window's input (dense rows or one-hot ids). */
+  /** Set by the forward: the window's input (dense rows or one-hot ids). @internal */
   input: Float32Array | null = null;
+  /** @internal */
   ids: Int32Array | null = null;
-  /** True once a forward filled the tape (backward refuses an empty tape). */
+  /** True once a forward filled the tape (backward refuses an empty tape). @internal */
   filled = false;
 
   // Backward buffers, cut on the first backward (inference never pays for them).
+  /** @internal */
   dXPre: Float32Array = new Float32Array(0);
+  /** @internal */
   dXPreT: Float32Array[] = [];
+  /** @internal */
   dHPre: Float32Array = new Float32Array(0);
+  /** @internal */
   dHPreT: Float32Array[] = [];
+  /** @internal */
   dHPreRz: Float32Array = new Float32Array(0);
+  /** @internal */
   dHPreRzT: Float32Array[] = [];
+  /** @internal */
   dHn: Float32Array = new Float32Array(0);
+  /** @internal */
   dHnT: Float32Array[] = [];
-  /** Per-step gradient carriers [B × H] (two each: current and previous). */
+  /** Per-step gradient carriers [B × H] (two each: current and previous). @internal */
   dh: Float32Array = new Float32Array(0);
+  /** @internal */
   dh2: Float32Array = new Float32Array(0);
+  /** @internal */
   dc: Float32Array = new Float32Array(0);
+  /** @internal */
   dc2: Float32Array = new Float32Array(0);
+  /** @internal */
   drh: Float32Array = new Float32Array(0);
-  /** T·B ones: bias gradients are column sums, one gemvT over the window. */
+  /** T·B ones: bias gradients are column sums, one gemvT over the window. @internal */
   ones: Float32Array = new Float32Array(0);
-  /** [G·H] scratch for column sums that are split between two bias vectors. */
+  /** [G·H] scratch for column sums that are split between two bias vectors. @internal */
   colSums: Float32Array = new Float32Array(0);
   /** [B × H] scratch of a backward observer (LSTM: the total ∂L/∂c_t), cut on first use. */
   private observed: Float32Array = new Float32Array(0);
@@ -72,10 +100,14 @@ export class CellTape {
   private readonly owned: Float32Array[] = [];
   /** The cell shape this tape was cut for (a cell refuses a tape of another shape). */
   readonly kind: CellKind;
+  /** The GRU variant of that cell. */
   readonly variant: GruVariant;
+  /** Its gate blocks. */
   readonly G: number;
+  /** Its hidden size. */
   readonly H: number;
 
+  /** @internal */
   constructor(kind: CellKind, variant: GruVariant, G: number, H: number, T: number, B: number) {
     this.kind = kind;
     this.variant = variant;
@@ -122,13 +154,13 @@ export class CellTape {
     this.filled = false;
   }
 
-  /** The observer's [B × H] scratch (cut once, on the first observed backward). */
+  /** The observer's [B × H] scratch (cut once, on the first observed backward). @internal */
   observerScratch(): Float32Array {
     if (this.observed.length === 0) this.observed = this.alloc(this.B * this.H);
     return this.observed;
   }
 
-  /** Cuts the backward buffers once. */
+  /** Cuts the backward buffers once. @internal */
   ensureBackward(): void {
     if (this.dh.length > 0) return;
     const { T, B, H, G } = this;
