@@ -1,34 +1,30 @@
 // What the trainer needs from a model (the @rxrnn/cells CharModel contract in docs/contracts.md):
 // flat params/grads of one layout, flat states [B×stateSize], a fused loss+BPTT over [T×B] windows.
-import { CharModel, type CharModelConfig } from '@rxrnn/cells';
+import { CharModel, type CharModelConfig, type LossResult } from '@rxrnn/cells';
 
 export type { CharModelConfig };
 
 /** The slice of CharModel the training loops drive. */
 export interface TrainableModel {
+  /** The model's config (a checkpoint stores it). */
   readonly config: CharModelConfig;
+  /** All parameters, one flat buffer; optimizers update it in place. */
   readonly params: Float32Array;
+  /** Their gradients, same layout. */
   readonly grads: Float32Array;
+  /** Sets grads to 0. */
   zeroGrads(): void;
+  /** Zeros for B rows. */
   createState(B: number): Float32Array;
-  lossAndGrad(
-    inputs: Int32Array,
-    targets: Int32Array,
-    T: number,
-    B: number,
-    state: Float32Array,
-  ): { lossSum: number; count: number };
-  evaluate(
-    inputs: Int32Array,
-    targets: Int32Array,
-    T: number,
-    B: number,
-    state: Float32Array,
-  ): { lossSum: number; count: number };
+  /** Forward and backward over a [T × B] window; adds the gradients of the mean loss to grads, advances state. */
+  lossAndGrad(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): LossResult;
+  /** Forward and loss only. */
+  evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): LossResult;
+  /** tokens [B] → logits [B × V], state advanced. */
   step(tokens: Int32Array, state: Float32Array): Float32Array;
 }
 
-/** Builds a fresh CharModel (initialised from config.seed); its `config` is the resolved one, as checkpoints store it. */
+/** Builds a fresh CharModel (initialised from config.seed); its `config` is the resolved one, as checkpoints store it. Internal to the trainer. */
 export function createCharModel(config: CharModelConfig): CharModel {
   return new CharModel(config);
 }
