@@ -38,7 +38,12 @@ export interface BidirectionalOnnxExportOptions {
  * @throws TypeError for a stack or head of the wrong class; RangeError when head.inSize is not
  *   the stack's outputSize
  * @example
- * const bytes = toOnnx(new BidirectionalStack({ kind: 'gru', inputSize: 8, hiddenSize: 16 }));
+ * ```ts
+ * import { BidirectionalStack } from '@rxrnn/bidirectional';
+ * import { toOnnx } from '@rxrnn/bidirectional/onnx';
+ * const bytes = toOnnx(new BidirectionalStack({ kind: 'gru', inputSize: 8, hiddenSize: 16, merge: 'sum' }));
+ * console.log(bytes.length > 0); // true
+ * ```
  */
 export function toOnnx(stack: BidirectionalStack, options: BidirectionalOnnxExportOptions = {}): Uint8Array {
   const where = 'toOnnx';
@@ -117,7 +122,16 @@ export function toOnnx(stack: BidirectionalStack, options: BidirectionalOnnxExpo
 /** fromOnnx's result: the cells' results, or a bidirectional stack with its optional head. */
 export type BidirectionalOnnxImport =
   | OnnxImport
-  | { kind: 'bidirectional'; stack: BidirectionalStack; head: Dense | null; info: OnnxModelInfo };
+  | {
+      /** Bidirectional layers. */
+      kind: 'bidirectional';
+      /** The layers, with the file's merge mode. */
+      stack: BidirectionalStack;
+      /** The dense layer after them, or null. */
+      head: Dense | null;
+      /** What the file says about itself. */
+      info: OnnxModelInfo;
+    };
 
 /**
  * The rxrnn model an ONNX file computes. Bidirectional layers (every layer bidirectional, each
@@ -130,8 +144,17 @@ export type BidirectionalOnnxImport =
  * @throws RangeError naming the node and attribute of anything that cannot run exactly, a mix of
  *   bidirectional and forward layers, or an embedding (Gather) before bidirectional layers
  * @example
- * const r = fromOnnx(readFileSync('tagger.onnx'));
- * if (r.kind === 'bidirectional') r.stack.forward(x, T, B, r.stack.createState(B));
+ * ```ts
+ * import { BidirectionalStack } from '@rxrnn/bidirectional';
+ * import { fromOnnx, toOnnx } from '@rxrnn/bidirectional/onnx';
+ * const bytes = toOnnx(new BidirectionalStack({ kind: 'lstm', inputSize: 3, hiddenSize: 4, seed: 1 }));
+ * const r = fromOnnx(bytes);
+ * if (r.kind === 'bidirectional') {
+ *   const T = 5, B = 1;
+ *   const out = r.stack.forward(new Float32Array(T * B * 3), T, B, r.stack.createState(B));
+ *   console.log(out.length); // T·B·2H = 40
+ * }
+ * ```
  */
 export function fromOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): BidirectionalOnnxImport {
   const where = 'fromOnnx';
