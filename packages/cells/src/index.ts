@@ -3,6 +3,14 @@
 // Glossary: n_x input size, H (= n_a) hidden size, n_y/V output or vocabulary size, B batch,
 // T timesteps, G gate blocks (rnn 1, gru 3, lstm 4), E embedding size, L layers.
 // What the other rxrnn packages share but users do not need is in internal.ts (@rxrnn/cells/internal).
+
+/**
+ * tanh RNN, GRU and LSTM cells on flat buffers with BPTT, stacks, embedding, dense head and the
+ * char-level model; PyTorch state_dict interop; and the RxJS operators rnn(), gru(), lstm(),
+ * embed(), dense(), softmax(), sample() and generate() with state handles.
+ *
+ * @module @rxrnn/cells
+ */
 export type { Cell, CellStorage, StateGradientObserver, TorchNamer } from './cell.js';
 export { RecurrentCell } from './cell.js';
 export { CellTape } from './cell-tape.js';

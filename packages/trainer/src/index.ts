@@ -2,6 +2,14 @@
 // truncated BPTT (offline batched and online operators), PyTorch export. Files and worker
 // threads live in the Node entry, '@rxrnn/trainer/node' (node.ts).
 
+/**
+ * Training for @rxrnn/cells char models, browser-safe: offline truncated BPTT (trainOffline,
+ * OfflineTrainer), the online operators trainOnline() and scoreOnline(), optimizers, schedules,
+ * metrics, checkpoints as bytes with exact resume, and PyTorch export.
+ *
+ * @module @rxrnn/trainer
+ */
+
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_LIMITS,

@@ -1,6 +1,14 @@
 // @rxrnn/trainer/node: the Node-only half of the API (file IO and worker threads), kept out of
 // the main entry so that entry bundles for browsers. Re-exports everything of the main entry too.
 
+/**
+ * Everything of @rxrnn/trainer, plus what needs Node: checkpoint files (saveCheckpoint,
+ * loadCheckpoint, trainOfflineToFile), the half-batch worker thread (threads: 2) and
+ * trainInWorker.
+ *
+ * @module @rxrnn/trainer/node
+ */
+
 import type { Checkpoint } from './checkpoint.js';
 import { saveCheckpoint } from './checkpoint-file.js';
 import type { TrainableModel } from './model.js';

@@ -1,6 +1,13 @@
 // @rxrnn/bidirectional/onnx: a BidirectionalStack (+ Dense head) to ONNX as bidirectional
 // LSTM/GRU/RNN nodes, and ONNX graphs with bidirectional layers back to a BidirectionalStack.
 // The builder, the weight conversions and the graph reader are @rxrnn/cells/onnx/internal's.
+
+/**
+ * A BidirectionalStack to ONNX as bidirectional LSTM/GRU/RNN nodes, and ONNX graphs with
+ * bidirectional layers back to a BidirectionalStack.
+ *
+ * @module @rxrnn/bidirectional/onnx
+ */
 import { Dense } from '@rxrnn/cells';
 import { CONFIG_METADATA_KEY, type OnnxImport, type OnnxImportOptions, type OnnxModelInfo } from '@rxrnn/cells/onnx';
 import {
