@@ -1,11 +1,12 @@
 // PyTorch conformance: every fixture of the kinds rnn_cell, rnn_module (bidirectional ones through
 // @rxrnn/bidirectional), char_model and param_counts from test/fixtures/torch and
-// ../shared/conformance/examples, run through the runner's kind modules; every tensor and loss
-// must match PyTorch within 1e-4.
+// ../shared/conformance/examples, run through the runner's kind modules on every kernels backend
+// this process runs (native, wasm, js); every tensor and loss must match PyTorch within 1e-4.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { type Backend, getBackend, setBackend } from '@rxrnn/kernels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import charModel from '../tools/conformance/kinds/char_model.js';
 import paramCounts from '../tools/conformance/kinds/param_counts.js';
 import rnnCell from '../tools/conformance/kinds/rnn_cell.js';
@@ -64,7 +65,21 @@ const own = fixturesIn(join(root, 'test', 'fixtures', 'torch'));
 const sharedDir = join(root, '..', 'shared', 'conformance', 'examples');
 const shared = fixturesIn(sharedDir);
 
-describe('PyTorch conformance (cells kinds)', () => {
+const initial = getBackend();
+const BACKENDS = (['native', 'wasm', 'js'] as Backend[]).filter((b) => {
+  try {
+    setBackend(b);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    setBackend(initial);
+  }
+});
+afterAll(() => setBackend(initial));
+
+describe.each(BACKENDS)('PyTorch conformance (cells kinds) on %s', (backend) => {
+  beforeAll(() => setBackend(backend));
   it('finds the committed fixtures', () => {
     expect(own.length).toBeGreaterThanOrEqual(20);
   });

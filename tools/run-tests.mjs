@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: build the WASM kernels, run the whole vitest suite, and close with one plain
+// `npm test`: build the WASM kernels (and the native addon when its sources changed), run the whole vitest suite, and close with one plain
 // summary line ("Tests: N passed, N failed, N skipped") that CI logs can be read by.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +10,8 @@ const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', shell: false
 
 const wasm = run(process.execPath, ['tools/build-wasm.mjs']);
 if (wasm.status !== 0) process.exit(wasm.status ?? 1);
+const native = run(process.execPath, ['tools/build-native.mjs', '--optional']);
+if (native.status !== 0) process.exit(native.status ?? 1);
 
 const dir = mkdtempSync(join(tmpdir(), 'rxrnn-test-'));
 const report = join(dir, 'vitest.json');

@@ -40,12 +40,17 @@ describe('npm pack contents', () => {
   });
 
   for (const pkg of pkgs) {
-    it(`${pkg.name} ships its build, README, LICENSE and package.json, and nothing else`, () => {
+    it(`${pkg.name} ships its build, README, LICENSE and package.json (kernels: its prebuilt addon), and nothing else`, () => {
       const r = results.find((x) => x.name === pkg.name)!;
       expect(r.problems).toEqual([]);
       for (const f of ['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'package.json'])
         expect(r.files).toContain(f);
-      for (const f of r.files) expect(f).toMatch(/^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/);
+      // The kernels also carry the native addon prebuilt for linux-x64 (tools/build-native.mjs).
+      const extra = pkg.name === '@rxrnn/kernels' ? ['prebuilds/linux-x64/rxrnn-kernels.node'] : [];
+      for (const f of extra) expect(r.files).toContain(f);
+      for (const f of r.files) {
+        if (!extra.includes(f)) expect(f).toMatch(/^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/);
+      }
     });
 
     it(`${pkg.name} declares what consumers need to install it`, () => {

@@ -1,6 +1,8 @@
-// `npm run bench -- kernels [--json]`: GFLOP/s of GEMV and GEMM on both backends, measured in one
-// run on arrays from allocF32 (zero-copy for wasm). Median of several timed runs per case. Also
-// times the fused LSTM/GRU gate kernels at B=32, H=256 (records with usPerCall instead of gflops).
+// `npm run bench -- kernels [--json]`: GFLOP/s of GEMV and GEMM on every backend this process runs
+// (native on 1 and 2 threads where the addon loads, wasm, js), measured in one run on arrays from
+// allocF32 (zero-copy for wasm). Median of several timed runs per case, samples alternating between
+// the forms. Also times the fused LSTM/GRU gate kernels at B=32, H=256 (records with usPerCall
+// instead of gflops), and 1024³ GEMMs (not on js: a second per call).
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '@rxrnn/kernels';
 import {
@@ -15,6 +17,7 @@ import {
   lstmForward,
   Rng,
   setBackend,
+  setNativeThreads,
 } from '@rxrnn/kernels';
 
 interface Case {
@@ -23,9 +26,11 @@ interface Case {
   /** Floating-point operations per call; 0 for the gate kernels (timed, not counted). */
   flops: number;
   run: () => void;
+  /** Too slow for the js twin (skipped there). */
+  heavy?: boolean;
 }
 
-function cases(rng: Rng): Case[] {
+function cases(rng: Rng, js: boolean): Case[] {
   const out: Case[] = [];
   for (const [rows, cols] of [
     [256, 320],
@@ -92,7 +97,32 @@ function cases(rng: Rng): Case[] {
     run: () => lstmBackward(dPre, dcPrev, dh, dc, act, cPrev, c, B, H),
   });
   out.push({ kernel: 'gruForward', shape, flops: 0, run: () => gruForward(h, act3, xPre, hPre, cPrev, B, H) });
+  // 1024³ in the three forms (the issue's GEMM yardstick); a stand-in on js, which skips them.
+  const S = js ? 1 : 1024;
+  const A3 = allocF32(S * S);
+  const B3 = allocF32(S * S);
+  const C3 = allocF32(S * S);
+  initUniform(A3, rng, -1, 1);
+  initUniform(B3, rng, -1, 1);
+  const f3 = 2 * 1024 ** 3;
+  const shape3 = '1024x1024x1024';
+  out.push({ kernel: 'gemm', shape: shape3, flops: f3, heavy: true, run: () => gemmABt(C3, A3, B3, S, S, S) });
+  out.push({ kernel: 'gemmAtB', shape: shape3, flops: f3, heavy: true, run: () => gemmAtB(C3, A3, B3, S, S, S) });
+  out.push({ kernel: 'gemmAB', shape: shape3, flops: f3, heavy: true, run: () => gemmAB(C3, A3, B3, S, S, S) });
   return out;
+}
+
+/** A backend as measured: native on a thread budget of 1 or 2, wasm, js. */
+interface Form {
+  name: string;
+  backend: Backend;
+  threads: number;
+  cases: Case[];
+}
+
+function use(f: Form): void {
+  setBackend(f.backend);
+  if (f.backend === 'native') setNativeThreads(f.threads);
 }
 
 /** Calls per timed sample, so that one sample takes ~20 ms. */
@@ -112,51 +142,76 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 export default async function kernels(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const samples = 9;
-  // Each backend gets its own arrays from allocF32 made while it is active (WASM memory for wasm).
-  setBackend('wasm');
-  const wasmCases = cases(new Rng(1));
-  setBackend('js');
-  const jsCases = cases(new Rng(1));
-  const rows: { kernel: string; backend: Backend; shape: string; gflops?: number; usPerCall?: number }[] = [];
-  for (let i = 0; i < wasmCases.length; i++) {
-    const pair = [
-      ['wasm', wasmCases[i]!],
-      ['js', jsCases[i]!],
-    ] as const;
-    const reps = pair.map(([b, c]) => {
-      setBackend(b);
-      return calibrate(c.run);
+  // Each form gets its own arrays from allocF32 made while its backend is active.
+  const forms: Form[] = [];
+  const tryForm = (name: string, backend: Backend, threads: number): void => {
+    try {
+      setBackend(backend);
+    } catch {
+      return; // not available here (e.g. no native addon): no rows for it
+    }
+    forms.push({ name, backend, threads, cases: cases(new Rng(1), backend === 'js') });
+  };
+  tryForm('native-1t', 'native', 1);
+  if (forms.length > 0) forms.push({ ...forms[0]!, name: 'native-2t', threads: 2 });
+  tryForm('wasm', 'wasm', 1);
+  tryForm('js', 'js', 1);
+  const rows: {
+    kernel: string;
+    backend: Backend;
+    threads: number;
+    form: string;
+    shape: string;
+    gflops?: number;
+    usPerCall?: number;
+  }[] = [];
+  const n = forms[0]!.cases.length;
+  for (let i = 0; i < n; i++) {
+    const group = forms.filter((f) => !(f.backend === 'js' && f.cases[i]!.heavy));
+    const reps = group.map((f) => {
+      use(f);
+      return calibrate(f.cases[i]!.run);
     });
-    const times: number[][] = [[], []];
-    // Samples alternate between the backends so machine noise hits both alike.
+    const times: number[][] = group.map(() => []);
+    // Samples alternate between the forms so machine noise hits all alike.
     for (let s = 0; s < samples; s++) {
-      pair.forEach(([b, c], k) => {
-        setBackend(b);
+      group.forEach((f, k) => {
+        use(f);
+        const c = f.cases[i]!;
         const t = performance.now();
         for (let r = 0; r < reps[k]!; r++) c.run();
         times[k]!.push((performance.now() - t) / 1000 / reps[k]!);
       });
     }
-    pair.forEach(([backend, c], k) => {
+    group.forEach((f, k) => {
+      const c = f.cases[i]!;
       const sec = median(times[k]!);
+      const base = { kernel: c.kernel, backend: f.backend, threads: f.threads, form: f.name, shape: c.shape };
       const rec =
         c.flops > 0
-          ? { kernel: c.kernel, backend, shape: c.shape, gflops: Number((c.flops / sec / 1e9).toFixed(2)) }
-          : { kernel: c.kernel, backend, shape: c.shape, usPerCall: Number((sec * 1e6).toFixed(1)) };
+          ? { ...base, gflops: Number((c.flops / sec / 1e9).toFixed(2)) }
+          : { ...base, usPerCall: Number((sec * 1e6).toFixed(1)) };
       rows.push(rec);
       if (json) console.log(JSON.stringify(rec));
     });
   }
+  if (forms.some((f) => f.backend === 'native')) setNativeThreads(2);
   if (json) return;
-  console.log('kernel        shape          unit               wasm          js   wasm/js');
-  for (const w of rows.filter((r) => r.backend === 'wasm')) {
-    const j = rows.find((r) => r.backend === 'js' && r.kernel === w.kernel && r.shape === w.shape)!;
-    const [unit, a, b, speedup] =
-      w.gflops !== undefined
-        ? ['GFLOP/s', w.gflops, j.gflops!, w.gflops / j.gflops!]
-        : ['us per call', w.usPerCall!, j.usPerCall!, j.usPerCall! / w.usPerCall!];
-    console.log(
-      `${w.kernel.padEnd(14)}${w.shape.padEnd(15)}${unit.padEnd(13)}${a.toFixed(2).padStart(11)}${b.toFixed(2).padStart(12)}${speedup.toFixed(1).padStart(9)}x`,
-    );
+  const names = forms.map((f) => f.name);
+  console.log(
+    `${'kernel'.padEnd(14)}${'shape'.padEnd(16)}${'unit'.padEnd(13)}${names.map((x) => x.padStart(11)).join('')}`,
+  );
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const key = `${r.kernel} ${r.shape}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const unit = r.gflops !== undefined ? 'GFLOP/s' : 'us per call';
+    const cells = names.map((name) => {
+      const x = rows.find((q) => q.form === name && q.kernel === r.kernel && q.shape === r.shape);
+      const v = x === undefined ? '—' : (x.gflops ?? x.usPerCall!).toFixed(2);
+      return v.padStart(11);
+    });
+    console.log(`${r.kernel.padEnd(14)}${r.shape.padEnd(16)}${unit.padEnd(13)}${cells.join('')}`);
   }
 }

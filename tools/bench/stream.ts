@@ -1,4 +1,4 @@
-// `npm run bench -- stream [--json] [--backend wasm|js] [--runs N] [--threads 2 [--min-weights W] [--no-adaptive]]`:
+// `npm run bench -- stream [--json] [--backend native|wasm|js] [--runs N] [--threads 2 [--min-weights W] [--no-adaptive]]`:
 // per-token latency of a batch-1 streaming step, LSTM and GRU, n_x 64, H ∈ {128, 256, 512}: the
 // raw Cell.step and the same step through the lstm()/gru() operator (a synchronous source of
 // pre-made inputs); then generate() chars/s from a 2-layer LSTM-256 char model (embedding 64,
@@ -36,8 +36,8 @@ export default async function stream(args: string[]): Promise<void> {
   };
   await ready();
   const backend = flag('--backend');
-  if (backend === 'wasm' || backend === 'js') setBackend(backend);
-  else if (backend !== undefined) throw new RangeError(`stream: --backend ${backend}, expected wasm or js`);
+  if (backend === 'native' || backend === 'wasm' || backend === 'js') setBackend(backend);
+  else if (backend !== undefined) throw new RangeError(`stream: --backend ${backend}, expected native, wasm or js`);
   const runs = Number(flag('--runs') ?? 7);
   if (!Number.isInteger(runs) || runs < 1)
     throw new RangeError(`stream: --runs ${flag('--runs')}, expected an integer >= 1`);

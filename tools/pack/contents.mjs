@@ -11,6 +11,11 @@ import { ensureBuilt, packAll, publishablePackages, ROOT } from './workspace.mjs
 const ts = createRequire(join(ROOT, 'package.json'))('typescript');
 
 export const REQUIRED = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts'];
+/**
+ * Files one package needs beyond those: the kernels carry the native addon prebuilt for linux-x64
+ * (installs without a compiler; tools/build-native.mjs writes it before the pack).
+ */
+export const REQUIRED_BY_PACKAGE = { '@rxrnn/kernels': ['prebuilds/linux-x64/rxrnn-kernels.node'] };
 /** Paths that must never ship, with the reason the report gives. */
 export const FORBIDDEN = [
   [/\.(spec|test)\.[cm]?[jt]sx?$/, 'a spec/test file'],
@@ -44,7 +49,14 @@ export function inspectPackage(pkg, report) {
     ...Object.keys(manifest.optionalDependencies ?? {}),
   ]);
 
-  for (const f of REQUIRED) if (!files.has(f)) problems.push(`missing ${f}`);
+  for (const f of [...REQUIRED, ...(REQUIRED_BY_PACKAGE[manifest.name] ?? [])]) {
+    if (!files.has(f)) problems.push(`missing ${f}`);
+  }
+  for (const f of files) {
+    if (f.endsWith('.node') && !(REQUIRED_BY_PACKAGE[manifest.name] ?? []).includes(f)) {
+      problems.push(`ships ${f}: a native binary this package does not declare`);
+    }
+  }
   for (const f of files) {
     for (const [re, why] of FORBIDDEN) if (re.test(f)) problems.push(`ships ${f}: ${why}`);
   }

@@ -1,6 +1,7 @@
-// The wasm and js kernel backends give the same cells: a char model built under each backend
-// (same seed) yields matching params, loss, gradients, final state and streaming logits.
-import { getBackend, setBackend, wasmSupported } from '@rxrnn/kernels';
+// The fast kernel backends (native, wasm) give the same cells as the js twin: a char model built
+// under each backend (same seed) yields matching params, loss, gradients, final state and
+// streaming logits.
+import { type Backend, getBackend, setBackend } from '@rxrnn/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CellKind, CharModel, type GruVariant } from '../src/index.js';
 
@@ -10,7 +11,7 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-function run(backend: 'wasm' | 'js', cell: CellKind, gruVariant: GruVariant, input: 'embedding' | 'onehot') {
+function run(backend: Backend, cell: CellKind, gruVariant: GruVariant, input: 'embedding' | 'onehot') {
   setBackend(backend);
   const vocab = [...'abcdefghij'];
   const T = 7;
@@ -32,8 +33,19 @@ function run(backend: 'wasm' | 'js', cell: CellKind, gruVariant: GruVariant, inp
   };
 }
 
-describe.skipIf(!wasmSupported())('wasm and js backends agree', () => {
-  const initial = getBackend();
+const initial = getBackend();
+const FAST = (['native', 'wasm'] as const).filter((b) => {
+  try {
+    setBackend(b);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    setBackend(initial);
+  }
+});
+
+describe.each(FAST)('%s and js backends agree', (fast) => {
   afterAll(() => setBackend(initial));
   const cases: [CellKind, GruVariant, 'embedding' | 'onehot'][] = [
     ['lstm', 'reset-after', 'embedding'],
@@ -43,7 +55,7 @@ describe.skipIf(!wasmSupported())('wasm and js backends agree', () => {
   ];
   for (const [cell, variant, input] of cases) {
     it(`${cell}${cell === 'gru' ? ` ${variant}` : ''}, ${input}, 2 layers`, () => {
-      const w = run('wasm', cell, variant, input);
+      const w = run(fast, cell, variant, input);
       const j = run('js', cell, variant, input);
       expect(maxDiff(w.params, j.params)).toBe(0);
       expect(Math.abs(w.lossSum - j.lossSum)).toBeLessThan(1e-4);

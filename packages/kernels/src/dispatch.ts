@@ -1,8 +1,9 @@
 // One dispatch for every kernel that takes Float32Arrays and dims: check the arguments, then run
-// on the active backend. A kernel is one table entry (defineKernel) instead of a copy of this
+// on the active backend (the native addon takes the arrays themselves). A kernel is one table entry (defineKernel) instead of a copy of this
 // logic. On wasm, arrays that live in WASM memory (allocF32) pass by pointer; other arrays are
 // copied through a scratch region (correct, slower); when no scratch fits, the twin runs.
-import { active, type WasmKernels } from './backend.js';
+import { active, activeNative, type WasmKernels } from './backend.js';
+import { NATIVE_ARITY } from './native.js';
 import { ptr, viaScratch } from './wasm-memory.js';
 
 /** How a Float32Array argument is used: read, written, or both (what the scratch path copies). */
@@ -34,8 +35,22 @@ export function defineKernel<A extends unknown[]>(spec: KernelSpec<A>): (...args
   // Reused argument list for the WASM call, as long as the export's parameter list: kernels never
   // re-enter, so one per kernel suffices. Optional arguments left out are 0 (false).
   let argv: number[] = [];
+  // The same for the native call: arrays as they are, then the numbers.
+  const nArity = NATIVE_ARITY[spec.wasm] ?? 0;
+  const nargv: unknown[] = new Array<unknown>(nArity).fill(0);
   return (...args: A): void => {
     check(...args);
+    const n = activeNative();
+    if (n !== null) {
+      for (let i = 0; i < arrays; i++) nargv[i] = args[i];
+      for (let i = arrays; i < nArity; i++) {
+        const a = args[i];
+        nargv[i] = a === undefined ? (defaults[i] ?? 0) : a === false ? 0 : a === true ? 1 : a;
+      }
+      (n[spec.wasm] as (...a: unknown[]) => void).apply(null, nargv);
+      for (let i = 0; i < arrays; i++) nargv[i] = 0;
+      return;
+    }
     const w = active();
     if (w === null) {
       twin(...args);

@@ -4,14 +4,24 @@
 /**
  * Float32 kernels for recurrent networks on `Float32Array`s (output first, dims last): GEMV/GEMM,
  * fused LSTM/GRU/RNN gates and steps, softmax cross-entropy, reductions, a seeded Rng and
- * initializers. A WebAssembly SIMD128 backend and a plain-TypeScript reference twin behind the
- * same exports (setBackend).
+ * initializers. Three backends behind the same exports (setBackend): a native addon in Node, a
+ * WebAssembly SIMD128 module, and the plain-TypeScript reference twin.
  *
  * @module @rxrnn/kernels
  */
 
-export type { Backend, WasmMemoryInfo } from './backend.js';
-export { allocF32, freeF32, getBackend, ready, setBackend, wasmMemoryInfo, wasmSupported } from './backend.js';
+export type { Backend, BackendInfo, WasmMemoryInfo } from './backend.js';
+export {
+  allocF32,
+  backendInfo,
+  freeF32,
+  getBackend,
+  ready,
+  setBackend,
+  setNativeThreads,
+  wasmMemoryInfo,
+  wasmSupported,
+} from './backend.js';
 export { initGlorotUniform, initOrthogonal, initUniform } from './init.js';
 export {
   gemmAB,
@@ -31,6 +41,7 @@ export {
   rnnBackward,
   rnnForward,
 } from './kernels.js';
+export type { NativeAddonInfo } from './native.js';
 export { addBias, axpy, fill, scale, sigmoid, sigmoidGrad, tanh, tanhGrad } from './reference/elementwise.js';
 export * as reference from './reference/index.js';
 export { dot, maxAbs, sumSquares } from './reference/reductions.js';

@@ -1,7 +1,7 @@
 // The public linear-algebra and gate kernels, one table entry each (dispatch.ts does the checks
 // and the backend choice). Shapes are row-major; the caller owns every buffer. Glossary: B batch
 // rows, H hidden size, n_x input size; LSTM gate rows [i, f, g, o], GRU gate rows [r, z, n].
-import { active } from './backend.js';
+import { active, activeNative } from './backend.js';
 import { defineKernel, IN, INOUT, OUT } from './dispatch.js';
 import * as G from './reference/gates.js';
 import * as L from './reference/linalg.js';
@@ -69,6 +69,11 @@ const GEMM_TWIN = { gemmABt: L.gemmABt, gemmAtB: L.gemmAtB, gemmAB: L.gemmAB };
 // transposed-A workspace and the step helper that shares large gemmABt products.
 function gemm(name: GemmName, C: F, A: F, Bm: F, M: number, N: number, K: number, acc: boolean): void {
   checkGemm(name, C, A, Bm, M, N, K, acc);
+  const n = activeNative();
+  if (n !== null) {
+    n[name](C, A, Bm, M, N, K, acc ? 1 : 0);
+    return;
+  }
   const w = active();
   const ws = w !== null && name === 'gemmAtB' ? workspace(4 * M * K) : 0;
   if (w === null || ws < 0) {

@@ -11,7 +11,7 @@
 // the helper writes only into its own scratch rows, which the caller copies out after the helper
 // has marked the chunk done; a chunk taken over is marked so first, and the helper's late result
 // for it is never read.
-import { active, allocF32, freeF32 } from './backend.js';
+import { active, activeNative, allocF32, freeF32 } from './backend.js';
 import { ShareGovernor } from './share-governor.js';
 import { type HelperStart, STEP_HELPER_SOURCE } from './step-helper.js';
 import { STEP_JOB } from './step-job.js';
@@ -82,6 +82,12 @@ export interface StepThreadsInfo {
   adaptive: boolean;
   /** Eligible jobs run on the caller alone because sharing was measured slower (adaptive). */
   alone: number;
+  /**
+   * Who shares the steps: `'wasm'` (the helper worker above) or `'native'` (the addon's own
+   * thread pool, within the budget of setNativeThreads; the counters above then stay 0 and
+   * backendInfo().native.addon counts the shared calls).
+   */
+  backend: 'wasm' | 'native';
 }
 
 interface Helper {
@@ -114,6 +120,8 @@ interface Helper {
 const DEFAULTS = { spinMicros: 2000, minWeights: 131072, adaptive: true };
 let helper: Helper | null = null;
 let settings = { ...DEFAULTS };
+/** setStepThreads' choice while the native backend runs the steps (its pool shares them). */
+let nativeThreads: 1 | 2 = 1;
 let changing: Promise<void> = Promise.resolve();
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -278,6 +286,11 @@ async function stop(h: Helper): Promise<void> {
  * memory (Node; browsers when cross-origin isolated). The helper polls for `spinMicros` after a
  * step, so it keeps a second core busy only while steps keep coming. Calling again with 2 updates
  * the options. In Node the helper never keeps the process alive.
+ *
+ * On the native backend no worker starts: 2 lets the addon's thread pool split the rows of steps
+ * reading at least `minWeights` weights (results bitwise those of one thread), within the budget
+ * of `setNativeThreads`; 1 keeps steps on the calling thread. `spinMicros` and `adaptive` apply to
+ * the WASM helper only.
  */
 export function setStepThreads(threads: 1 | 2, options: StepThreadsOptions = {}): Promise<void> {
   if (threads !== 1 && threads !== 2)
@@ -285,6 +298,13 @@ export function setStepThreads(threads: 1 | 2, options: StepThreadsOptions = {})
   const next = checkOptions(options);
   const run = async (): Promise<void> => {
     settings = next;
+    const n = activeNative();
+    if (n !== null) {
+      // Native steps share rows through the addon's pool; no WASM worker is needed.
+      nativeThreads = threads;
+      n.setStepSharing(threads === 2 ? Math.max(1, settings.minWeights) : 0);
+      return;
+    }
     if (threads === 1) {
       const h = helper;
       helper = null;
@@ -301,7 +321,12 @@ export function setStepThreads(threads: 1 | 2, options: StepThreadsOptions = {})
 /** Whether steps are shared right now, the settings, and how the work was split so far. */
 export function getStepThreads(): StepThreadsInfo {
   const h = helper;
+  if (activeNative() !== null) {
+    const zero = { steps: 0, gemms: 0, chunks: 0, helperChunks: 0, takenOver: 0, alone: 0 };
+    return { threads: nativeThreads, ...settings, ...zero, backend: 'native' };
+  }
   return {
+    backend: 'wasm',
     threads: h ? 2 : 1,
     ...settings,
     steps: h?.steps ?? 0,

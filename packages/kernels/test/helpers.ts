@@ -1,5 +1,5 @@
 // Test helpers: seeded random arrays (plain or in WASM memory) and max-difference measures.
-import { allocF32, type Rng } from '../src/index.js';
+import { allocF32, getBackend, type Rng, setBackend } from '../src/index.js';
 
 export type Place = 'wasm-memory' | 'plain';
 
@@ -37,3 +37,19 @@ export function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>, scale:
 }
 
 export const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
+
+/**
+ * The fast backends this process can run (native where the addon loads, wasm where SIMD128
+ * validates): kernel specs run once on each, against the twin.
+ */
+export const FAST_BACKENDS: ('native' | 'wasm')[] = (['native', 'wasm'] as const).filter((b) => {
+  const before = getBackend();
+  try {
+    setBackend(b);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    setBackend(before);
+  }
+});

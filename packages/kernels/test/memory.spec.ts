@@ -7,9 +7,9 @@ const initial = K.getBackend();
 afterAll(() => K.setBackend(initial));
 
 describe('backend switch', () => {
-  it('defaults to wasm where SIMD validates, and switches', () => {
+  it('defaults to native where the addon loads, else wasm where SIMD validates, and switches', () => {
     expect(K.wasmSupported()).toBe(true);
-    expect(initial).toBe('wasm');
+    expect(initial).toBe(K.backendInfo().native.loaded ? 'native' : 'wasm');
     K.setBackend('js');
     expect(K.getBackend()).toBe('js');
     const plain = K.allocF32(4);

@@ -2,12 +2,13 @@
 // wrong array types) naming the kernel and the sizes, on both backends.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as K from '../src/index.js';
+import { FAST_BACKENDS } from './helpers.js';
 
 const f = (n: number): Float32Array => new Float32Array(n);
 const initial = K.getBackend();
 afterAll(() => K.setBackend(initial));
 
-describe.each(['js', 'wasm'] as const)('validation on %s', (backend) => {
+describe.each(['js', ...FAST_BACKENDS] as const)('validation on %s', (backend) => {
   it('names kernel and sizes for linear algebra', () => {
     K.setBackend(backend);
     expect(() => K.gemv(f(10), f(100), f(12), 10, 12)).toThrow(
@@ -75,6 +76,6 @@ describe('validation of row, elementwise and reduction kernels', () => {
     expect(() => K.scale(f(3), 2, 2)).toThrow(/scale: x length 3, expected n = 2/);
     expect(() => K.fill(f(3), 0, 4)).toThrow(/fill: out length 3, expected n = 4/);
     expect(() => K.allocF32(-1)).toThrow(/allocF32: n must be a non-negative integer, got -1/);
-    expect(() => K.setBackend('gpu' as 'js')).toThrow(/setBackend: backend must be one of wasm, js, got gpu/);
+    expect(() => K.setBackend('gpu' as 'js')).toThrow(/setBackend: backend must be one of native, wasm, js, got gpu/);
   });
 });

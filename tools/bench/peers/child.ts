@@ -27,6 +27,11 @@ async function runner(): Promise<RunWorkload> {
       return (await import('./onnxruntime.js')).onnxruntimeRunner('web');
     case 'rxrnn':
       return (await import('./rxrnn.js')).rxrnnRunner;
+    case 'rxrnn-wasm': {
+      // The same runner on the wasm backend: the figures of browsers and of Node without the addon.
+      (await import('@rxrnn/kernels')).setBackend('wasm');
+      return (await import('./rxrnn.js')).rxrnnRunner;
+    }
     default:
       throw new Error(`unknown impl ${String(impl)}`);
   }

@@ -159,6 +159,7 @@ export function textTable(records: PeerRecord[]): string {
 /** Column headings of the README table, per implementation. */
 const LABEL: Record<Impl, string> = {
   rxrnn: 'rxrnn',
+  'rxrnn-wasm': 'rxrnn on WASM',
   'tfjs-wasm': 'TF.js WASM',
   'tfjs-wasm-threads': 'TF.js WASM threads',
   'tfjs-cpu': 'TF.js cpu',

@@ -4,7 +4,24 @@
 // allocF32, so they live in the kernels' WASM memory.
 
 import { CharModel, createCell, generate, RnnStack } from '@rxrnn/cells';
-import { allocF32, getBackend, getStepThreads, ready, setStepThreads } from '@rxrnn/kernels';
+import {
+  allocF32,
+  getBackend,
+  getStepThreads,
+  ready,
+  setNativeThreads,
+  setStepThreads as setStepThreadsOnly,
+} from '@rxrnn/kernels';
+
+/**
+ * A form's thread count: setStepThreads for the steps, and on the native backend also the addon's
+ * budget, so that one-thread forms really use one core and two-thread forms may use two.
+ */
+async function setStepThreads(threads: 1 | 2): Promise<void> {
+  await setStepThreadsOnly(threads);
+  if (getBackend() === 'native') setNativeThreads(threads);
+}
+
 import { queueScheduler } from 'rxjs';
 import { randomF32, randomIds, summarize, timeRuns } from './measure.js';
 import { A, B, budget, C, D, type Emit, guarded, type RunWorkload, type Workload } from './workloads.js';
@@ -60,6 +77,7 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
     const text = Array.from(ids, (i) => vocab[i]).join('');
     for (const cell of quick ? B.cells.slice(0, 1) : B.cells) {
       for (const threads of [1, 2] as const) {
+        if (getBackend() === 'native') setNativeThreads(threads);
         const base = {
           workload,
           cell,

@@ -2,12 +2,22 @@
 // their sizes, their time budgets (full and --quick), and the record every implementation emits.
 // Dimension names follow docs/contracts.md: n_x input, H hidden, V vocabulary, B batch, T steps.
 
-export type Impl = 'rxrnn' | 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-wasm-threads' | 'brain.js' | 'ort-node' | 'ort-web';
+/** rxrnn runs on its default backend (native in Node where the addon loads); rxrnn-wasm on wasm. */
+export type Impl =
+  | 'rxrnn'
+  | 'rxrnn-wasm'
+  | 'tfjs-cpu'
+  | 'tfjs-wasm'
+  | 'tfjs-wasm-threads'
+  | 'brain.js'
+  | 'ort-node'
+  | 'ort-web';
 export type Workload = 'A' | 'B' | 'C' | 'D';
 export type CellKind = 'rnn' | 'gru' | 'lstm';
 
 export const IMPLS: readonly Impl[] = [
   'rxrnn',
+  'rxrnn-wasm',
   'tfjs-wasm',
   'tfjs-wasm-threads',
   'tfjs-cpu',

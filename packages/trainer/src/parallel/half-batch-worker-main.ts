@@ -1,10 +1,12 @@
 // Worker-thread entry for half-batch gradients: builds a model replica from the config, then
 // serves STEP / LOAD_STATE / STOP commands over the shared buffers until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
+import { setBackend } from '@rxrnn/kernels';
 import { type CharModelConfig, createCharModel } from '../model.js';
 import { CTRL, ERROR_BYTES, type HalfBatchWorkerData, OP } from './protocol.js';
 
-const { config, T, B2, buffers } = workerData as HalfBatchWorkerData;
+const { config, T, B2, buffers, backend } = workerData as HalfBatchWorkerData;
+setBackend(backend);
 const model = createCharModel(config as CharModelConfig);
 const ctrl = new Int32Array(buffers.ctrl);
 const params = new Float32Array(buffers.params);

@@ -1,7 +1,9 @@
 // Data parallelism over the batch: a worker thread holds a replica of the model and its own
 // streams [B/2, B); per update it copies the parameters in, runs lossAndGrad on its half and
 // hands back gradients to be summed. Shared buffers are allocated here (see protocol.ts).
+
 import type { Worker } from 'node:worker_threads';
+import { getBackend } from '@rxrnn/kernels';
 import { spawnWorker } from '../internal/spawn-worker.js';
 import type { CharModelConfig } from '../model.js';
 import { allocShared, CTRL, ERROR_BYTES, type HalfBatchWorkerData, OP } from './protocol.js';
@@ -46,7 +48,7 @@ export async function createHalfBatchWorker(
   B2: number,
 ): Promise<HalfBatchWorker> {
   const buffers = allocShared(paramCount, T, B2, stateLen);
-  const data: HalfBatchWorkerData = { config, T, B2, buffers };
+  const data: HalfBatchWorkerData = { config, T, B2, buffers, backend: getBackend() };
   const worker = spawnWorker(import.meta.url, './half-batch-worker-main', data);
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (m) =>

@@ -1,6 +1,7 @@
 // Shared-memory protocol between the trainer and its half-batch gradient worker: one control
 // Int32Array (sequence numbers, op, flags) and SharedArrayBuffers for params, grads, the window's
 // tokens, the worker's stream state and the loss result. The trainer allocates; both sides view.
+import type { Backend } from '@rxrnn/kernels';
 
 export const CTRL = { SEQ: 0, DONE: 1, OP: 2, RESET: 3, ERROR: 4 } as const;
 export const OP = { STEP: 1, LOAD_STATE: 2, STOP: 3 } as const;
@@ -22,6 +23,8 @@ export interface HalfBatchWorkerData {
   T: number;
   B2: number;
   buffers: SharedBuffers;
+  /** The kernels backend of the thread that started the worker: both halves run the same code. */
+  backend: Backend;
 }
 
 export function allocShared(n: number, T: number, B2: number, stateLen: number): SharedBuffers {

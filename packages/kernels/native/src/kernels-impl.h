@@ -1,0 +1,705 @@
+// Kernel bodies for one instruction set, included by isa-avx512.c, isa-avx2.c and isa-portable.c
+// after they set VW (float lanes per vector), the register-block sizes and SUFFIX. Written with
+// GCC vector extensions, so the same source becomes AVX-512, AVX2+FMA, SSE2 or NEON code; every
+// reduction runs in an order fixed by the shapes alone (never by the thread split), so results
+// are identical run to run and with any number of threads. Buffers belong to the caller.
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, SUFFIX)
+#define AI static inline __attribute__((always_inline))
+
+typedef float vf __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+typedef int32_t vi __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+
+AI vf ld(const float *p) {
+  vf v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+AI void st(float *p, vf v) { memcpy(p, &v, sizeof v); }
+/** The first n (< VW) lanes from p, the rest zero; stn stores the first n lanes. Masked where the
+ * instruction set has masked moves (nothing past p + n is touched), else through a small buffer. */
+#if VW == 16 && defined(__AVX512F__)
+#include <immintrin.h>
+AI vf ldn(const float *p, int n) { return (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
+AI void stn(float *p, vf v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v); }
+#elif VW == 8 && defined(__AVX2__)
+#include <immintrin.h>
+AI __m256i tail_mask(int n) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
+}
+AI vf ldn(const float *p, int n) { return (vf)_mm256_maskload_ps(p, tail_mask(n)); }
+AI void stn(float *p, vf v, int n) { _mm256_maskstore_ps(p, tail_mask(n), (__m256)v); }
+#else
+AI vf ldn(const float *p, int n) {
+  float t[VW] = {0};
+  for (int i = 0; i < n; i++) t[i] = p[i];
+  return ld(t);
+}
+AI void stn(float *p, vf v, int n) {
+  float t[VW];
+  st(t, v);
+  for (int i = 0; i < n; i++) p[i] = t[i];
+}
+#endif
+AI vf splat(float s) { return (vf){0} + s; }
+/** Lanes of a where m is set (all ones), else b. */
+AI vf sel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
+
+/** Sum of the lanes, halves added pairwise (a fixed tree). */
+AI float hsum(vf v) {
+  float t[VW];
+  st(t, v);
+#pragma GCC unroll 8
+  for (int w = VW / 2; w > 0; w /= 2)
+#pragma GCC unroll 16
+    for (int i = 0; i < w; i++) t[i] += t[i + w];
+  return t[0];
+}
+
+// ---- exp, sigmoid, tanh on vectors (float32, ~2 ulp; overflow exact, NaN propagates) ----------
+
+/** e^x: 2^n·e^r with n = round(x·log2 e), r = x − n·ln 2 (two-part ln 2), degree-6 polynomial. */
+AI vf vexp(vf x) {
+  const vf hi = splat(88.3762626647949f), lo = splat(-87.3365447505531f);
+  vi over = x > hi, under = x < lo;
+  vf xc = sel(over, hi, sel(under, lo, x));
+  const vf shifter = splat(12582912.0f);  // 1.5·2^23: adding it rounds to an integer
+  vf t = xc * splat(1.44269504088896341f) + shifter;
+  vf n = t - shifter;
+  vf r = xc - n * splat(0.693359375f);
+  r = r - n * splat(-2.12194440e-4f);
+  vf p = splat(1.9875691500e-4f);
+  p = p * r + splat(1.3981999507e-3f);
+  p = p * r + splat(8.3334519073e-3f);
+  p = p * r + splat(4.1665795894e-2f);
+  p = p * r + splat(1.6666665459e-1f);
+  p = p * r + splat(5.0000001201e-1f);
+  p = p * (r * r) + r + splat(1.0f);
+  vi e = __builtin_convertvector(n, vi);
+  vf scale = (vf)((e + 127) << 23);
+  vf y = p * scale;
+  y = sel(over, splat(__builtin_inff()), y);
+  y = sel(under, splat(0.0f), y);
+  return sel(x != x, x, y);
+}
+
+AI vf vsigmoid(vf x) { return splat(1.0f) / (splat(1.0f) + vexp(-x)); }
+
+/** tanh: an odd polynomial below |x| = 0.625, else 1 − 2/(e^{2|x|} + 1); sign restored. */
+AI vf vtanh(vf x) {
+  const vi signbit = (vi){0} + (int32_t)0x80000000;
+  vf ax = (vf)((vi)x & ~signbit);
+  vf z = x * x;
+  vf p = splat(-5.70498872745e-3f);
+  p = p * z + splat(2.06390887954e-2f);
+  p = p * z + splat(-5.37397155531e-2f);
+  p = p * z + splat(1.33314422036e-1f);
+  p = p * z + splat(-3.33332819422e-1f);
+  vf small = p * z * x + x;
+  vf big = splat(1.0f) - splat(2.0f) / (vexp(ax + ax) + splat(1.0f));
+  big = (vf)((vi)big | ((vi)x & signbit));
+  return sel(ax < splat(0.625f), small, sel(x != x, x, big));
+}
+
+// ---- elementwise loops: whole vectors, then one zero-padded tail vector ----------------------
+
+#define EACH(n, ...)                     \
+  do {                                    \
+    int i_ = 0;                           \
+    for (; i_ + VW <= (n); i_ += VW) {    \
+      const int w_ = VW;                  \
+      (void)w_;                           \
+      int i = i_;                         \
+      __VA_ARGS__                         \
+    }                                     \
+    if (i_ < (n)) {                       \
+      const int w_ = (n) - i_;            \
+      (void)w_;                           \
+      int i = i_;                         \
+      __VA_ARGS__                         \
+    }                                     \
+  } while (0)
+// Inside EACH: L(p) loads lanes [i, i + w_) of p, S(p, v) stores them.
+#define L(p) (w_ == VW ? ld((p) + i) : ldn((p) + i, w_))
+#define S(p, v) (w_ == VW ? st((p) + i, (v)) : stn((p) + i, (v), w_))
+
+// ---- GEMV family ------------------------------------------------------------------------------
+
+/**
+ * One row's dot product W[r,:]·x over cols: one vector accumulator, a zero-padded tail vector,
+ * then the fixed lane tree. gemv, the fused steps and the A·Bᵀ tiles all form a dot product this
+ * way, so a row gives the same bits whichever kernel or thread computes it.
+ */
+AI float dot1(const float *w, const float *x, int n) {
+  vf a = splat(0.0f);
+  int k = 0;
+  for (; k + VW <= n; k += VW) a += ld(w + k) * ld(x + k);
+  if (k < n) a += ldn(w + k, n - k) * ldn(x + k, n - k);
+  return hsum(a);
+}
+
+/** Rows [r0, r1) of y = W·x (acc: y += W·x, one addition per row), four rows per pass over x. */
+void FN(rx_gemv_rows)(float *y, const float *W, const float *x, int r0, int r1, int cols, int acc) {
+  int r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const float *w0 = W + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+    vf a0 = splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    int k = 0;
+    for (; k + VW <= cols; k += VW) {
+      vf xv = ld(x + k);
+      a0 += ld(w0 + k) * xv;
+      a1 += ld(w1 + k) * xv;
+      a2 += ld(w2 + k) * xv;
+      a3 += ld(w3 + k) * xv;
+    }
+    if (k < cols) {
+      int n = cols - k;
+      vf xv = ldn(x + k, n);
+      a0 += ldn(w0 + k, n) * xv;
+      a1 += ldn(w1 + k, n) * xv;
+      a2 += ldn(w2 + k, n) * xv;
+      a3 += ldn(w3 + k, n) * xv;
+    }
+    float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+    if (acc) {
+      y[r] += s0;
+      y[r + 1] += s1;
+      y[r + 2] += s2;
+      y[r + 3] += s3;
+    } else {
+      y[r] = s0;
+      y[r + 1] = s1;
+      y[r + 2] = s2;
+      y[r + 3] = s3;
+    }
+  }
+  for (; r < r1; r++) {
+    float s = dot1(W + (size_t)r * cols, x, cols);
+    y[r] = acc ? y[r] + s : s;
+  }
+}
+
+/** y[cols] = Wᵀ·x (acc: +=): columns in vectors, rows in order, x[r] broadcast. */
+void FN(rx_gemvT)(float *y, const float *W, const float *x, int rows, int cols, int acc) {
+  int c = 0;
+  for (; c + 4 * VW <= cols; c += 4 * VW) {
+    vf a0 = splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (int r = 0; r < rows; r++) {
+      const float *w = W + (size_t)r * cols + c;
+      vf xv = splat(x[r]);
+      a0 += ld(w) * xv;
+      a1 += ld(w + VW) * xv;
+      a2 += ld(w + 2 * VW) * xv;
+      a3 += ld(w + 3 * VW) * xv;
+    }
+    if (acc) {
+      a0 += ld(y + c);
+      a1 += ld(y + c + VW);
+      a2 += ld(y + c + 2 * VW);
+      a3 += ld(y + c + 3 * VW);
+    }
+    st(y + c, a0);
+    st(y + c + VW, a1);
+    st(y + c + 2 * VW, a2);
+    st(y + c + 3 * VW, a3);
+  }
+  for (; c < cols; c += VW) {
+    int n = cols - c < VW ? cols - c : VW;
+    vf a = splat(0.0f);
+    for (int r = 0; r < rows; r++) a += ldn(W + (size_t)r * cols + c, n) * splat(x[r]);
+    if (acc) a += ldn(y + c, n);
+    stn(y + c, a, n);
+  }
+}
+
+/** A += alpha·x·yᵀ, row by row. */
+void FN(rx_ger)(float *A, const float *x, const float *y, int rows, int cols, float alpha) {
+  for (int r = 0; r < rows; r++) {
+    float *a = A + (size_t)r * cols;
+    vf s = splat(alpha * x[r]);
+    EACH(cols, { S(a, L(a) + s * L(y)); });
+  }
+}
+
+// ---- GEMM -------------------------------------------------------------------------------------
+
+/**
+ * C = op(A)·B with B [K × N] row-major (gemmAB: A [M × K]; gemmAtB: A [K × M]): a register tile
+ * of MR rows × NV vectors of C, A's values broadcast against rows of B, k in blocks of KC whose
+ * partial sums are added to C once. Tasks of MB rows × NB columns.
+ */
+#define KC 512
+#define BC_MB (MR * 8)
+#define BC_NB (NV * VW * 4)
+
+AI void bc_tile(float *C, const float *A, const float *B, int i0, int j0, int mr, int nv, int N, size_t ars,
+                size_t aks, int k0, int k1, int store) {
+  vf a[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) a[r][v] = splat(0.0f);
+  const float *ap = A + (size_t)i0 * ars + (size_t)k0 * aks;
+  const float *bp = B + (size_t)k0 * N + j0;
+  for (int k = k0; k < k1; k++) {
+    vf bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+      if (v < nv) bv[v] = ld(bp + v * VW);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      if (r < mr) {
+        vf av = splat(ap[r * ars]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+          if (v < nv) a[r][v] += av * bv[v];
+      }
+    }
+    ap += aks;
+    bp += N;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) {
+    if (r < mr) {
+      float *cr = C + (size_t)(i0 + r) * N + j0;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) {
+        if (v < nv) {
+          vf o = a[r][v];
+          if (!store) o += ld(cr + v * VW);
+          st(cr + v * VW, o);
+        }
+      }
+    }
+  }
+}
+
+/** Columns [j0, j1) (fewer than VW) of rows [i0, i1): scalar sums in the same k order. */
+static void bc_cols(float *C, const float *A, const float *B, int i0, int i1, int j0, int j1, int N, size_t ars,
+                    size_t aks, int k0, int k1, int store) {
+  for (int i = i0; i < i1; i++) {
+    for (int j = j0; j < j1; j++) {
+      float s = 0.0f;
+      for (int k = k0; k < k1; k++) s += A[(size_t)i * ars + (size_t)k * aks] * B[(size_t)k * N + j];
+      float *o = C + (size_t)i * N + j;
+      *o = store ? s : *o + s;
+    }
+  }
+}
+
+// A tile with mr < MR rows: one call per row count so each inlined copy is fully unrolled.
+#define BC_CASE(n)                                                       \
+  case n:                                                               \
+    bc_tile(C, A, B, i, j, n, nv, N, ars, aks, k0, k1, store); \
+    break;
+
+static void bc_part(float *C, const float *A, const float *B, int i, int j, int mr, int nv, int N, size_t ars,
+                    size_t aks, int k0, int k1, int store) {
+  if (nv == NV) {
+    switch (mr) {
+      BC_CASE(1)
+      BC_CASE(2)
+      BC_CASE(3)
+      BC_CASE(4)
+      BC_CASE(5)
+      BC_CASE(6)
+      BC_CASE(7)
+      BC_CASE(8)
+#if MR > 8
+      BC_CASE(9)
+      BC_CASE(10)
+      BC_CASE(11)
+      BC_CASE(12)
+#endif
+      default:
+        break;
+    }
+  } else {
+    // Fewer than NV vectors of columns: a full-height tile with nv vectors, else row by row.
+    for (int r = 0; r < (mr == MR ? 1 : mr); r++) {
+      const int m = mr == MR ? MR : 1;
+      switch (nv) {
+        case 1:
+          if (m == MR)
+            bc_tile(C, A, B, i, j, MR, 1, N, ars, aks, k0, k1, store);
+          else
+            bc_tile(C, A, B, i + r, j, 1, 1, N, ars, aks, k0, k1, store);
+          break;
+#if NV > 2
+        case 2:
+          if (m == MR)
+            bc_tile(C, A, B, i, j, MR, 2, N, ars, aks, k0, k1, store);
+          else
+            bc_tile(C, A, B, i + r, j, 1, 2, N, ars, aks, k0, k1, store);
+          break;
+#endif
+        default:
+          break;
+      }
+    }
+  }
+}
+
+int FN(rx_gemmBc_tasks)(int M, int N) { return ((M + BC_MB - 1) / BC_MB) * ((N + BC_NB - 1) / BC_NB); }
+
+void FN(rx_gemmBc_task)(const rx_gemm_args *g, int t) {
+  const int M = g->M, N = g->N, K = g->K;
+  const size_t ars = g->transA ? 1 : (size_t)K, aks = g->transA ? (size_t)M : 1;
+  const int nbk = (N + BC_NB - 1) / BC_NB;
+  const int i0 = (t / nbk) * BC_MB, j0 = (t % nbk) * BC_NB;
+  const int i1 = i0 + BC_MB < M ? i0 + BC_MB : M, j1 = j0 + BC_NB < N ? j0 + BC_NB : N;
+  const float *A = g->A, *B = g->B;
+  float *C = g->C;
+  if (K == 0) {
+    if (!g->acc)
+      for (int i = i0; i < i1; i++) memset(C + (size_t)i * N + j0, 0, (size_t)(j1 - j0) * 4);
+    return;
+  }
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    const int k1 = k0 + KC < K ? k0 + KC : K;
+    const int store = k0 == 0 && !g->acc;
+    int j = j0;
+    for (; j + NV * VW <= j1; j += NV * VW) {
+      int i = i0;
+      for (; i + MR <= i1; i += MR) bc_tile(C, A, B, i, j, MR, NV, N, ars, aks, k0, k1, store);
+      if (i < i1) bc_part(C, A, B, i, j, i1 - i, NV, N, ars, aks, k0, k1, store);
+    }
+    if (j + VW <= j1) {
+      const int nv = (j1 - j) / VW;
+      for (int i = i0; i < i1; i += MR) bc_part(C, A, B, i, j, i1 - i < MR ? i1 - i : MR, nv, N, ars, aks, k0, k1, store);
+      j += nv * VW;
+    }
+    if (j < j1) bc_cols(C, A, B, i0, i1, j, j1, N, ars, aks, k0, k1, store);
+  }
+}
+
+/**
+ * C = A·Bmᵀ as Cᵀ = Bm·Aᵀ: Aᵀ is packed once per call into panels of up to MB rows of A (K rows
+ * each, zero-padded to whole vectors); rows of Bm are broadcast against a panel in register tiles
+ * of MRn rows × n vectors (n = NV, 2 or 1 vectors, the row count chosen per width so the tile
+ * fills the registers), and each tile is stored transposed into C. A k-block's partial sums are
+ * added to C once. Tasks of NB rows of Bm (columns of C) × MB rows of A.
+ */
+#define BT_NB 96
+#define BT_MB (NV * VW * 2)
+#define MRMAX 16
+
+AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, const int MRX, int mr, const int nv,
+                int mw, int N, int K, int k0, int k1, int pw, int store) {
+  vf a[MRMAX][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MRX; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) a[r][v] = splat(0.0f);
+  const float *bp = Bm + (size_t)j0 * K + k0;
+  const float *pp = pa;
+  for (int k = k0; k < k1; k++) {
+    vf bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+      if (v < nv) bv[v] = ld(pp + v * VW);
+#pragma GCC unroll 16
+    for (int r = 0; r < MRX; r++) {
+      if (r < mr) {
+        vf av = splat(bp[(size_t)r * K]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+          if (v < nv) a[r][v] += av * bv[v];
+      }
+    }
+    bp++;
+    pp += pw;
+  }
+  float t[MRMAX][NV * VW];
+#pragma GCC unroll 16
+  for (int r = 0; r < MRX; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+      if (r < mr && v < nv) st(&t[r][v * VW], a[r][v]);
+  const int iw = mw < nv * VW ? mw : nv * VW;
+  for (int i = 0; i < iw; i++) {
+    float *c = C + (size_t)(i0 + i) * N + j0;
+    if (store) {
+      for (int r = 0; r < mr; r++) c[r] = t[r][i];
+    } else {
+      for (int r = 0; r < mr; r++) c[r] += t[r][i];
+    }
+  }
+}
+
+/** Rows [j, j1) of Bm against one panel slice of nv vectors: full tiles of MRX rows, then single rows. */
+#define BT_ROWS(MRX, NVC)                                                                              \
+  do {                                                                                                \
+    int j = j0;                                                                                       \
+    for (; j + (MRX) <= j1; j += (MRX))                                                               \
+      bt_tile(C, Bm, pa + p, j, i0 + p, (MRX), (MRX), (NVC), mw - p, N, K, k0, k1, pw, store);        \
+    for (; j < j1; j++) bt_tile(C, Bm, pa + p, j, i0 + p, 1, 1, (NVC), mw - p, N, K, k0, k1, pw, store); \
+  } while (0)
+
+int FN(rx_gemmABt_tasks)(int M, int N) { return ((M + BT_MB - 1) / BT_MB) * ((N + BT_NB - 1) / BT_NB); }
+
+/** Floats of the packed Aᵀ that rx_gemmABt_pack writes (panels of BT_MB columns, K rows). */
+size_t FN(rx_gemmABt_packSize)(int M, int K) { return (size_t)((M + BT_MB - 1) / BT_MB) * BT_MB * (size_t)K; }
+
+/** Packs Aᵀ into panels: panel q holds [K × pw] with A's rows q·MB … as columns, zero-padded. */
+void FN(rx_gemmABt_pack)(const rx_gemm_args *g) {
+  const int M = g->M, K = g->K;
+  for (int i0 = 0; i0 < M; i0 += BT_MB) {
+    const int mw = M - i0 < BT_MB ? M - i0 : BT_MB;
+    const int pw = (mw + VW - 1) / VW * VW;
+    float *pa = g->ws + (size_t)i0 * K;
+    for (int k = 0; k < K; k++) memset(pa + (size_t)k * pw + mw, 0, (size_t)(pw - mw) * 4);
+    for (int i = 0; i < mw; i++) {
+      const float *ar = g->A + (size_t)(i0 + i) * K;
+      for (int k = 0; k < K; k++) pa[(size_t)k * pw + i] = ar[k];
+    }
+  }
+}
+
+void FN(rx_gemmABt_task)(const rx_gemm_args *g, int t) {
+  const int M = g->M, N = g->N, K = g->K;
+  const int nbn = (N + BT_NB - 1) / BT_NB;
+  const int i0 = (t / nbn) * BT_MB, j0 = (t % nbn) * BT_NB;
+  const int i1 = i0 + BT_MB < M ? i0 + BT_MB : M, j1 = j0 + BT_NB < N ? j0 + BT_NB : N;
+  const float *Bm = g->B;
+  float *C = g->C;
+  if (K == 0) {
+    if (!g->acc)
+      for (int i = i0; i < i1; i++) memset(C + (size_t)i * N + j0, 0, (size_t)(j1 - j0) * 4);
+    return;
+  }
+  const int mw = i1 - i0;
+  const int pw = (mw + VW - 1) / VW * VW;
+  const float *panel = g->ws + (size_t)i0 * K;
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    const int k1 = k0 + KC < K ? k0 + KC : K;
+    const int store = k0 == 0 && !g->acc;
+    const float *pa = panel + (size_t)k0 * pw;
+    for (int p = 0; p < pw;) {
+      // Vectors left in this panel: whole NV-vector slices, but 4 as 2 + 2 (fuller tiles).
+      const int left = (pw - p) / VW;
+      const int nv = left >= NV && !(NV == 3 && left == 4) ? NV : left >= 2 ? 2 : 1;
+      if (nv == NV)
+        BT_ROWS(MR, NV);
+#if NV > 2
+      else if (nv == 2)
+        BT_ROWS(MR2, 2);
+#endif
+      else
+        BT_ROWS(MR1, 1);
+      p += nv * VW;
+    }
+  }
+}
+
+// ---- gate kernels (batch rows b, gate blocks of H) ------------------------------------------
+
+void FN(rx_rnnForward)(float *h, const float *pre, int B, int H) {
+  int n = B * H;
+  EACH(n, { S(h, vtanh(L(pre))); });
+}
+
+void FN(rx_rnnBackward)(float *dPre, const float *dh, const float *h, int B, int H) {
+  int n = B * H;
+  EACH(n, {
+    vf y = L(h);
+    S(dPre, L(dh) * (splat(1.0f) - y * y));
+  });
+}
+
+void FN(rx_lstmForward)(float *h, float *c, float *act, const float *pre, const float *cPrev, int B, int H) {
+  for (int b = 0; b < B; b++) {
+    const float *p = pre + (size_t)b * 4 * H;
+    float *a = act + (size_t)b * 4 * H;
+    float *hb = h + (size_t)b * H, *cb = c + (size_t)b * H;
+    const float *cp = cPrev + (size_t)b * H;
+    EACH(H, {
+      vf ig = vsigmoid(L(p));
+      vf fg = vsigmoid(L(p + H));
+      vf gg = vtanh(L(p + 2 * H));
+      vf og = vsigmoid(L(p + 3 * H));
+      vf cv = fg * L(cp) + ig * gg;
+      S(a, ig);
+      S(a + H, fg);
+      S(a + 2 * H, gg);
+      S(a + 3 * H, og);
+      S(cb, cv);
+      S(hb, og * vtanh(cv));
+    });
+  }
+}
+
+void FN(rx_lstmBackward)(float *dPre, float *dcPrev, const float *dh, const float *dc, const float *act,
+                         const float *cPrev, const float *c, int B, int H) {
+  const vf one = splat(1.0f);
+  for (int b = 0; b < B; b++) {
+    const float *a = act + (size_t)b * 4 * H;
+    float *d = dPre + (size_t)b * 4 * H;
+    const size_t o = (size_t)b * H;
+    EACH(H, {
+      vf ig = L(a), fg = L(a + H), gg = L(a + 2 * H), og = L(a + 3 * H);
+      vf tc = vtanh(L(c + o));
+      vf dhv = L(dh + o);
+      vf dct = L(dc + o) + dhv * og * (one - tc * tc);
+      S(d, dct * gg * ig * (one - ig));
+      S(d + H, dct * L(cPrev + o) * fg * (one - fg));
+      S(d + 2 * H, dct * ig * (one - gg * gg));
+      S(d + 3 * H, dhv * tc * og * (one - og));
+      S(dcPrev + o, dct * fg);
+    });
+  }
+}
+
+void FN(rx_gruForward)(float *h, float *act, const float *xPre, const float *hPre, const float *hPrev, int B,
+                       int H) {
+  const vf one = splat(1.0f);
+  for (int b = 0; b < B; b++) {
+    const size_t g = (size_t)b * 3 * H, o = (size_t)b * H;
+    const float *xp = xPre + g, *hp = hPre + g;
+    float *a = act + g;
+    EACH(H, {
+      vf r = vsigmoid(L(xp) + L(hp));
+      vf z = vsigmoid(L(xp + H) + L(hp + H));
+      vf n = vtanh(L(xp + 2 * H) + r * L(hp + 2 * H));
+      S(a, r);
+      S(a + H, z);
+      S(a + 2 * H, n);
+      S(h + o, (one - z) * n + z * L(hPrev + o));
+    });
+  }
+}
+
+void FN(rx_gruBackward)(float *dxPre, float *dhPre, float *dhPrev, const float *dh, const float *act,
+                        const float *hPre, const float *hPrev, int B, int H) {
+  const vf one = splat(1.0f);
+  for (int b = 0; b < B; b++) {
+    const size_t g = (size_t)b * 3 * H, o = (size_t)b * H;
+    const float *a = act + g, *hp = hPre + g;
+    float *dx = dxPre + g, *dhp = dhPre + g;
+    EACH(H, {
+      vf r = L(a), z = L(a + H), n = L(a + 2 * H);
+      vf dhv = L(dh + o);
+      vf dn = dhv * (one - z) * (one - n * n);
+      vf dz = dhv * (L(hPrev + o) - n) * z * (one - z);
+      vf dr = dn * L(hp + 2 * H) * r * (one - r);
+      S(dx, dr);
+      S(dx + H, dz);
+      S(dx + 2 * H, dn);
+      S(dhp, dr);
+      S(dhp + H, dz);
+      S(dhp + 2 * H, dn * r);
+      S(dhPrev + o, dhv * z);
+    });
+  }
+}
+
+void FN(rx_gruRzForward)(float *act, float *rh, const float *xPre, const float *hPreRz, const float *hPrev, int B,
+                         int H) {
+  for (int b = 0; b < B; b++) {
+    const size_t g = (size_t)b * 3 * H, q = (size_t)b * 2 * H, o = (size_t)b * H;
+    const float *xp = xPre + g, *hp = hPreRz + q;
+    float *a = act + g;
+    EACH(H, {
+      vf r = vsigmoid(L(xp) + L(hp));
+      S(a, r);
+      S(a + H, vsigmoid(L(xp + H) + L(hp + H)));
+      S(rh + o, r * L(hPrev + o));
+    });
+  }
+}
+
+void FN(rx_gruNForward)(float *h, float *act, const float *xPre, const float *hn, const float *hPrev, int B,
+                        int H) {
+  const vf one = splat(1.0f);
+  for (int b = 0; b < B; b++) {
+    const size_t g = (size_t)b * 3 * H, o = (size_t)b * H;
+    const float *xp = xPre + g;
+    float *a = act + g;
+    EACH(H, {
+      vf n = vtanh(L(xp + 2 * H) + L(hn + o));
+      S(a + 2 * H, n);
+      vf z = L(a + H);
+      S(h + o, (one - z) * n + z * L(hPrev + o));
+    });
+  }
+}
+
+void FN(rx_gruNBackward)(float *dxPre, float *dhn, float *dhPrev, const float *dh, const float *act,
+                         const float *hPrev, int B, int H) {
+  const vf one = splat(1.0f);
+  for (int b = 0; b < B; b++) {
+    const size_t g = (size_t)b * 3 * H, o = (size_t)b * H;
+    const float *a = act + g;
+    float *dx = dxPre + g;
+    EACH(H, {
+      vf z = L(a + H), n = L(a + 2 * H);
+      vf dhv = L(dh + o);
+      vf dn = dhv * (one - z) * (one - n * n);
+      S(dx + H, dhv * (L(hPrev + o) - n) * z * (one - z));
+      S(dx + 2 * H, dn);
+      S(dhn + o, dn);
+      S(dhPrev + o, dhv * z);
+    });
+  }
+}
+
+void FN(rx_gruRzBackward)(float *dxPre, float *dhPreRz, float *dhPrev, const float *drh, const float *act,
+                          const float *hPrev, int B, int H) {
+  const vf one = splat(1.0f);
+  for (int b = 0; b < B; b++) {
+    const size_t g = (size_t)b * 3 * H, q = (size_t)b * 2 * H, o = (size_t)b * H;
+    const float *a = act + g;
+    float *dx = dxPre + g, *dq = dhPreRz + q;
+    EACH(H, {
+      vf r = L(a);
+      vf d = L(drh + o);
+      vf dr = d * L(hPrev + o) * r * (one - r);
+      S(dx, dr);
+      S(dq, dr);
+      S(dq + H, L(dx + H));
+      S(dhPrev + o, L(dhPrev + o) + d * r);
+    });
+  }
+}
+
+/**
+ * Rows [r0, r1) of a fused step's pre-activations: out[r] = bias[r] + W_ih[r]·x + W_hh[r]·h, each
+ * sum formed and added exactly as a bias copy and two accumulating gemv calls would.
+ */
+void FN(rx_step_rows)(float *out, const float *bias, const float *Wih, const float *x, int nX, const float *Whh,
+                      const float *h, int H, int r0, int r1) {
+  if (out != bias) memcpy(out + r0, bias + r0, (size_t)(r1 - r0) * 4);
+  if (nX > 0) FN(rx_gemv_rows)(out, Wih, x, r0, r1, nX, 1);
+  FN(rx_gemv_rows)(out, Whh, h, r0, r1, H, 1);
+}
+
+const rx_isa FN(rx_isa) = {
+    .name = ISA_NAME,
+    .gemv_rows = FN(rx_gemv_rows),
+    .gemvT = FN(rx_gemvT),
+    .ger = FN(rx_ger),
+    .gemmABt_tasks = FN(rx_gemmABt_tasks),
+    .gemmABt_task = FN(rx_gemmABt_task),
+    .gemmABt_packSize = FN(rx_gemmABt_packSize),
+    .gemmABt_pack = FN(rx_gemmABt_pack),
+    .gemmBc_tasks = FN(rx_gemmBc_tasks),
+    .gemmBc_task = FN(rx_gemmBc_task),
+    .rnnForward = FN(rx_rnnForward),
+    .rnnBackward = FN(rx_rnnBackward),
+    .lstmForward = FN(rx_lstmForward),
+    .lstmBackward = FN(rx_lstmBackward),
+    .gruForward = FN(rx_gruForward),
+    .gruBackward = FN(rx_gruBackward),
+    .gruRzForward = FN(rx_gruRzForward),
+    .gruNForward = FN(rx_gruNForward),
+    .gruNBackward = FN(rx_gruNBackward),
+    .gruRzBackward = FN(rx_gruRzBackward),
+    .step_rows = FN(rx_step_rows),
+};
