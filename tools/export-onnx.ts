@@ -3,8 +3,9 @@
 // onnxruntime runs: inputs tokens [T, B] (int64), h0 (c0) [L, B, H]; outputs logits, hn (cn).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CharModel } from '@rxrnn/cells';
 import { toOnnx } from '@rxrnn/cells/onnx';
-import { CheckpointError, createCharModel, loadCheckpoint } from '@rxrnn/trainer/node';
+import { CheckpointError, loadCheckpoint } from '@rxrnn/trainer/node';
 
 const USAGE = `usage: npm run --silent export-onnx -- CHECKPOINT OUT.onnx [--latest]
 
@@ -43,7 +44,7 @@ if (parsed.positionals.length !== 2) {
 const [ckptPath, outPath] = parsed.positionals as [string, string];
 try {
   const ckpt = loadCheckpoint(ckptPath);
-  const model = createCharModel(ckpt.model);
+  const model = new CharModel(ckpt.model);
   model.params.set(!parsed.values.latest && ckpt.best ? ckpt.best.params : ckpt.params);
   const bytes = toOnnx(model);
   writeFileSync(outPath, bytes);

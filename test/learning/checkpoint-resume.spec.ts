@@ -1,10 +1,10 @@
-// Resume and corruption through real files and trainOffline (the path the CLI takes): N+M
+// Resume and corruption through real files and trainOfflineToFile (the path the CLI takes): N+M
 // updates straight equal N updates, save, load, M updates (bitwise); damaged files fail loudly.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CharModel, Vocabulary } from '@rxrnn/cells';
-import { CheckpointError, loadCheckpoint, trainOffline } from '@rxrnn/trainer/node';
+import { CheckpointError, loadCheckpoint, trainOfflineToFile } from '@rxrnn/trainer/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { markovChain } from './markov.js';
 
@@ -43,10 +43,15 @@ describe('resume through checkpoint files', () => {
   ] as const)('N+M straight == N, save, load, M (bitwise; threads %i, dropout %s)', async (threads, dropout) => {
     const N = 40;
     const M = 45; // crosses an epoch boundary (76 windows per epoch)
-    const straight = await trainOffline({ model: model(dropout), text, ...opts, threads, maxSteps: N + M });
+    const straight = await trainOfflineToFile({ model: model(dropout), text, ...opts, threads, maxSteps: N + M });
     const path = join(dir, `resume-${threads}-${dropout}.ckpt`);
-    await trainOffline({ model: model(dropout), text, ...opts, threads, maxSteps: N, checkpointPath: path });
-    const resumed = await trainOffline({ text, resume: loadCheckpoint(path), maxSteps: N + M, checkpointPath: path });
+    await trainOfflineToFile({ model: model(dropout), text, ...opts, threads, maxSteps: N, checkpointPath: path });
+    const resumed = await trainOfflineToFile({
+      text,
+      resume: loadCheckpoint(path),
+      maxSteps: N + M,
+      checkpointPath: path,
+    });
     const a = straight.checkpoint.params;
     const b = resumed.checkpoint.params;
     expect(resumed.steps).toBe(N + M);
@@ -67,7 +72,7 @@ describe('resume through checkpoint files', () => {
 describe('damaged checkpoint files', () => {
   it('truncated, bit-flipped and foreign files throw CheckpointError; the good file stays loadable', async () => {
     const path = join(dir, 'good.ckpt');
-    await trainOffline({ model: model(), text, ...opts, maxSteps: 5, checkpointPath: path });
+    await trainOfflineToFile({ model: model(), text, ...opts, maxSteps: 5, checkpointPath: path });
     const good = readFileSync(path);
     const bad = (name: string, bytes: Uint8Array) => {
       const p = join(dir, name);

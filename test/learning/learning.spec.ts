@@ -2,7 +2,7 @@
 // perplexity bound for memorisation, and the exact entropy rate of a seeded Markov chain.
 // All fast (≈ 30 s); the 10-minute tinyshakespeare quality run is in train-cli.spec.ts (RXRNN_LONG=1).
 import { CharModel, type CharModelConfig, Vocabulary } from '@rxrnn/cells';
-import { createOfflineTrainer, OfflineTrainer, trainOffline } from '@rxrnn/trainer/node';
+import { createOfflineTrainer, OfflineTrainer, trainOfflineToFile } from '@rxrnn/trainer/node';
 import { describe, expect, it } from 'vitest';
 import { markovChain } from './markov.js';
 
@@ -96,7 +96,7 @@ describe('a source of known entropy', () => {
       embeddingDim: 8,
       seed: 2,
     } as CharModelConfig);
-    const summary = await trainOffline({
+    const summary = await trainOfflineToFile({
       model,
       text,
       batchSize: 32,

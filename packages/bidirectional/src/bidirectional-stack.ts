@@ -5,14 +5,13 @@
 import {
   type Cell,
   type CellKind,
-  cellLayout,
   createCell,
   type GruVariant,
   type ParamView,
-  resolveCellConfig,
   type TorchStateDict,
   type TorchTensorF32,
 } from '@rxrnn/cells';
+import { cellLayout, resolveCellConfig } from '@rxrnn/cells/internal';
 import { allocF32, Rng } from '@rxrnn/kernels';
 import { BiLayers, checkF32 } from './internal/bi-layers.js';
 import { checkMerge, type MergeMode, mergeBackward, mergedSize, mergeForward } from './merge.js';

@@ -2,6 +2,13 @@
 // interop with `_reverse` names), merge modes, the windowed bidirectional() operator, and
 // trainable many-to-many (tagger) and many-to-one (classifier) models on flat buffers.
 // Glossary: n_x input size, H hidden size per direction, B batch, T timesteps, L layers.
+
+/**
+ * Bidirectional recurrent stacks (BPTT through both directions, PyTorch `_reverse` names), merge
+ * modes, the windowed bidirectional() operator over a stream, and sequence taggers and classifiers.
+ *
+ * @module @rxrnn/bidirectional
+ */
 export {
   BidirectionalStack,
   type BidirectionalStackConfig,

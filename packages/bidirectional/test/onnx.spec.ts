@@ -3,7 +3,7 @@
 // every merge mode), and PyTorch-exported bidirectional files import to PyTorch's outputs.
 import { readFileSync } from 'node:fs';
 import { Dense } from '@rxrnn/cells';
-import { addRecurrentLayer, DataType, OnnxGraphBuilder } from '@rxrnn/cells/onnx';
+import { addRecurrentLayer, DataType, OnnxGraphBuilder } from '@rxrnn/cells/onnx/internal';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDiff, ortRun, ortSession, seededValues } from '../../../test/support/onnxruntime.js';
 import { BidirectionalStack, MERGE_MODES } from '../src/index.js';

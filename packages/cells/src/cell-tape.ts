@@ -12,75 +12,105 @@ function blocks(buf: Float32Array, count: number, rows: number): Float32Array[] 
   return out;
 }
 
+/**
+ * The buffers of one cell's forward pass over a window of T steps and B rows, kept for the
+ * backward pass, and that pass's scratch (allocF32 buffers, cut once per (T, B)). Opaque: get one
+ * from `cell.createTape(T, B)` or `cell.tape(T, B)`, pass it to forwardSequence, finalState and
+ * backwardSequence, and call free() when done with a tape of your own.
+ */
 export class CellTape {
-  /** Timesteps and batch rows this tape was cut for. */
+  /** Timesteps this tape was cut for. */
   readonly T: number;
+  /** Batch rows this tape was cut for. */
   readonly B: number;
-  /** Input pre-activations X·W_ihᵀ + b, [T·B × G·H]; for rnn/lstm the W_hh·h term is added in place. */
+  /** Input pre-activations X·W_ihᵀ + b, [T·B × G·H]; for rnn/lstm the W_hh·h term is added in place. @internal */
   readonly xPre: Float32Array;
+  /** @internal */
   readonly xPreT: Float32Array[];
-  /** Hidden states [(T+1)·B × H]: rows 0..B are the initial state, rows (t+1)·B.. the output at t. */
+  /** Hidden states [(T+1)·B × H]: rows 0..B are the initial state, rows (t+1)·B.. the output at t. @internal */
   readonly hs: Float32Array;
+  /** @internal */
   readonly hsT: Float32Array[];
-  /** h_{t-1} for every t, [T·B × H] (the W_hh gradient's right operand). */
+  /** h_{t-1} for every t, [T·B × H] (the W_hh gradient's right operand). @internal */
   readonly hPrev: Float32Array;
-  /** The window's outputs h_0..h_{T-1}, [T·B × H]. */
+  /** The window's outputs h_0..h_{T-1}, [T·B × H]. @internal */
   readonly out: Float32Array;
-  /** LSTM cell states, same layout as hs (empty otherwise). */
+  /** LSTM cell states, same layout as hs (empty otherwise). @internal */
   readonly cs: Float32Array;
+  /** @internal */
   readonly csT: Float32Array[];
-  /** Activated gates [T·B × G·H] (lstm, gru). */
+  /** Activated gates [T·B × G·H] (lstm, gru). @internal */
   readonly act: Float32Array;
+  /** @internal */
   readonly actT: Float32Array[];
-  /** GRU reset-after: W_hh·h + b_hh per step, [T·B × 3H]. */
+  /** GRU reset-after: W_hh·h + b_hh per step, [T·B × 3H]. @internal */
   readonly hPre: Float32Array;
+  /** @internal */
   readonly hPreT: Float32Array[];
-  /** GRU reset-before: W_h{r,z}·h [T·B × 2H], r⊙h and W_hn·(r⊙h) [T·B × H]. */
+  /** GRU reset-before: W_h{r,z}·h [T·B × 2H], r⊙h and W_hn·(r⊙h) [T·B × H]. @internal */
   readonly hPreRzT: Float32Array[];
+  /** @internal */
   readonly rh: Float32Array;
+  /** @internal */
   readonly rhT: Float32Array[];
+  /** @internal */
   readonly hnT: Float32Array[];
 
-  /** Set by the forward: the window's input (dense rows or one-hot ids; dense: after inMask). */
+  /** Set by the forward: the window's input (dense rows or one-hot ids; dense: after inMask). @internal */
   input: Float32Array | null = null;
+  /** @internal */
   ids: Int32Array | null = null;
   /**
    * Variational dropout masks of the last forward (the caller's arrays, read again by the
    * backward): inMask [B × n_x] scales the input, recMask [B × H] the h_{t−1} of the recurrent
-   * products, the same at every step. Null when the forward had none.
+   * products, the same at every step. Null when the forward had none. @internal
    */
   inMask: Float32Array | null = null;
+  /** See inMask. @internal */
   recMask: Float32Array | null = null;
-  /** h_{t−1} rows as the recurrent products see them: hPrev / hsT, or h_{t−1} ⊙ recMask. */
+  /** h_{t−1} rows as the recurrent products see them: hPrev / hsT, or h_{t−1} ⊙ recMask. @internal */
   hRec: Float32Array;
+  /** hRec as T blocks of [B × H], one per step. @internal */
   hRecT: Float32Array[];
-  /** The dense input ⊙ inMask [T·B × n_x] (cut on the first masked dense forward). */
+  /** The dense input ⊙ inMask [T·B × n_x] (cut on the first masked dense forward). @internal */
   xMasked: Float32Array = new Float32Array(0);
-  /** [B × H] scratch of the masked recurrent backward (cut with the first recMask). */
+  /** [B × H] scratch of the masked recurrent backward (cut with the first recMask). @internal */
   dRec: Float32Array = new Float32Array(0);
   private hMasked: Float32Array = new Float32Array(0);
   private hMaskedT: Float32Array[] = [];
-  /** True once a forward filled the tape (backward refuses an empty tape). */
+  /** True once a forward filled the tape (backward refuses an empty tape). @internal */
   filled = false;
 
   // Backward buffers, cut on the first backward (inference never pays for them).
+  /** @internal */
   dXPre: Float32Array = new Float32Array(0);
+  /** @internal */
   dXPreT: Float32Array[] = [];
+  /** @internal */
   dHPre: Float32Array = new Float32Array(0);
+  /** @internal */
   dHPreT: Float32Array[] = [];
+  /** @internal */
   dHPreRz: Float32Array = new Float32Array(0);
+  /** @internal */
   dHPreRzT: Float32Array[] = [];
+  /** @internal */
   dHn: Float32Array = new Float32Array(0);
+  /** @internal */
   dHnT: Float32Array[] = [];
-  /** Per-step gradient carriers [B × H] (two each: current and previous). */
+  /** Per-step gradient carriers [B × H] (two each: current and previous). @internal */
   dh: Float32Array = new Float32Array(0);
+  /** @internal */
   dh2: Float32Array = new Float32Array(0);
+  /** @internal */
   dc: Float32Array = new Float32Array(0);
+  /** @internal */
   dc2: Float32Array = new Float32Array(0);
+  /** @internal */
   drh: Float32Array = new Float32Array(0);
-  /** T·B ones: bias gradients are column sums, one gemvT over the window. */
+  /** T·B ones: bias gradients are column sums, one gemvT over the window. @internal */
   ones: Float32Array = new Float32Array(0);
-  /** [G·H] scratch for column sums that are split between two bias vectors. */
+  /** [G·H] scratch for column sums that are split between two bias vectors. @internal */
   colSums: Float32Array = new Float32Array(0);
   /** [B × H] scratch of a backward observer (LSTM: the total ∂L/∂c_t), cut on first use. */
   private observed: Float32Array = new Float32Array(0);
@@ -92,14 +122,18 @@ export class CellTape {
   private viewed = 0;
   /** The cell shape this tape was cut for (a cell refuses a tape of another shape). */
   readonly kind: CellKind;
+  /** The GRU variant of that cell. */
   readonly variant: GruVariant;
+  /** Its gate blocks. */
   readonly G: number;
+  /** Its hidden size. */
   readonly H: number;
 
   /**
    * `backing`: a tape cut for the same cell and T with B' ≥ B rows. The forward buffers are then
    * prefixes of its buffers (no allocation: what Cell.step does when B changes between steps);
    * this tape owns nothing until a backward, and must not outlive `backing`.
+   * @internal
    */
   constructor(
     kind: CellKind,
@@ -166,6 +200,7 @@ export class CellTape {
   /**
    * Sets the variational masks of the coming forward (null = none) and points hRec/hRecT at the
    * masked copies or at the plain states; cuts the buffers they need on first use.
+   * @internal
    */
   setMasks(input: Float32Array | null, recurrent: Float32Array | null, inputSize: number, dense: boolean): void {
     this.inMask = input;
@@ -188,13 +223,13 @@ export class CellTape {
     this.hRecT = this.hMaskedT;
   }
 
-  /** The observer's [B × H] scratch (cut once, on the first observed backward). */
+  /** The observer's [B × H] scratch (cut once, on the first observed backward). @internal */
   observerScratch(): Float32Array {
     if (this.observed.length === 0) this.observed = this.alloc(this.B * this.H);
     return this.observed;
   }
 
-  /** Cuts the backward buffers once. */
+  /** Cuts the backward buffers once. @internal */
   ensureBackward(): void {
     if (this.dh.length > 0) return;
     const { T, B, H, G } = this;

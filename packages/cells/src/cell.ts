@@ -23,7 +23,9 @@ const GATES: Record<CellKind, number> = { rnn: 1, gru: 3, lstm: 4 };
 
 /** Where a cell keeps its numbers when a model owns them: views of exactly paramCount() floats. */
 export interface CellStorage {
+  /** The parameters, paramCount() floats in the cell's views() layout. */
   params: Float32Array;
+  /** The gradients, same length and layout as `params`. */
   grads: Float32Array;
 }
 
@@ -48,10 +50,10 @@ export interface StepOneBuffers {
  * backward, so keep them unchanged until then.
  */
 export interface CellMasks {
-  /** [B × n_x]: the cell sees x_t ⊙ m instead of x_t (one-hot input: the id's column scaled by m[id]). Null = none. */
+  /** Shape [B × n_x]; the cell sees x_t ⊙ m instead of x_t (one-hot input: the id's column scaled by m[id]). Null = none. */
   input?: Float32Array | null;
   /**
-   * [B × H]: the recurrent products use h_{t−1} ⊙ m (W_hh·(h ⊙ m); GRU reset-before also
+   * Shape [B × H]; the recurrent products use h_{t−1} ⊙ m (W_hh·(h ⊙ m); GRU reset-before also
    * r ⊙ (h ⊙ m)); the state itself (c, and the GRU's z·h) keeps the unmasked h. Null = none.
    */
   recurrent?: Float32Array | null;
@@ -69,25 +71,57 @@ export type StateGradientObserver = (t: number, dh: Float32Array, dc: Float32Arr
 /** Maps a PyTorch base name ('weight_ih', 'bias_hh', ...) to the key in a state_dict. */
 export type TorchNamer = (base: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh') => string;
 
-/** The public face of every cell (docs/contracts.md), plus the window API stacks build on. */
+/**
+ * What every cell offers (RnnCell, GruCell, LstmCell): flat parameters and gradients, a streaming
+ * step, and a window API (forward over T steps, backward through time) that stacks and the
+ * bidirectional package build on. States are flat: B rows of `stateSize` floats, [h | c] for LSTM.
+ */
 export interface Cell {
+  /** Which cell this is. */
   readonly kind: CellKind;
+  /** n_x, the size of one input row (or the number of ids of a one-hot input). */
   readonly inputSize: number;
+  /** H (n_a), the size of the hidden state. */
   readonly hiddenSize: number;
   /** Floats of state per batch row: H (rnn, gru) or 2H (lstm: [h | c]). */
   readonly stateSize: number;
+  /** All parameters, one flat buffer in the order of views(). */
   readonly params: Float32Array;
+  /** Gradients of the parameters, same layout; backward passes accumulate into it. */
   readonly grads: Float32Array;
+  /** The number of parameters: G·((H + n_x)·H + H), plus H for a reset-after GRU. */
   paramCount(): number;
+  /** The named tensors inside `params` (weight_ih [G·H, n_x], weight_hh [G·H, H], bias [G·H], …). */
   views(): ParamView[];
+  /**
+   * A zero state for B rows, B·stateSize floats (in WASM memory when that backend is active).
+   * @throws RangeError when B is not a positive integer
+   */
   createState(B: number): Float32Array;
+  /**
+   * One streaming step: advances `state` [B × stateSize] in place from x [B × n_x] (or, for a
+   * one-hot input, B token ids < n_x) and returns h [B × H], a view of `state`.
+   * @throws RangeError/TypeError for a state or input of the wrong length or kind, or an id out of range
+   */
   step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array;
   /** A fresh tape for a window of T steps over B rows. */
   createTape(T: number, B: number): CellTape;
   /** The cell's own tape for (T, B), reused while the dims stay the same. */
   tape(T: number, B: number): CellTape;
+  /**
+   * Forward over a window: x is [T·B × n_x] time-major (or T·B ids), state0 [B × stateSize] is
+   * read, not changed; `masks` are variational dropout masks (training only). Returns the outputs h_0…h_{T−1} [T·B × H], a view into the tape.
+   */
   forwardSequence(tape: CellTape, x: Float32Array | Int32Array, state0: Float32Array, masks?: CellMasks): Float32Array;
+  /** Writes the window's final state [B × stateSize] to `out`. */
   finalState(tape: CellTape, out: Float32Array): void;
+  /**
+   * Backpropagation through the window last run forward on `tape`. Inputs (any may be null for
+   * zeros): dOut [T·B × H], the loss gradient at every output; dState [B × stateSize], at the final
+   * state. Outputs, written when not null: dx [T·B × n_x] and dState0 [B × stateSize]. Parameter
+   * gradients are added to `grads`. `observe` sees ∂L/∂h_t (and ∂L/∂c_t) for t = T−1 … 0.
+   * @throws Error when the tape holds no forward pass
+   */
   backwardSequence(
     tape: CellTape,
     dOut: Float32Array | null,
@@ -96,8 +130,16 @@ export interface Cell {
     dState0: Float32Array | null,
     observe?: StateGradientObserver | null,
   ): void;
+  /** Draws fresh parameters from `rng`: Glorot-uniform W_ih, orthogonal W_hh blocks, zero biases (LSTM forget bias `forgetBias`). */
   initialize(rng: Rng): void;
+  /**
+   * Loads PyTorch weights (weight_ih, weight_hh, bias_ih, bias_hh as in nn.RNNCell / GRUCell /
+   * LSTMCell; `name` maps them to the dict's keys). The two biases are summed, except b_hn of a
+   * reset-after GRU.
+   * @throws RangeError for a missing tensor or one of the wrong shape; TypeError for a reset-before GRU
+   */
   fromTorch(dict: TorchStateDict, name?: TorchNamer): void;
+  /** The parameters (or gradients) as PyTorch tensors; the bias goes to bias_ih and bias_hh is zeros (b_hn for a reset-after GRU). */
   toTorch(which?: 'params' | 'grads', name?: TorchNamer): Record<string, TorchTensorF32>;
 }
 
@@ -167,15 +209,27 @@ function linear(
   else gemmABt(out, X, W, rows, outCols, inCols, acc);
 }
 
+/**
+ * The common base of RnnCell, GruCell and LstmCell: the parameter layout
+ * [weight_ih G·H×n_x | weight_hh G·H×H | bias G·H (| bias_hn H)], the streaming step and
+ * backpropagation through time. Build a cell with `new LstmCell(…)` or createCell.
+ */
 export abstract class RecurrentCell implements Cell {
+  /** {@inheritDoc Cell.kind} */
   readonly kind: CellKind;
+  /** {@inheritDoc Cell.inputSize} */
   readonly inputSize: number;
+  /** {@inheritDoc Cell.hiddenSize} */
   readonly hiddenSize: number;
+  /** {@inheritDoc Cell.stateSize} */
   readonly stateSize: number;
+  /** GRU candidate form (see GruVariant); 'reset-after' for the other kinds, where it means nothing. */
   readonly gruVariant: GruVariant;
   /** LSTM: the forget-gate bias initialize() sets (CellConfig.forgetBias, default 1). */
   readonly forgetBias: number;
+  /** {@inheritDoc Cell.params} */
   readonly params: Float32Array;
+  /** {@inheritDoc Cell.grads} */
   readonly grads: Float32Array;
   /** Gate blocks G. */
   protected readonly G: number;
@@ -200,6 +254,12 @@ export abstract class RecurrentCell implements Cell {
   private oneViews = new WeakMap<Float32Array, { h: Float32Array; c: Float32Array }>();
   private readonly stepWhere: string;
 
+  /**
+   * @param config - kind, n_x, H and the initialization (CellConfig)
+   * @param storage - where to keep params and grads (views a model owns); omitted: fresh buffers,
+   *   initialized from `config.seed`
+   * @throws RangeError/TypeError for a bad config or storage of the wrong length
+   */
   constructor(config: CellConfig, storage?: CellStorage) {
     const where = `${config?.kind ?? 'cell'} cell`;
     const c = resolveCellConfig(where, config);
@@ -231,10 +291,12 @@ export abstract class RecurrentCell implements Cell {
     if (!storage) this.initialize(new Rng(c.seed));
   }
 
+  /** {@inheritDoc Cell.paramCount} */
   paramCount(): number {
     return this.params.length;
   }
 
+  /** {@inheritDoc Cell.views} */
   views(): ParamView[] {
     return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
   }
@@ -253,11 +315,13 @@ export abstract class RecurrentCell implements Cell {
     if (this.kind === 'lstm') this.b.fill(this.forgetBias, H, 2 * H);
   }
 
+  /** {@inheritDoc Cell.createState} */
   createState(B: number): Float32Array {
     checkPositiveInt(`${this.kind}.createState`, 'B', B);
     return allocF32(B * this.stateSize);
   }
 
+  /** {@inheritDoc Cell.createTape} */
   createTape(T: number, B: number): CellTape {
     checkPositiveInt(`${this.kind}.createTape`, 'T', T);
     checkPositiveInt(`${this.kind}.createTape`, 'B', B);

@@ -19,6 +19,7 @@ import { RnnStack, type StackDropoutMasks } from './rnn-stack.js';
 import type { CellKind, DropoutDraw, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
 import { Vocabulary } from './vocabulary.js';
 
+/** What a CharModel is: cell kind, vocabulary, sizes and seed. The config fully describes the model. */
 export interface CharModelConfig {
   /** Cell kind of every layer. */
   cell: CellKind;
@@ -72,6 +73,7 @@ export interface CharModelDropoutMasks extends StackDropoutMasks {
 /** The config with every default filled in: what a checkpoint stores. */
 export type ResolvedCharModelConfig = Required<CharModelConfig>;
 
+/** A window's loss: mean nats per token = lossSum / count. */
 export interface LossResult {
   /** Sum of the per-position cross-entropies, nats (accumulated in float64). */
   lossSum: number;
@@ -79,6 +81,7 @@ export interface LossResult {
   count: number;
 }
 
+/** Options of CharModel.fromTorchStateDict. */
 export interface CharModelTorchOptions {
   /** Name of the recurrent module in the state_dict: default 'rnn' (the fixture's char model uses 'lstm'). */
   prefix?: string;
@@ -213,6 +216,11 @@ export interface CharModelLayout {
   stateSize: number;
 }
 
+/**
+ * The config with every default filled in (gruVariant 'reset-after', input 'embedding',
+ * embeddingDim 32 or 0 for one-hot, layers 1, seed 0): what `model.config` and checkpoints hold.
+ * @throws RangeError/TypeError naming the first bad field
+ */
 export function resolveCharModelConfig(config: CharModelConfig): ResolvedCharModelConfig {
   if (config === null || typeof config !== 'object')
     throw new TypeError(`CharModel: config must be an object, got ${String(config)}`);
@@ -302,15 +310,45 @@ interface WindowScratch {
   headIn: Float32Array;
 }
 
+/**
+ * A character-level language model: token ids → embedding [V × E] (or one-hot) → L stacked cells
+ * of size H → dense logits [V], trained with softmax cross-entropy and truncated backpropagation
+ * through time. Parameters and gradients are one flat buffer each:
+ * `[embedding.weight V×E | rnn.* | linear.weight V×H | linear.bias V]`. Windows are time-major:
+ * inputs and targets hold T·B ids, token (t, b) at t·B + b. States are flat [B × stateSize].
+ * The trainer (@rxrnn/trainer) and generate() drive it.
+ *
+ * @example
+ * ```ts
+ * import { CharModel, Vocabulary } from '@rxrnn/cells';
+ * const vocab = Vocabulary.fromText('hello world');
+ * const model = new CharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 16, seed: 1 });
+ * const state = model.createState(1);
+ * const ids = vocab.encode('hello');
+ * const T = ids.length - 1, B = 1;
+ * model.zeroGrads();
+ * const { lossSum, count } = model.lossAndGrad(ids.subarray(0, T), ids.subarray(1), T, B, state);
+ * console.log(lossSum / count); // ≈ ln 8 ≈ 2.08 nats before training
+ * const logits = model.step(Int32Array.of(vocab.id('o')), state); // [B × V]
+ * console.log(logits.length); // 8
+ * ```
+ */
 export class CharModel {
+  /** The resolved config (defaults filled in): enough to rebuild the model. */
   readonly config: ResolvedCharModelConfig;
+  /** The characters and their ids. */
   readonly vocab: Vocabulary;
   /** V. */
   readonly vocabSize: number;
+  /** All parameters, one flat buffer (views() names the parts). */
   readonly params: Float32Array;
+  /** Gradients, same layout as params; lossAndGrad accumulates into it. */
   readonly grads: Float32Array;
+  /** The [V × E] token table, or null for one-hot input. */
   readonly embedding: Embedding | null;
+  /** The stacked cells (its params are views of this model's). */
   readonly rnn: RnnStack;
+  /** The output layer H → V (views of this model's params). */
   readonly linear: Dense;
   private readonly layout: ParamView[] = [];
   private stepB = 0;
@@ -327,6 +365,10 @@ export class CharModel {
   private embMasked = false;
   private outMasked = false;
 
+  /**
+   * Builds the model with fresh buffers, initialized from `config.seed`.
+   * @throws RangeError/TypeError naming the first bad field of `config`
+   */
   constructor(config: CharModelConfig) {
     const c = resolveCharModelConfig(config);
     this.config = c;
@@ -387,6 +429,7 @@ export class CharModel {
     return { views, size: nEmb + stack.size + V * H + V, stateSize };
   }
 
+  /** The number of parameters: the length of params. */
   paramCount(): number {
     return this.params.length;
   }
@@ -396,6 +439,7 @@ export class CharModel {
     return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
   }
 
+  /** Sets every gradient to 0 (lossAndGrad accumulates). */
   zeroGrads(): void {
     this.grads.fill(0);
   }

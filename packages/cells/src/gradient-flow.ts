@@ -38,6 +38,7 @@ export interface LayerGradientFlow {
 
 /** What gradientFlow() measured. */
 export interface GradientFlow {
+  /** The cell kind measured. */
   kind: CellKind;
   /** Steps in the window. */
   T: number;
@@ -76,10 +77,14 @@ export interface GradientFlow {
  *   window shorter than one step, a token outside the vocabulary, or a state or weights of the
  *   wrong length.
  * @example
- * const model = new CharModel({ cell: 'rnn', vocab: Vocabulary.fromText(text).chars, hidden: 128 });
- * const flow = gradientFlow(model, text.slice(0, 101));
+ * ```ts
+ * import { CharModel, decayStep, gradientFlow, Vocabulary } from '@rxrnn/cells';
+ * const text = 'the quick brown fox jumps over the lazy dog. '.repeat(3);
+ * const model = new CharModel({ cell: 'rnn', vocab: Vocabulary.fromText(text).chars, hidden: 32, seed: 1 });
+ * const flow = gradientFlow(model, text.slice(0, 61)); // T = 60 steps
  * const h = flow.layers[0]!.h; // h[k] / h[0]: the share of the gradient left k steps back
- * console.log(h[50]! / h[0]!, decayStep(h));
+ * console.log(h[30]! / h[0]!, decayStep(h));
+ * ```
  */
 export function gradientFlow(
   model: CharModel | RnnStack | RecurrentCell,

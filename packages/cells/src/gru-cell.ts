@@ -19,6 +19,28 @@ import type { CellTape } from './cell-tape.js';
 import { slice } from './internal/layout.js';
 import type { CellConfig } from './types.js';
 
+/**
+ * The GRU cell (nn.GRUCell), three gate blocks (G = 3) in PyTorch's row order [r, z, n]:
+ *
+ *     r = σ(W_ir x + W_hr h + b_r)     z = σ(W_iz x + W_hz h + b_z)
+ *     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))      ('reset-after', the default)
+ *     n = tanh(W_in x + W_hn (r ⊙ h) + b_n)              ('reset-before')
+ *     h' = (1 − z) ⊙ n + z ⊙ h
+ *
+ * In the course notes' names Γ_r = r, c̃ = n and Γ_u = 1 − z (PyTorch's z keeps the old state), and
+ * the course's cell is 'reset-before': 3·((n_a + n_x)·n_a + n_a) parameters, weight_ih [3H, n_x],
+ * weight_hh [3H, H], bias [3H]. 'reset-after' keeps b_hn apart (H more parameters, bias_hn [H]) and
+ * imports PyTorch weights exactly. The state of a batch row is h (stateSize H).
+ *
+ * @example
+ * ```ts
+ * import { GruCell } from '@rxrnn/cells';
+ * const cell = new GruCell({ inputSize: 3, hiddenSize: 4, gruVariant: 'reset-before', seed: 1 });
+ * console.log(cell.paramCount()); // 3·((4 + 3)·4 + 4) = 96 (reset-after: 100)
+ * const state = cell.createState(1);
+ * cell.step(state, Int32Array.of(2), 1); // a one-hot input: id 2 of n_x = 3
+ * ```
+ */
 export class GruCell extends RecurrentCell {
   /** reset-after: b_hn [H] and its gradient; [0 | 0 | b_hn] is the bias of W_hh·h. */
   private readonly bHn: Float32Array;
@@ -30,6 +52,11 @@ export class GruCell extends RecurrentCell {
   private readonly gWHhRz: Float32Array;
   private readonly gWHn: Float32Array;
 
+  /**
+   * @param config - n_x, H, seed, gruVariant; `kind` may be left out
+   * @param storage - views of a model's params and grads to use instead of fresh buffers
+   * @throws RangeError/TypeError for a bad config or storage of the wrong length
+   */
   constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'gru' }, storage?: CellStorage) {
     super({ ...config, kind: 'gru' }, storage);
     const H = this.hiddenSize;

@@ -6,7 +6,34 @@ import type { CellTape } from './cell-tape.js';
 import { maskInPlace } from './internal/dropout.js';
 import type { CellConfig } from './types.js';
 
+/**
+ * The LSTM cell (nn.LSTMCell), four gate blocks (G = 4) in PyTorch's row order [i, f, g, o]. With
+ * the course notes' names (Γ_u = i, Γ_f = f, c̃ = g, Γ_o = o) and [a, x] the concatenation:
+ *
+ *     Γ_u = σ(W_u [a⟨t−1⟩, x⟨t⟩] + b_u)      Γ_f = σ(W_f [a⟨t−1⟩, x⟨t⟩] + b_f)
+ *     c̃⟨t⟩ = tanh(W_c [a⟨t−1⟩, x⟨t⟩] + b_c)   Γ_o = σ(W_o [a⟨t−1⟩, x⟨t⟩] + b_o)
+ *     c⟨t⟩ = Γ_f ⊙ c⟨t−1⟩ + Γ_u ⊙ c̃⟨t⟩        a⟨t⟩ = Γ_o ⊙ tanh(c⟨t⟩)
+ *
+ * Each block has (n_a + n_x)·n_a + n_a parameters, 4·((n_a + n_x)·n_a + n_a) in all, stored as
+ * weight_ih [4H, n_x], weight_hh [4H, H] and bias [4H]. The state of a batch row is [h | c]
+ * (stateSize 2H). The forget-gate bias starts at `forgetBias` (default 1).
+ *
+ * @example
+ * ```ts
+ * import { LstmCell } from '@rxrnn/cells';
+ * const cell = new LstmCell({ inputSize: 3, hiddenSize: 4, seed: 1 });
+ * console.log(cell.paramCount()); // 4·((4 + 3)·4 + 4) = 128
+ * const state = cell.createState(2); // B = 2 rows of [h | c]: 16 zeros
+ * const h = cell.step(state, Float32Array.of(1, 0, -1, 0, 1, 0), 2); // x [B × n_x]
+ * console.log(h.length); // B·H = 8
+ * ```
+ */
 export class LstmCell extends RecurrentCell {
+  /**
+   * @param config - n_x, H, seed, forgetBias; `kind` may be left out
+   * @param storage - views of a model's params and grads to use instead of fresh buffers
+   * @throws RangeError/TypeError for a bad config or storage of the wrong length
+   */
   constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'lstm' }, storage?: CellStorage) {
     super({ ...config, kind: 'lstm' }, storage);
   }

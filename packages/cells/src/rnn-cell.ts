@@ -6,7 +6,31 @@ import type { CellTape } from './cell-tape.js';
 import { maskInPlace } from './internal/dropout.js';
 import type { CellConfig } from './types.js';
 
+/**
+ * The tanh RNN cell (nn.RNNCell), one gate block (G = 1):
+ *
+ *     a⟨t⟩ = tanh(W_aa a⟨t−1⟩ + W_ax x⟨t⟩ + b_a)
+ *
+ * with W_ax = weight_ih [H, n_x], W_aa = weight_hh [H, H], b_a = bias [H]: (n_a + n_x)·n_a + n_a
+ * parameters (n_a = H). The state is h [B × H]; step() and forwardSequence() take x [B × n_x]
+ * rows or one-hot ids.
+ *
+ * @example
+ * ```ts
+ * import { RnnCell } from '@rxrnn/cells';
+ * const cell = new RnnCell({ inputSize: 3, hiddenSize: 4, seed: 1 });
+ * console.log(cell.paramCount()); // (4 + 3)·4 + 4 = 32
+ * const state = cell.createState(1); // h, 4 zeros
+ * const h = cell.step(state, Float32Array.of(1, 0, -1), 1); // state advanced in place; h views it
+ * console.log(h.length); // 4
+ * ```
+ */
 export class RnnCell extends RecurrentCell {
+  /**
+   * @param config - n_x, H, seed; `kind` may be left out
+   * @param storage - views of a model's params and grads to use instead of fresh buffers
+   * @throws RangeError/TypeError for a bad config or storage of the wrong length
+   */
   constructor(config: Omit<CellConfig, 'kind'> & { kind?: 'rnn' }, storage?: CellStorage) {
     super({ ...config, kind: 'rnn' }, storage);
   }

@@ -16,6 +16,7 @@ import {
 } from './internal/dropout.js';
 import type { CellKind, DropoutDraw, GruVariant, ParamView, TorchStateDict, TorchTensorF32 } from './types.js';
 
+/** What an RnnStack is: cell kind, sizes, layer count and initialization. */
 export interface RnnStackConfig {
   /** 'rnn' (tanh), 'gru' or 'lstm'. */
   kind: CellKind;
@@ -48,10 +49,20 @@ export interface RnnStackConfig {
   forgetBias?: number;
 }
 
+/** One layer's dropout masks of a training forward; null where none was drawn. */
+export interface LayerDropoutMasks {
+  /** The variational input mask [B × n_x] (the same at every step). */
+  input: Float32Array | null;
+  /** The variational recurrent mask [B × H] on h_{t−1} in the recurrent products. */
+  recurrent: Float32Array | null;
+  /** The mask on the layer's output [T·B × H], PyTorch's dropout between layers (not the last). */
+  output: Float32Array | null;
+}
+
 /** The dropout masks a training forward drew (see RnnStack.lastDropoutMasks); null where none. */
 export interface StackDropoutMasks {
-  /** Per layer: the variational input [B × n_x] and recurrent [B × H] masks, and the mask on its output [T·B × H] (every layer but the last). */
-  layers: { input: Float32Array | null; recurrent: Float32Array | null; output: Float32Array | null }[];
+  /** Per layer, bottom first. */
+  layers: LayerDropoutMasks[];
 }
 
 /**
@@ -70,11 +81,35 @@ export interface TorchNameOptions {
   suffix?: string;
 }
 
+/**
+ * L cells of one kind, layer k > 0 reading layer k − 1's output: the shape of PyTorch's nn.RNN,
+ * nn.GRU and nn.LSTM modules. Input [T·B × n_x] time-major (row t·B + b), or T·B one-hot ids;
+ * output the top layer's h [T·B × H]. The state is the layers' states concatenated, layer 0
+ * first, each [B × stateSize of its cell]. Parameters and gradients are one flat buffer each,
+ * layer 0 first (views() names them).
+ *
+ * @example
+ * ```ts
+ * import { RnnStack } from '@rxrnn/cells';
+ * const stack = new RnnStack({ kind: 'gru', inputSize: 3, hiddenSize: 4, layers: 2, seed: 1 });
+ * const T = 5, B = 2;
+ * const state = stack.createState(B); // [layer 0 | layer 1], each [B × H]
+ * const out = stack.forward(new Float32Array(T * B * 3).fill(0.5), T, B, state); // state advanced
+ * console.log(out.length); // T·B·H = 40
+ * stack.zeroGrads();
+ * stack.backward(new Float32Array(T * B * 4).fill(1), null, null, null); // grads of sum(out)
+ * ```
+ */
 export class RnnStack {
+  /** The cell kind of every layer. */
   readonly kind: CellKind;
+  /** n_x of layer 0. */
   readonly inputSize: number;
+  /** H of every layer. */
   readonly hiddenSize: number;
+  /** L. */
   readonly layers: number;
+  /** GRU candidate form (see GruVariant). */
   readonly gruVariant: GruVariant;
   /** Between-layer dropout probability (RnnStackConfig.dropout); 0 unless configured. */
   readonly dropout: number;
@@ -84,8 +119,11 @@ export class RnnStack {
   readonly recurrentDropout: number;
   /** Floats of state per batch row over all layers: L·H (rnn, gru) or 2·L·H (lstm). */
   readonly stateSize: number;
+  /** The layers, 0 first; their params and grads are views of the stack's. */
   readonly cells: Cell[];
+  /** All parameters, layer 0 first. */
   readonly params: Float32Array;
+  /** Gradients, same layout; backward accumulates into it. */
   readonly grads: Float32Array;
   private readonly layout: ParamView[];
   /** Per-layer views of the states seen by step(), keyed by state (several streams may share a stack). */
@@ -101,6 +139,10 @@ export class RnnStack {
   /** True when the last forward drew masks (its backward applies them). */
   private masked = false;
 
+  /**
+   * @param storage - views of a model's params and grads (paramCount() floats each) instead of fresh buffers
+   * @throws RangeError/TypeError for a bad config or storage of the wrong length
+   */
   constructor(config: RnnStackConfig, storage?: { params: Float32Array; grads: Float32Array }) {
     const where = 'RnnStack';
     const c = resolveCellConfig(where, config);
@@ -145,7 +187,14 @@ export class RnnStack {
   }
 
   /** The named tensors and total size of a stack with this config, without building it. */
-  static layoutOf(config: RnnStackConfig): { views: ParamView[]; sizes: number[]; size: number } {
+  static layoutOf(config: RnnStackConfig): {
+    /** The named tensors, as views() of a built stack. */
+    views: ParamView[];
+    /** Parameters per layer. */
+    sizes: number[];
+    /** Total parameters. */
+    size: number;
+  } {
     const c = resolveCellConfig('RnnStack', config);
     const L = checkPositiveInt('RnnStack', 'layers', config.layers ?? 1);
     const views: ParamView[] = [];
@@ -171,6 +220,7 @@ export class RnnStack {
     for (const cell of this.cells) cell.initialize(rng);
   }
 
+  /** The number of parameters: the sum of the layers' counts. */
   paramCount(): number {
     return this.params.length;
   }
@@ -180,6 +230,7 @@ export class RnnStack {
     return this.layout.map((v) => ({ ...v, shape: [...v.shape] }));
   }
 
+  /** Sets every gradient to 0. */
   zeroGrads(): void {
     this.grads.fill(0);
   }
@@ -389,7 +440,15 @@ export class RnnStack {
   }
 
   /** Splits a stack state into PyTorch-layout h [L, B, H] (and c for LSTM), fresh arrays. */
-  unpackState(B: number, state: Float32Array): { h: Float32Array; c?: Float32Array } {
+  unpackState(
+    B: number,
+    state: Float32Array,
+  ): {
+    /** [L, B, H], PyTorch's h_n. */
+    h: Float32Array;
+    /** [L, B, H], PyTorch's c_n (LSTM only). */
+    c?: Float32Array;
+  } {
     checkF32('RnnStack.unpackState', 'state', state, B * this.stateSize, 'B*stateSize');
     const n = B * this.hiddenSize;
     const lstm = this.kind === 'lstm';

@@ -20,10 +20,13 @@ const packr = new Packr({ moreTypes: true, useRecords: false });
 export interface StateSpec {
   /** A single cell, or a whole model (all layers' states concatenated, layer 0 first). */
   readonly target: 'cell' | 'model';
+  /** The cell kind. */
   readonly kind: CellKind;
   /** n_x for a cell, V (vocabulary size) for a model. */
   readonly inputSize: number;
+  /** H. */
   readonly hiddenSize: number;
+  /** L (1 for a single cell). */
   readonly layers: number;
   /** Floats per batch row. */
   readonly stateSize: number;
@@ -78,9 +81,24 @@ export function formatSpec(s: StateSpec): string {
 
 /**
  * A persistent hidden state for B rows. Pass it as `{ state: handle }` to rnn/gru/lstm or
- * generate() to keep the state between subscriptions, or to share it between them.
+ * generate() to keep the state between subscriptions, or to share it between them. snapshot()
+ * and restore() move it to and from bytes (checksummed); a handle refuses a snapshot of a
+ * different cell or model.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { createStateHandle, LstmCell, lstm } from '@rxrnn/cells';
+ * const cell = new LstmCell({ inputSize: 2, hiddenSize: 3, seed: 1 });
+ * const handle = createStateHandle(cell);
+ * of(Float32Array.of(1, 0)).pipe(lstm(cell, { state: handle })).subscribe();
+ * const bytes = handle.snapshot(); // Uint8Array the caller owns
+ * handle.reset(); // zeros again
+ * handle.restore(bytes); // back to the state after the input
+ * ```
  */
 export class StateHandle {
+  /** The cell or model the state belongs to. */
   readonly spec: StateSpec;
   /** Batch rows B. */
   readonly batch: number;
@@ -89,6 +107,10 @@ export class StateHandle {
   /** What reset() goes back to: the owner's fresh state. */
   readonly #initial: Float32Array;
 
+  /**
+   * A zero state of `target` (a cell, a stack or a CharModel) for B rows; createStateHandle is the same.
+   * @throws RangeError when B is not a positive integer
+   */
   constructor(target: StepCell | StepModel, B = 1) {
     this.batch = checkPositiveInt('createStateHandle', 'batch', B);
     this.spec = stateSpecOf(target);

@@ -2,6 +2,7 @@
 // Glossary: n_x input size, H (= n_a) hidden size, n_y/V output or vocabulary size, B batch,
 // T timesteps, G gate blocks (rnn 1, gru 3, lstm 4), E embedding size, L layers.
 
+/** The recurrent cell: 'rnn' (tanh RNN, G = 1 gate block), 'gru' (G = 3) or 'lstm' (G = 4). */
 export type CellKind = 'rnn' | 'gru' | 'lstm';
 
 /**
@@ -11,6 +12,7 @@ export type CellKind = 'rnn' | 'gru' | 'lstm';
  */
 export type GruVariant = 'reset-after' | 'reset-before';
 
+/** What a cell is: its kind, sizes and initialization (createCell, RnnCell, GruCell, LstmCell). */
 export interface CellConfig {
   /** 'rnn' (tanh), 'gru' or 'lstm'. */
   kind: CellKind;
@@ -45,14 +47,19 @@ export interface DropoutDraw {
 
 /** A named slice of a flat parameter buffer: `buffer.subarray(offset, offset + size(shape))`. */
 export interface ParamView {
+  /** The tensor's name: PyTorch's base name ('weight_ih', 'bias', …) or a model's dotted path. */
   name: string;
+  /** Index of its first float in the flat buffer. */
   offset: number;
+  /** Its dims, row-major ([rows, cols] for a matrix, [n] for a vector). */
   shape: number[];
 }
 
 /** A PyTorch tensor as JSON or in memory: row-major `data`, `shape` its dims. */
 export interface TorchTensor {
+  /** The dims, as `tensor.shape` in PyTorch. */
   shape: number[];
+  /** The values, row-major; the product of `shape` of them. */
   data: ArrayLike<number>;
 }
 
@@ -61,6 +68,8 @@ export type TorchStateDict = Record<string, TorchTensor>;
 
 /** A tensor this package produced: always a fresh Float32Array. */
 export interface TorchTensorF32 {
+  /** The dims, as `tensor.shape` in PyTorch. */
   shape: number[];
+  /** The values, row-major, a copy the caller owns. */
   data: Float32Array;
 }

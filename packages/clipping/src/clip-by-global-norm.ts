@@ -37,6 +37,13 @@ export interface GlobalNormResult extends NonFiniteOutcome {
  * Scales every gradient in place by min(1, maxNorm / (totalNorm + 1e-6)), exactly as PyTorch's
  * `clip_grad_norm_`: the clipped norm ends slightly below maxNorm, and all-zero gradients stay 0.
  * Throws RangeError for a maxNorm that is not finite and > 0, TypeError for non-Float32Array input.
+ * @example
+ * ```ts
+ * import { clipByGlobalNorm } from '@rxrnn/clipping';
+ * const dW = Float32Array.of(3, 0), db = Float32Array.of(4);
+ * const r = clipByGlobalNorm([dW, db], 1); // the norm of both together is 5
+ * console.log(r.totalNorm, r.clipped, dW, db); // 5 true [≈0.6, 0] [≈0.8]
+ * ```
  */
 export function clipByGlobalNorm(grads: Gradients, maxNorm: number, options: GlobalNormOptions = {}): GlobalNormResult {
   const where = 'clipByGlobalNorm';

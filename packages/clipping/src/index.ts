@@ -1,6 +1,13 @@
 // @rxrnn/clipping public API: gradient clipping on Float32Array gradient sets (global norm, value,
 // per tensor) with a non-finite policy, and RxJS operators for clipping and monitoring streams.
 
+/**
+ * Gradient clipping as PyTorch does it (global norm, value, per tensor) with a policy for
+ * non-finite gradients, and RxJS operators that clip and watch gradient streams.
+ *
+ * @module @rxrnn/clipping
+ */
+
 export type { GlobalNormOptions, GlobalNormResult } from './clip-by-global-norm.js';
 export { CLIP_EPSILON, clipByGlobalNorm } from './clip-by-global-norm.js';
 export type { PerTensorOptions, PerTensorResult } from './clip-by-norm.js';

@@ -180,6 +180,7 @@ export interface BackendInfo {
   requested: Backend | null;
   /** The environment variable as read ('' when unset or outside Node). */
   env: string;
+  /** The native addon (Node only). */
   native: {
     /** Whether the addon is loaded in this thread. */
     loaded: boolean;
@@ -190,6 +191,7 @@ export interface BackendInfo {
     /** The addon's own report (instruction set, threads, …) when loaded. */
     addon: NativeAddonInfo | null;
   };
+  /** The WebAssembly SIMD128 module. */
   wasm: {
     /** Whether this runtime validates WebAssembly SIMD128. */
     supported: boolean;

@@ -1,6 +1,15 @@
 // @rxrnn/kernels public API: float32 kernels on Float32Array (output first, dims last), the
 // backend switch and WASM-memory allocator, the seeded Rng and initializers, and the reference twin.
 
+/**
+ * Float32 kernels for recurrent networks on `Float32Array`s (output first, dims last): GEMV/GEMM,
+ * fused LSTM/GRU/RNN gates and steps, softmax cross-entropy, reductions, a seeded Rng and
+ * initializers. Three backends behind the same exports (setBackend): a native addon in Node, a
+ * WebAssembly SIMD128 module, and the plain-TypeScript reference twin.
+ *
+ * @module @rxrnn/kernels
+ */
+
 export type { Backend, BackendInfo, WasmMemoryInfo } from './backend.js';
 export {
   allocF32,

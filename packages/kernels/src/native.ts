@@ -40,9 +40,11 @@ export interface NativeAddonInfo {
   threads: number;
   /** Batch-1 steps reading at least this many weights share rows (setStepThreads(2)); 0: never. */
   stepMinWeights: number;
-  /** Kernel calls that could use threads, how many did, and tasks the helpers ran. */
+  /** Kernel calls large enough to use threads. */
   jobs: number;
+  /** How many of them did. */
   shared: number;
+  /** Tasks the helper threads ran. */
   helperTasks: number;
   /** Helper threads started (they start with the first shared call). */
   helpers: number;

@@ -1,8 +1,14 @@
 // @rxrnn/keyed public API: many streams through one model — the keyed() operator with per-key
 // state, bounded memory (maxKeys, idleMs) over a pluggable StateStore, and micro-batched steps.
 // Browser-safe; the directory store is in ./node.
-/** The package's npm name. */
-export const PACKAGE_NAME = '@rxrnn/keyed';
+
+/**
+ * Many streams through one recurrent model: the keyed() operator over interleaved `{ key, value }`
+ * events, per-key hidden state with bounded memory (maxKeys, idleMs) over a pluggable StateStore,
+ * and micro-batched steps. Browser-safe; the directory store is in `@rxrnn/keyed/node`.
+ *
+ * @module @rxrnn/keyed
+ */
 export { type KeyedOptions, keyed } from './keyed.js';
 export { keyedCell } from './keyed-cell.js';
 export {

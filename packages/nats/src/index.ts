@@ -1,6 +1,13 @@
 // @rxrnn/nats public API (Node only): keyed RNN stream processing on NATS JetStream — deployments
 // (streams, KV buckets, object store), partitioning, leases, model bundles, workers — and local
 // nats-server processes for development and tests.
+
+/**
+ * Keyed RNN stream processing on NATS JetStream (Node only): deployments, partitions, leases,
+ * model bundles, workers with exact failover, and local nats-server processes for development.
+ *
+ * @module @rxrnn/nats
+ */
 export { connectNats, type NatsConnection } from './connect.js';
 export {
   type Deployment,

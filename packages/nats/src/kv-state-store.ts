@@ -178,6 +178,7 @@ export class KvStateStore {
     }
   }
 
+  /** Deletes the key's stored state (a later get gives undefined). */
   async delete(key: string | number): Promise<void> {
     const k = this.#key(key);
     const known = this.#revision.get(k) ?? (await this.#ownRevision(keyStateKey(this.#o.partition, k), k)) ?? 0;

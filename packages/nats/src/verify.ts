@@ -125,7 +125,14 @@ export interface Verification {
   /** Up to 10 examples of what went wrong. */
   problems: string[];
   /** The result with the largest difference from the reference, if any differs. */
-  worst?: { key: string; seq: number; diff: number };
+  worst?: {
+    /** The key of that output. */
+    key: string;
+    /** Its sequence number within the key. */
+    seq: number;
+    /** Its largest absolute difference from the reference output. */
+    diff: number;
+  };
 }
 
 function diff(a: number[] | number | null, b: number[] | number | null): number {

@@ -33,6 +33,27 @@ const defaultIo: CheckpointIo = nodeFs;
  * Writes atomically: the bytes go to a temp file in the same directory, are fsynced, and the temp
  * file is renamed over `path` (atomic on POSIX). A failure at any point removes the temp file and
  * leaves the previous checkpoint untouched. Returns the number of bytes written.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { CharModel } from '@rxrnn/cells';
+ * import { loadCheckpoint, OfflineTrainer, saveCheckpoint } from '@rxrnn/trainer/node';
+ * const text = 'abc abc abc '.repeat(20);
+ * const trainer = await OfflineTrainer.create(new CharModel({ cell: 'rnn', vocab: [...'abc '], hidden: 8 }), text, {
+ *   batchSize: 2,
+ *   bptt: 8,
+ * });
+ * trainer.trainStep();
+ * const dir = mkdtempSync(join(tmpdir(), 'rxrnn-'));
+ * saveCheckpoint(join(dir, 'run.ckpt'), trainer.toCheckpoint());
+ * const ckpt = loadCheckpoint(join(dir, 'run.ckpt'), { paramCount: trainer.model.params.length });
+ * const again = OfflineTrainer.fromCheckpoint(ckpt, text); // continues exactly where trainer is
+ * console.log(again.step); // 1
+ * rmSync(dir, { recursive: true });
+ * ```
  */
 export function saveCheckpoint(path: string, ckpt: Checkpoint, io: CheckpointIo = defaultIo): number {
   const bytes = encodeCheckpoint(ckpt);

@@ -49,8 +49,10 @@ export const CHECKPOINT_LIMITS: Readonly<{
  * line naming the field: `checkpoint: model.layers must be an integer in [1, 64], got 100000`.
  */
 export class CheckpointError extends Error {
+  /** Always 'CheckpointError'. */
   override readonly name = 'CheckpointError';
   /**
+   * A refused checkpoint.
    * @param message what is wrong (the path, when given, is appended in parentheses).
    * @param path the file it came from.
    */
@@ -64,9 +66,13 @@ export class CheckpointError extends Error {
 
 /** One row of metric history: train loss is the mean since the previous row, in nats per token. */
 export interface HistoryEntry {
+  /** Updates so far. */
   step: number;
+  /** Training tokens so far. */
   tokens: number;
+  /** Training seconds so far. */
   seconds: number;
+  /** The learning rate of the last update. */
   lr: number;
   /** Mean train loss since the previous row (absent on an evaluation row with no update since). */
   trainLoss?: number;
@@ -78,19 +84,49 @@ export interface HistoryEntry {
 export interface Checkpoint {
   /** The model's full config (cell, sizes, vocab in id order, seed, dropout probabilities). */
   model: CharModelConfig;
+  /** The current parameters, in the model's layout. */
   params: Float32Array;
   /** Training settings (plain data: batch, bptt, optimizer, schedule, clipping, split, seed...). */
   training: Record<string, unknown>;
+  /** The optimizer's kind, settings, step count and moments (restoreOptimizer rebuilds it). */
   optimizer: OptimizerState;
   /** Seeded RNG state of the trainer (@rxrnn/kernels Rng.getState(), RNG_STATE_LENGTH words). */
   rng: Uint32Array;
   /** Data cursor and the carried hidden state of the B streams, so resume continues exactly. */
-  cursor: { position: number; epoch: number; shift: number; state: Float32Array };
+  cursor: {
+    /** Offset of the next window within each stream. */
+    position: number;
+    /** Passes over the training text so far. */
+    epoch: number;
+    /** The current epoch's random shift of the stream starts. */
+    shift: number;
+    /** The carried state [B × stateSize]. */
+    state: Float32Array;
+  };
   /** Updates, tokens, training seconds, and the running train-loss sum/count since the last history row. */
-  counters: { step: number; tokens: number; seconds: number; lossSum?: number; lossCount?: number };
+  counters: {
+    /** Updates. */
+    step: number;
+    /** Training tokens. */
+    tokens: number;
+    /** Training seconds. */
+    seconds: number;
+    /** Train-loss sum (nats) since the last history row. */
+    lossSum?: number;
+    /** Positions in lossSum. */
+    lossCount?: number;
+  };
+  /** One row per logged update or evaluation, oldest first. */
   history: HistoryEntry[];
   /** Best validation loss seen (nats per token) and the parameters that scored it. */
-  best: { valLoss: number; step: number; params: Float32Array } | null;
+  best: {
+    /** Mean validation loss, nats per token. */
+    valLoss: number;
+    /** The update it was measured after. */
+    step: number;
+    /** The parameters that scored it. */
+    params: Float32Array;
+  } | null;
 }
 
 // One Packr for both directions: moreTypes makes typed arrays round-trip as themselves, and
@@ -101,6 +137,16 @@ const packr = new Packr({ moreTypes: true, useRecords: false });
  * The checkpoint as file bytes: msgpack `{format: "rxrnn-checkpoint", version: 1, crc32, body}`,
  * `body` the msgpack of the checkpoint (its model config resolved) and `crc32` its CRC-32.
  * @throws CheckpointError when `ckpt` does not pass checkCheckpoint (nothing is encoded).
+ * @example
+ * ```ts
+ * import { CharModel } from '@rxrnn/cells';
+ * import { decodeCheckpoint, encodeCheckpoint, OfflineTrainer } from '@rxrnn/trainer';
+ * const model = new CharModel({ cell: 'lstm', vocab: [...'ab '], hidden: 8, seed: 1 });
+ * const trainer = await OfflineTrainer.create(model, 'ab ba '.repeat(20), { batchSize: 2, bptt: 8 });
+ * const bytes = encodeCheckpoint(trainer.toCheckpoint()); // e.g. for IndexedDB or a fetch body
+ * const ckpt = decodeCheckpoint(bytes, { model: { cell: 'lstm' } }); // CheckpointError if damaged
+ * console.log(ckpt.model.hidden); // 8
+ * ```
  */
 export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   const valid = checkCheckpoint(ckpt);

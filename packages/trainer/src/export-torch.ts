@@ -7,17 +7,25 @@ import { createCharModel } from './model.js';
 
 /** A model in PyTorch layout: the torch.nn config and the state_dict tensors as plain arrays. */
 export interface TorchExport {
+  /** The torch.nn modules to build (tools/torch/load_export.py reads it). */
   config: {
+    /** The recurrent module: nn.LSTM, nn.GRU or nn.RNN (tanh). */
     mode: 'LSTM' | 'GRU' | 'RNN_TANH';
+    /** The characters in id order. */
     vocab: string[];
+    /** nn.Embedding, or one-hot input. */
     input: 'embedding' | 'onehot';
+    /** E (0 for one-hot). */
     embedding_dim: number;
+    /** H. */
     hidden_size: number;
+    /** L. */
     num_layers: number;
     /** nn.LSTM/GRU/RNN(dropout=p): between stacked layers (the model's `dropout`). */
     dropout: number;
     /** nn.Dropout(p) on the embedding output and before the head (`embeddingDropout`, `outputDropout`). */
     embedding_dropout: number;
+    /** See embedding_dropout. */
     output_dropout: number;
     /**
      * Variational dropout of the layers' inputs and of h in the recurrent products (Keras's
@@ -25,9 +33,19 @@ export interface TorchExport {
      * elsewhere. All five are identity at evaluation, so the logits do not depend on them.
      */
     input_dropout: number;
+    /** See input_dropout. */
     recurrent_dropout: number;
   };
-  params: Record<string, { shape: number[]; data: number[] }>;
+  /** The state_dict: name → row-major tensor. */
+  params: Record<
+    string,
+    {
+      /** Dims, as tensor.shape. */
+      shape: number[];
+      /** Values, row-major. */
+      data: number[];
+    }
+  >;
 }
 
 /** Which parameters exportTorch writes. */
@@ -47,6 +65,16 @@ const MODES = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN_TANH' } as const;
  *   `params length 25901, expected ... = 26001 (100 values short: linear.bias [65] at offset
  *   25936 and what follows would be missing)`); RangeError for a reset-before GRU (PyTorch has no
  *   such module) or a bad `which`.
+ * @example
+ * ```ts
+ * import { CharModel, Vocabulary } from '@rxrnn/cells';
+ * import { exportTorch, trainOffline } from '@rxrnn/trainer';
+ * const text = 'abcab cabca bcabc '.repeat(10);
+ * const model = new CharModel({ cell: 'lstm', vocab: Vocabulary.fromText(text).chars, hidden: 8, seed: 1 });
+ * const { checkpoint } = await trainOffline({ model, text, maxSteps: 2, batchSize: 2, bptt: 8 });
+ * const torch = exportTorch(checkpoint); // JSON.stringify it for tools/torch/load_export.py
+ * console.log(torch.config.mode, Object.keys(torch.params)); // LSTM [ 'embedding.weight', 'rnn.weight_ih_l0', … ]
+ * ```
  */
 export function exportTorch(ckpt: Checkpoint, options: ExportOptions = {}): TorchExport {
   const valid = checkCheckpoint(ckpt);

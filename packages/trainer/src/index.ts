@@ -2,6 +2,14 @@
 // truncated BPTT (offline batched and online operators), PyTorch export. Files and worker
 // threads live in the Node entry, '@rxrnn/trainer/node' (node.ts).
 
+/**
+ * Training for @rxrnn/cells char models, browser-safe: offline truncated BPTT (trainOffline,
+ * OfflineTrainer), the online operators trainOnline() and scoreOnline(), optimizers, schedules,
+ * metrics, checkpoints as bytes with exact resume, and PyTorch export.
+ *
+ * @module @rxrnn/trainer
+ */
+
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_LIMITS,
@@ -17,7 +25,7 @@ export {
 export { type BatchCursor, encodeText, StreamBatcher, splitCorpus } from './corpus.js';
 export { type ExportOptions, exportTorch, type TorchExport } from './export-torch.js';
 export { bitsToNats, LossMeter, type LossMetrics, lossMetrics, natsToBits } from './metrics.js';
-export { type CharModelConfig, createCharModel, type TrainableModel } from './model.js';
+export type { CharModelConfig, TrainableModel } from './model.js';
 export {
   dropoutSeed,
   type HalfBatchWorkerFactory,
@@ -25,7 +33,6 @@ export {
   OfflineTrainer,
   type OfflineTrainingOptions,
   type ResolvedOfflineOptions,
-  resolveOfflineOptions,
   type StepReport,
 } from './offline-trainer.js';
 export { type ScoreEvent, type ScoreOptions, scoreOnline } from './operators/score-online.js';
@@ -40,7 +47,7 @@ export {
 } from './optim/create-optimizer.js';
 export type { Optimizer, OptimizerKind, OptimizerState } from './optim/optimizer.js';
 export { Rmsprop, type RmspropOptions } from './optim/rmsprop.js';
-export { type DecaySchedule, type LrSchedule, learningRate, validateSchedule } from './optim/schedule.js';
+export { type DecaySchedule, type LrSchedule, learningRate } from './optim/schedule.js';
 export { Sgd, type SgdOptions } from './optim/sgd.js';
 export type { HalfBatchWorker } from './parallel/half-batch-worker.js';
 export {

@@ -1,17 +1,25 @@
 // What the trainer needs from a model (the @rxrnn/cells CharModel contract in docs/contracts.md):
 // flat params/grads of one layout, flat states [B×stateSize], a fused loss+BPTT over [T×B] windows.
-import { CharModel, type CharModelConfig, type DropoutDraw } from '@rxrnn/cells';
+import { CharModel, type CharModelConfig, type DropoutDraw, type LossResult } from '@rxrnn/cells';
 
 export type { CharModelConfig, DropoutDraw };
 
 /** The slice of CharModel the training loops drive. */
 export interface TrainableModel {
+  /** The model's config (a checkpoint stores it). */
   readonly config: CharModelConfig;
+  /** All parameters, one flat buffer; optimizers update it in place. */
   readonly params: Float32Array;
+  /** Their gradients, same layout. */
   readonly grads: Float32Array;
+  /** Sets grads to 0. */
   zeroGrads(): void;
+  /** Zeros for B rows. */
   createState(B: number): Float32Array;
-  /** A training window; `dropout` draws its dropout masks (models without dropout ignore it). */
+  /**
+   * Forward and backward over a [T × B] window; adds the gradients of the mean loss to grads,
+   * advances state. `dropout` draws the window's dropout masks (models without dropout ignore it).
+   */
   lossAndGrad(
     inputs: Int32Array,
     targets: Int32Array,
@@ -19,18 +27,14 @@ export interface TrainableModel {
     B: number,
     state: Float32Array,
     dropout?: DropoutDraw,
-  ): { lossSum: number; count: number };
-  evaluate(
-    inputs: Int32Array,
-    targets: Int32Array,
-    T: number,
-    B: number,
-    state: Float32Array,
-  ): { lossSum: number; count: number };
+  ): LossResult;
+  /** Forward and loss only (dropout off). */
+  evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: Float32Array): LossResult;
+  /** tokens [B] → logits [B × V], state advanced. */
   step(tokens: Int32Array, state: Float32Array): Float32Array;
 }
 
-/** Builds a fresh CharModel (initialised from config.seed); its `config` is the resolved one, as checkpoints store it. */
+/** Builds a fresh CharModel (initialised from config.seed); its `config` is the resolved one, as checkpoints store it. Internal to the trainer. */
 export function createCharModel(config: CharModelConfig): CharModel {
   return new CharModel(config);
 }

@@ -1,6 +1,14 @@
 // @rxrnn/trainer/node: the Node-only half of the API (file IO and worker threads), kept out of
 // the main entry so that entry bundles for browsers. Re-exports everything of the main entry too.
 
+/**
+ * Everything of @rxrnn/trainer, plus what needs Node: checkpoint files (saveCheckpoint,
+ * loadCheckpoint, trainOfflineToFile), the half-batch worker thread (threads: 2) and
+ * trainInWorker.
+ *
+ * @module @rxrnn/trainer/node
+ */
+
 import type { Checkpoint } from './checkpoint.js';
 import { saveCheckpoint } from './checkpoint-file.js';
 import type { TrainableModel } from './model.js';
@@ -25,13 +33,36 @@ export {
   type WorkerSnapshotEvent,
 } from './parallel/train-in-worker.js';
 
-export interface TrainOfflineOptions extends Omit<CoreOptions, 'createWorker'> {
+/** Options of trainOfflineToFile: trainOffline's, plus `checkpointPath`, and threads 2 works. */
+export interface TrainOfflineToFileOptions extends Omit<CoreOptions, 'createWorker'> {
   /** Write a checkpoint here (atomically) every `checkpointEvery` seconds and at the end. */
   checkpointPath?: string;
 }
 
-/** trainOffline with worker threads available (threads: 2) and atomic checkpoint files. */
-export function trainOffline(opts: TrainOfflineOptions): Promise<TrainSummary> {
+/**
+ * trainOffline (see there) in Node: the checkpoints go to the file `checkpointPath` (written
+ * atomically every `checkpointEvery` seconds and at the end; onCheckpoint still sees them), and
+ * threads: 2 computes half the batch's gradients in a worker thread. Without checkpointPath
+ * nothing is written.
+ *
+ * @throws (rejects) as trainOffline; errors of writing the file
+ * @example
+ * ```ts
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { CharModel, Vocabulary } from '@rxrnn/cells';
+ * import { loadCheckpoint, trainOfflineToFile } from '@rxrnn/trainer/node';
+ * const text = 'the cat sat on the mat. '.repeat(40);
+ * const model = new CharModel({ cell: 'gru', vocab: Vocabulary.fromText(text).chars, hidden: 16, seed: 1 });
+ * const dir = mkdtempSync(join(tmpdir(), 'rxrnn-'));
+ * const path = join(dir, 'model.ckpt');
+ * await trainOfflineToFile({ model, text, maxSteps: 10, batchSize: 4, bptt: 16, checkpointPath: path });
+ * await trainOfflineToFile({ text, resume: loadCheckpoint(path), maxSteps: 20, checkpointPath: path });
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export function trainOfflineToFile(opts: TrainOfflineToFileOptions): Promise<TrainSummary> {
   const { checkpointPath, onCheckpoint } = opts;
   return trainOfflineCore({
     ...opts,

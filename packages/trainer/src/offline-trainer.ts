@@ -148,23 +148,65 @@ export function dropoutSeed(seed: number, step: number): number {
 
 /** What one update did. Loss is the mean over the window's B·T predictions. */
 export interface StepReport {
+  /** Updates applied so far, this one included. */
   step: number;
+  /** The window's mean loss (nats, bits, perplexity per token). */
   loss: LossMetrics;
+  /** Global L2 norm of the gradient before clipping. */
   gradNorm: number;
+  /** Whether clipping scaled the gradient down (gradNorm > maxGradNorm). */
   clipped: boolean;
+  /** The learning rate the schedule gave this update. */
   lr: number;
+  /** Training tokens consumed so far (B·T per update). */
   tokens: number;
+  /** Completed passes over the training text. */
   epoch: number;
 }
 
+/**
+ * Offline truncated backpropagation through time, one update at a time: the training text (all
+ * but the held-out tail) is cut into B parallel streams; each update runs a [T × B] window from
+ * the streams' carried (detached) state, clips the global gradient norm, and steps the optimizer.
+ * Checkpoints resume exactly (toCheckpoint, fromCheckpoint / resume). trainOffline drives one for
+ * a step or time budget; use this class to step by hand.
+ *
+ * @example
+ * ```ts
+ * import { CharModel, Vocabulary } from '@rxrnn/cells';
+ * import { OfflineTrainer } from '@rxrnn/trainer';
+ * const text = 'to be or not to be. '.repeat(30);
+ * const model = new CharModel({ cell: 'gru', vocab: Vocabulary.fromText(text).chars, hidden: 16, seed: 1 });
+ * const trainer = await OfflineTrainer.create(model, text, { batchSize: 4, bptt: 16, valFraction: 0.1 });
+ * for (let i = 0; i < 5; i++) console.log(trainer.trainStep().loss.nats);
+ * console.log(trainer.evaluate().nats); // held-out loss
+ * const ckpt = trainer.toCheckpoint(); // everything a resume needs
+ * await trainer.close();
+ * ```
+ */
 export class OfflineTrainer {
+  /** The settings, defaults filled in. */
   readonly options: ResolvedOfflineOptions;
+  /** The optimizer stepping the model's params. */
   readonly optimizer: Optimizer;
+  /** Token ids of the training part of the corpus. */
   readonly train: Int32Array;
+  /** Token ids of the held-out tail (empty when valFraction is 0). */
   readonly val: Int32Array;
+  /** One row per logged update or evaluation, oldest first. */
   readonly history: HistoryEntry[] = [];
-  best: { valLoss: number; step: number; params: Float32Array } | null = null;
+  /** The best validation loss so far and the parameters that scored it (a copy), or null. */
+  best: {
+    /** Mean validation loss, nats per token. */
+    valLoss: number;
+    /** The update it was measured after. */
+    step: number;
+    /** The parameters that scored it. */
+    params: Float32Array;
+  } | null = null;
+  /** Training tokens consumed so far. */
   tokens = 0;
+  /** Seconds spent in trainStep so far. */
   seconds = 0;
 
   private readonly rng: Rng;
@@ -179,6 +221,7 @@ export class OfflineTrainer {
   private pendingWorkerState: Float32Array | null = null;
 
   /**
+   * A trainer for threads 1 (use create() for threads 2, which starts a worker).
    * @param model a CharModel (or anything with its training surface); its params are updated in place.
    * @param corpus the text, or ids already encoded with the model's vocabulary.
    */
@@ -213,6 +256,7 @@ export class OfflineTrainer {
     return this.optimizer.stepCount;
   }
 
+  /** Completed passes over the training text. */
   get epoch(): number {
     return this.batcher.getCursor().epoch;
   }
@@ -267,7 +311,7 @@ export class OfflineTrainer {
     // Worker threads are Node-only; the browser-safe entry cannot import them itself.
     if (!createWorker)
       throw new RangeError(
-        "trainer: threads 2 needs a worker factory; use the '@rxrnn/trainer/node' entry (createOfflineTrainer, trainOffline) or pass createHalfBatchWorker",
+        "trainer: threads 2 needs a worker factory; use the '@rxrnn/trainer/node' entry (createOfflineTrainer, trainOfflineToFile) or pass createHalfBatchWorker",
       );
     const { batchSize: B, bptt: T } = this.options;
     const B2 = B - this.b1;
@@ -376,7 +420,12 @@ export class OfflineTrainer {
   }
 
   /** Evaluates, records the result in the history and keeps the parameters if they are the best. */
-  evaluateAndRecord(): { val: LossMetrics; improved: boolean } {
+  evaluateAndRecord(): {
+    /** The held-out loss. */
+    val: LossMetrics;
+    /** Whether it beat the best so far (best now holds these parameters). */
+    improved: boolean;
+  } {
     const val = this.evaluate();
     const improved = this.best === null || val.nats < this.best.valLoss;
     if (improved) this.best = { valLoss: val.nats, step: this.step, params: this.model.params.slice() };

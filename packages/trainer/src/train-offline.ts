@@ -11,22 +11,31 @@ import {
   type StepReport,
 } from './offline-trainer.js';
 
+/** What onProgress receives: the last update's report plus timing. */
 export interface TrainProgress extends StepReport {
   /** Seconds of training in this run (a resumed run starts at 0 here; see totalSeconds). */
   elapsed: number;
   /** Seconds left of the time budget, or null for a step budget. */
   remaining: number | null;
+  /** Training seconds over every run of this checkpoint (resumes included). */
   totalSeconds: number;
+  /** Training throughput of this run. */
   tokensPerSecond: number;
 }
 
+/** What onEval receives after each held-out evaluation. */
 export interface EvalReport {
+  /** The update the evaluation followed. */
   step: number;
+  /** The held-out loss. */
   val: LossMetrics;
+  /** Whether it beat the best so far (whose parameters the checkpoint keeps). */
   improved: boolean;
+  /** The best held-out loss so far, nats per token. */
   best: number;
 }
 
+/** Options of trainOffline: the OfflineTrainingOptions plus the corpus, a budget and callbacks. */
 export interface TrainOfflineOptions extends OfflineTrainingOptions {
   /** The model to train (its params are updated in place). Needed unless `resume` is given. */
   model?: TrainableModel;
@@ -63,22 +72,66 @@ export interface TrainOfflineOptions extends OfflineTrainingOptions {
   onStart?: (trainer: OfflineTrainer) => void;
 }
 
+/** What trainOffline resolves with. */
 export interface TrainSummary {
+  /** Updates in total (resumed ones included). */
   steps: number;
+  /** Training tokens in total. */
   tokens: number;
   /** Seconds of training in this run. */
   seconds: number;
+  /** Training throughput of this run. */
   tokensPerSecond: number;
   /** Mean train loss over the last history row (nats, bits and perplexity per token). */
-  train: { nats: number; bpc: number; perplexity: number } | null;
+  train: {
+    /** Nats per token. */
+    nats: number;
+    /** Bits per character. */
+    bpc: number;
+    /** e^nats. */
+    perplexity: number;
+  } | null;
   /** Validation loss of the best parameters (the held-out tail), or null without a split. */
-  bestVal: { nats: number; bpc: number; perplexity: number; step: number } | null;
+  bestVal: {
+    /** Nats per token. */
+    nats: number;
+    /** Bits per character. */
+    bpc: number;
+    /** e^nats. */
+    perplexity: number;
+    /** The update it was measured after. */
+    step: number;
+  } | null;
+  /** Which budget ended the run: maxSteps, seconds, or the abort signal. */
   stoppedBy: 'steps' | 'time' | 'abort';
+  /** The final checkpoint (the best parameters in checkpoint.best). */
   checkpoint: Checkpoint;
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Trains a char model offline on a corpus for a step or time budget: an OfflineTrainer (B streams
+ * of truncated BPTT, T tokens per window, clipping, the optimizer and schedule of `opts`), with a
+ * held-out evaluation every `evalEvery` updates, progress callbacks, a checkpoint every
+ * `checkpointEvery` seconds and at the end (to `onCheckpoint`), and an AbortSignal. It yields to
+ * the event loop between updates. Defaults: batchSize 32, bptt 64, Adam, lr 2e-3, maxGradNorm 5,
+ * valFraction 0.05, evalEvery 200, seed 1, threads 1. In Node, trainOfflineToFile from
+ * '@rxrnn/trainer/node' adds checkpoint files and threads 2.
+ *
+ * @throws (rejects) RangeError without maxSteps, seconds or signal, and RangeError/TypeError for a
+ *   bad option; CheckpointError for a checkpoint to resume that does not fit
+ * @example
+ * ```ts
+ * import { CharModel, Vocabulary } from '@rxrnn/cells';
+ * import { trainOffline } from '@rxrnn/trainer';
+ * const text = 'the cat sat on the mat. '.repeat(40);
+ * const model = new CharModel({ cell: 'lstm', vocab: Vocabulary.fromText(text).chars, hidden: 16, seed: 1 });
+ * const summary = await trainOffline({ model, text, maxSteps: 20, batchSize: 4, bptt: 16, evalEvery: 10 });
+ * console.log(summary.steps, summary.bestVal?.nats); // 20, the held-out loss of the best parameters
+ * const resumed = await trainOffline({ text, resume: summary.checkpoint, maxSteps: 30 }); // 10 more, exactly
+ * ```
+ */
 export async function trainOffline(opts: TrainOfflineOptions): Promise<TrainSummary> {
   const { text, resume, maxSteps, seconds, signal, onProgress, onStep, onEval, onCheckpoint, onStart, createWorker } =
     opts;

@@ -18,7 +18,7 @@ import {
   type OfflineTrainingOptions,
   resumeOfflineTrainer,
   StreamBatcher,
-  trainOffline,
+  trainOfflineToFile,
 } from '../src/node.js';
 
 const text = 'the quick brown fox jumps over the lazy dog. '.repeat(60);
@@ -266,12 +266,12 @@ describe('OfflineTrainer with dropout', () => {
   });
 });
 
-describe('trainOffline', () => {
+describe('trainOfflineToFile', () => {
   it('trains to a step budget, evaluates, keeps the best, saves a loadable checkpoint', async () => {
     const path = join(dir, 'run.ckpt');
     const evals: number[] = [];
     let progressCalls = 0;
-    const summary = await trainOffline({
+    const summary = await trainOfflineToFile({
       model: makeModel(),
       text,
       ...opts,
@@ -295,7 +295,7 @@ describe('trainOffline', () => {
     const model = makeModel();
     const steps: { step: number; gradNorm: number; clipped: boolean }[] = [];
     // A threshold far below the norms of an untrained model: every update is clipped.
-    await trainOffline({ model, text, ...opts, maxGradNorm: 1e-3, maxSteps: 6, onStep: (r) => steps.push(r) });
+    await trainOfflineToFile({ model, text, ...opts, maxGradNorm: 1e-3, maxSteps: 6, onStep: (r) => steps.push(r) });
     expect(steps.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
     for (const r of steps) {
       expect(r.gradNorm).toBeGreaterThan(1e-3);
@@ -313,7 +313,7 @@ describe('trainOffline', () => {
     for (let i = 0; i < model.grads.length; i++) sq += model.grads[i]! ** 2;
     expect(Math.sqrt(sq)).toBeCloseTo(1e-3, 8);
     const off: boolean[] = [];
-    await trainOffline({
+    await trainOfflineToFile({
       model: makeModel(),
       text,
       ...opts,
@@ -322,15 +322,15 @@ describe('trainOffline', () => {
       onStep: (r) => off.push(r.clipped),
     });
     expect(off).toEqual([false, false, false]);
-    await expect(trainOffline({ model: makeModel(), text, ...opts, maxSteps: 1, onStep: 3 as never })).rejects.toThrow(
-      'trainOffline: onStep must be a function, got number',
-    );
+    await expect(
+      trainOfflineToFile({ model: makeModel(), text, ...opts, maxSteps: 1, onStep: 3 as never }),
+    ).rejects.toThrow('trainOffline: onStep must be a function, got number');
   });
 
   it('an aborted run stops after the current update and still saves', async () => {
     const ac = new AbortController();
     const path = join(dir, 'abort.ckpt');
-    const summary = await trainOffline({
+    const summary = await trainOfflineToFile({
       model: makeModel(),
       text,
       ...opts,
@@ -351,6 +351,6 @@ describe('trainOffline', () => {
   });
 
   it('refuses to run without a budget', async () => {
-    await expect(trainOffline({ model: makeModel(), text })).rejects.toThrow(/never stops/);
+    await expect(trainOfflineToFile({ model: makeModel(), text })).rejects.toThrow(/never stops/);
   });
 });

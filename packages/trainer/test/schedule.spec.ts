@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LossMeter, learningRate, lossMetrics, validateSchedule } from '../src/index.js';
+import { LossMeter, learningRate, lossMetrics } from '../src/index.js';
+import { validateSchedule } from '../src/optim/schedule.js';
 
 describe('learning-rate schedules', () => {
   it('constant, step, exponential and cosine follow their formulas', () => {

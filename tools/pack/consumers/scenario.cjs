@@ -107,7 +107,7 @@ async function scenario({
   assert.ok(Math.abs(Math.hypot(g[0], g[1]) - 1) < 1e-5, `clipByGlobalNorm left norm ${Math.hypot(g[0], g[1])}`);
 
   // A small model trained on the spot from a text stream, then text generated from it.
-  const model = trainer.createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
+  const model = new cells.CharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
   const chunks = TEXT.match(/.{1,24}/gs);
   const events = await lastValueFrom(
     from(chunks).pipe(
@@ -160,9 +160,9 @@ async function scenario({
   // Node entry (@rxrnn/trainer/node): offline training with the gradient worker thread (a
   // separate file in the package's dist, loaded by URL), a checkpoint file written atomically
   // and read back, and the same checkpoint through msgpackr in memory.
-  const gru = trainer.createCharModel({ cell: 'gru', vocab: vocab.chars, hidden: 16, embeddingDim: 8, seed: 2 });
+  const gru = new cells.CharModel({ cell: 'gru', vocab: vocab.chars, hidden: 16, embeddingDim: 8, seed: 2 });
   const before = gru.params.slice();
-  const run = await trainerNode.trainOffline({
+  const run = await trainerNode.trainOfflineToFile({
     model: gru,
     text: TEXT,
     batchSize: 4,
@@ -175,7 +175,7 @@ async function scenario({
   assert.equal(run.steps, 5);
   assert.ok(
     gru.params.some((v, i) => v !== before[i]),
-    'trainOffline did not change the parameters',
+    'trainOfflineToFile did not change the parameters',
   );
   const file = require('node:path').join(process.cwd(), 'model.ckpt');
   trainerNode.saveCheckpoint(file, run.checkpoint);

@@ -4,5 +4,6 @@ import cells = require('@rxrnn/cells');
 import trainer = require('@rxrnn/trainer');
 
 const vocab: cells.Vocabulary = cells.Vocabulary.fromText('abc');
-const model: cells.CharModel = trainer.createCharModel({ cell: 'gru', vocab: vocab.chars, hidden: 4 });
+const model: cells.CharModel = new cells.CharModel({ cell: 'gru', vocab: vocab.chars, hidden: 4 });
 export const params: number = model.params.length;
+export const bits: number = trainer.natsToBits(Math.LN2);

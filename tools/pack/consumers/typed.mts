@@ -2,7 +2,7 @@
 // against the installed packages' .d.ts: the same pipeline as scenario.cjs, fully typed.
 
 import { type BidirectionalOptions, BidirectionalStack, bidirectional } from '@rxrnn/bidirectional';
-import { type Cell, type CharModel, createCell, generate, lstm, Vocabulary } from '@rxrnn/cells';
+import { type Cell, CharModel, createCell, generate, lstm, Vocabulary } from '@rxrnn/cells';
 import { clipByGlobalNorm, type GlobalNormResult } from '@rxrnn/clipping';
 import { type Backend, gemv, getBackend } from '@rxrnn/kernels';
 import {
@@ -18,14 +18,13 @@ import { DirectoryStateStore } from '@rxrnn/keyed/node';
 import { partitionOf, type WorkerOptions } from '@rxrnn/nats';
 import {
   type Checkpoint,
-  createCharModel,
   decodeCheckpoint,
   encodeCheckpoint,
   type OnlineTrainEvent,
   type TrainSummary,
   trainOnline,
 } from '@rxrnn/trainer';
-import { loadCheckpoint, saveCheckpoint, trainOffline } from '@rxrnn/trainer/node';
+import { loadCheckpoint, saveCheckpoint, trainOfflineToFile } from '@rxrnn/trainer/node';
 import { from, lastValueFrom, type Observable, toArray } from 'rxjs';
 
 const text: string = 'the cat sat on the mat. '.repeat(40);
@@ -49,7 +48,7 @@ const windows: Float32Array[][] = await lastValueFrom(from(inputs).pipe(bidirect
 
 const clip: GlobalNormResult = clipByGlobalNorm(Float32Array.of(3, 4), 1);
 
-const model: CharModel = createCharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
+const model: CharModel = new CharModel({ cell: 'lstm', vocab: vocab.chars, hidden: 32, embeddingDim: 16, seed: 1 });
 const events: OnlineTrainEvent[] = await lastValueFrom(
   from([text]).pipe(trainOnline(model, { bptt: 24, lr: 0.01 }), toArray()),
 );
@@ -68,7 +67,7 @@ const keyedOut: KeyedResult<Float32Array | null, string>[] = await lastValueFrom
 );
 const metrics: KeyedMetrics = states.metrics();
 
-const run: TrainSummary = await trainOffline({ model, text, batchSize: 4, bptt: 16, maxSteps: 1, threads: 2 });
+const run: TrainSummary = await trainOfflineToFile({ model, text, batchSize: 4, bptt: 16, maxSteps: 1, threads: 2 });
 const restored: Checkpoint = decodeCheckpoint(encodeCheckpoint(run.checkpoint));
 const bytes: number = saveCheckpoint('model.ckpt', restored);
 const loaded: Checkpoint = loadCheckpoint('model.ckpt');

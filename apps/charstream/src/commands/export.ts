@@ -1,8 +1,9 @@
 // `charstream export`: writes a checkpoint's model for other runtimes — ONNX (onnxruntime in Node,
 // browsers, Python...) or PyTorch state_dict JSON (tools/torch/load_export.py loads it).
 import { writeFileSync } from 'node:fs';
+import { CharModel } from '@rxrnn/cells';
 import { toOnnx } from '@rxrnn/cells/onnx';
-import { createCharModel, exportTorch } from '@rxrnn/trainer/node';
+import { exportTorch } from '@rxrnn/trainer/node';
 import { CliError, type Command } from '../cli-io.js';
 import { loadModel } from '../model-io.js';
 
@@ -38,7 +39,7 @@ export const exportCommand: Command = {
         const json = JSON.stringify(exportTorch(checkpoint, { which: latest ? 'latest' : 'best' }));
         bytes = new TextEncoder().encode(json);
       } else {
-        const model = createCharModel(checkpoint.model);
+        const model = new CharModel(checkpoint.model);
         model.params.set(!latest && checkpoint.best ? checkpoint.best.params : checkpoint.params);
         bytes = toOnnx(model);
       }

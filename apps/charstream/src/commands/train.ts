@@ -1,4 +1,4 @@
-// `charstream train`: offline batched training on a file (the trainer's trainOffline), or online
+// `charstream train`: offline batched training on a file (the trainer's trainOfflineToFile), or online
 // training from stdin as it arrives (`--input -`, trainOnline). Progress, samples, periodic atomic
 // checkpoints, a JSON summary and a loss-curve SVG; Ctrl-C stops, saves and exits 0, and --resume
 // continues from that checkpoint.
@@ -13,7 +13,7 @@ import {
   OfflineTrainer,
   type OptimizerConfig,
   type OptimizerState,
-  trainOffline,
+  trainOfflineToFile,
 } from '@rxrnn/trainer/node';
 import { budgetSchedule } from '../budget-schedule.js';
 import { CliError, type Command } from '../cli-io.js';
@@ -257,7 +257,7 @@ export const trainCommand: Command = {
         resume || flags.schedule === 'constant'
           ? null
           : budgetSchedule(flags.lr as number, { steps: maxSteps, seconds });
-      const run = await trainOffline({
+      const run = await trainOfflineToFile({
         model,
         resume,
         text,

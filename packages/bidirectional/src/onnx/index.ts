@@ -1,24 +1,28 @@
 // @rxrnn/bidirectional/onnx: a BidirectionalStack (+ Dense head) to ONNX as bidirectional
 // LSTM/GRU/RNN nodes, and ONNX graphs with bidirectional layers back to a BidirectionalStack.
-// The builder, the weight conversions and the graph reader are @rxrnn/cells/onnx's.
+// The builder, the weight conversions and the graph reader are @rxrnn/cells/onnx/internal's.
+
+/**
+ * A BidirectionalStack to ONNX as bidirectional LSTM/GRU/RNN nodes, and ONNX graphs with
+ * bidirectional layers back to a BidirectionalStack.
+ *
+ * @module @rxrnn/bidirectional/onnx
+ */
 import { Dense } from '@rxrnn/cells';
+import { CONFIG_METADATA_KEY, type OnnxImport, type OnnxImportOptions, type OnnxModelInfo } from '@rxrnn/cells/onnx';
 import {
   addDenseHead,
   addRecurrentLayer,
   addStateInputs,
   addStateOutputs,
   buildUnidirectional,
-  CONFIG_METADATA_KEY,
   denseOf,
   layerState,
   OnnxGraphBuilder,
-  type OnnxImport,
-  type OnnxImportOptions,
-  type OnnxModelInfo,
   onnxModelInfo,
   readOnnxRecurrent,
   uniformLayers,
-} from '@rxrnn/cells/onnx';
+} from '@rxrnn/cells/onnx/internal';
 import { describe } from '@rxrnn/kernels/internal';
 import { BidirectionalStack } from '../bidirectional-stack.js';
 
@@ -41,7 +45,12 @@ export interface BidirectionalOnnxExportOptions {
  * @throws TypeError for a stack or head of the wrong class; RangeError when head.inSize is not
  *   the stack's outputSize
  * @example
- * const bytes = toOnnx(new BidirectionalStack({ kind: 'gru', inputSize: 8, hiddenSize: 16 }));
+ * ```ts
+ * import { BidirectionalStack } from '@rxrnn/bidirectional';
+ * import { toOnnx } from '@rxrnn/bidirectional/onnx';
+ * const bytes = toOnnx(new BidirectionalStack({ kind: 'gru', inputSize: 8, hiddenSize: 16, merge: 'sum' }));
+ * console.log(bytes.length > 0); // true
+ * ```
  */
 export function toOnnx(stack: BidirectionalStack, options: BidirectionalOnnxExportOptions = {}): Uint8Array {
   const where = 'toOnnx';
@@ -120,7 +129,16 @@ export function toOnnx(stack: BidirectionalStack, options: BidirectionalOnnxExpo
 /** fromOnnx's result: the cells' results, or a bidirectional stack with its optional head. */
 export type BidirectionalOnnxImport =
   | OnnxImport
-  | { kind: 'bidirectional'; stack: BidirectionalStack; head: Dense | null; info: OnnxModelInfo };
+  | {
+      /** Bidirectional layers. */
+      kind: 'bidirectional';
+      /** The layers, with the file's merge mode. */
+      stack: BidirectionalStack;
+      /** The dense layer after them, or null. */
+      head: Dense | null;
+      /** What the file says about itself. */
+      info: OnnxModelInfo;
+    };
 
 /**
  * The rxrnn model an ONNX file computes. Bidirectional layers (every layer bidirectional, each
@@ -133,8 +151,17 @@ export type BidirectionalOnnxImport =
  * @throws RangeError naming the node and attribute of anything that cannot run exactly, a mix of
  *   bidirectional and forward layers, or an embedding (Gather) before bidirectional layers
  * @example
- * const r = fromOnnx(readFileSync('tagger.onnx'));
- * if (r.kind === 'bidirectional') r.stack.forward(x, T, B, r.stack.createState(B));
+ * ```ts
+ * import { BidirectionalStack } from '@rxrnn/bidirectional';
+ * import { fromOnnx, toOnnx } from '@rxrnn/bidirectional/onnx';
+ * const bytes = toOnnx(new BidirectionalStack({ kind: 'lstm', inputSize: 3, hiddenSize: 4, seed: 1 }));
+ * const r = fromOnnx(bytes);
+ * if (r.kind === 'bidirectional') {
+ *   const T = 5, B = 1;
+ *   const out = r.stack.forward(new Float32Array(T * B * 3), T, B, r.stack.createState(B));
+ *   console.log(out.length); // T·B·2H = 40
+ * }
+ * ```
  */
 export function fromOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): BidirectionalOnnxImport {
   const where = 'fromOnnx';

@@ -44,7 +44,27 @@ export interface BidirectionalOptions {
 
 const OP = 'bidirectional';
 
-/** The operator over a BidirectionalStack (any depth), or over one forward and one reverse cell. */
+/**
+ * Cuts a stream of inputs x [B × n_x] into windows (fixed size and hop, a delimiter, and/or a
+ * maximum latency), runs each window forward and in reverse through a BidirectionalStack (any
+ * depth) or a pair of cells, and emits the window's merged outputs: one fresh [B × outSize]
+ * array per step (outSize 2H for 'concat', H for 'sum' / 'ave' / 'mul'). The forward state
+ * carries over between windows (carryState); the reverse direction starts each window from its
+ * initial state, since it cannot see past the window's end.
+ *
+ * @throws RangeError/TypeError for bad options or cells that do not fit each other (at once);
+ *   an input of the wrong length or with non-finite values errors the stream
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { BidirectionalStack, bidirectional } from '@rxrnn/bidirectional';
+ * const stack = new BidirectionalStack({ kind: 'lstm', inputSize: 2, hiddenSize: 3, seed: 1 });
+ * const xs = [0, 1, 2, 3, 4, 5].map((i) => Float32Array.of(i % 2, 1));
+ * from(xs)
+ *   .pipe(bidirectional(stack, { window: { size: 3 } }))
+ *   .subscribe((steps) => console.log(steps.length, steps[0]!.length)); // 3 6, twice
+ * ```
+ */
 export function bidirectional(
   stack: BidirectionalStack,
   options: BidirectionalOptions,

@@ -136,7 +136,13 @@ function configJson(kind: CellKind, c: { gruVariant: GruVariant } & Record<strin
  * @throws TypeError for a model of another class, a head that is not a Dense, or non-string metadata;
  *   RangeError when the head's inSize is not H.
  * @example
- * const bytes = toOnnx(model); // then: new ort.InferenceSession(bytes) in onnxruntime
+ * ```ts
+ * import { CharModel } from '@rxrnn/cells';
+ * import { fromOnnx, toOnnx } from '@rxrnn/cells/onnx';
+ * const model = new CharModel({ cell: 'lstm', vocab: [...'ab '], hidden: 8, seed: 1 });
+ * const bytes = toOnnx(model); // for onnxruntime: InferenceSession.create(bytes)
+ * console.log(fromOnnx(bytes).kind); // 'char-model': the vocabulary travels in the metadata
+ * ```
  */
 export function toOnnx(model: CharModel | RnnStack, options: OnnxExportOptions = {}): Uint8Array {
   const where = 'toOnnx';

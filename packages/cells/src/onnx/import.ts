@@ -25,7 +25,14 @@ export interface OnnxModelInfo {
   /** Default-domain opset. */
   opset: number;
   /** Graph inputs: the tokens or features, and the initial states (null: the graph starts from zeros). */
-  inputs: { data: string; h0: string | null; c0: string | null };
+  inputs: {
+    /** The tokens or features. */
+    data: string;
+    /** The initial hidden state, or null. */
+    h0: string | null;
+    /** The initial cell state (LSTM), or null. */
+    c0: string | null;
+  };
   /** The graph output that carries the per-step results. */
   output: string;
   /** metadata_props of the file. */
@@ -34,8 +41,26 @@ export interface OnnxModelInfo {
 
 /** The result of fromOnnx: a char model with its vocabulary, or a stack with its optional head. */
 export type OnnxImport =
-  | { kind: 'char-model'; model: CharModel; vocab: string[]; info: OnnxModelInfo }
-  | { kind: 'stack'; stack: RnnStack; head: Dense | null; info: OnnxModelInfo };
+  | {
+      /** Token input and V outputs: a char model. */
+      kind: 'char-model';
+      /** The model, with fresh buffers. */
+      model: CharModel;
+      /** Its characters in id order. */
+      vocab: string[];
+      /** What the file says about itself. */
+      info: OnnxModelInfo;
+    }
+  | {
+      /** Float input: a stack with an optional head. */
+      kind: 'stack';
+      /** The recurrent layers. */
+      stack: RnnStack;
+      /** The dense layer after them, or null. */
+      head: Dense | null;
+      /** What the file says about itself. */
+      info: OnnxModelInfo;
+    };
 
 /** The info part of an import result. */
 export function onnxModelInfo(g: OnnxRecurrentGraph): OnnxModelInfo {
@@ -112,8 +137,14 @@ function vocabFor(where: string, g: OnnxRecurrentGraph, V: number, given: readon
  * @throws RangeError naming the node and attribute of anything that cannot run exactly, a
  *   bidirectional layer (use @rxrnn/bidirectional/onnx), or a missing/mismatched vocabulary
  * @example
- * const r = fromOnnx(readFileSync('model.onnx'), { vocab });
- * if (r.kind === 'char-model') generate(r.model, { prime: 'The ', length: 200 }).subscribe(console.log);
+ * ```ts
+ * import { Dense, RnnStack } from '@rxrnn/cells';
+ * import { fromOnnx, toOnnx } from '@rxrnn/cells/onnx';
+ * const stack = new RnnStack({ kind: 'gru', inputSize: 3, hiddenSize: 4, seed: 1 });
+ * const bytes = toOnnx(stack, { head: new Dense({ inSize: 4, outSize: 2, seed: 1 }) });
+ * const r = fromOnnx(bytes); // a file from PyTorch's exporter reads the same way
+ * if (r.kind === 'stack') console.log(r.stack.paramCount(), r.head?.outSize); // 100 2
+ * ```
  */
 export function fromOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): OnnxImport {
   const where = 'fromOnnx';

@@ -37,6 +37,14 @@ export interface GenerateOptions extends SamplingOptions {
  * A model step whose state or logits are not finite (weights large enough to overflow float32)
  * errors the stream and is undone: a state handle keeps the state from before that step.
  * @throws RangeError/TypeError on bad options, naming the option and what was expected.
+ * @example
+ * ```ts
+ * import { lastValueFrom, toArray } from 'rxjs';
+ * import { CharModel, generate } from '@rxrnn/cells';
+ * const model = new CharModel({ cell: 'gru', vocab: [...'abc '], hidden: 8, seed: 1 });
+ * const chars = await lastValueFrom(generate(model, { prime: 'ab', length: 10, seed: 3 }).pipe(toArray()));
+ * console.log(chars.join('')); // 10 characters from an untrained model
+ * ```
  */
 export function generate(model: StepModel, options: GenerateOptions): Observable<string> {
   if (

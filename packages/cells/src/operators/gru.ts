@@ -10,6 +10,15 @@ import { type RecurrentOptions, recurrent } from './internal/recurrent.js';
  * Errors the stream (state untouched) on an input of the wrong length or with non-finite values,
  * and when a finite input makes the step overflow float32 (a non-finite state): that step is undone.
  * @throws TypeError if `cell` is not a 'gru' cell.
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { GruCell, gru } from '@rxrnn/cells';
+ * const cell = new GruCell({ inputSize: 2, hiddenSize: 3, seed: 1 });
+ * from([Float32Array.of(1, 0, 0, 1)]) // B = 2 rows per emission
+ *   .pipe(gru(cell, { batch: 2 }))
+ *   .subscribe((h) => console.log(h.length)); // B·H = 6
+ * ```
  */
 export function gru(cell: StepCell, options?: RecurrentOptions): OperatorFunction<Float32Array, Float32Array> {
   return recurrent('gru', cell, options);

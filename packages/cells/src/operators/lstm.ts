@@ -10,6 +10,15 @@ import { type RecurrentOptions, recurrent } from './internal/recurrent.js';
  * Errors the stream (state untouched) on an input of the wrong length or with non-finite values,
  * and when a finite input makes the step overflow float32 (a non-finite state): that step is undone.
  * @throws TypeError if `cell` is not an 'lstm' cell.
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { LstmCell, lstm } from '@rxrnn/cells';
+ * const cell = new LstmCell({ inputSize: 2, hiddenSize: 3, seed: 1 });
+ * from([Float32Array.of(1, 0), Float32Array.of(0, 1)])
+ *   .pipe(lstm(cell)) // one step per input, the state kept between them
+ *   .subscribe((h) => console.log(h)); // two Float32Arrays of H = 3
+ * ```
  */
 export function lstm(cell: StepCell, options?: RecurrentOptions): OperatorFunction<Float32Array, Float32Array> {
   return recurrent('lstm', cell, options);

@@ -10,6 +10,16 @@ import { type RecurrentOptions, recurrent } from './internal/recurrent.js';
  * Errors the stream (state untouched) on an input of the wrong length or with non-finite values,
  * and when a finite input makes the step overflow float32 (a non-finite state): that step is undone.
  * @throws TypeError if `cell` is not an 'rnn' cell.
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { createStateHandle, RnnCell, rnn } from '@rxrnn/cells';
+ * const cell = new RnnCell({ inputSize: 2, hiddenSize: 3, seed: 1 });
+ * const handle = createStateHandle(cell); // the state outlives the subscription
+ * of(Float32Array.of(1, 0)).pipe(rnn(cell, { state: handle })).subscribe();
+ * of(Float32Array.of(0, 1)).pipe(rnn(cell, { state: handle })).subscribe((h) => console.log(h));
+ * console.log(handle.state); // h after both inputs
+ * ```
  */
 export function rnn(cell: StepCell, options?: RecurrentOptions): OperatorFunction<Float32Array, Float32Array> {
   return recurrent('rnn', cell, options);

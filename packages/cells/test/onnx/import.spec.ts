@@ -7,16 +7,15 @@ import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDiff, ortRun, ortSession, seededValues } from '../../../../test/support/onnxruntime.js';
 import { RnnStack } from '../../src/index.js';
+import { fromOnnx, toOnnx } from '../../src/onnx/index.js';
 import {
   DataType,
-  fromOnnx,
   type IModelProto,
   type INodeProto,
   OnnxGraphBuilder,
   onnx,
   onnxWeightsOf,
-  toOnnx,
-} from '../../src/onnx/index.js';
+} from '../../src/onnx/internal.js';
 
 const FIXTURES = new URL('../../../../test/fixtures/onnx/', import.meta.url);
 const TOL = 1e-5;

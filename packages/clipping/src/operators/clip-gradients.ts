@@ -33,6 +33,14 @@ export interface ClipGradientsEvent<G extends Gradients> extends GlobalNormResul
  * reused every step and copying it would allocate per step; the operator never touches a set again
  * after emitting it. Options are validated here and throw RangeError at once; bad emissions and
  * non-finite gradients under 'error' go to `subscriber.error` naming the step.
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { clipGradients } from '@rxrnn/clipping';
+ * of([Float32Array.of(3, 4)], [Float32Array.of(0.3, 0.4)]) // gradient sets: lists of tensors
+ *   .pipe(clipGradients({ maxNorm: 1 }))
+ *   .subscribe((e) => console.log(e.totalNorm, e.clipped, e.grads[0])); // 5 true [≈0.6, ≈0.8], then 0.5 false
+ * ```
  */
 export function clipGradients<G extends Gradients>(
   options: ClipGradientsOptions,

@@ -33,6 +33,15 @@ export interface ExplosionVerdict {
  * norm > factor × level. Every finite norm, flagged or not, enters the window: the median ignores
  * isolated spikes, while a lasting change of scale becomes the new level after about window/2 steps.
  * Non-finite norms never enter the window. A negative or non-number norm errors the stream.
+ * @throws RangeError for a bad option (at once)
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { detectExplosions } from '@rxrnn/clipping';
+ * from([1, 1.2, 0.9, 1.1, 40, 1])
+ *   .pipe(detectExplosions({ window: 4, factor: 10 }))
+ *   .subscribe((v) => v.exploding && console.log(`step ${v.step}: ${v.norm} vs level ${v.level}`)); // step 4
+ * ```
  */
 export function detectExplosions(options: DetectExplosionsOptions = {}): OperatorFunction<number, ExplosionVerdict> {
   const factor = checkPositiveFinite('detectExplosions', 'factor', options.factor ?? 10);

@@ -16,6 +16,15 @@ export interface GradientNormsOptions {
  * Emits each gradient set's total norm, the same number clipGradients reports as `totalNorm`.
  * A non-finite gradient yields a non-finite norm (that is what monitoring wants to see, e.g. for
  * detectExplosions); an emission that is not a gradient set errors the stream naming the step.
+ * @throws RangeError for a bad normType (at once)
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { gradientNorms } from '@rxrnn/clipping';
+ * of(Float32Array.of(3, 4), [Float32Array.of(1), Float32Array.of(-2)])
+ *   .pipe(gradientNorms({ normType: Infinity }))
+ *   .subscribe((n) => console.log(n)); // 4, then 2
+ * ```
  */
 export function gradientNorms(options: GradientNormsOptions = {}): OperatorFunction<Gradients, number> {
   const where = 'gradientNorms';

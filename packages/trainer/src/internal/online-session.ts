@@ -12,6 +12,7 @@ import { clipGradients } from './clip.js';
 /** What the operators accept: text chunks of any length, single token ids, or arrays of ids. */
 export type OnlineInput = string | number | ArrayLike<number>;
 
+/** Options of trainOnline (and, without the queue, scoreOnline). */
 export interface OnlineOptions {
   /** T, tokens per update window. Default 64. */
   bptt?: number;
@@ -36,6 +37,7 @@ export interface OnlineOptions {
   unknownChars?: 'error' | 'skip';
 }
 
+/** What trainOnline emits after every update. */
 export interface OnlineTrainEvent {
   /** Updates applied in this subscription. */
   step: number;
@@ -45,7 +47,9 @@ export interface OnlineTrainEvent {
   bpc: number;
   /** Pre-clip global gradient norm. */
   gradNorm: number;
+  /** Whether clipping scaled the gradient down. */
   clipped: boolean;
+  /** The learning rate of this update. */
   lr: number;
   /** Tokens in this window / seconds spent training it. */
   tokensPerSecond: number;

@@ -26,9 +26,25 @@ export interface ScoreEvent {
 }
 
 /**
+ * Scores a stream token by token: for every token after the first it emits the surprisal
+ * −log2 p(token | history) the model gave it before seeing it, then (with `learn`, the default)
+ * trains on each full window of T tokens, as trainOnline does (dynamic evaluation).
+ *
  * Unlike trainOnline there is no queue: scoring is synchronous per token, and the update for a
  * window runs the moment its last token has been scored, so the scores do not depend on the
  * producer's timing (a synchronous producer is throttled to scoring + training speed).
+ *
+ * @throws RangeError/TypeError for a bad option; the stream errors on a character outside the vocabulary.
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { CharModel } from '@rxrnn/cells';
+ * import { scoreOnline } from '@rxrnn/trainer';
+ * const model = new CharModel({ cell: 'gru', vocab: [...'ab '], hidden: 8, seed: 1 });
+ * of('ab ab ', 'ab ba ')
+ *   .pipe(scoreOnline(model, { bptt: 4 }))
+ *   .subscribe((e) => console.log(e.char, e.bits.toFixed(2))); // bits per character
+ * ```
  */
 export function scoreOnline(
   model: TrainableModel,

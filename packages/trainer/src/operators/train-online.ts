@@ -13,12 +13,29 @@ import type { TrainableModel } from '../model.js';
 export type { OnlineInput, OnlineOptions, OnlineTrainEvent };
 
 /**
+ * Learns from a live stream as it arrives: text chunks (or token ids) are cut into windows of T
+ * tokens, each window is one truncated-BPTT update of `model` (its params change in place), and
+ * an OnlineTrainEvent is emitted per update. The hidden state carries over from window to window.
+ *
  * Memory is bounded whatever the producer does: one window being filled plus at most
  * `maxPendingWindows` full ones. Training runs one window per macrotask (setImmediate), so a
  * server stays responsive; when windows arrive faster than that, `overflow` decides (default
  * 'drop-oldest': discard the oldest pending window and count it in `droppedWindows`). The hidden
  * state is carried across windows, also across a dropped one. On complete, the final partial
  * window is trained too, then the output completes.
+ *
+ * @throws RangeError/TypeError for a bad option (at once, not on subscribe). The stream errors on
+ *   a character outside the vocabulary (unknownChars 'error') or a non-finite loss.
+ * @example
+ * ```ts
+ * import { from, lastValueFrom } from 'rxjs';
+ * import { CharModel, Vocabulary } from '@rxrnn/cells';
+ * import { trainOnline } from '@rxrnn/trainer';
+ * const text = 'hello world, hello stream. ';
+ * const model = new CharModel({ cell: 'lstm', vocab: Vocabulary.fromText(text).chars, hidden: 16, seed: 1 });
+ * const last = await lastValueFrom(from(Array(8).fill(text)).pipe(trainOnline(model, { bptt: 16 })));
+ * console.log(last.step, last.loss); // updates so far, nats per token of the last window
+ * ```
  */
 export function trainOnline(
   model: TrainableModel,

@@ -8,9 +8,14 @@ import { spawnWorker } from '../internal/spawn-worker.js';
 import type { CharModelConfig, DropoutDraw } from '../model.js';
 import { allocShared, CTRL, ERROR_BYTES, type HalfBatchWorkerData, OP } from './protocol.js';
 
+/**
+ * The second thread of a threads-2 OfflineTrainer: a model replica computing the gradients of the
+ * streams [B/2, B). createHalfBatchWorker (Node) makes one; the trainer drives it.
+ */
 export interface HalfBatchWorker {
   /** Window tokens for the worker's streams, time-major [T×B2]; the trainer fills them. */
   readonly inputs: Int32Array;
+  /** The next-token targets of those windows, same layout. */
   readonly targets: Int32Array;
   /**
    * Starts the worker's forward/backward with these parameters; returns immediately. `dropout`:
@@ -21,10 +26,19 @@ export interface HalfBatchWorker {
    * Waits for the worker; returns its loss sum, prediction count and gradients (of ITS mean loss,
    * like CharModel.lossAndGrad), a view of shared memory valid until the next begin().
    */
-  end(): { lossSum: number; count: number; grads: Float32Array };
+  end(): {
+    /** Sum of the cross-entropies, nats. */
+    lossSum: number;
+    /** Predictions in lossSum. */
+    count: number;
+    /** Gradients of the worker's mean loss. */
+    grads: Float32Array;
+  };
   /** A copy of the worker's carried stream state [B2 rows]. */
   getState(): Float32Array;
+  /** Sets the worker's carried stream state (a resume). */
   setState(state: Float32Array): void;
+  /** Ends the worker thread. */
   close(): Promise<void>;
 }
 

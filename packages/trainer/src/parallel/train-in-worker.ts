@@ -68,6 +68,16 @@ export type TrainWorkerEvent = WorkerProgressEvent | WorkerEvalEvent | WorkerSna
  * evaluations, parameter snapshots and the final summary. Unsubscribing stops the worker.
  *
  * @throws TypeError/RangeError for bad options (synchronously).
+ * @example
+ * ```ts
+ * import { filter, lastValueFrom } from 'rxjs';
+ * import { trainInWorker } from '@rxrnn/trainer/node';
+ * const text = 'the cat sat on the mat. '.repeat(40);
+ * const vocab = [...new Set(text)].sort();
+ * const events = trainInWorker({ model: { cell: 'gru', vocab, hidden: 16 }, text, maxSteps: 5, batchSize: 4, bptt: 16 });
+ * const done = await lastValueFrom(events.pipe(filter((e) => e.type === 'done')));
+ * console.log(done.summary.steps); // 5
+ * ```
  */
 export function trainInWorker(options: TrainInWorkerOptions): Observable<TrainWorkerEvent> {
   if (!options || typeof options.text !== 'string')

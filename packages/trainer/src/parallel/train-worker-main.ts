@@ -1,8 +1,8 @@
-// Worker-thread entry of trainInWorker: builds the model, runs trainOffline with the options it
+// Worker-thread entry of trainInWorker: builds the model, runs trainOfflineToFile with the options it
 // was given, posts progress/eval/snapshot/done messages, and stops cleanly on {type: 'stop'}.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCharModel } from '../model.js';
-import { trainOffline } from '../node.js';
+import { trainOfflineToFile } from '../node.js';
 import type { TrainInWorkerOptions } from './train-in-worker.js';
 
 const opts = workerData as TrainInWorkerOptions;
@@ -17,7 +17,7 @@ let lastSnapshot = performance.now();
 try {
   const model = opts.resume ? undefined : createCharModel(opts.model!);
   let params: Float32Array | null = model?.params ?? null;
-  const summary = await trainOffline({
+  const summary = await trainOfflineToFile({
     ...opts,
     model,
     signal: abort.signal,

@@ -34,9 +34,13 @@ export interface SamplingOptions {
 
 /** Sampling options after validation (resolveSampling), defaults filled in. */
 export interface ResolvedSampling {
+  /** Divides the logits before the softmax (> 0). */
   temperature: number;
+  /** Only the topK most likely tokens are drawn from (Infinity: all). */
   topK: number;
+  /** Only the smallest set of tokens whose probabilities sum to at least topP (1: all). */
   topP: number;
+  /** The seed of the sampler's Rng; undefined: a random seed. */
   seed: number | undefined;
 }
 
