@@ -99,7 +99,7 @@ describe('GET /api/generate, many at once', () => {
     const vocab = training.config.vocab;
     const requests = Array.from({ length: 64 }, (_, i) => ({
       prime: Array.from({ length: 1 + (i % 5) }, (_, j) => vocab[(i * 7 + j * 3) % vocab.length]!).join(''),
-      length: 40 + ((i * 37) % 160),
+      length: 200 + ((i * 37) % 300),
       temperature: 0.5 + (i % 10) / 10,
       topK: i % 3 === 0 ? 1 + (i % 8) : undefined,
       topP: i % 4 === 0 ? 0.85 : undefined,
