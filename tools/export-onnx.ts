@@ -2,10 +2,10 @@
 // model as an ONNX file (opset 14, LSTM/GRU/RNN nodes, vocabulary in the metadata) that
 // onnxruntime runs: inputs tokens [T, B] (int64), h0 (c0) [L, B, H]; outputs logits, hn (cn).
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { CharModel } from '@rxrnn/cells';
 import { toOnnx } from '@rxrnn/cells/onnx';
 import { CheckpointError, loadCheckpoint } from '@rxrnn/trainer/node';
+import { parseToolArgs } from './tool-args.js';
 
 const USAGE = `usage: npm run --silent export-onnx -- CHECKPOINT OUT.onnx [--latest]
 
@@ -17,30 +17,7 @@ const USAGE = `usage: npm run --silent export-onnx -- CHECKPOINT OUT.onnx [--lat
 example: npm run --silent export-onnx -- charstream.ckpt model.onnx
          (then in Node: new (require('onnxruntime-node').InferenceSession)... or see docs/onnx.md)`;
 
-let parsed: ReturnType<
-  typeof parseArgs<{ options: { latest: { type: 'boolean' }; help: { type: 'boolean' } }; allowPositionals: true }>
->;
-try {
-  parsed = parseArgs({
-    args: process.argv.slice(2),
-    options: { latest: { type: 'boolean' }, help: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: true,
-  });
-} catch (e) {
-  console.error(`export-onnx: ${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (parsed.values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (parsed.positionals.length !== 2) {
-  console.error(
-    `export-onnx: expected CHECKPOINT and OUT.onnx, got ${parsed.positionals.length} argument(s)\n${USAGE}`,
-  );
-  process.exit(2);
-}
+const parsed = parseToolArgs('export-onnx', USAGE, { latest: { type: 'boolean' } }, ['CHECKPOINT', 'OUT.onnx']);
 const [ckptPath, outPath] = parsed.positionals as [string, string];
 try {
   const ckpt = loadCheckpoint(ckptPath);

@@ -1,8 +1,8 @@
 // `npm run --silent export-torch -- CHECKPOINT OUT.json [--latest]`: writes a trained checkpoint's
 // model in PyTorch state_dict layout ({config, params}) for tools/torch/load_export.py.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { CheckpointError, exportTorch, loadCheckpoint } from '@rxrnn/trainer/node';
+import { parseToolArgs } from './tool-args.js';
 
 const USAGE = `usage: npm run --silent export-torch -- CHECKPOINT OUT.json [--latest]
 
@@ -14,30 +14,7 @@ const USAGE = `usage: npm run --silent export-torch -- CHECKPOINT OUT.json [--la
 example: npm run --silent export-torch -- charstream.ckpt model.json
          python3 tools/torch/load_export.py model.json --text "The "   # the logits from torch.nn`;
 
-let parsed: ReturnType<
-  typeof parseArgs<{ options: { latest: { type: 'boolean' }; help: { type: 'boolean' } }; allowPositionals: true }>
->;
-try {
-  parsed = parseArgs({
-    args: process.argv.slice(2),
-    options: { latest: { type: 'boolean' }, help: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: true,
-  });
-} catch (e) {
-  console.error(`export-torch: ${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (parsed.values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (parsed.positionals.length !== 2) {
-  console.error(
-    `export-torch: expected CHECKPOINT and OUT.json, got ${parsed.positionals.length} argument(s)\n${USAGE}`,
-  );
-  process.exit(2);
-}
+const parsed = parseToolArgs('export-torch', USAGE, { latest: { type: 'boolean' } }, ['CHECKPOINT', 'OUT.json']);
 const [ckptPath, outPath] = parsed.positionals as [string, string];
 try {
   const exp = exportTorch(loadCheckpoint(ckptPath), { which: parsed.values.latest ? 'latest' : 'best' });

@@ -3,10 +3,10 @@
 // sample, score and serve load like a trained one. The vocabulary: --vocab, else the file's metadata.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fromOnnx } from '@rxrnn/cells/onnx';
 import { Rng } from '@rxrnn/kernels';
 import { type Checkpoint, createOptimizer, saveCheckpoint } from '@rxrnn/trainer/node';
+import { parseToolArgs } from './tool-args.js';
 
 const USAGE = `usage: npm run --silent import-onnx -- MODEL.onnx OUT.ckpt [--vocab vocab.json]
 
@@ -19,33 +19,7 @@ const USAGE = `usage: npm run --silent import-onnx -- MODEL.onnx OUT.ckpt [--voc
 example: npm run --silent import-onnx -- model.onnx model.ckpt --vocab vocab.json
          npm run charstream -- sample --checkpoint model.ckpt --prime "The "`;
 
-let parsed: ReturnType<
-  typeof parseArgs<{
-    options: { vocab: { type: 'string' }; help: { type: 'boolean' } };
-    allowPositionals: true;
-  }>
->;
-try {
-  parsed = parseArgs({
-    args: process.argv.slice(2),
-    options: { vocab: { type: 'string' }, help: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: true,
-  });
-} catch (e) {
-  console.error(`import-onnx: ${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (parsed.values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (parsed.positionals.length !== 2) {
-  console.error(
-    `import-onnx: expected MODEL.onnx and OUT.ckpt, got ${parsed.positionals.length} argument(s)\n${USAGE}`,
-  );
-  process.exit(2);
-}
+const parsed = parseToolArgs('import-onnx', USAGE, { vocab: { type: 'string' } }, ['MODEL.onnx', 'OUT.ckpt']);
 const [modelPath, outPath] = parsed.positionals as [string, string];
 
 /** A problem with the user's files: one line, exit code 2. */
@@ -64,7 +38,7 @@ function readVocab(path: string): string[] {
 }
 
 try {
-  const vocab = parsed.values.vocab === undefined ? undefined : readVocab(parsed.values.vocab);
+  const vocab = typeof parsed.values.vocab === 'string' ? readVocab(parsed.values.vocab) : undefined;
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(modelPath));
