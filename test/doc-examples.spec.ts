@@ -4,8 +4,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { typeCheckExamples } from './support/type-check.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.tmp', 'doc-examples');
@@ -56,28 +56,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('doc-comment examples', () => {
   it('type-check against the public entry points', () => {
-    const config = ts.getParsedCommandLineOfConfigFile(
-      join(root, 'tsconfig.base.json'),
-      {},
-      {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (d) => {
-          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-        },
-      },
-    )!;
-    const program = ts.createProgram(
-      examples.map((e) => e.file),
-      { ...config.options, noEmit: true, composite: false, declaration: false, noUnusedLocals: false },
-    );
-    const problems = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => d.file?.fileName.startsWith(out))
-      .map((d) => {
-        const e = examples.find((x) => x.file === d.file!.fileName)!;
-        const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-        return `${e.from} (example line ${line}): ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
-      });
+    const problems = typeCheckExamples(root, examples, 'example');
     expect(problems).toEqual([]);
   });
 

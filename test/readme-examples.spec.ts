@@ -6,8 +6,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { typeCheckExamples } from './support/type-check.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.tmp', 'readme-examples');
@@ -45,28 +45,7 @@ describe('README examples', () => {
   });
 
   it('type-check against the public entry points', () => {
-    const config = ts.getParsedCommandLineOfConfigFile(
-      join(root, 'tsconfig.base.json'),
-      {},
-      {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (d) => {
-          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-        },
-      },
-    )!;
-    const program = ts.createProgram(
-      blocks.map((b) => b.file),
-      { ...config.options, noEmit: true, composite: false, declaration: false, noUnusedLocals: false },
-    );
-    const problems = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => d.file?.fileName.startsWith(out))
-      .map((d) => {
-        const b = blocks.find((x) => x.file === d.file!.fileName)!;
-        const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-        return `${b.from} (block line ${line}): ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
-      });
+    const problems = typeCheckExamples(root, blocks, 'block');
     expect(problems).toEqual([]);
   });
 });
