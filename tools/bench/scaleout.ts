@@ -1,5 +1,6 @@
 // `npm run --silent bench -- scaleout [--json] [--events N] [--keys K] [--partitions P] [--hidden H]
-// [--layers L] [--output logits|surprisal] [--lease-ttl-ms MS] [--checkpoint-interval-ms MS] [--runs 1,2,kill]`:
+// [--layers L] [--output logits|surprisal] [--lease-ttl-ms MS] [--checkpoint-interval-ms MS] [--runs 1,2,kill]
+// [--logs]` (--logs: every worker's log on stderr after each run):
 // keyed RNN stream processing through a local nats-server (started here, loopback, JetStream in
 // a temp folder) with 1 and 2 worker processes, and a 2-worker run in which one worker is killed
 // (SIGKILL) mid-stream. Every run is checked against the single-process reference over the same
@@ -67,6 +68,7 @@ async function outputCount(d: Deployment): Promise<number> {
 
 export default async function scaleout(args: string[]): Promise<void> {
   const json = args.includes('--json');
+  const showLogs = args.includes('--logs');
   const events = int(args, '--events', 40_000);
   const keys = int(args, '--keys', 1000);
   const partitions = int(args, '--partitions', 8);
@@ -160,6 +162,7 @@ export default async function scaleout(args: string[]): Promise<void> {
             .map((p) => procs[0]!.running.get(p) ?? Number.NaN);
           failoverMs = Math.round(Math.max(...taken) - killedAt);
         }
+        if (showLogs) for (const w of procs) console.error(`--- ${w.id}\n${w.log()}`);
         for (const w of procs) await w.stop();
         // The reference: the keyed engine in this process over the stored events, timed.
         const inputs = await readInputEvents(d);

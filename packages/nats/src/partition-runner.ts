@@ -29,6 +29,9 @@ import {
 import { checkKey, partitionOf } from './partition.js';
 import { decodePartitionRecord, encodePartitionRecord, type PartitionRecord } from './records.js';
 
+/** Longest the consuming loop runs before it lets timers and I/O (lease renewals) have a turn, ms. */
+const YIELD_EVERY_MS = 10;
+
 /** KV key of partition p's checkpoint record. */
 export const partitionKey = (p: number): string => `p.${p}`;
 
@@ -328,7 +331,8 @@ export class PartitionRunner {
       async () => {
         names.length = 0;
         for await (const c of d.jsm.consumers.list(d.names.inputStream)) {
-          if (c.name.startsWith(prefix) && c.name !== mine) names.push(c.name);
+          // nats-server 2.9 lists a consumer being deleted meanwhile as null.
+          if (c?.name?.startsWith(prefix) && c.name !== mine) names.push(c.name);
         }
       },
       { deadlineMs: this.#o.retryMs },
@@ -388,8 +392,17 @@ export class PartitionRunner {
         const deleted = this.#watchStatus(messages);
         let delivered = 0;
         let gap = false;
+        let slice = performance.now();
         for await (const m of messages) {
           if (this.#stopped) break;
+          if (performance.now() - slice >= YIELD_EVERY_MS) {
+            // Buffered messages arrive as microtasks, and feeding steps the engine: without a
+            // turn of the event loop now and then, lease renewals (timers, then their replies)
+            // would wait behind a whole backlog and the worker would fence itself.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            slice = performance.now();
+            if (this.#stopped) break;
+          }
           const dseq = m.info.deliverySequence;
           if (dseq !== delivered + 1) {
             // A message was lost in flight (a reconnect, a leader change): start again after the

@@ -184,6 +184,34 @@ describe.skipIf(!MUST_RUN)('runWorker on nats-server', () => {
     await w.stop();
   });
 
+  it('works through a backlog without starving its lease renewals', async () => {
+    // A worker that starts behind a large backlog feeds buffered messages as microtasks; unless it
+    // lets timers and I/O run between them it stops renewing and fences itself mid-backlog.
+    const heavy = new CharModel({ cell: 'lstm', vocab: VOCAB, hidden: 128, layers: 2, embeddingDim: 16, seed: 9 });
+    const d = await setupDeployment(nc, {
+      stream: 'backlog',
+      partitions: 2,
+      leaseTtlMs: 1500,
+      duplicateWindowMs: 60_000,
+    });
+    const hash = await publishModel(d.models, encodeCheckpoint(weightsCheckpoint(heavy)));
+    const n = 20_000;
+    const lines: string[] = [];
+    const w = await start(d, hash, 'wb', { log: (m: string) => lines.push(m), output: 'logits' });
+    await until('wb owns both', () => w.owned().length === 2);
+    // All at once, not waiting for acks, as a producer catching up would.
+    const enc = new TextEncoder();
+    for (const e of events(n, 500))
+      nc.publish(d.inputSubject(partitionOf(e.key, 2), e.key), enc.encode(String(e.value)));
+    await nc.flush();
+    await until(`${n} outputs`, async () => (await d.jsm.streams.info(d.names.outputStream)).state.messages >= n, 6000);
+    expect(lines.filter((l) => /lost|stopped|not held|fenced/.test(l))).toEqual([]);
+    expect(w.stats().partitions.map((p) => p.checkpointSeq > 0)).toEqual([true, true]);
+    const v = await verifyOutputs(d, heavy, { output: 'logits' });
+    expect([v.lost, v.duplicated]).toEqual([0, 0]);
+    await w.stop();
+  });
+
   it('refuses bad options and a duplicate window too short for its checkpoints', async () => {
     const { d, hash } = await deploy('opts', 2);
     await expect(runWorker({ servers: nats.servers, stream: 'opts', model: 'sha256:12' })).rejects.toThrow(RangeError);
