@@ -133,6 +133,7 @@ static void *helper_main(void *arg) {
       pthread_mutex_unlock(&pool_mu);
     }
     seen = g;
+    if (!(g & 1)) continue; /* a job just closed: nothing to join */
     // Join only while the budget has room, and only the job this generation announced.
     int r = atomic_load(&running);
     int joined = 0;
@@ -143,6 +144,9 @@ static void *helper_main(void *arg) {
       }
     }
     if (!joined) continue;
+    // Registered first, then the generation checked (both sequentially consistent, as the caller
+    // closes the job and then reads job_joined): either the caller waits for this helper, or this
+    // helper sees the job closed and touches nothing of it or of the next one.
     atomic_fetch_add(&job_joined, 1);
     if (atomic_load(&job_gen) == seen) run_tasks(1);
     atomic_fetch_sub(&job_joined, 1);
@@ -195,7 +199,7 @@ static void parallel(task_fn fn, void *ctx, int n, int share) {
   job_tasks = n;
   atomic_store(&job_next, 0);
   atomic_store(&job_done, 0);
-  atomic_fetch_add_explicit(&job_gen, 1, memory_order_release);
+  atomic_fetch_add(&job_gen, 1); /* odd: the job is open */
   if (atomic_load(&sleepers) > 0) {
     pthread_mutex_lock(&pool_mu);
     pthread_cond_broadcast(&pool_cv);
@@ -203,8 +207,10 @@ static void parallel(task_fn fn, void *ctx, int n, int share) {
   }
   run_tasks(0);
   while (atomic_load_explicit(&job_done, memory_order_acquire) < n) CPU_RELAX();
-  // A helper that woke late must not claim tasks of the next job from this one's counter.
-  atomic_store(&job_next, 1 << 30);
+  // Closed before job_joined is read: a helper that registers from now on sees another
+  // generation and leaves, so none can claim a task of the next job or count it done here (the
+  // next job's reset of job_done would lose that count and its caller would wait forever).
+  atomic_fetch_add(&job_gen, 1); /* even: closed */
   while (atomic_load(&job_joined) > 0) CPU_RELAX();
   atomic_flag_clear(&pool_busy);
   atomic_fetch_sub(&running, 1);
