@@ -98,6 +98,8 @@ describe.skipIf(addon === null)('native kernels on each instruction set', () => 
       [3, 17],
       [2, 64],
       [1, 257],
+      // Past the addon's 8192 units, so row blocks (of 31 rows here, the last one short) run as pool tasks.
+      [67, 130],
     ] as const) {
       const r = (n: number, s = 2) => rand(rng, n, 'plain', -s, s);
       const u = (n: number) => rand(rng, n, 'plain', 0.02, 0.98);
@@ -200,6 +202,34 @@ describe.skipIf(addon === null)('native results do not depend on threads or on t
       for (let i = 0; i < 5; i++) K.lstmStep(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, nX, H);
       return a[0]!;
     };
+    // Gate kernels of a large batch run row blocks on the pool: the same bits as one thread.
+    const [B, G] = [64, 512];
+    const gates: [string, number[], (a: Float32Array[]) => void][] = [
+      ['lstmForward', [1, 1, 4, 4, 1], (a) => K.lstmForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, G)],
+      [
+        'lstmBackward',
+        [4, 1, 1, 1, 4, 1, 1],
+        (a) => K.lstmBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, B, G),
+      ],
+      ['gruForward', [1, 3, 3, 3, 1], (a) => K.gruForward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, B, G)],
+      ['gruRzBackward', [3, 2, 1, 1, 3, 1], (a) => K.gruRzBackward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, B, G)],
+      ['rnnForward', [1, 1], (a) => K.rnnForward(a[0]!, a[1]!, B, G)],
+    ];
+    for (const [name, mult, f] of gates) {
+      const inputs = mult.map((m) => rand(rng, m * B * G, 'plain', 0.05, 0.95));
+      const outs: Float32Array[][] = [];
+      for (const t of [1, 2, 1, 2]) {
+        K.setNativeThreads(t);
+        const a = inputs.map((x) => x.slice());
+        const jobs = K.backendInfo().native.addon!.shared;
+        f(a);
+        if (t === 2) expect(K.backendInfo().native.addon!.shared, `${name} on the pool`).toBeGreaterThan(jobs);
+        outs.push(a);
+      }
+      for (const o of outs.slice(1))
+        for (const [i, x] of o.entries())
+          expect(Buffer.compare(Buffer.from(x.buffer), Buffer.from(outs[0]![i]!.buffer)), `${name} arg ${i}`).toBe(0);
+    }
     K.setNativeThreads(2);
     await K.setStepThreads(1);
     const one = step();
