@@ -27,18 +27,17 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  */
 const GRID = {
   base: [],
-  drop25: ['--dropout', '0.25'],
-  h256: ['--hidden', '256'],
-  h512: ['--hidden', '512'],
-  'l2-h256-drop25': ['--layers', '2', '--hidden', '256', '--dropout', '0.25'],
-  'l2-h384-drop25': ['--layers', '2', '--dropout', '0.25'],
+  nodrop: ['--dropout', '0'],
+  h384: ['--hidden', '384'],
+  drop40: ['--dropout', '0.4'],
+  'l2-h384': ['--layers', '2', '--hidden', '384'],
   lr2e3: ['--lr', '0.002'],
   lr5e3: ['--lr', '0.005'],
   seq128: ['--seq', '128'],
-  batch16: ['--batch', '16'],
   batch64: ['--batch', '64'],
+  threads1: ['--threads', '1'],
   adamw: ['--optimizer', 'adamw', '--weight-decay', '0.1'],
-  recdrop: ['--recurrent-dropout', '0.1', '--dropout', '0.1'],
+  recdrop: ['--recurrent-dropout', '0.1'],
 };
 
 const USAGE = `usage: node tools/sweep/train-defaults.mjs --input TEXT [--input TEXT ...] [--seconds 600]

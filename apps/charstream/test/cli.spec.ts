@@ -156,12 +156,12 @@ describe('charstream train', () => {
       model: { dropout },
       optimizer: { kind: 'adamw', weightDecay: 0.01 },
     });
-    // The defaults (the run of beforeAll): no dropout, Adam without decay.
+    // The defaults (the run of beforeAll): `train`'s dropout 0.25 (no variational dropout), Adam without decay.
     const plain = loadCheckpoint(ckpt);
     expect(plain.model).toMatchObject({
-      dropout: 0,
-      embeddingDropout: 0,
-      outputDropout: 0,
+      dropout: 0.25,
+      embeddingDropout: 0.25,
+      outputDropout: 0.25,
       inputDropout: 0,
       recurrentDropout: 0,
     });
@@ -381,7 +381,7 @@ describe.concurrent('exit codes and errors', () => {
       if (command === 'train') {
         // The regularizers, each with its meaning and default.
         expect(r.stdout).toMatch(
-          /\n {2}--dropout X +dropout on the embedding output, between stacked layers .*\(default 0\)\n/,
+          /\n {2}--dropout X +dropout on the embedding output, between stacked layers .*\(default 0.25\)\n/,
         );
         for (const flag of ['embedding-dropout', 'output-dropout']) {
           expect(r.stdout).toMatch(new RegExp(`\\n {2}--${flag} X +.*\\(default: the --dropout value\\)\\n`));
