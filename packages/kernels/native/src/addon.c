@@ -407,8 +407,8 @@ static napi_value js_gemmAB(napi_env env, napi_callback_info info) { return gemm
 
 /*
  * Gate kernels work row by row (each batch row on its own), so a large batch is cut into blocks of
- * rows run as pool tasks: the same arithmetic per element whichever thread does it. Each pointer
- * advances by its own multiple of H per row.
+ * rows run as pool tasks: the same arithmetic per element whichever thread does it. Each array
+ * advances per row by its checked length ÷ B (H, 2H, 3H or 4H).
  */
 #define GATE_MAXP 7
 /** Rows·H below this run on the calling thread alone (the pool's hand-off costs more). */
@@ -421,7 +421,7 @@ typedef void (*gate_fn)(float *const *p, int B, int H);
 typedef struct {
   gate_fn fn;
   float *p[GATE_MAXP];
-  int mult[GATE_MAXP];
+  size_t row[GATE_MAXP]; /* floats per batch row */
   int np, B, H, rows;
 } gate_ctx;
 
@@ -430,16 +430,16 @@ static void gate_task(void *c, int t) {
   const int b0 = t * g->rows;
   const int nb = g->B - b0 < g->rows ? g->B - b0 : g->rows;
   float *q[GATE_MAXP];
-  for (int i = 0; i < g->np; i++) q[i] = g->p[i] + (size_t)b0 * g->mult[i] * g->H;
+  for (int i = 0; i < g->np; i++) q[i] = g->p[i] + (size_t)b0 * g->row[i];
   g->fn(q, nb, g->H);
 }
 
-/** Runs fn over B rows, in row blocks on the pool when the batch is large. */
-static void by_rows(gate_fn fn, int np, float *const *p, const int *mult, int B, int H) {
+/** Runs fn over the B rows of arrays a (lengths already checked), in row blocks on the pool when large. */
+static void by_rows(gate_fn fn, int np, const f32 *a, int B, int H) {
   gate_ctx g = {fn, {0}, {0}, np, B, H, B};
   for (int i = 0; i < np; i++) {
-    g.p[i] = p[i];
-    g.mult[i] = mult[i];
+    g.p[i] = a[i].p;
+    g.row[i] = B > 0 ? a[i].n / (size_t)B : 0;
   }
   if ((double)B * H < GATE_SHARE_UNITS || B < 2) {
     fn(g.p, B, H);
@@ -449,37 +449,27 @@ static void by_rows(gate_fn fn, int np, float *const *p, const int *mult, int B,
   parallel(gate_task, &g, (B + g.rows - 1) / g.rows, 1);
 }
 
-#define ROWS(fn, ...)                                                           \
-  do {                                                                          \
-    float *const p_[] = {__VA_ARGS__};                                          \
-    by_rows(fn, (int)(sizeof p_ / sizeof p_[0]), p_, fn##_mult, B, H);          \
+#define ROWS(fn, ...)                                             \
+  do {                                                            \
+    const f32 a_[] = {__VA_ARGS__};                               \
+    by_rows(fn, (int)(sizeof a_ / sizeof a_[0]), a_, B, H);       \
   } while (0)
 
-static const int g_rnnForward_mult[] = {1, 1};
 static void g_rnnForward(float *const *q, int B, int H) { isa->rnnForward(q[0], q[1], B, H); }
-static const int g_rnnBackward_mult[] = {1, 1, 1};
 static void g_rnnBackward(float *const *q, int B, int H) { isa->rnnBackward(q[0], q[1], q[2], B, H); }
-static const int g_lstmForward_mult[] = {1, 1, 4, 4, 1};
 static void g_lstmForward(float *const *q, int B, int H) { isa->lstmForward(q[0], q[1], q[2], q[3], q[4], B, H); }
-static const int g_lstmBackward_mult[] = {4, 1, 1, 1, 4, 1, 1};
 static void g_lstmBackward(float *const *q, int B, int H) {
   isa->lstmBackward(q[0], q[1], q[2], q[3], q[4], q[5], q[6], B, H);
 }
-static const int g_gruForward_mult[] = {1, 3, 3, 3, 1};
 static void g_gruForward(float *const *q, int B, int H) { isa->gruForward(q[0], q[1], q[2], q[3], q[4], B, H); }
-static const int g_gruBackward_mult[] = {3, 3, 1, 1, 3, 3, 1};
 static void g_gruBackward(float *const *q, int B, int H) {
   isa->gruBackward(q[0], q[1], q[2], q[3], q[4], q[5], q[6], B, H);
 }
-static const int g_gruRzForward_mult[] = {3, 1, 3, 2, 1};
 static void g_gruRzForward(float *const *q, int B, int H) { isa->gruRzForward(q[0], q[1], q[2], q[3], q[4], B, H); }
-static const int g_gruNForward_mult[] = {1, 3, 3, 1, 1};
 static void g_gruNForward(float *const *q, int B, int H) { isa->gruNForward(q[0], q[1], q[2], q[3], q[4], B, H); }
-static const int g_gruNBackward_mult[] = {3, 1, 1, 1, 3, 1};
 static void g_gruNBackward(float *const *q, int B, int H) {
   isa->gruNBackward(q[0], q[1], q[2], q[3], q[4], q[5], B, H);
 }
-static const int g_gruRzBackward_mult[] = {3, 2, 1, 1, 3, 1};
 static void g_gruRzBackward(float *const *q, int B, int H) {
   isa->gruRzBackward(q[0], q[1], q[2], q[3], q[4], q[5], B, H);
 }
@@ -497,7 +487,7 @@ static napi_value js_rnnForward(napi_env env, napi_callback_info info) {
   BH(2);
   NEED(h, bh);
   NEED(pre, bh);
-  ROWS(g_rnnForward, h.p, pre.p);
+  ROWS(g_rnnForward, h, pre);
   return NULL;
 }
 
@@ -511,7 +501,7 @@ static napi_value js_rnnBackward(napi_env env, napi_callback_info info) {
   NEED(dPre, bh);
   NEED(dh, bh);
   NEED(h, bh);
-  ROWS(g_rnnBackward, dPre.p, dh.p, h.p);
+  ROWS(g_rnnBackward, dPre, dh, h);
   return NULL;
 }
 
@@ -529,7 +519,7 @@ static napi_value js_lstmForward(napi_env env, napi_callback_info info) {
   NEED(act, 4 * bh);
   NEED(pre, 4 * bh);
   NEED(cPrev, bh);
-  ROWS(g_lstmForward, h.p, c.p, act.p, pre.p, cPrev.p);
+  ROWS(g_lstmForward, h, c, act, pre, cPrev);
   return NULL;
 }
 
@@ -551,7 +541,7 @@ static napi_value js_lstmBackward(napi_env env, napi_callback_info info) {
   NEED(act, 4 * bh);
   NEED(cPrev, bh);
   NEED(c, bh);
-  ROWS(g_lstmBackward, dPre.p, dcPrev.p, dh.p, dc.p, act.p, cPrev.p, c.p);
+  ROWS(g_lstmBackward, dPre, dcPrev, dh, dc, act, cPrev, c);
   return NULL;
 }
 
@@ -569,7 +559,7 @@ static napi_value js_gruForward(napi_env env, napi_callback_info info) {
   NEED(xPre, 3 * bh);
   NEED(hPre, 3 * bh);
   NEED(hPrev, bh);
-  ROWS(g_gruForward, h.p, act.p, xPre.p, hPre.p, hPrev.p);
+  ROWS(g_gruForward, h, act, xPre, hPre, hPrev);
   return NULL;
 }
 
@@ -591,7 +581,7 @@ static napi_value js_gruBackward(napi_env env, napi_callback_info info) {
   NEED(act, 3 * bh);
   NEED(hPre, 3 * bh);
   NEED(hPrev, bh);
-  ROWS(g_gruBackward, dxPre.p, dhPre.p, dhPrev.p, dh.p, act.p, hPre.p, hPrev.p);
+  ROWS(g_gruBackward, dxPre, dhPre, dhPrev, dh, act, hPre, hPrev);
   return NULL;
 }
 
@@ -609,7 +599,7 @@ static napi_value js_gruRzForward(napi_env env, napi_callback_info info) {
   NEED(xPre, 3 * bh);
   NEED(hPreRz, 2 * bh);
   NEED(hPrev, bh);
-  ROWS(g_gruRzForward, act.p, rh.p, xPre.p, hPreRz.p, hPrev.p);
+  ROWS(g_gruRzForward, act, rh, xPre, hPreRz, hPrev);
   return NULL;
 }
 
@@ -627,7 +617,7 @@ static napi_value js_gruNForward(napi_env env, napi_callback_info info) {
   NEED(xPre, 3 * bh);
   NEED(hn, bh);
   NEED(hPrev, bh);
-  ROWS(g_gruNForward, h.p, act.p, xPre.p, hn.p, hPrev.p);
+  ROWS(g_gruNForward, h, act, xPre, hn, hPrev);
   return NULL;
 }
 
@@ -647,7 +637,7 @@ static napi_value js_gruNBackward(napi_env env, napi_callback_info info) {
   NEED(dh, bh);
   NEED(act, 3 * bh);
   NEED(hPrev, bh);
-  ROWS(g_gruNBackward, dxPre.p, dhn.p, dhPrev.p, dh.p, act.p, hPrev.p);
+  ROWS(g_gruNBackward, dxPre, dhn, dhPrev, dh, act, hPrev);
   return NULL;
 }
 
@@ -667,7 +657,7 @@ static napi_value js_gruRzBackward(napi_env env, napi_callback_info info) {
   NEED(drh, bh);
   NEED(act, 3 * bh);
   NEED(hPrev, bh);
-  ROWS(g_gruRzBackward, dxPre.p, dhPreRz.p, dhPrev.p, drh.p, act.p, hPrev.p);
+  ROWS(g_gruRzBackward, dxPre, dhPreRz, dhPrev, drh, act, hPrev);
   return NULL;
 }
 
