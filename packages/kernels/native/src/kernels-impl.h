@@ -13,8 +13,8 @@
 #define FN(name) CAT(name, SUFFIX)
 #define AI static inline __attribute__((always_inline))
 
-typedef float vf __attribute__((vector_size(VW * 4), aligned(4), may_alias));
-typedef int32_t vi __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef int32_t vi __attribute__((vector_size(VW * 4)));
 
 AI vf ld(const float *p) {
   vf v;
@@ -52,15 +52,44 @@ AI vf splat(float s) { return (vf){0} + s; }
 /** Lanes of a where m is set (all ones), else b. */
 AI vf sel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
 
-/** Sum of the lanes, halves added pairwise (a fixed tree). */
+/** Sum of the lanes, halves added pairwise (a fixed tree: lane i + lane i + w for w = VW/2, …, 1),
+ * in registers. The halves come from __builtin_shufflevector (GCC 12+, Clang), else from memcpy
+ * (same sums, slower code for 16 lanes). */
+typedef float vf8 __attribute__((vector_size(32)));
+typedef float vf4 __attribute__((vector_size(16)));
+typedef float vf2 __attribute__((vector_size(8)));
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define RX_SHUFFLEVECTOR
+#endif
+#endif
 AI float hsum(vf v) {
-  float t[VW];
-  st(t, v);
-#pragma GCC unroll 8
-  for (int w = VW / 2; w > 0; w /= 2)
-#pragma GCC unroll 16
-    for (int i = 0; i < w; i++) t[i] += t[i + w];
-  return t[0];
+#if VW == 16
+#ifdef RX_SHUFFLEVECTOR
+  vf8 a8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  vf8 b8 = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+  vf8 a8, b8;
+  memcpy(&a8, &v, 32);
+  memcpy(&b8, (const char *)&v + 32, 32);
+#endif
+  vf8 s8 = a8 + b8;
+#elif VW == 8
+  vf8 s8 = v;
+#endif
+#if VW >= 8
+  vf4 a4, b4;
+  memcpy(&a4, &s8, 16);
+  memcpy(&b4, (const char *)&s8 + 16, 16);
+  vf4 s4 = a4 + b4;
+#else
+  vf4 s4 = v;
+#endif
+  vf2 a2, b2;
+  memcpy(&a2, &s4, 8);
+  memcpy(&b2, (const char *)&s4 + 8, 8);
+  vf2 s2 = a2 + b2;
+  return s2[0] + s2[1];
 }
 
 // ---- exp, sigmoid, tanh on vectors (float32, ~2 ulp; overflow exact, NaN propagates) ----------
