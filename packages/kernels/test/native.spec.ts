@@ -39,7 +39,12 @@ const SHAPES: [number, number, number][] = [
   [5, 3, 7],
   [8, 48, 16],
   [7, 47, 15],
+  // Small batches (rows of A as dot products) across more than one task of 96 columns.
+  [12, 200, 70],
+  [6, 97, 33],
 ];
+// Most rows of A whose A·Bᵀ is formed as dot products, per instruction set (3/4 of the lanes).
+const DOT_ROWS: Record<string, number> = { avx512: 12, avx2: 6, portable: 3 };
 
 describe.skipIf(addon === null)('native kernels on each instruction set', () => {
   it.each(isas)('%s: GEMMs, GEMV, ger against the twin', (isa) => {
@@ -87,6 +92,32 @@ describe.skipIf(addon === null)('native kernels on each instruction set', () => 
       K.ger(Ag, xt, x, rows, cols, 0.5);
       K.reference.ger(AgRef, xt, x, rows, cols, 0.5);
       expect(maxScaledDiff(Ag, AgRef, AgRef), `${isa} ger ${rows}x${cols}`).toBeLessThan(TOL);
+    }
+  });
+
+  it.each(isas)('%s: A·Bᵀ of a small batch gives each row the bits of gemv', (isa) => {
+    addon!.setIsa(isa);
+    const rng = new K.Rng(23);
+    const most = DOT_ROWS[isa]!;
+    for (const [N, Kd] of [
+      [1024, 320],
+      [65, 256],
+      [97, 33],
+    ] as const) {
+      for (let M = 1; M <= most; M++) {
+        const A = rand(rng, M * Kd, 'plain');
+        const Bm = rand(rng, N * Kd, 'plain');
+        const C0 = rand(rng, M * N, 'plain');
+        for (const acc of [false, true]) {
+          const C = C0.slice();
+          K.gemmABt(C, A, Bm, M, N, Kd, acc);
+          for (let i = 0; i < M; i++) {
+            const y = C0.slice(i * N, (i + 1) * N);
+            K.gemv(y, Bm, A.subarray(i * Kd, (i + 1) * Kd), N, Kd, acc);
+            expect(C.subarray(i * N, (i + 1) * N), `${isa} M=${M} N=${N} K=${Kd} row ${i} acc=${acc}`).toEqual(y);
+          }
+        }
+      }
     }
   });
 

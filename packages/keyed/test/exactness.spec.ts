@@ -2,7 +2,7 @@
 // pipeline of the existing operators (groupBy + embed/lstm/dense, lstm()/gru()/rnn()), or the
 // model stepped alone at batch 1: within 1e-5 on the wasm backend, and the native one where it
 // loads (batched and single-row products round differently), bit for bit on the js backend (they
-// do not). Sampling against generate(),
+// do not) and on the native one for batches of a few rows. Sampling against generate(),
 // surprisal against a float64 oracle, and eviction → restore bit for bit.
 import { CharModel, createCell, dense, embed, generate, gru, lstm, RnnStack, rnn } from '@rxrnn/cells';
 import { getBackend, setBackend } from '@rxrnn/kernels';
@@ -182,6 +182,24 @@ describe.each(backends)('keyed() equals lone per-key pipelines, %s backend', (na
         bits((whole.rs[i] as KeyedOutput<Float32Array, string>).output),
       );
     });
+  });
+});
+
+describe.skipIf(!backends.includes('native'))('native backend: small batches are bit for bit', () => {
+  // Up to 3 rows (12 on AVX-512, 6 on AVX2) the native A·Bᵀ forms each row as gemv does.
+  it.each(['lstm', 'gru', 'rnn'] as const)('%s char model, batches of at most 3 rows, equal lone steps', async (kind) => {
+    setBackend('native');
+    const model = smallCharModel(kind);
+    const events = tokenEvents(900, 20, 5);
+    const states = createKeyedStates(keyedCharModel(model), { maxKeys: 64 });
+    const results = await lastValueFrom(from(events).pipe(keyed(states, { maxBatch: 3 }), toArray()));
+    expect(states.metrics().batchMean).toBeGreaterThan(2);
+    const got = resultsPerKey(results);
+    let worst = 0;
+    for (const [key, logits] of loneLogits(model, events)) {
+      worst = Math.max(worst, maxAbsDiff(outputsOf(got.get(key)) as Float32Array[], logits));
+    }
+    expect(worst).toBe(0);
   });
 });
 

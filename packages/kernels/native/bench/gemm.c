@@ -66,6 +66,34 @@ static int peak2(void) {
 }
 #endif
 
+/** `rx-gemm small [isa]`: A·Bᵀ GFLOP/s for M = 1…16 rows (a keyed batch) against N 1024 rows of Bm. */
+static int small(const rx_isa *isa) {
+  const int N = 1024, KMAX = 512;
+  float *A = malloc(4L * 16 * KMAX), *B = malloc(4L * N * KMAX), *C = malloc(4L * 16 * N);
+  float *ws = malloc(4 * isa->gemmABt_packSize(16, KMAX) + 64);
+  for (long i = 0; i < 16L * KMAX; i++) A[i] = rand() / (float)RAND_MAX - 0.5f;
+  for (long i = 0; i < (long)N * KMAX; i++) B[i] = rand() / (float)RAND_MAX - 0.5f;
+  const int Ks[3] = {64, 256, 512};
+  printf("%s A·Bᵀ, N %d, GFLOP/s per thread-CPU-second by M\n", isa->name, N);
+  for (int ki = 0; ki < 3; ki++) {
+    const int K = Ks[ki];
+    printf("K %3d:", K);
+    for (int M = 1; M <= 16; M++) {
+      rx_gemm_args g = {C, A, B, M, N, K, 0, 0, ws};
+      int it = 0;
+      double t = cpu();
+      do {
+        isa->gemmABt_pack(&g);
+        for (int i = 0, nt = isa->gemmABt_tasks(M, N); i < nt; i++) isa->gemmABt_task(&g, i);
+        it++;
+      } while (cpu() - t < 0.2);
+      printf(" %d:%.0f", M, 2.0 * M * N * K * it / (cpu() - t) / 1e9);
+    }
+    printf("\n");
+  }
+  return 0;
+}
+
 typedef void (*sgemm_t)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *,
                         int);
 
@@ -73,8 +101,17 @@ int main(int argc, char **argv) {
 #if defined(__x86_64__)
   if (argc == 2 && strcmp(argv[1], "peak2") == 0) return peak2();
 #endif
+  if (argc >= 2 && strcmp(argv[1], "small") == 0) {
+    const rx_isa *isa = &rx_isa_portable;
+#if defined(__x86_64__)
+    isa = &rx_isa_avx512;
+    if (argc > 2 && strcmp(argv[2], "avx2") == 0) isa = &rx_isa_avx2;
+    if (argc > 2 && strcmp(argv[2], "portable") == 0) isa = &rx_isa_portable;
+#endif
+    return small(isa);
+  }
   if (argc < 4) {
-    fprintf(stderr, "usage: %s M N K [avx512|avx2|portable]\n", argv[0]);
+    fprintf(stderr, "usage: %s M N K [avx512|avx2|portable] | peak2 | small [isa]\n", argv[0]);
     return 2;
   }
   const int M = atoi(argv[1]), N = atoi(argv[2]), K = atoi(argv[3]);

@@ -387,8 +387,9 @@ static napi_value gemm(napi_env env, napi_callback_info info, const char *K, int
   rx_gemm_args g = {C.p, A.p, Bm.p, M, N, Kd, acc, kind == 1, NULL};
   int share = (double)M * N * Kd >= GEMM_SHARE_MACS;
   if (kind == 0) {
-    g.ws = pack_buffer(isa->gemmABt_packSize(M, Kd));
-    if (g.ws == NULL) {
+    const size_t packed = isa->gemmABt_packSize(M, Kd);
+    g.ws = packed > 0 ? pack_buffer(packed) : NULL;
+    if (packed > 0 && g.ws == NULL) {
       napi_throw_range_error(env, NULL, "gemmABt: out of memory for the packed operand");
       return NULL;
     }

@@ -472,14 +472,106 @@ AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, cons
     for (; j < j1; j++) bt_tile(C, Bm, pa + p, j, i0 + p, 1, 1, (NVC), mw - p, N, K, k0, k1, pw, store); \
   } while (0)
 
-int FN(rx_gemmABt_tasks)(int M, int N) { return ((M + BT_MB - 1) / BT_MB) * ((N + BT_NB - 1) / BT_NB); }
+/**
+ * Few rows of A (M ≤ DOT_M, a small batch of streams): lanes across M would sit mostly empty, so
+ * each C[i][j] is instead the dot product of row i of A and row j of Bm formed as dot1 forms it
+ * (whole vectors over k, a zero-padded tail vector, the fixed lane tree): the bits of gemv, so a
+ * row of a small batch equals the same row stepped alone. Register tiles of DR rows of A × DC
+ * rows of Bm share their loads; no packing. Tasks of DOT_NB rows of Bm (columns of C).
+ */
+#ifndef DOT_M /* (bench/gemm.c sets 0 to time the packed tiles instead) */
+#define DOT_M (VW - VW / 4)
+#endif
+#define DOT_NB 96
+
+AI void dot_tile(float *C, const float *A, const float *Bm, int i0, int j0, const int dr, const int dc, int N,
+                 int K, int acc) {
+  vf a[DR][DC];
+#pragma GCC unroll 8
+  for (int r = 0; r < dr; r++)
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) a[r][c] = splat(0.0f);
+  const float *ap = A + (size_t)i0 * K, *bp = Bm + (size_t)j0 * K;
+  int k = 0;
+  for (; k + VW <= K; k += VW) {
+    vf b[DC];
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) b[c] = ld(bp + (size_t)c * K + k);
+#pragma GCC unroll 8
+    for (int r = 0; r < dr; r++) {
+      vf x = ld(ap + (size_t)r * K + k);
+#pragma GCC unroll 8
+      for (int c = 0; c < dc; c++) a[r][c] += b[c] * x;
+    }
+  }
+  if (k < K) {
+    const int n = K - k;
+    vf b[DC];
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) b[c] = ldn(bp + (size_t)c * K + k, n);
+#pragma GCC unroll 8
+    for (int r = 0; r < dr; r++) {
+      vf x = ldn(ap + (size_t)r * K + k, n);
+#pragma GCC unroll 8
+      for (int c = 0; c < dc; c++) a[r][c] += b[c] * x;
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < dr; r++) {
+    float *cr = C + (size_t)(i0 + r) * N + j0;
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) {
+      const float s = hsum(a[r][c]);
+      cr[c] = acc ? cr[c] + s : s;
+    }
+  }
+}
+
+/** Rows [i0, M) of A against rows [j, j + dc) of Bm: tiles of DR rows, then the rest at once. */
+#define DOT_COLS(DCX)                                                            \
+  do {                                                                            \
+    int i = 0;                                                                    \
+    for (; i + DR <= M; i += DR) dot_tile(C, A, Bm, i, j, DR, (DCX), N, K, acc); \
+    switch (M - i) {                                                              \
+      case 1:                                                                     \
+        dot_tile(C, A, Bm, i, j, 1, (DCX), N, K, acc);                            \
+        break;                                                                    \
+      case 2:                                                                     \
+        dot_tile(C, A, Bm, i, j, 2, (DCX), N, K, acc);                            \
+        break;                                                                    \
+      case 3:                                                                     \
+        dot_tile(C, A, Bm, i, j, 3, (DCX), N, K, acc);                            \
+        break;                                                                    \
+      default:                                                                    \
+        break;                                                                    \
+    }                                                                             \
+  } while (0)
+
+static void dot_task(const rx_gemm_args *g, int t) {
+  const int M = g->M, N = g->N, K = g->K, acc = g->acc;
+  const float *A = g->A, *Bm = g->B;
+  float *C = g->C;
+  const int j0 = t * DOT_NB, j1 = j0 + DOT_NB < N ? j0 + DOT_NB : N;
+  int j = j0;
+  for (; j + DC <= j1; j += DC) DOT_COLS(DC);
+  for (; j < j1; j++) DOT_COLS(1);
+}
+
+int FN(rx_gemmABt_tasks)(int M, int N) {
+  if (M <= DOT_M) return (N + DOT_NB - 1) / DOT_NB;
+  return ((M + BT_MB - 1) / BT_MB) * ((N + BT_NB - 1) / BT_NB);
+}
 
 /** Floats of the packed Aᵀ that rx_gemmABt_pack writes (panels of BT_MB columns, K rows). */
-size_t FN(rx_gemmABt_packSize)(int M, int K) { return (size_t)((M + BT_MB - 1) / BT_MB) * BT_MB * (size_t)K; }
+size_t FN(rx_gemmABt_packSize)(int M, int K) {
+  if (M <= DOT_M) return 0;
+  return (size_t)((M + BT_MB - 1) / BT_MB) * BT_MB * (size_t)K;
+}
 
 /** Packs Aᵀ into panels: panel q holds [K × pw] with A's rows q·MB … as columns, zero-padded. */
 void FN(rx_gemmABt_pack)(const rx_gemm_args *g) {
   const int M = g->M, K = g->K;
+  if (M <= DOT_M) return;
   for (int i0 = 0; i0 < M; i0 += BT_MB) {
     const int mw = M - i0 < BT_MB ? M - i0 : BT_MB;
     const int pw = (mw + VW - 1) / VW * VW;
@@ -494,6 +586,10 @@ void FN(rx_gemmABt_pack)(const rx_gemm_args *g) {
 
 void FN(rx_gemmABt_task)(const rx_gemm_args *g, int t) {
   const int M = g->M, N = g->N, K = g->K;
+  if (M <= DOT_M) {
+    dot_task(g, t);
+    return;
+  }
   const int nbn = (N + BT_NB - 1) / BT_NB;
   const int i0 = (t / nbn) * BT_MB, j0 = (t % nbn) * BT_NB;
   const int i1 = i0 + BT_MB < M ? i0 + BT_MB : M, j1 = j0 + BT_NB < N ? j0 + BT_NB : N;
