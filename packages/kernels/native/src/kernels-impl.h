@@ -163,8 +163,8 @@ AI vf vtanh(vf x) {
 
 /**
  * One row's dot product W[r,:]·x over cols: one vector accumulator, a zero-padded tail vector,
- * then the fixed lane tree. gemv, the fused steps and the A·Bᵀ tiles all form a dot product this
- * way, so a row gives the same bits whichever kernel or thread computes it.
+ * then the fixed lane tree. gemv, the fused steps and the small-batch A·Bᵀ (dot_tile) all form a
+ * dot product this way, so a row gives the same bits whichever of them or which thread computes it.
  */
 AI float dot1(const float *w, const float *x, int n) {
   vf a = splat(0.0f);
@@ -483,6 +483,9 @@ AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, cons
 #define DOT_M (VW - VW / 4)
 #endif
 #define DOT_NB 96
+#if DR != 4
+#error "DOT_COLS below runs the last 1-3 rows of A: it assumes tiles of DR = 4 rows"
+#endif
 
 AI void dot_tile(float *C, const float *A, const float *Bm, int i0, int j0, const int dr, const int dc, int N,
                  int K, int acc) {
