@@ -187,20 +187,23 @@ describe.each(backends)('keyed() equals lone per-key pipelines, %s backend', (na
 
 describe.skipIf(!backends.includes('native'))('native backend: small batches are bit for bit', () => {
   // Up to 3 rows (12 on AVX-512, 6 on AVX2) the native A·Bᵀ forms each row as gemv does.
-  it.each(['lstm', 'gru', 'rnn'] as const)('%s char model, batches of at most 3 rows, equal lone steps', async (kind) => {
-    setBackend('native');
-    const model = smallCharModel(kind);
-    const events = tokenEvents(900, 20, 5);
-    const states = createKeyedStates(keyedCharModel(model), { maxKeys: 64 });
-    const results = await lastValueFrom(from(events).pipe(keyed(states, { maxBatch: 3 }), toArray()));
-    expect(states.metrics().batchMean).toBeGreaterThan(2);
-    const got = resultsPerKey(results);
-    let worst = 0;
-    for (const [key, logits] of loneLogits(model, events)) {
-      worst = Math.max(worst, maxAbsDiff(outputsOf(got.get(key)) as Float32Array[], logits));
-    }
-    expect(worst).toBe(0);
-  });
+  it.each(['lstm', 'gru', 'rnn'] as const)(
+    '%s char model, batches of at most 3 rows, equal lone steps',
+    async (kind) => {
+      setBackend('native');
+      const model = smallCharModel(kind);
+      const events = tokenEvents(900, 20, 5);
+      const states = createKeyedStates(keyedCharModel(model), { maxKeys: 64 });
+      const results = await lastValueFrom(from(events).pipe(keyed(states, { maxBatch: 3 }), toArray()));
+      expect(states.metrics().batchMean).toBeGreaterThan(2);
+      const got = resultsPerKey(results);
+      let worst = 0;
+      for (const [key, logits] of loneLogits(model, events)) {
+        worst = Math.max(worst, maxAbsDiff(outputsOf(got.get(key)) as Float32Array[], logits));
+      }
+      expect(worst).toBe(0);
+    },
+  );
 });
 
 describe('sampling through keyed() against generate() (js backend: batched = single-row, bit for bit)', () => {
