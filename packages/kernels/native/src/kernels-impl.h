@@ -162,57 +162,60 @@ AI vf vtanh(vf x) {
 // ---- GEMV family ------------------------------------------------------------------------------
 
 /**
- * One row's dot product W[r,:]·x over cols: one vector accumulator, a zero-padded tail vector,
- * then the fixed lane tree. gemv, the fused steps and the small-batch A·Bᵀ (dot_tile) all form a
- * dot product this way, so a row gives the same bits whichever of them or which thread computes it.
+ * Dot products of dr rows of A with dc rows of Bm over K, into C[i0 + r][j0 + c] (acc: +=, one
+ * addition each): per output one vector accumulator over whole vectors of k, a zero-padded tail
+ * vector, then the fixed lane tree (hsum). gemv, the fused steps and the small-batch A·Bᵀ all
+ * form their dot products here, so a row gives the same bits whichever of them or which thread
+ * computes it; the tile only shares loads (a row of Bm across dr rows of A, and back).
  */
-AI float dot1(const float *w, const float *x, int n) {
-  vf a = splat(0.0f);
+AI void dot_tile(float *C, const float *A, const float *Bm, int i0, int j0, const int dr, const int dc, int N,
+                 int K, int acc) {
+  vf a[DR][DC];
+#pragma GCC unroll 8
+  for (int r = 0; r < dr; r++)
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) a[r][c] = splat(0.0f);
+  const float *ap = A + (size_t)i0 * K, *bp = Bm + (size_t)j0 * K;
   int k = 0;
-  for (; k + VW <= n; k += VW) a += ld(w + k) * ld(x + k);
-  if (k < n) a += ldn(w + k, n - k) * ldn(x + k, n - k);
-  return hsum(a);
+  for (; k + VW <= K; k += VW) {
+    vf b[DC];
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) b[c] = ld(bp + (size_t)c * K + k);
+#pragma GCC unroll 8
+    for (int r = 0; r < dr; r++) {
+      vf x = ld(ap + (size_t)r * K + k);
+#pragma GCC unroll 8
+      for (int c = 0; c < dc; c++) a[r][c] += b[c] * x;
+    }
+  }
+  if (k < K) {
+    const int n = K - k;
+    vf b[DC];
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) b[c] = ldn(bp + (size_t)c * K + k, n);
+#pragma GCC unroll 8
+    for (int r = 0; r < dr; r++) {
+      vf x = ldn(ap + (size_t)r * K + k, n);
+#pragma GCC unroll 8
+      for (int c = 0; c < dc; c++) a[r][c] += b[c] * x;
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < dr; r++) {
+    float *cr = C + (size_t)(i0 + r) * N + j0;
+#pragma GCC unroll 8
+    for (int c = 0; c < dc; c++) {
+      const float s = hsum(a[r][c]);
+      cr[c] = acc ? cr[c] + s : s;
+    }
+  }
 }
 
-/** Rows [r0, r1) of y = W·x (acc: y += W·x, one addition per row), four rows per pass over x. */
+/** Rows [r0, r1) of y = W·x (acc: y += W·x, one addition per row), DC rows per pass over x. */
 void FN(rx_gemv_rows)(float *y, const float *W, const float *x, int r0, int r1, int cols, int acc) {
   int r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    const float *w0 = W + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
-    vf a0 = splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-    int k = 0;
-    for (; k + VW <= cols; k += VW) {
-      vf xv = ld(x + k);
-      a0 += ld(w0 + k) * xv;
-      a1 += ld(w1 + k) * xv;
-      a2 += ld(w2 + k) * xv;
-      a3 += ld(w3 + k) * xv;
-    }
-    if (k < cols) {
-      int n = cols - k;
-      vf xv = ldn(x + k, n);
-      a0 += ldn(w0 + k, n) * xv;
-      a1 += ldn(w1 + k, n) * xv;
-      a2 += ldn(w2 + k, n) * xv;
-      a3 += ldn(w3 + k, n) * xv;
-    }
-    float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-    if (acc) {
-      y[r] += s0;
-      y[r + 1] += s1;
-      y[r + 2] += s2;
-      y[r + 3] += s3;
-    } else {
-      y[r] = s0;
-      y[r + 1] = s1;
-      y[r + 2] = s2;
-      y[r + 3] = s3;
-    }
-  }
-  for (; r < r1; r++) {
-    float s = dot1(W + (size_t)r * cols, x, cols);
-    y[r] = acc ? y[r] + s : s;
-  }
+  for (; r + DC <= r1; r += DC) dot_tile(y, x, W, 0, r, 1, DC, 0, cols, acc);
+  for (; r < r1; r++) dot_tile(y, x, W, 0, r, 1, 1, 0, cols, acc);
 }
 
 /** y[cols] = Wᵀ·x (acc: +=): columns in vectors, rows in order, x[r] broadcast. */
@@ -474,10 +477,9 @@ AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, cons
 
 /**
  * Few rows of A (M ≤ DOT_M, a small batch of streams): lanes across M would sit mostly empty, so
- * each C[i][j] is instead the dot product of row i of A and row j of Bm formed as dot1 forms it
- * (whole vectors over k, a zero-padded tail vector, the fixed lane tree): the bits of gemv, so a
- * row of a small batch equals the same row stepped alone. Register tiles of DR rows of A × DC
- * rows of Bm share their loads; no packing. Tasks of DOT_NB rows of Bm (columns of C).
+ * each C[i][j] is instead the dot product of row i of A and row j of Bm in dot_tile, as gemv
+ * forms it: a row of a small batch equals the same row stepped alone. Tiles of DR rows of A × DC
+ * rows of Bm; no packing. Tasks of DOT_NB rows of Bm (columns of C).
  */
 #ifndef DOT_M /* (bench/gemm.c sets 0 to time the packed tiles instead) */
 #define DOT_M (VW - VW / 4)
@@ -486,49 +488,6 @@ AI void bt_tile(float *C, const float *Bm, const float *pa, int j0, int i0, cons
 #if DR != 4
 #error "DOT_COLS below runs the last 1-3 rows of A: it assumes tiles of DR = 4 rows"
 #endif
-
-AI void dot_tile(float *C, const float *A, const float *Bm, int i0, int j0, const int dr, const int dc, int N,
-                 int K, int acc) {
-  vf a[DR][DC];
-#pragma GCC unroll 8
-  for (int r = 0; r < dr; r++)
-#pragma GCC unroll 8
-    for (int c = 0; c < dc; c++) a[r][c] = splat(0.0f);
-  const float *ap = A + (size_t)i0 * K, *bp = Bm + (size_t)j0 * K;
-  int k = 0;
-  for (; k + VW <= K; k += VW) {
-    vf b[DC];
-#pragma GCC unroll 8
-    for (int c = 0; c < dc; c++) b[c] = ld(bp + (size_t)c * K + k);
-#pragma GCC unroll 8
-    for (int r = 0; r < dr; r++) {
-      vf x = ld(ap + (size_t)r * K + k);
-#pragma GCC unroll 8
-      for (int c = 0; c < dc; c++) a[r][c] += b[c] * x;
-    }
-  }
-  if (k < K) {
-    const int n = K - k;
-    vf b[DC];
-#pragma GCC unroll 8
-    for (int c = 0; c < dc; c++) b[c] = ldn(bp + (size_t)c * K + k, n);
-#pragma GCC unroll 8
-    for (int r = 0; r < dr; r++) {
-      vf x = ldn(ap + (size_t)r * K + k, n);
-#pragma GCC unroll 8
-      for (int c = 0; c < dc; c++) a[r][c] += b[c] * x;
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < dr; r++) {
-    float *cr = C + (size_t)(i0 + r) * N + j0;
-#pragma GCC unroll 8
-    for (int c = 0; c < dc; c++) {
-      const float s = hsum(a[r][c]);
-      cr[c] = acc ? cr[c] + s : s;
-    }
-  }
-}
 
 /** Rows [i0, M) of A against rows [j, j + dc) of Bm: tiles of DR rows, then the rest at once. */
 #define DOT_COLS(DCX)                                                            \
