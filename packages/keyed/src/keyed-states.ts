@@ -164,7 +164,8 @@ export class KeyedStates<V, O> {
 
   /**
    * Puts every key in memory into the store (its state, seq and extra data as of now: between
-   * two batches, so consistent) and resolves with their count once the store holds them all,
+   * two batches, so consistent; a key unchanged since it was stored is not put again) and
+   * resolves with the count of keys in memory once the store holds them all,
    * along with every eviction started before. A new KeyedStates over the same store then goes on
    * exactly where this one stood, each key as it returns. The keys stay in memory.
    * @throws (rejects) the store's failure, or the earlier one that lost a state.

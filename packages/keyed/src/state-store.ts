@@ -12,7 +12,7 @@ export type MaybePromise<T> = T | Promise<T>;
 /**
  * Keeps the snapshots of keys that are not in memory. The keyed engine puts a key's snapshot
  * when it evicts the key (least recently used past `maxKeys`, or idle for `idleMs`) and at a
- * checkpoint, gets it back when the key returns, and deletes it when told to forget the key.
+ * checkpoint — only when the state changed since it was last put or got — gets it back when the key returns, and deletes it when told to forget the key.
  * A store that answers synchronously keeps the engine synchronous (a key that returns is stepped
  * in the same tick); one that returns promises is fine too (the key's events wait for it). The
  * engine orders the operations on one key (a put is not started before the previous one ended).

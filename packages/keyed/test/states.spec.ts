@@ -180,6 +180,51 @@ describe('stores', () => {
     }
   });
 
+  it('a key evicted again while its earlier snapshots wait is stored at its latest state; unchanged keys are not put', async () => {
+    // Puts of key A wait behind a gate: A leaves memory three times (each return restores it
+    // from the snapshot still on its way), so three of its puts queue up behind one another.
+    const inner = new MemoryStateStore();
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const puts: string[] = [];
+    const store: StateStore = {
+      get: (key) => inner.get(key),
+      put: (key, bytes) => {
+        puts.push(String(key));
+        if (key !== 'A') return inner.put(key, bytes);
+        return gate.then(() => inner.put(key, bytes));
+      },
+      delete: (key) => inner.delete(key),
+    };
+    const states = createKeyedStates(keyedCharModel(model), { maxKeys: 2, store });
+    const s = new Subject<KeyedEvent<TokenInput, string>>();
+    const got: KeyedResult<Float32Array | null, string>[] = [];
+    s.pipe(keyed(states, { maxBatch: 1 })).subscribe((r) => got.push(r));
+    const sent: KeyedEvent<number, string>[] = [];
+    const send = (key: string, value: number) => {
+      sent.push({ key, value });
+      s.next({ key, value });
+    };
+    for (let round = 0; round < 3; round++)
+      for (const key of ['A', 'B', 'C']) send(key, round + 1 + (key.charCodeAt(0) % 3));
+    expect(states.metrics().writesInFlight).toBe(1); // A's three puts, one after another
+    expect(states.has('A')).toBe(false);
+    open();
+    await states.checkpoint();
+    const written = puts.length;
+    // Nothing changed since: a second checkpoint puts nothing.
+    await states.checkpoint();
+    expect(puts.length).toBe(written);
+    // A comes back from the store (not from a put in flight) at its third step.
+    send('A', 4);
+    s.complete();
+    expect(states.metrics().restores).toBeGreaterThan(0);
+    const want = loneLogits(model, sent);
+    for (const [key, list] of resultsPerKey(got))
+      expect(maxAbsDiff(logitsOf(list), want.get(key)!)).toBeLessThanOrEqual(1e-5);
+    expect(got.filter((r) => r.key === 'A').map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+  });
+
   it('holds new keys back while maxKeys snapshots are on their way to a slow store', async () => {
     // Reads answer at once, writes later: without the bound, snapshots would pile up in memory.
     const slow = new SlowStore(new MemoryStateStore(), new Set(['put']));

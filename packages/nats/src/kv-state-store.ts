@@ -19,8 +19,8 @@ export interface StoreCounts {
   reads: number;
   /** KV writes (states stored). */
   writes: number;
-  /** Keys with results since their last write. */
-  dirty: number;
+  /** Keys whose KV revision this owner remembers (in memory, or being written). */
+  revisions: number;
 }
 
 /** What happened when a write found another writer's revision: this owner is fenced. */
@@ -61,15 +61,20 @@ export interface KvStateStoreOptions {
 
 /**
  * A StateStore (get/put/delete by key, asynchronous) over the state KV bucket, for the keys of
- * one partition. Only keys whose results were reported with {@link KvStateStore.touched} since
- * their last write are written (a put of an unchanged state is skipped).
+ * one partition. Every put is written (the keyed engine puts a state only when it changed).
  */
 export class KvStateStore {
   readonly #o: Required<KvStateStoreOptions>;
-  /** KV revision of each key read or written by this owner (0: the key has no entry). */
+  /**
+   * KV revision of each key read or written by this owner (0: the key has no entry), kept while
+   * the key is in memory or being written; forgotten after (a key that returns is read again,
+   * and a revision of this owner's own write is recovered from the record's writer).
+   */
   readonly #revision = new Map<string, number>();
-  /** Keys with results since their last write (a count, so a write knows whether more came). */
-  readonly #dirty = new Map<string, number>();
+  /** Puts in flight per key. */
+  readonly #putting = new Map<string, number>();
+  /** #revision size at which keys that left memory are forgotten (amortized). */
+  #pruneAt = 1024;
   #reads = 0;
   #writes = 0;
 
@@ -78,14 +83,9 @@ export class KvStateStore {
     this.#o = { onModelChange: 'refuse', retryMs: 30_000, ...options };
   }
 
-  /** KV reads and writes so far, and keys changed since they were last written. */
+  /** KV reads and writes so far, and revisions remembered. */
   get counts(): StoreCounts {
-    return { reads: this.#reads, writes: this.#writes, dirty: this.#dirty.size };
-  }
-
-  /** Records that `key` has a new result (its state changed, or may have). */
-  touched(key: string): void {
-    this.#dirty.set(key, (this.#dirty.get(key) ?? 0) + 1);
+    return { reads: this.#reads, writes: this.#writes, revisions: this.#revision.size };
   }
 
   /**
@@ -98,6 +98,7 @@ export class KvStateStore {
     const name = keyStateKey(this.#o.partition, k);
     const entry = await retry(() => this.#o.state.get(name), { deadlineMs: this.#o.retryMs });
     this.#reads++;
+    if (this.#revision.size >= this.#pruneAt) this.#prune();
     if (entry?.operation !== 'PUT') {
       this.#revision.set(k, entry?.revision ?? 0);
       return undefined;
@@ -116,20 +117,24 @@ export class KvStateStore {
   }
 
   /**
-   * Stores `bytes` as `key`'s snapshot — when the key has results since it was last written —
-   * once the outputs published so far are stored, by compare-and-set. Throws a FencedError when
-   * this worker no longer owns the partition.
+   * Stores `bytes` as `key`'s snapshot once the outputs published so far are stored, by
+   * compare-and-set. Throws a FencedError when this worker no longer owns the partition.
    */
   async put(key: string | number, bytes: Uint8Array): Promise<void> {
     const k = this.#key(key);
-    const touches = this.#dirty.get(k);
-    if (touches === undefined) {
-      // Unchanged since it was read or last written.
-      if (!this.#o.inMemory(k)) this.#revision.delete(k);
-      return;
-    }
     if (!(bytes instanceof Uint8Array))
       throw new TypeError(`KvStateStore.put: bytes must be a Uint8Array, got ${describe(bytes)}`);
+    this.#putting.set(k, (this.#putting.get(k) ?? 0) + 1);
+    try {
+      await this.#write(k, bytes);
+    } finally {
+      const n = this.#putting.get(k)! - 1;
+      if (n === 0) this.#putting.delete(k);
+      else this.#putting.set(k, n);
+    }
+  }
+
+  async #write(k: string, bytes: Uint8Array): Promise<void> {
     await this.#o.beforeWrite();
     this.#o.checkOwner();
     const name = keyStateKey(this.#o.partition, k);
@@ -160,13 +165,19 @@ export class KvStateStore {
       }
     }
     this.#writes++;
-    if (this.#dirty.get(k) === touches) this.#dirty.delete(k);
     // An evicted key is read again (with its revision) when it returns.
-    if (this.#dirty.has(k) || this.#o.inMemory(k)) this.#revision.set(k, revision);
+    if (this.#o.inMemory(k) || this.#putting.get(k)! > 1) this.#revision.set(k, revision);
     else this.#revision.delete(k);
   }
 
-  /** Deletes `key`'s snapshot (by compare-and-set); a FencedError when another worker wrote it. */
+  /** Forgets the revisions of keys neither in memory nor being written (read, then evicted unchanged). */
+  #prune(): void {
+    for (const k of this.#revision.keys()) {
+      if (!this.#o.inMemory(k) && !this.#putting.has(k)) this.#revision.delete(k);
+    }
+    this.#pruneAt = Math.max(1024, 2 * this.#revision.size);
+  }
+
   /** The revision of the stored record when this owner wrote it, else undefined. */
   async #ownRevision(name: string, key: string): Promise<number | undefined> {
     const entry = await retry(() => this.#o.state.get(name), { deadlineMs: this.#o.retryMs });
@@ -182,7 +193,6 @@ export class KvStateStore {
   async delete(key: string | number): Promise<void> {
     const k = this.#key(key);
     const known = this.#revision.get(k) ?? (await this.#ownRevision(keyStateKey(this.#o.partition, k), k)) ?? 0;
-    this.#dirty.delete(k);
     if (known === 0) return;
     await this.#o.beforeWrite();
     this.#o.checkOwner();

@@ -132,7 +132,6 @@ export class PartitionRunner {
   readonly #encode: typeof encodeOutput;
   readonly #encodeFailure: typeof encodeFailure;
   #states: KeyedStates<TokenInput, Output> | undefined;
-  #store: KvStateStore | undefined;
   #engine: Subscription | undefined;
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
@@ -244,7 +243,7 @@ export class PartitionRunner {
       );
     }
     // 3. The engine over this partition's states in KV.
-    this.#store = new KvStateStore({
+    const store = new KvStateStore({
       state: d.state,
       partition: p,
       model: o.model,
@@ -257,7 +256,7 @@ export class PartitionRunner {
       inMemory: (key) => this.#states?.has(key) ?? false,
       retryMs: o.retryMs,
     });
-    this.#states = createKeyedStates(o.keyedModel(), { maxKeys: o.maxKeys, idleMs: o.idleMs, store: this.#store });
+    this.#states = createKeyedStates(o.keyedModel(), { maxKeys: o.maxKeys, idleMs: o.idleMs, store });
     this.#duplicatesAtStart = 0;
     this.#engine = this.#events
       .pipe(keyed(this.#states, { maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs }))
@@ -500,7 +499,6 @@ export class PartitionRunner {
     this.#stats.results++;
     this.#stats.firstResultMs ??= performance.now() - this.#acquiredAt;
     const key = result.key;
-    this.#store!.touched(key);
     const body =
       'error' in result
         ? this.#encodeFailure(key, result.seq, result.error.message)

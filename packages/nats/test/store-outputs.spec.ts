@@ -1,8 +1,19 @@
-// The pieces a partition writes with, on a real nats-server: the KV state store (round trip,
-// unchanged states not rewritten, a stale owner fenced by compare-and-set, records validated),
+// The pieces a partition writes with, on a real nats-server: the KV state store (round trip, a
+// stale owner fenced by compare-and-set, records validated, under the keyed engine with puts
+// queued behind the outputs),
 // the output publisher (message ids de-duplicated by JetStream, barrier), and the event helpers
 // (client-side partitioning, reading streams back in order).
 import type { NatsConnection } from '@nats-io/nats-core';
+import { CharModel } from '@rxrnn/cells';
+import {
+  createKeyedStates,
+  type KeyedResult,
+  type KeyedStates,
+  keyed,
+  keyedCharModel,
+  type TokenInput,
+} from '@rxrnn/keyed';
+import { Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Deployment, setupDeployment } from '../src/deployment.js';
 import { publishEvents, readInputEvents, readOutputs } from '../src/events.js';
@@ -18,7 +29,7 @@ import {
   outputMsgId,
 } from '../src/outputs.js';
 import { partitionOf } from '../src/partition.js';
-import { client, MUST_RUN, requireServer } from './helpers.js';
+import { client, MUST_RUN, requireServer, until } from './helpers.js';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
@@ -98,30 +109,23 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
       ...over,
     });
 
-  it('round-trips states, skips unchanged ones, and fences a stale owner', async () => {
+  it('round-trips states and fences a stale owner', async () => {
     const old = store();
     expect(await old.get('alice')).toBeUndefined();
-    old.touched('alice');
     await old.put('alice', Uint8Array.of(1, 2, 3));
-    expect(old.counts.writes).toBe(1);
-    await old.put('alice', Uint8Array.of(9)); // not touched since: nothing written
-    expect(old.counts.writes).toBe(1);
+    expect(old.counts).toEqual({ reads: 1, writes: 1, revisions: 1 });
 
     // A new owner reads it, and writes its own state.
     const next = store({ writer: 'w#2' });
     expect(await next.get('alice')).toEqual(Uint8Array.of(1, 2, 3));
-    next.touched('alice');
     await next.put('alice', Uint8Array.of(4, 5));
     // The old owner, unaware, tries to write: compare-and-set refuses it.
-    old.touched('alice');
     await expect(old.put('alice', Uint8Array.of(6))).rejects.toThrow(FencedError);
     expect(await store().get('alice')).toEqual(Uint8Array.of(4, 5));
     // Same for a key the old owner had never seen but the new one created meanwhile.
     await old.get('bob');
-    next.touched('bob');
     await next.get('bob');
     await next.put('bob', Uint8Array.of(7));
-    old.touched('bob');
     await expect(old.put('bob', Uint8Array.of(8))).rejects.toThrow(/written by another worker/);
   });
 
@@ -129,24 +133,72 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
     let inMemory = false;
     const s = store({ writer: 'w#7', inMemory: () => inMemory });
     await s.get('fay');
-    s.touched('fay');
     await s.put('fay', Uint8Array.of(1)); // evicted: the store forgets the revision
     inMemory = true; // the engine brings it back from its own copy, without get()
-    s.touched('fay');
     await s.put('fay', Uint8Array.of(2));
     expect(await store().get('fay')).toEqual(Uint8Array.of(2));
     // The same situation, but another owner wrote in between: fenced.
     inMemory = false;
-    s.touched('fay');
     await s.put('fay', Uint8Array.of(3));
     const other = store({ writer: 'w#8' });
     await other.get('fay');
-    other.touched('fay');
     await other.put('fay', Uint8Array.of(4));
     inMemory = true;
-    s.touched('fay');
     await expect(s.put('fay', Uint8Array.of(5))).rejects.toThrow(FencedError);
     expect(await store().get('fay')).toEqual(Uint8Array.of(4));
+  });
+
+  it('under the keyed engine, a key whose puts queue behind the outputs is stored at its latest state', async () => {
+    // The first write waits (outputs not stored yet) while key gA leaves memory and comes back
+    // twice more: its later puts queue behind the first, and the last one must be in KV. (A
+    // store that skipped puts by counting results per key once lost that last state.)
+    const model = new CharModel({ cell: 'lstm', vocab: [...'abcdef'], hidden: 8, embeddingDim: 4, seed: 3 });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let writes = 0;
+    const states: KeyedStates<TokenInput, Float32Array | null> = createKeyedStates(keyedCharModel(model), {
+      maxKeys: 2,
+      store: store({
+        writer: 'w#9',
+        beforeWrite: () => (writes++ === 0 ? gate : Promise.resolve()),
+        inMemory: (key): boolean => states.has(key),
+      }),
+    });
+    const s = new Subject<{ key: string; value: number }>();
+    const got: KeyedResult<Float32Array | null, string>[] = [];
+    s.pipe(keyed(states, { maxBatch: 1 })).subscribe((r) => got.push(r));
+    const lone = new Map<string, { state: Float32Array; out: Float32Array[] }>();
+    const send = async (key: string, value: number) => {
+      const l = lone.get(key) ?? { state: model.createState(1), out: [] };
+      lone.set(key, l);
+      l.out.push(model.step(Int32Array.of(value), l.state).slice());
+      s.next({ key, value });
+      await until(
+        `answer ${l.out.length} of ${key}`,
+        () => got.filter((r) => r.key === key).length === l.out.length,
+        2000,
+        2,
+      );
+    };
+    for (let round = 0; round < 3; round++)
+      for (const [i, key] of ['gA', 'gB', 'gC'].entries()) await send(key, (round + i) % 6);
+    expect(states.metrics().writesInFlight).toBeGreaterThan(0);
+    open();
+    await states.checkpoint();
+    await send('gA', 5); // read back from KV
+    s.complete();
+    for (const [key, l] of lone) {
+      const outs = got.filter((r) => r.key === key).map((r) => (r as { output: Float32Array }).output);
+      expect(outs.map((o, i) => Math.max(...o.map((x, j) => Math.abs(x - l.out[i]![j]!))))).toEqual(outs.map(() => 0));
+    }
+    expect(states.metrics().restores).toBeGreaterThan(0);
+  });
+
+  it('forgets the revisions of keys that left memory unchanged (bounded memory)', async () => {
+    const s = store({ inMemory: () => false });
+    for (let i = 0; i < 1100; i++) await s.get(`gone${i}`);
+    expect(s.counts.reads).toBe(1100);
+    expect(s.counts.revisions).toBeLessThan(1024);
   });
 
   it('waits for the outputs before writing, and refuses to write without the lease', async () => {
@@ -158,7 +210,6 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
       checkOwner: () => order.push('lease checked'),
     });
     await s.get('carol');
-    s.touched('carol');
     await s.put('carol', Uint8Array.of(1));
     expect(order).toEqual(['outputs stored', 'lease checked']);
     const fenced = store({
@@ -167,14 +218,12 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
       },
     });
     await fenced.get('carol');
-    fenced.touched('carol');
     await expect(fenced.put('carol', Uint8Array.of(2))).rejects.toThrow('no lease');
   });
 
   it('refuses a state of another model unless told to keep it, and a foreign value', async () => {
     const a = store();
     await a.get('dave');
-    a.touched('dave');
     await a.put('dave', Uint8Array.of(1));
     await expect(store({ model: HASH_B }).get('dave')).rejects.toThrow(
       `KV k.1.dave: state of model sha256:${HASH_A}, this worker runs sha256:${HASH_B}`,

@@ -31,6 +31,12 @@ export class Slot {
   readonly blocks: Float32Array[];
   /** The last seq applied to the state (0: none yet). */
   seq = 0;
+  /**
+   * The seq of the snapshot the store holds for this key, or will hold once the writes started
+   * so far end (−1: none). Every change of a state advances its seq, so a slot with
+   * seq === storedSeq has nothing new to put.
+   */
+  storedSeq = -1;
   extra: unknown = null;
   /** LOADING (its snapshot is on its way), BUSY (events queued or in a batch), IDLE (evictable). */
   status = LOADING;
@@ -238,6 +244,7 @@ export class StateTable {
       } else {
         const r = this.codec.decode(bytes, slot.key, row);
         slot.seq = r.seq;
+        slot.storedSeq = r.seq;
         slot.extra = r.extra;
         this.restores++;
       }
@@ -288,15 +295,26 @@ export class StateTable {
     slot.next = null;
   }
 
-  /** Snapshots an idle key into the store and frees its row. */
+  /** Snapshots an idle key into the store (when it changed since it was stored) and frees its row. */
   evict(slot: Slot, forIdle: boolean): void {
-    const bytes = this.#encode(slot);
+    const bytes = this.#changed(slot);
     this.#unlink(slot);
     this.slots.delete(slot.key);
     this.#free.push(slot.row);
     this.evictions++;
     if (forIdle) this.idleEvictions++;
-    this.#write(slot.key, bytes);
+    if (bytes !== null) this.#write(slot.key, bytes);
+  }
+
+  /**
+   * The snapshot to put for `slot`, or null when the store holds (or is being given) its state
+   * as it is: a key restored and evicted again with nothing new, a checkpoint of a key unchanged
+   * since the last one.
+   */
+  #changed(slot: Slot): Uint8Array | null {
+    if (slot.seq === slot.storedSeq) return null;
+    slot.storedSeq = slot.seq;
+    return this.#encode(slot);
   }
 
   /** Evicts the keys idle for idleMs or longer at scheduler time `now`. */
@@ -369,13 +387,17 @@ export class StateTable {
     if (this.poisoned) throw this.poisoned;
   }
 
-  /** Puts every key in memory (not loading) into the store; resolves with their count once stored. */
+  /**
+   * Puts every key in memory (not loading) that changed since it was stored; resolves with the
+   * count of keys in memory (all of them are in the store then).
+   */
   async checkpoint(): Promise<number> {
     if (this.poisoned) throw this.poisoned;
     let n = 0;
     for (const slot of this.slots.values()) {
       if (slot.status === LOADING) continue;
-      this.#write(slot.key, this.#encode(slot));
+      const bytes = this.#changed(slot);
+      if (bytes !== null) this.#write(slot.key, bytes);
       n++;
     }
     await this.settled();
