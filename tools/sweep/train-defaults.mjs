@@ -38,6 +38,7 @@ const GRID = {
   threads1: ['--threads', '1'],
   adamw: ['--optimizer', 'adamw', '--weight-decay', '0.1'],
   recdrop: ['--recurrent-dropout', '0.1'],
+  emb25: ['--embedding-dropout', '0.25'],
 };
 
 const USAGE = `usage: node tools/sweep/train-defaults.mjs --input TEXT [--input TEXT ...] [--seconds 600]

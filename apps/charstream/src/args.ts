@@ -17,7 +17,16 @@ export type FlagSpec =
   | { type: 'boolean'; help: string }
   | { type: 'string'; help: string; default?: string; choices?: readonly string[]; allowEmpty?: boolean; arg?: string }
   | { type: 'int'; help: string; default?: number; min?: number; max?: number }
-  | { type: 'number'; help: string; default?: number; min?: number; max?: number; exclusiveMin?: boolean };
+  | {
+      type: 'number';
+      help: string;
+      default?: number;
+      min?: number;
+      max?: number;
+      exclusiveMin?: boolean;
+      /** When this flag is not given but flag `defaultFrom` is, it takes that flag's value. */
+      defaultFrom?: string;
+    };
 
 export type FlagTable = Record<string, FlagSpec>;
 
@@ -27,6 +36,7 @@ export type Flags = Record<string, string | number | boolean | undefined>;
 /** Parses `argv` (the words after the command name) against `table`. Positional words are refused. */
 export function parseFlags(command: string, argv: readonly string[], table: FlagTable): Flags {
   const out: Flags = {};
+  const given = new Set<string>();
   for (const [name, spec] of Object.entries(table)) {
     if (spec.type === 'boolean') out[name] = false;
     else if (spec.default !== undefined) out[name] = spec.default;
@@ -56,6 +66,11 @@ export function parseFlags(command: string, argv: readonly string[], table: Flag
       i++;
     }
     out[name] = parseValue(command, name, spec, raw);
+    given.add(name);
+  }
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.type === 'number' && spec.defaultFrom && !given.has(name) && given.has(spec.defaultFrom))
+      out[name] = out[spec.defaultFrom];
   }
   return out;
 }
@@ -100,7 +115,15 @@ export function describeFlags(table: FlagTable): string {
         : spec.type === 'string' && spec.choices
           ? ` ${spec.choices.join('|')}`
           : ` ${spec.type === 'string' ? (spec.arg ?? 'TEXT') : spec.type === 'int' ? 'N' : 'X'}`;
-    const def = spec.type !== 'boolean' && spec.default !== undefined ? ` (default ${spec.default})` : '';
+    const from = spec.type === 'number' ? spec.defaultFrom : undefined;
+    const def =
+      spec.type === 'boolean'
+        ? ''
+        : spec.default !== undefined
+          ? ` (default ${spec.default}${from ? `, or --${from}'s value when that is given` : ''})`
+          : from
+            ? ` (default: --${from}'s value)`
+            : '';
     return [`  --${name}${value}`, `${spec.help}${def}`] as const;
   });
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;

@@ -16,6 +16,19 @@ describe('parseFlags', () => {
     expect(f).toEqual({ input: '-', cell: 'lstm', hidden: 16, lr: 0.5, json: true });
   });
 
+  it('a flag with defaultFrom takes the other flag’s value when only that one is given', () => {
+    const t: FlagTable = {
+      dropout: { type: 'number', default: 0.25, help: 'p' },
+      emb: { type: 'number', default: 0.1, defaultFrom: 'dropout', help: 'e' },
+      out: { type: 'number', defaultFrom: 'dropout', help: 'o' },
+    };
+    expect(parseFlags('train', [], t)).toEqual({ dropout: 0.25, emb: 0.1 });
+    expect(parseFlags('train', ['--dropout', '0.3'], t)).toEqual({ dropout: 0.3, emb: 0.3, out: 0.3 });
+    expect(parseFlags('train', ['--dropout', '0.3', '--emb', '0'], t)).toEqual({ dropout: 0.3, emb: 0, out: 0.3 });
+    expect(describeFlags(t)).toContain("e (default 0.1, or --dropout's value when that is given)");
+    expect(describeFlags(t)).toContain("o (default: --dropout's value)");
+  });
+
   it('leaves switches false and optional values absent', () => {
     expect(parseFlags('train', [], table)).toEqual({ cell: 'lstm', hidden: 8, json: false });
   });

@@ -156,11 +156,12 @@ describe('charstream train', () => {
       model: { dropout },
       optimizer: { kind: 'adamw', weightDecay: 0.01 },
     });
-    // The defaults (the run of beforeAll): `train`'s dropout 0.25 (no variational dropout), Adam without decay.
+    // The defaults (the run of beforeAll): `train`'s dropout 0.25 with 0.1 on the embedding (no
+    // variational dropout), Adam without decay. (Given --dropout, the embedding's follows it: above.)
     const plain = loadCheckpoint(ckpt);
     expect(plain.model).toMatchObject({
       dropout: 0.25,
-      embeddingDropout: 0.25,
+      embeddingDropout: 0.1,
       outputDropout: 0.25,
       inputDropout: 0,
       recurrentDropout: 0,
@@ -383,9 +384,10 @@ describe.concurrent('exit codes and errors', () => {
         expect(r.stdout).toMatch(
           /\n {2}--dropout X +dropout on the embedding output, between stacked layers .*\(default 0.25\)\n/,
         );
-        for (const flag of ['embedding-dropout', 'output-dropout']) {
-          expect(r.stdout).toMatch(new RegExp(`\\n {2}--${flag} X +.*\\(default: the --dropout value\\)\\n`));
-        }
+        expect(r.stdout).toMatch(
+          /\n {2}--embedding-dropout X +.*\(default 0\.1, or --dropout's value when that is given\)\n/,
+        );
+        expect(r.stdout).toMatch(/\n {2}--output-dropout X +.*\(default: --dropout's value\)\n/);
         expect(r.stdout).toMatch(/\n {2}--input-dropout X +variational .*Keras dropout\) \(default 0\)\n/);
         expect(r.stdout).toMatch(
           /\n {2}--recurrent-dropout X +variational .*Keras recurrent_dropout\) \(default 0\)\n/,

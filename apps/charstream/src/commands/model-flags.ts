@@ -30,13 +30,15 @@ export const MODEL_FLAGS: FlagTable = {
     type: 'number',
     min: 0,
     max: 0.99,
-    help: 'dropout on the embedding output alone (default: the --dropout value)',
+    help: 'dropout on the embedding output alone',
+    defaultFrom: 'dropout',
   },
   'output-dropout': {
     type: 'number',
     min: 0,
     max: 0.99,
-    help: 'dropout before the head alone (default: the --dropout value)',
+    help: 'dropout before the head alone',
+    defaultFrom: 'dropout',
   },
   'input-dropout': {
     type: 'number',

@@ -27,7 +27,7 @@ import { MODEL_FLAGS, modelConfig, streamVocabulary, withDefaults } from './mode
 
 /** The file run's defaults (`npm run train` is this command): the quality settings. */
 // Chosen by the 600 s sweep in packages/trainer/README.md ("Choosing the defaults").
-const TRAIN_DEFAULTS = { hidden: 512, embedding: 64, dropout: 0.25 };
+const TRAIN_DEFAULTS = { hidden: 512, embedding: 64, dropout: 0.25, 'embedding-dropout': 0.1 };
 
 export const trainCommand: Command = {
   name: 'train',
