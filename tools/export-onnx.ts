@@ -21,8 +21,7 @@ const parsed = parseToolArgs('export-onnx', USAGE, { latest: { type: 'boolean' }
 const [ckptPath, outPath] = parsed.positionals as [string, string];
 try {
   const ckpt = loadCheckpoint(ckptPath);
-  const model = new CharModel(ckpt.model);
-  model.params.set(!parsed.values.latest && ckpt.best ? ckpt.best.params : ckpt.params);
+  const model = new CharModel(ckpt.model, !parsed.values.latest && ckpt.best ? ckpt.best.params : ckpt.params);
   const bytes = toOnnx(model);
   writeFileSync(outPath, bytes);
   const c = model.config;

@@ -28,20 +28,16 @@ export interface LoadedModel {
  * count the config's, so building the model allocates no more than the file held.
  */
 export function modelFromCheckpoint(ckpt: Checkpoint, path?: string): LoadedModel {
-  let model: CharModel;
+  let size: number;
   try {
-    model = new CharModel(ckpt.model);
+    size = CharModel.layoutOf(ckpt.model).size;
   } catch (e) {
     throw new CheckpointError(`checkpoint: model config cannot be built (${(e as Error).message})`, path);
   }
-  if (model.params.length !== ckpt.params.length) {
-    throw new CheckpointError(
-      `checkpoint: ${ckpt.params.length} parameters, the model it describes has ${model.params.length}`,
-      path,
-    );
+  if (size !== ckpt.params.length) {
+    throw new CheckpointError(`checkpoint: ${ckpt.params.length} parameters, the model it describes has ${size}`, path);
   }
-  model.params.set(ckpt.params);
-  return { model, checkpoint: ckpt };
+  return { model: new CharModel(ckpt.model, ckpt.params), checkpoint: ckpt };
 }
 
 /** Loads and validates a checkpoint file (CheckpointError on any problem) into a live model. */

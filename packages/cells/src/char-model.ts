@@ -366,10 +366,13 @@ export class CharModel {
   private outMasked = false;
 
   /**
-   * Builds the model with fresh buffers, initialized from `config.seed`.
-   * @throws RangeError/TypeError naming the first bad field of `config`
+   * Builds the model with fresh buffers, initialized from `config.seed` — or holding a copy of
+   * `params` (trained weights, in the layout of `paramLayout()`), which skips the initialization
+   * (its orthogonal matrices take seconds at H 512).
+   * @throws RangeError/TypeError naming the first bad field of `config`, or when `params` is not
+   *   a Float32Array of the config's parameter count
    */
-  constructor(config: CharModelConfig) {
+  constructor(config: CharModelConfig, params?: Float32Array) {
     const c = resolveCharModelConfig(config);
     this.config = c;
     this.vocab = new Vocabulary(c.vocab);
@@ -381,6 +384,15 @@ export class CharModel {
     const nEmb = c.input === 'embedding' ? V * E : 0;
     const nLin = V * H + V;
     const nRnn = layout.size - nEmb - nLin;
+    if (params !== undefined) {
+      if (!(params instanceof Float32Array))
+        throw new TypeError(`CharModel: params must be a Float32Array, got ${describe(params)}`);
+      if (params.length !== layout.size) {
+        throw new RangeError(
+          `CharModel: params must hold the config's ${layout.size} parameters, got ${params.length}`,
+        );
+      }
+    }
     this.params = allocF32(layout.size);
     this.grads = allocF32(layout.size);
     this.layout.push(...layout.views);
@@ -391,11 +403,14 @@ export class CharModel {
     this.embedding = nEmb > 0 ? new Embedding({ vocabSize: V, dim: E }, part(0, nEmb)) : null;
     this.rnn = new RnnStack(stackConfigOf(c), part(nEmb, nRnn));
     this.linear = new Dense({ inSize: H, outSize: V }, part(nEmb + nRnn, nLin));
-    // One Rng in layout order, so the config's seed alone fixes every initial weight.
-    const rng = new Rng(c.seed);
-    this.embedding?.initialize(rng);
-    this.rnn.initialize(rng);
-    this.linear.initialize(rng);
+    if (params !== undefined) this.params.set(params);
+    else {
+      // One Rng in layout order, so the config's seed alone fixes every initial weight.
+      const rng = new Rng(c.seed);
+      this.embedding?.initialize(rng);
+      this.rnn.initialize(rng);
+      this.linear.initialize(rng);
+    }
     // A stream of its own (not the init's), so turning dropout on leaves the initial weights alone.
     this.maskSeeds = new Rng((c.seed ^ 0x6d2b79f5) >>> 0);
   }

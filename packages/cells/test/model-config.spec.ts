@@ -168,3 +168,26 @@ describe('CharModel.fromTorchStateDict on input from outside', () => {
     expect(logits(back)).toEqual(logits(source));
   });
 });
+
+describe('new CharModel(config, params)', () => {
+  const config = { cell: 'lstm' as const, vocab, hidden: 6, layers: 2, embeddingDim: 3, seed: 4 };
+
+  it('holds a copy of the given weights instead of initializing, and steps as the model they came from', () => {
+    const source = new CharModel(config);
+    const trained = source.params.map((x, i) => x + Math.sin(i)); // not what the seed initializes
+    source.params.set(trained);
+    const copy = new CharModel(config, trained);
+    expect(copy.params).toEqual(trained);
+    expect(copy.params.buffer).not.toBe(trained.buffer);
+    const logits = (m: CharModel) => Array.from(m.step(Int32Array.of(3, 1), m.createState(2)));
+    expect(logits(copy)).toEqual(logits(source));
+  });
+
+  it('refuses weights of another length or type, naming the count', () => {
+    const n = CharModel.layoutOf(config).size;
+    expect(() => new CharModel(config, new Float32Array(n - 1))).toThrow(
+      new RangeError(`CharModel: params must hold the config's ${n} parameters, got ${n - 1}`),
+    );
+    expect(() => new CharModel(config, new Float64Array(n) as unknown as Float32Array)).toThrow(TypeError);
+  });
+});

@@ -69,19 +69,17 @@ export interface LoadedBundle {
  */
 export function modelFromBundle(bytes: Uint8Array): LoadedBundle {
   const checkpoint = decodeCheckpoint(bytes);
-  let model: CharModel;
+  let size: number;
   try {
-    model = new CharModel(checkpoint.model);
+    size = CharModel.layoutOf(checkpoint.model).size;
   } catch (e) {
     throw new CheckpointError(`model bundle: the model config cannot be built (${(e as Error).message})`);
   }
   const params = checkpoint.best?.params ?? checkpoint.params;
-  if (params.length !== model.params.length) {
-    throw new CheckpointError(
-      `model bundle: ${params.length} parameters, the model it describes has ${model.params.length}`,
-    );
+  if (params.length !== size) {
+    throw new CheckpointError(`model bundle: ${params.length} parameters, the model it describes has ${size}`);
   }
-  model.params.set(params);
+  const model = new CharModel(checkpoint.model, params);
   return { hash: modelHash(bytes), model, checkpoint };
 }
 

@@ -88,8 +88,7 @@ export function exportTorch(ckpt: Checkpoint, options: ExportOptions = {}): Torc
   const which = options.which ?? 'best';
   if (which !== 'best' && which !== 'latest')
     throw new RangeError(`exportTorch: which must be 'best' or 'latest', got ${String(which)}`);
-  const model = createCharModel(cfg);
-  model.params.set(which === 'best' && valid.best ? valid.best.params : valid.params);
+  const model = createCharModel(cfg, which === 'best' && valid.best ? valid.best.params : valid.params);
   const dict = model.toTorchStateDict();
   const params: TorchExport['params'] = {};
   for (const [name, t] of Object.entries(dict)) params[name] = { shape: [...t.shape], data: Array.from(t.data) };

@@ -34,7 +34,10 @@ export interface TrainableModel {
   step(tokens: Int32Array, state: Float32Array): Float32Array;
 }
 
-/** Builds a fresh CharModel (initialised from config.seed); its `config` is the resolved one, as checkpoints store it. Internal to the trainer. */
-export function createCharModel(config: CharModelConfig): CharModel {
-  return new CharModel(config);
+/**
+ * Builds a CharModel initialised from config.seed, or holding a copy of `params`; its `config`
+ * is the resolved one, as checkpoints store it. Internal to the trainer.
+ */
+export function createCharModel(config: CharModelConfig, params?: Float32Array): CharModel {
+  return new CharModel(config, params);
 }

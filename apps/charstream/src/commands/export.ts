@@ -39,8 +39,10 @@ export const exportCommand: Command = {
         const json = JSON.stringify(exportTorch(checkpoint, { which: latest ? 'latest' : 'best' }));
         bytes = new TextEncoder().encode(json);
       } else {
-        const model = new CharModel(checkpoint.model);
-        model.params.set(!latest && checkpoint.best ? checkpoint.best.params : checkpoint.params);
+        const model = new CharModel(
+          checkpoint.model,
+          !latest && checkpoint.best ? checkpoint.best.params : checkpoint.params,
+        );
         bytes = toOnnx(model);
       }
     } catch (e) {

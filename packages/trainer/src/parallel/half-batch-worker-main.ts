@@ -7,9 +7,10 @@ import { CTRL, ERROR_BYTES, type HalfBatchWorkerData, OP } from './protocol.js';
 
 const { config, T, B2, buffers, backend } = workerData as HalfBatchWorkerData;
 setBackend(backend);
-const model = createCharModel(config as CharModelConfig);
-const ctrl = new Int32Array(buffers.ctrl);
 const params = new Float32Array(buffers.params);
+// The replica starts from the shared weights (every step copies them again): no initialization.
+const model = createCharModel(config as CharModelConfig, params);
+const ctrl = new Int32Array(buffers.ctrl);
 const grads = new Float32Array(buffers.grads);
 const inputs = new Int32Array(buffers.inputs);
 const targets = new Int32Array(buffers.targets);
