@@ -6,6 +6,7 @@
 // (SIGKILL) mid-stream. Every run is checked against the single-process reference over the same
 // stored events (the keyed engine in this process, which also gives the in-process speed the
 // per-event overhead of NATS is stated against).
+import { readFileSync } from 'node:fs';
 import { CharModel } from '@rxrnn/cells';
 import { getBackend, Rng, ready } from '@rxrnn/kernels';
 import {
@@ -43,6 +44,12 @@ interface ScaleoutRecord {
   checkpoint_interval_ms: number;
   inprocess_events_per_sec: number;
   overhead_us_per_event: number | null;
+  /**
+   * CPU time per event in µs from the first publish to the last output, by process: the
+   * nats-server, the workers (summed), and this process (publishing the events, polling the
+   * output count). Linux only (/proc); null elsewhere.
+   */
+  cpu_us_per_event: { server: number; workers: number; bench: number } | null;
   backend: string;
   seconds: number;
 }
@@ -60,6 +67,32 @@ function int(args: string[], name: string, def: number, min = 1): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every Linux Node runs on). */
+const USER_HZ = 100;
+
+/** User + system CPU seconds of process `pid` so far, from /proc; undefined when unreadable. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces, so split after its ')').
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    return Number.isFinite(ticks) ? ticks / USER_HZ : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of the server, the workers and this process, or undefined when /proc is not there. */
+function cpuNow(nats: { nodes: readonly { pid: number | undefined }[] }, procs: readonly WorkerProcess[]) {
+  const server = nats.nodes.map((n) => cpuSeconds(n.pid));
+  const workers = procs.map((w) => cpuSeconds(w.child.pid));
+  if ([...server, ...workers].some((s) => s === undefined)) return undefined;
+  const u = process.cpuUsage();
+  const sum = (xs: (number | undefined)[]) => xs.reduce<number>((a, b) => a + b!, 0);
+  return { server: sum(server), workers: sum(workers), bench: (u.user + u.system) / 1e6 };
+}
 
 /** Output messages stored now. */
 async function outputCount(d: Deployment): Promise<number> {
@@ -125,6 +158,7 @@ export default async function scaleout(args: string[]): Promise<void> {
       try {
         await waitForAssignment(procs, partitions, (p) => procs[p % workers]!);
         // All events at once, without waiting for acks (the workers start as they arrive).
+        const cpu0 = cpuNow(nats, procs);
         const t0 = performance.now();
         const enc = new TextEncoder();
         for (const [i, e] of plan.entries()) {
@@ -154,6 +188,17 @@ export default async function scaleout(args: string[]): Promise<void> {
           await sleep(20);
         }
         const seconds = (performance.now() - t0) / 1000;
+        // A killed worker's time is gone with its process: no CPU breakdown for the kill run.
+        const cpu1 = kill ? undefined : cpuNow(nats, procs);
+        const perEvent = (a: number, b: number) => Math.round(((b - a) * 1e6) / events);
+        const cpu =
+          cpu0 && cpu1
+            ? {
+                server: perEvent(cpu0.server, cpu1.server),
+                workers: perEvent(cpu0.workers, cpu1.workers),
+                bench: perEvent(cpu0.bench, cpu1.bench),
+              }
+            : null;
         let failoverMs: number | null = null;
         if (kill && killedAt !== undefined) {
           // Until the survivor runs every partition the dead worker had.
@@ -191,6 +236,7 @@ export default async function scaleout(args: string[]): Promise<void> {
           inprocess_events_per_sec: Math.round(inprocess),
           // One worker on one core against the engine alone on one core: what NATS adds per event.
           overhead_us_per_event: workers === 1 && !kill ? Math.round((1e6 / eps - 1e6 / inprocess) * 10) / 10 : null,
+          cpu_us_per_event: cpu,
           backend: getBackend(),
           seconds: Math.round(seconds * 100) / 100,
         };
@@ -198,7 +244,7 @@ export default async function scaleout(args: string[]): Promise<void> {
         if (json) console.log(JSON.stringify(rec));
         else {
           say(
-            `${kill ? 'kill' : `${workers} worker${workers > 1 ? 's' : ''}`}: ${rec.events_per_sec} events/s (${rec.seconds} s), lost ${rec.lost}, duplicated ${rec.duplicated}, max |diff| ${rec.max_abs_diff}${failoverMs !== null ? `, failover ${failoverMs} ms (lease TTL ${leaseTtlMs} ms)` : ''}; in-process ${rec.inprocess_events_per_sec} events/s`,
+            `${kill ? 'kill' : `${workers} worker${workers > 1 ? 's' : ''}`}: ${rec.events_per_sec} events/s (${rec.seconds} s), lost ${rec.lost}, duplicated ${rec.duplicated}, max |diff| ${rec.max_abs_diff}${failoverMs !== null ? `, failover ${failoverMs} ms (lease TTL ${leaseTtlMs} ms)` : ''}; in-process ${rec.inprocess_events_per_sec} events/s${cpu ? `; CPU µs/event: server ${cpu.server}, workers ${cpu.workers}, bench ${cpu.bench}` : ''}`,
           );
         }
       } finally {
