@@ -489,7 +489,9 @@ export class OfflineTrainer {
         at++;
       }
     }
-    const m = model ?? createCharModel(c.model);
+    // Built from the checkpoint's weights (restore() sets them again): no initialization.
+    const fits = model === undefined && CharModel.layoutOf(c.model).size === c.params.length;
+    const m = model ?? createCharModel(c.model, fits ? c.params : undefined);
     if (m.params.length !== c.params.length) {
       throw new CheckpointError(`checkpoint: ${c.params.length} parameters, the model has ${m.params.length}`);
     }

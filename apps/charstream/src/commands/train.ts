@@ -147,12 +147,15 @@ export const trainCommand: Command = {
     const sampleEvery = flags['sample-every'] as number;
     let lastSample = 0;
     let sampling = false;
-    // A sample line now and then, drawn on a twin of the model while training goes on.
+    let twin: { of: CharModel; model: CharModel } | undefined;
+    // A sample line now and then, drawn on a twin of the model (made once, from its weights)
+    // while training goes on.
     const maybeSample = (model: CharModel, elapsed: number, step: number) => {
       if (sampling || elapsed - lastSample < sampleEvery) return;
       lastSample = elapsed;
       sampling = true;
-      sampleText(model, { length: 100, seed: step })
+      if (twin?.of !== model) twin = { of: model, model: new CharModel(model.config, model.params) };
+      sampleText(model, { length: 100, seed: step }, twin.model)
         .then((s) => progress.log(`sample @ step ${step}: ${oneLine(s)}`))
         .catch((e: unknown) => progress.log(`sample failed: ${(e as Error).message}`))
         .finally(() => (sampling = false));
