@@ -215,7 +215,7 @@ describe('stores', () => {
     // Nothing changed since: a second checkpoint puts nothing.
     await states.checkpoint();
     expect(puts.length).toBe(written);
-    // A comes back from the store (not from a put in flight) at its third step.
+    // A comes back from the store (no put of it in flight any more) for its fourth event.
     send('A', 4);
     s.complete();
     expect(states.metrics().restores).toBeGreaterThan(0);

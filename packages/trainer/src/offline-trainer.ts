@@ -489,12 +489,12 @@ export class OfflineTrainer {
         at++;
       }
     }
-    // Built from the checkpoint's weights (restore() sets them again): no initialization.
-    const fits = model === undefined && CharModel.layoutOf(c.model).size === c.params.length;
-    const m = model ?? createCharModel(c.model, fits ? c.params : undefined);
-    if (m.params.length !== c.params.length) {
-      throw new CheckpointError(`checkpoint: ${c.params.length} parameters, the model has ${m.params.length}`);
+    const size = model?.params.length ?? CharModel.layoutOf(c.model).size;
+    if (size !== c.params.length) {
+      throw new CheckpointError(`checkpoint: ${c.params.length} parameters, the model has ${size}`);
     }
+    // Built from the checkpoint's weights (restore() sets them again): no initialization.
+    const m = model ?? createCharModel(c.model, c.params);
     const tr = new OfflineTrainer(m, corpus, options);
     tr.restore(c);
     return tr;
