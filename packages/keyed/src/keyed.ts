@@ -18,7 +18,8 @@ export interface KeyedOptions extends KeyedStatesOptions {
   /**
    * Longest an event waits for its batch to fill, in milliseconds of the scheduler: 0 (the
    * default) steps what arrived in one tick; more gathers bigger batches at that much latency.
-   * A finite number ≥ 0.
+   * Once a key has a second event queued the batches run at once (waiting would only lengthen
+   * that key's chain of batches). A finite number ≥ 0.
    */
   maxDelayMs?: number;
   /**

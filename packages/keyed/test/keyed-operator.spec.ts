@@ -104,10 +104,32 @@ describe('keyed() batching in time (TestScheduler)', () => {
       const source = cold<KeyedEvent<number, string>>('(abc) 20ms |', { a: ev('x', 1), b: ev('x', 2), c: ev('y') });
       record(source.pipe(keyed(states, { maxDelayMs: 4, maxBatch: 8, scheduler })));
     });
-    expect(r.at).toEqual(['4:x1', '4:y1', '4:x2']);
+    // x has two events queued, so the flush does not wait maxDelayMs (see the next test).
+    expect(r.at).toEqual(['0:x1', '0:y1', '0:x2']);
     expect(states.metrics().batchSizes).toEqual([
       { size: 1, count: 1 },
       { size: 2, count: 1 },
+    ]);
+  });
+
+  it('flushes at once when a key gets a second event queued, else after maxDelayMs', () => {
+    const states = createKeyedStates(keyedCharModel(model));
+    const r = timed(({ scheduler, cold, record }) => {
+      // y and x at frame 0, x again at 2: two batches are needed from then on, whenever they run.
+      const source = cold<KeyedEvent<number, string>>('(ab)-c 20ms (de) 20ms |', {
+        a: ev('y'),
+        b: ev('x', 1),
+        c: ev('x', 2),
+        d: ev('z', 1),
+        e: ev('w', 1),
+      });
+      record(source.pipe(keyed(states, { maxDelayMs: 8, maxBatch: 8, scheduler })));
+    });
+    // (ab) at 0, c at 5 (flushed there, not at 8); (de) at 26, each key once: flushed at 26 + 8.
+    expect(r.at).toEqual(['5:y1', '5:x1', '5:x2', '34:z1', '34:w1']);
+    expect(states.metrics().batchSizes).toEqual([
+      { size: 1, count: 1 },
+      { size: 2, count: 2 },
     ]);
   });
 

@@ -51,6 +51,10 @@ export class Batcher implements TableListener {
   readonly #waiting = new Map<KeyedKey, Pending[]>();
   #pending = 0;
   #flushTimer: Subscription | null = null;
+  /** The armed flush is a 0 ms one (a key has a second event queued: waiting cannot grow its batch). */
+  #flushSoon = false;
+  /** Some key got a second queued event since the last flush. */
+  #chained = false;
   #idleTimer: Subscription | null = null;
   #idleAt = Infinity;
   #stepping = false;
@@ -172,6 +176,7 @@ export class Batcher implements TableListener {
 
   #enqueue(slot: Slot, p: Pending): void {
     slot.queue.push(p);
+    if (slot.queue.length === 2) this.#chained = true;
     if (slot.status === IDLE) this.#table.busy(slot);
     if (slot.status === BUSY && !slot.inReady) {
       slot.inReady = true;
@@ -197,6 +202,8 @@ export class Batcher implements TableListener {
   /** The flush timer: every ready key, batch after batch. */
   #drain(): void {
     this.#flushTimer = null;
+    this.#flushSoon = false;
+    this.#chained = false;
     if (this.#closed || this.#stepping) return;
     this.#work(true);
   }
@@ -250,7 +257,16 @@ export class Batcher implements TableListener {
       if (this.#pending === 0 && this.#waiting.size === 0 && table.loading === 0) this.#finish();
       return;
     }
-    if (this.#ready.length > 0 && this.#flushTimer === null) this.#armFlush(this.#o.maxDelayMs);
+    if (this.#ready.length > 0) {
+      // A key with two events queued needs two batches whenever the flush comes, and every event
+      // that arrives meanwhile lengthens that chain as much as it grows the first batch (the
+      // batches of a flush are as many as its longest chain): waiting longer adds latency only.
+      if (this.#flushTimer === null) this.#armFlush(this.#chained ? 0 : this.#o.maxDelayMs);
+      else if (this.#chained && !this.#flushSoon) {
+        this.#cancelFlush();
+        this.#armFlush(0);
+      }
+    }
     if (table.idleMs !== Infinity) {
       try {
         table.sweepIdle(this.now());
@@ -278,9 +294,11 @@ export class Batcher implements TableListener {
   #cancelFlush(): void {
     this.#flushTimer?.unsubscribe();
     this.#flushTimer = null;
+    this.#flushSoon = false;
   }
 
   #armFlush(delay: number): void {
+    this.#flushSoon = delay === 0;
     this.#flushTimer = this.#o.scheduler.schedule(() => this.#drain(), delay);
   }
 
