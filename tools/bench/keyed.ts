@@ -2,8 +2,9 @@
 // (2-layer LSTM, V 65, E 64; H 256 and 128), the keyed engine (@rxrnn/keyed) against groupBy(key)
 // + a per-group pipeline of the cells' operators, in the same run. Every measurement runs in a
 // child process (keyed/child.ts), the forms alternating, rounds repeated, medians reported:
-// 'burst' (all events at once: events/s), then 'paced' at half the engine's burst rate (latency),
-// and with --million a million distinct keys through maxKeys states (RSS along the way).
+// 'burst' (all events at once: events/s), then 'paced' at half the engine's burst rate (latency,
+// from a cold start) and 'steady' (the same rate, timed after as many events again through the
+// same states), and with --million a million distinct keys through maxKeys states (RSS along the way).
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,8 @@ const HELP = `usage: npm run --silent bench -- keyed [--json] [flags]
   --zipf 1               key k drawn with p ∝ 1/(k+1)^zipf
   --runs 3               rounds of both forms (alternating), medians reported
   --max-batch 64         keyed maxBatch             --max-delay-ms 2  keyed maxDelayMs
-  --paced-events 10000   events of the paced run (at half the engine's burst rate); --no-paced skips it
+  --paced-events 10000   timed events of the paced and steady runs (at half the engine's burst rate; steady
+                         first sends as many untimed); --no-paced skips both
   --million              also: --distinct 1000000 keys, two passes, --max-keys 10000 states in memory,
                          a directory store under the OS temp folder, --million-hidden 128
   --only-million         just that run`;
@@ -111,6 +113,14 @@ function merge(rs: Rec[]): Rec {
     events_per_sec: Math.round(median(pick('events_per_sec'))),
     p50_ms: median(pick('p50_ms')),
     p99_ms: median(pick('p99_ms')),
+    ...(ok[0]!.gc_count !== undefined
+      ? {
+          gc_count: median(pick('gc_count')),
+          gc_ms_max: median(pick('gc_ms_max')),
+          page_faults: Math.round(median(pick('page_faults'))),
+          p99_samples: pick('p99_ms'),
+        }
+      : {}),
     batch_mean: median(pick('batch_mean')),
     rss_mb: Math.max(...pick('rss_mb')),
     max_abs_diff: Math.max(...pick('max_abs_diff')),
@@ -141,9 +151,10 @@ export default async function keyedBench(args: string[]): Promise<void> {
       );
     else
       console.log(
-        `${String(r.form).padEnd(7)} ${String(r.mode).padEnd(5)} H=${String(r.hidden).padEnd(4)} ${String(r.events_per_sec).padStart(7)} events/s` +
+        `${String(r.form).padEnd(7)} ${String(r.mode).padEnd(6)} H=${String(r.hidden).padEnd(4)} ${String(r.events_per_sec).padStart(7)} events/s` +
           `  batch ${String(r.batch_mean).padStart(6)}  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  rss ${r.rss_mb} MB  max_abs_diff ${r.max_abs_diff}` +
-          `${r.rate ? `  (rate ${r.rate}/s)` : ''}  [${r.backend}]`,
+          `${r.rate ? `  (rate ${r.rate}/s)` : ''}` +
+          `${r.mode !== 'burst' && r.gc_count !== undefined ? `  gc ${r.gc_count} (max ${r.gc_ms_max} ms)  faults ${r.page_faults}` : ''}  [${r.backend}]`,
       );
   };
   if (!f.json)
@@ -182,8 +193,15 @@ export default async function keyedBench(args: string[]): Promise<void> {
       }
       if (f.paced && keyedRec.events_per_sec) {
         const rate = Math.max(1, Math.round(keyedRec.events_per_sec / 2));
-        for (const form of ['keyed', 'groupBy'] as Form[]) {
-          emit(await child({ ...base, events: f.pacedEvents, mode: 'paced', form, rate }));
+        for (const mode of ['paced', 'steady'] as const) {
+          const timed: Record<Form, Rec[]> = { keyed: [], groupBy: [] };
+          for (let r = 0; r < f.runs; r++) {
+            for (const form of ['keyed', 'groupBy'] as Form[]) {
+              timed[form].push(await child({ ...base, events: f.pacedEvents, mode, form, rate }));
+            }
+          }
+          emit(merge(timed.keyed));
+          emit(merge(timed.groupBy));
         }
       }
     }

@@ -1,10 +1,13 @@
 // One measurement of the keyed benchmark in a process of its own (so rss_mb is this form's peak):
 // argv[2] is the JSON of a ChildConfig; prints one JSON record on stdout. Modes: 'burst' (all
-// events at once: throughput), 'paced' (events at a given rate: latency), 'million' (a million
-// distinct keys through maxKeys states, a directory store in a temp folder: RSS over the run).
+// events at once: throughput), 'paced' (events at a given rate from a cold start: latency),
+// 'steady' (the same after as many events again at that rate through the same states, which are
+// not timed), 'million' (a million distinct keys through maxKeys states, a directory store in a
+// temp folder: RSS over the run).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { getBackend, ready } from '@rxrnn/kernels';
 import { DirectoryStateStore } from '@rxrnn/keyed/node';
 import { Observable } from 'rxjs';
@@ -26,7 +29,7 @@ import {
 } from './workload.js';
 
 export interface ChildConfig {
-  mode: 'burst' | 'paced' | 'million';
+  mode: 'burst' | 'paced' | 'steady' | 'million';
   form: Form;
   hidden: number;
   events: number;
@@ -35,7 +38,7 @@ export interface ChildConfig {
   maxBatch: number;
   maxDelayMs: number;
   maxKeys: number;
-  /** paced: events per second. */
+  /** paced, steady: events per second. */
   rate?: number;
 }
 
@@ -55,7 +58,10 @@ async function warmUp(c: ChildConfig, model: ReturnType<typeof benchModel>): Pro
 async function measure(c: ChildConfig): Promise<Record<string, unknown>> {
   const model = benchModel(c.hidden);
   await warmUp(c, model);
-  const events = zipfEvents(c.events, c.keys, c.zipf);
+  // steady: the first `warm` events (the same Zipf stream) go through the same subscription at the
+  // same rate untimed, so the keys they bring are in memory when the timed ones start.
+  const warm = c.mode === 'steady' ? c.events : 0;
+  const events = zipfEvents(warm + c.events, c.keys, c.zipf);
   // The event index of each key's n-th event, to find an answer's send time.
   const index = new Map<number, number[]>();
   events.forEach((e, i) => {
@@ -64,17 +70,29 @@ async function measure(c: ChildConfig): Promise<Record<string, unknown>> {
     else list.push(i);
   });
   const sentAt = new Float64Array(events.length);
-  const latency = new Float64Array(events.length);
+  const latency = new Float64Array(c.events);
   const kept = new Map<number, Answer[]>();
   const { op, states } = makeForm(c.form, model, c);
-  const source = c.mode === 'paced' ? pacedSource(events, sentAt, c.rate!) : burstSource(events, sentAt);
+  // Garbage collections and page faults of the timed part: what a latency tail is made of.
+  const gcs: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  let t0 = performance.now();
+  let faults0 = process.resourceUsage().minorPageFault;
+  const startTiming = (i: number): void => {
+    if (i !== warm) return;
+    t0 = performance.now();
+    faults0 = process.resourceUsage().minorPageFault;
+  };
+  const source = c.mode === 'burst' ? burstSource(events, sentAt) : pacedSource(events, sentAt, c.rate!, startTiming);
   let answered = 0;
-  const t0 = performance.now();
+  let timed = 0;
   await new Promise<void>((resolve, reject) =>
     op(source).subscribe({
       next: (a) => {
         const i = index.get(a.key)![a.seq - 1]!;
-        latency[answered++] = performance.now() - sentAt[i]!;
+        answered++;
+        if (i >= warm) latency[timed++] = performance.now() - sentAt[i]!;
         if (sampled(a.key)) {
           const list = kept.get(a.key);
           if (list === undefined) kept.set(a.key, [a]);
@@ -86,7 +104,12 @@ async function measure(c: ChildConfig): Promise<Record<string, unknown>> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const faults = process.resourceUsage().minorPageFault - faults0;
+  await new Promise((r) => setTimeout(r, 0)); // the observer's last entries
+  observer.disconnect();
   if (answered !== events.length) throw new Error(`keyed bench: ${answered} answers to ${events.length} events`);
+  const pauses = gcs.filter((g) => g.startTime >= t0 && g.startTime <= t0 + seconds * 1000).map((g) => g.duration);
+  const gcTotal = pauses.reduce((a, b) => a + b, 0);
   const m = states?.metrics();
   return {
     suite: 'keyed',
@@ -99,14 +122,19 @@ async function measure(c: ChildConfig): Promise<Record<string, unknown>> {
     embedding: EMBEDDING,
     keys: c.keys,
     events: c.events,
+    ...(warm > 0 ? { warm_events: warm } : {}),
     zipf: c.zipf,
-    ...(c.mode === 'paced' ? { rate: c.rate } : {}),
+    ...(c.mode !== 'burst' ? { rate: c.rate } : {}),
     max_batch: c.form === 'keyed' ? c.maxBatch : 1,
     max_delay_ms: c.form === 'keyed' ? c.maxDelayMs : 0,
     batch_mean: m ? round(m.batchMean, 2) : 1,
-    events_per_sec: Math.round(events.length / seconds),
+    events_per_sec: Math.round(c.events / seconds),
     p50_ms: round(percentile(latency, 0.5)),
     p99_ms: round(percentile(latency, 0.99)),
+    gc_count: pauses.length,
+    gc_ms_total: round(gcTotal, 1),
+    gc_ms_max: round(Math.max(0, ...pauses), 1),
+    page_faults: faults,
     rss_mb: peakRssMb(),
     max_abs_diff: maxAbsDiff(model, events, kept),
     backend: getBackend(),

@@ -116,9 +116,14 @@ export function burstSource(events: readonly Ev[], sentAt: Float64Array): Observ
 
 /**
  * Events at `rate` per second: every millisecond (setTimeout) the events due by then are emitted,
- * each stamped when emitted.
+ * each stamped when emitted; `onEmit(i)` runs just before event i goes out.
  */
-export function pacedSource(events: readonly Ev[], sentAt: Float64Array, rate: number): Observable<Ev> {
+export function pacedSource(
+  events: readonly Ev[],
+  sentAt: Float64Array,
+  rate: number,
+  onEmit?: (i: number) => void,
+): Observable<Ev> {
   return new Observable<Ev>((s) => {
     let i = 0;
     const t0 = performance.now();
@@ -126,6 +131,7 @@ export function pacedSource(events: readonly Ev[], sentAt: Float64Array, rate: n
     const tick = (): void => {
       const due = Math.min(events.length, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
       for (; i < due && !s.closed; i++) {
+        onEmit?.(i);
         sentAt[i] = performance.now();
         s.next(events[i]!);
       }
