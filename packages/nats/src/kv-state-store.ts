@@ -189,14 +189,23 @@ export class KvStateStore {
     }
   }
 
-  /** Deletes the key's stored state (a later get gives undefined). */
+  /**
+   * Deletes the key's stored state (a later get gives undefined), by compare-and-set on the
+   * revision this owner read or wrote; a key it never read is read first, whoever wrote it (a
+   * previous owner's state is this owner's to delete, as get() would have taken it).
+   */
   async delete(key: string | number): Promise<void> {
     const k = this.#key(key);
-    const known = this.#revision.get(k) ?? (await this.#ownRevision(keyStateKey(this.#o.partition, k), k)) ?? 0;
+    const name = keyStateKey(this.#o.partition, k);
+    let known = this.#revision.get(k);
+    if (known === undefined) {
+      const entry = await retry(() => this.#o.state.get(name), { deadlineMs: this.#o.retryMs });
+      this.#reads++;
+      known = entry?.operation === 'PUT' ? entry.revision : 0;
+    }
     if (known === 0) return;
     await this.#o.beforeWrite();
     this.#o.checkOwner();
-    const name = keyStateKey(this.#o.partition, k);
     try {
       await retry(() => this.#o.state.delete(name, { previousSeq: known }), { deadlineMs: this.#o.retryMs });
     } catch (e) {

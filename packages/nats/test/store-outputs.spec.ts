@@ -129,6 +129,19 @@ describe.skipIf(!MUST_RUN)('state store, outputs and events on nats-server', () 
     await expect(old.put('bob', Uint8Array.of(8))).rejects.toThrow(/written by another worker/);
   });
 
+  it('deletes a state a previous owner wrote and this owner never read', async () => {
+    const before = store({ writer: 'w#3' });
+    await before.get('gus');
+    await before.put('gus', Uint8Array.of(9));
+    const now = store({ writer: 'w#4' });
+    await now.delete('gus'); // no get first: the key never came into this owner's memory
+    expect(await store().get('gus')).toBeUndefined();
+    // A key with nothing stored: nothing to do, and a put after a delete starts it again.
+    await now.delete('nobody');
+    await now.put('gus', Uint8Array.of(10));
+    expect(await store().get('gus')).toEqual(Uint8Array.of(10));
+  });
+
   it('a key that left memory and came back without a read is still written: its record says whose it is', async () => {
     let inMemory = false;
     const s = store({ writer: 'w#7', inMemory: () => inMemory });
