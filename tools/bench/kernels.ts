@@ -1,8 +1,9 @@
 // `npm run bench -- kernels [--json]`: GFLOP/s of GEMV and GEMM on every backend this process runs
 // (native on 1 and 2 threads where the addon loads, wasm, js), measured in one run on arrays from
 // allocF32 (zero-copy for wasm). Median of several timed runs per case, samples alternating between
-// the forms. Also times the fused LSTM/GRU gate kernels at B=32, H=256 (records with usPerCall
-// instead of gflops), and 1024³ GEMMs (not on js: a second per call).
+// the forms. Also times the fused LSTM/GRU gate kernels at B=32, H=256 and the char-LM loss
+// (softmax cross-entropy over 2048 rows of 65 logits) (records with usPerCall instead of gflops),
+// and 1024³ GEMMs (not on js: a second per call).
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '@rxrnn/kernels';
 import {
@@ -18,6 +19,7 @@ import {
   Rng,
   setBackend,
   setNativeThreads,
+  softmaxCrossEntropy,
 } from '@rxrnn/kernels';
 
 interface Case {
@@ -97,6 +99,20 @@ function cases(rng: Rng, js: boolean): Case[] {
     run: () => lstmBackward(dPre, dcPrev, dh, dc, act, cPrev, c, B, H),
   });
   out.push({ kernel: 'gruForward', shape, flops: 0, run: () => gruForward(h, act3, xPre, hPre, cPrev, B, H) });
+  // The char-LM training loss: T·B = 64·32 positions of V = 65 logits.
+  const rows = 2048;
+  const V = 65;
+  const logits = allocF32(rows * V);
+  const dLogits = allocF32(rows * V);
+  const lossPerRow = allocF32(rows);
+  initUniform(logits, rng, -4, 4);
+  const targets = Int32Array.from({ length: rows }, (_, r) => (r * 7) % V);
+  out.push({
+    kernel: 'softmaxCE',
+    shape: `${rows}x${V}`,
+    flops: 0,
+    run: () => softmaxCrossEntropy(dLogits, lossPerRow, logits, targets, rows, V),
+  });
   // 1024³ in the three forms (the issue's GEMM yardstick); a stand-in on js, which skips them.
   const S = js ? 1 : 1024;
   const A3 = allocF32(S * S);

@@ -20,6 +20,7 @@ export interface NativeKernels {
   setIsa(name: string): boolean;
   setThreads(n: number): number;
   setStepSharing(minWeights: number): void;
+  softmaxCrossEntropy?(dLogits: F, lossPerRow: F, logits: F, targets: Int32Array, rows: number, cols: number): number;
   address64(a: F): number;
   bindStep(slot: number, ...arrays: F[]): number;
   stepBound(slot: number, token: number, kind: number, nX: number, H: number): boolean;

@@ -95,6 +95,39 @@ describe.skipIf(addon === null)('native kernels on each instruction set', () => 
     }
   });
 
+  it.each(isas)('%s: softmax cross-entropy against the twin (vector exp, float64 sums)', (isa) => {
+    addon!.setIsa(isa);
+    const rng = new K.Rng(23);
+    for (const [rows, cols] of [
+      [2048, 65],
+      [3, 1],
+      [5, 16],
+      [4, 17],
+      [2, 300],
+    ] as const) {
+      const logits = Float32Array.from({ length: rows * cols }, () => 20 * (rng.uniform() - 0.5));
+      const targets = Int32Array.from({ length: rows }, () => Math.floor(rng.uniform() * cols));
+      const d = new Float32Array(rows * cols);
+      const l = new Float32Array(rows);
+      const dRef = new Float32Array(rows * cols);
+      const lRef = new Float32Array(rows);
+      const total = K.softmaxCrossEntropy(d, l, logits, targets, rows, cols);
+      const totalRef = K.reference.softmaxCrossEntropy(dRef, lRef, logits, targets, rows, cols);
+      // Probabilities and losses are O(1) or less: an absolute bound of a few float32 roundings.
+      let worst = 0;
+      for (let i = 0; i < d.length; i++) worst = Math.max(worst, Math.abs(d[i]! - dRef[i]!));
+      for (let r = 0; r < rows; r++) worst = Math.max(worst, Math.abs(l[r]! - lRef[r]!) / (1 + Math.abs(lRef[r]!)));
+      expect(worst, `${isa} ${rows}x${cols}`).toBeLessThan(1e-6);
+      expect(Math.abs(total - totalRef) / (1 + Math.abs(totalRef)), `${isa} total ${rows}x${cols}`).toBeLessThan(1e-6);
+    }
+    // A NaN logit makes its row's loss and gradient NaN, as in the twin; the other rows stay finite.
+    const d = new Float32Array(6);
+    const l = new Float32Array(2);
+    K.softmaxCrossEntropy(d, l, Float32Array.of(1, Number.NaN, 0, 1, 2, 3), Int32Array.of(0, 2), 2, 3);
+    expect(Number.isNaN(l[0]!) && Number.isNaN(d[0]!)).toBe(true);
+    expect(Number.isFinite(l[1]!) && d.subarray(3).every(Number.isFinite)).toBe(true);
+  });
+
   it.each(isas)('%s: A·Bᵀ of a small batch gives each row the bits of gemv', (isa) => {
     addon!.setIsa(isa);
     const rng = new K.Rng(23);
@@ -299,6 +332,16 @@ describe.skipIf(addon === null)('the addon checks lengths itself', () => {
     expect(() => addon!.gemv(f(2), f(4), f(2), 2, -2, 0)).toThrow(
       new RangeError('gemv: cols must be a non-negative integer'),
     );
+    // Called directly, past the TypeScript checks: a target out of range would index outside dLogits.
+    expect(() => addon!.softmaxCrossEntropy!(f(6), f(2), f(6), Int32Array.of(0, 3), 2, 3)).toThrow(
+      new RangeError('softmaxCrossEntropy: a target is outside [0, cols)'),
+    );
+    expect(() => addon!.softmaxCrossEntropy!(f(5), f(2), f(6), Int32Array.of(0, 1), 2, 3)).toThrow(
+      new RangeError('softmaxCrossEntropy: dLogits length 5, expected 6'),
+    );
+    expect(() =>
+      addon!.softmaxCrossEntropy!(f(6), f(2), f(6), Float32Array.of(0, 1) as unknown as Int32Array, 2, 3),
+    ).toThrow(new TypeError('softmaxCrossEntropy: targets must be an attached Int32Array'));
     expect(() => addon!.setIsa('avx9000')).not.toThrow();
     expect(addon!.setIsa('avx9000')).toBe(false);
   });

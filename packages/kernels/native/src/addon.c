@@ -662,6 +662,54 @@ static napi_value js_gruRzBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- softmax cross-entropy ----------------------------------------------------------------------
+
+/**
+ * softmaxCrossEntropy(dLogits, lossPerRow, logits, targets Int32Array, rows, cols): the float64
+ * sum of the row losses. The TypeScript side checked everything; the lengths and the targets'
+ * range are checked again here, as an index out of range would write outside dLogits.
+ */
+static napi_value js_softmaxCrossEntropy(napi_env env, napi_callback_info info) {
+  static const char *K = "softmaxCrossEntropy";
+  ARGS(6);
+  ARR(0, dLogits);
+  ARR(1, lossPerRow);
+  ARR(2, logits);
+  napi_typedarray_type type;
+  size_t tn = 0;
+  void *tp = NULL;
+  bool is_ta = false;
+  if (napi_is_typedarray(env, argv[3], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[3], &type, &tn, &tp, NULL, NULL) != napi_ok || type != napi_int32_array ||
+      (tn > 0 && tp == NULL)) {
+    napi_throw_type_error(env, NULL, "softmaxCrossEntropy: targets must be an attached Int32Array");
+    return NULL;
+  }
+  INT(4, rows);
+  INT(5, cols);
+  if (cols == 0 && rows > 0) {
+    napi_throw_range_error(env, NULL, "softmaxCrossEntropy: cols must be positive");
+    return NULL;
+  }
+  NEED(dLogits, (double)rows * cols);
+  NEED(lossPerRow, rows);
+  NEED(logits, (double)rows * cols);
+  const int *targets = tp;
+  if ((double)tn != (double)rows) {
+    napi_throw_range_error(env, NULL, "softmaxCrossEntropy: targets length must be rows");
+    return NULL;
+  }
+  for (int r = 0; r < rows; r++) {
+    if (targets[r] < 0 || targets[r] >= cols) {
+      napi_throw_range_error(env, NULL, "softmaxCrossEntropy: a target is outside [0, cols)");
+      return NULL;
+    }
+  }
+  napi_value result;
+  napi_create_double(env, isa->softmaxCE(dLogits.p, lossPerRow.p, logits.p, targets, rows, cols), &result);
+  return result;
+}
+
 // ---- fused batch-1 steps ------------------------------------------------------------------------
 
 typedef struct {
@@ -999,7 +1047,7 @@ NAPI_MODULE_INIT() {
       FNDEF(gruRzForward),  FNDEF(gruNForward),  FNDEF(gruNBackward), FNDEF(gruRzBackward),
       FNDEF(lstmStep),      FNDEF(gruStep),      FNDEF(rnnStep),      FNDEF(info),
       FNDEF(setIsa),        FNDEF(setThreads),   FNDEF(setStepSharing), FNDEF(address64),
-      FNDEF(bindStep),      FNDEF(stepBound),
+      FNDEF(bindStep),      FNDEF(stepBound),    FNDEF(softmaxCrossEntropy),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -767,6 +767,35 @@ void FN(rx_step_rows)(float *out, const float *bias, const float *Wih, const flo
   FN(rx_gemv_rows)(out, Whh, h, r0, r1, H, 1);
 }
 
+/**
+ * Fused softmax cross-entropy, row by row, as softmaxCrossEntropy of reference/softmax.ts: the
+ * row's max m, e = exp(x − m) in vectors (into dLogits), their sum s and the loss
+ * lse − x[target] with lse = m + log s in float64, then dLogits = e / s − onehot(target). Returns
+ * the float64 sum of the row losses. Targets are in [0, cols) (the addon checked them).
+ */
+double FN(rx_softmaxCE)(float *dL, float *lossRow, const float *x, const int *tg, int rows, int cols) {
+  double total = 0;
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols;
+    float *dr = dL + (size_t)r * cols;
+    float m = -__builtin_inff();
+    for (int c = 0; c < cols; c++) m = xr[c] > m || xr[c] != xr[c] ? xr[c] : m;
+    const vf mv = splat(m);
+    EACH(cols, S(dr, vexp(L(xr) - mv)););
+    double s = 0;
+    for (int c = 0; c < cols; c++) s += dr[c];
+    const double lse = (double)m + __builtin_log(s);
+    const int t = tg[r];
+    const double loss = lse - (double)xr[t];
+    lossRow[r] = (float)loss;
+    total += loss;
+    const vf inv = splat((float)(1.0 / s));
+    EACH(cols, S(dr, L(dr) * inv););
+    dr[t] -= 1.0f;
+  }
+  return total;
+}
+
 const rx_isa FN(rx_isa) = {
     .name = ISA_NAME,
     .gemv_rows = FN(rx_gemv_rows),
@@ -789,4 +818,5 @@ const rx_isa FN(rx_isa) = {
     .gruNBackward = FN(rx_gruNBackward),
     .gruRzBackward = FN(rx_gruRzBackward),
     .step_rows = FN(rx_step_rows),
+    .softmaxCE = FN(rx_softmaxCE),
 };

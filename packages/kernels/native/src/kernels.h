@@ -43,6 +43,8 @@ typedef struct {
                         const float *hPrev, int B, int H);
   void (*step_rows)(float *out, const float *bias, const float *Wih, const float *x, int nX, const float *Whh,
                     const float *h, int H, int r0, int r1);
+  double (*softmaxCE)(float *dLogits, float *lossPerRow, const float *logits, const int *targets, int rows,
+                      int cols);
 } rx_isa;
 
 extern const rx_isa rx_isa_portable;

@@ -59,6 +59,19 @@ export function softmaxCrossEntropy(
   rows: number,
   cols: number,
 ): number {
+  softmaxCrossEntropyCheck(dLogits, lossPerRow, logits, targets, rows, cols);
+  return softmaxCrossEntropyCore(dLogits, lossPerRow, logits, targets, rows, cols);
+}
+
+/** The argument checks of softmaxCrossEntropy, shared by every backend (same messages). */
+export function softmaxCrossEntropyCheck(
+  dLogits: Float32Array,
+  lossPerRow: Float32Array,
+  logits: Float32Array,
+  targets: Int32Array,
+  rows: number,
+  cols: number,
+): void {
   const k = 'softmaxCrossEntropy';
   checkDim(k, 'rows', rows);
   checkDim(k, 'cols', cols);
@@ -70,6 +83,17 @@ export function softmaxCrossEntropy(
     const t = targets[r]!;
     if (t < 0 || t >= cols) throw new RangeError(`${k}: targets[${r}] = ${t}, expected 0 <= target < cols = ${cols}`);
   }
+}
+
+/** softmaxCrossEntropy's computation on checked arguments. */
+export function softmaxCrossEntropyCore(
+  dLogits: Float32Array,
+  lossPerRow: Float32Array,
+  logits: Float32Array,
+  targets: Int32Array,
+  rows: number,
+  cols: number,
+): number {
   let total = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
