@@ -2,11 +2,13 @@
 // (native on 1 and 2 threads where the addon loads, wasm, js), measured in one run on arrays from
 // allocF32 (zero-copy for wasm). Median of several timed runs per case, samples alternating between
 // the forms. Also times the fused LSTM/GRU gate kernels at B=32, H=256 and the char-LM loss
-// (softmax cross-entropy over 2048 rows of 65 logits) (records with usPerCall instead of gflops),
+// (softmax cross-entropy over 2048 rows of 65 logits) and its Adam step over 349,569 parameters
+// (records with usPerCall instead of gflops),
 // and 1024³ GEMMs (not on js: a second per call).
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '@rxrnn/kernels';
 import {
+  adamUpdate,
   allocF32,
   gemmAB,
   gemmABt,
@@ -107,6 +109,20 @@ function cases(rng: Rng, js: boolean): Case[] {
   const lossPerRow = allocF32(rows);
   initUniform(logits, rng, -4, 4);
   const targets = Int32Array.from({ length: rows }, (_, r) => (r * 7) % V);
+  // One Adam step over the parameters of the training benchmark's model (1-layer LSTM-256, E 64, V 65).
+  const nParams = 349_569;
+  const params = allocF32(nParams);
+  const grads = allocF32(nParams);
+  const mom1 = allocF32(nParams);
+  const mom2 = allocF32(nParams);
+  initUniform(params, rng, -1, 1);
+  initUniform(grads, rng, -0.01, 0.01);
+  out.push({
+    kernel: 'adamUpdate',
+    shape: `${nParams}`,
+    flops: 0,
+    run: () => adamUpdate(params, grads, mom1, mom2, 2e-3, 0.5, 0.9, 0.999, 1e-8, 1, 0),
+  });
   out.push({
     kernel: 'softmaxCE',
     shape: `${rows}x${V}`,

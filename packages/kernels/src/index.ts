@@ -42,6 +42,7 @@ export {
   rnnForward,
 } from './kernels.js';
 export type { NativeAddonInfo } from './native.js';
+export { adamUpdate } from './optimizer.js';
 export { addBias, axpy, fill, scale, sigmoid, sigmoidGrad, tanh, tanhGrad } from './reference/elementwise.js';
 export * as reference from './reference/index.js';
 export { dot, maxAbs, sumSquares } from './reference/reductions.js';

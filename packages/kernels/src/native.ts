@@ -21,6 +21,19 @@ export interface NativeKernels {
   setThreads(n: number): number;
   setStepSharing(minWeights: number): void;
   softmaxCrossEntropy?(dLogits: F, lossPerRow: F, logits: F, targets: Int32Array, rows: number, cols: number): number;
+  adamUpdate?(
+    params: F,
+    grads: F,
+    m: F,
+    v: F,
+    stepSize: number,
+    bc2Sqrt: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    decay: number,
+    l2: number,
+  ): void;
   address64(a: F): number;
   bindStep(slot: number, ...arrays: F[]): number;
   stepBound(slot: number, token: number, kind: number, nX: number, H: number): boolean;

@@ -128,6 +128,34 @@ describe.skipIf(addon === null)('native kernels on each instruction set', () => 
     expect(Number.isFinite(l[1]!) && d.subarray(3).every(Number.isFinite)).toBe(true);
   });
 
+  it.each(isas)('%s: the Adam update gives the bits of the TypeScript loop', (isa) => {
+    addon!.setIsa(isa);
+    const rng = new K.Rng(29);
+    const n = 1037; // not a multiple of any vector width
+    for (const [t, lr, decay, l2] of [
+      [1, 2e-3, 1, 0],
+      [7, 1e-2, 1, 1e-4],
+      [300, 3e-4, 1 - 3e-4 * 0.01, 0],
+    ] as const) {
+      const params = Float32Array.from({ length: n }, () => 2 * (rng.uniform() - 0.5));
+      const grads = Float32Array.from({ length: n }, () => 0.1 * (rng.uniform() - 0.5));
+      const m = Float32Array.from({ length: n }, () => 0.01 * (rng.uniform() - 0.5));
+      const v = Float32Array.from({ length: n }, () => 1e-4 * rng.uniform());
+      const hyper = [lr / (1 - 0.9 ** t), Math.sqrt(1 - 0.999 ** t), 0.9, 0.999, 1e-8, decay, l2] as const;
+      const ref = [params.slice(), grads.slice(), m.slice(), v.slice()] as const;
+      K.adamUpdate(params, grads, m, v, ...hyper);
+      K.setBackend('js');
+      try {
+        K.adamUpdate(ref[0], ref[1], ref[2], ref[3], ...hyper);
+      } finally {
+        K.setBackend('native');
+      }
+      expect(params, `${isa} t=${t} params`).toEqual(ref[0]);
+      expect(m, `${isa} t=${t} m`).toEqual(ref[2]);
+      expect(v, `${isa} t=${t} v`).toEqual(ref[3]);
+    }
+  });
+
   it.each(isas)('%s: A·Bᵀ of a small batch gives each row the bits of gemv', (isa) => {
     addon!.setIsa(isa);
     const rng = new K.Rng(23);
@@ -331,6 +359,12 @@ describe.skipIf(addon === null)('the addon checks lengths itself', () => {
     );
     expect(() => addon!.gemv(f(2), f(4), f(2), 2, -2, 0)).toThrow(
       new RangeError('gemv: cols must be a non-negative integer'),
+    );
+    expect(() => addon!.adamUpdate!(f(4), f(4), f(3), f(4), 1, 1, 0.9, 0.999, 1e-8, 1, 0)).toThrow(
+      new RangeError('adamUpdate: m length 3, expected 4'),
+    );
+    expect(() => addon!.adamUpdate!(f(4), f(4), f(4), f(4), 1, Number.NaN, 0.9, 0.999, 1e-8, 1, 0)).toThrow(
+      new RangeError('adamUpdate: the hyperparameters must be finite numbers'),
     );
     // Called directly, past the TypeScript checks: a target out of range would index outside dLogits.
     expect(() => addon!.softmaxCrossEntropy!(f(6), f(2), f(6), Int32Array.of(0, 3), 2, 3)).toThrow(

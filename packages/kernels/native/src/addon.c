@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 #if defined(__x86_64__)
@@ -710,6 +711,33 @@ static napi_value js_softmaxCrossEntropy(napi_env env, napi_callback_info info) 
   return result;
 }
 
+// ---- optimizer ----------------------------------------------------------------------------------
+
+/**
+ * adamUpdate(params, grads, m, v, stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2): one Adam or
+ * AdamW step in place (the four arrays of one length, checked again here).
+ */
+static napi_value js_adamUpdate(napi_env env, napi_callback_info info) {
+  static const char *K = "adamUpdate";
+  ARGS(11);
+  ARR(0, params);
+  ARR(1, grads);
+  ARR(2, m);
+  ARR(3, v);
+  NEED(grads, params.n);
+  NEED(m, params.n);
+  NEED(v, params.n);
+  double k[7];
+  for (int i = 0; i < 7; i++) {
+    if (!get_num(env, argv[4 + i], &k[i]) || !isfinite(k[i])) {
+      napi_throw_range_error(env, NULL, "adamUpdate: the hyperparameters must be finite numbers");
+      return NULL;
+    }
+  }
+  isa->adam(params.p, grads.p, m.p, v.p, params.n, k);
+  return NULL;
+}
+
 // ---- fused batch-1 steps ------------------------------------------------------------------------
 
 typedef struct {
@@ -1048,6 +1076,7 @@ NAPI_MODULE_INIT() {
       FNDEF(lstmStep),      FNDEF(gruStep),      FNDEF(rnnStep),      FNDEF(info),
       FNDEF(setIsa),        FNDEF(setThreads),   FNDEF(setStepSharing), FNDEF(address64),
       FNDEF(bindStep),      FNDEF(stepBound),    FNDEF(softmaxCrossEntropy),
+      FNDEF(adamUpdate),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

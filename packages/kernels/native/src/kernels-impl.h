@@ -796,6 +796,27 @@ double FN(rx_softmaxCE)(float *dL, float *lossRow, const float *x, const int *tg
   return total;
 }
 
+/**
+ * One Adam/AdamW update over n parameters, the arithmetic of adamUpdate in src/optimizer.ts
+ * operation for operation in float64 (no fused multiply-add: contraction is off here), m and v
+ * rounded to float32 when stored and read back as stored, so the result has the twin's bits.
+ * k = {stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2}.
+ */
+__attribute__((optimize("fp-contract=off"))) void FN(rx_adam)(float *P, const float *G, float *M, float *V,
+                                                              size_t n, const double *k) {
+  const double stepSize = k[0], bc2Sqrt = k[1], beta1 = k[2], beta2 = k[3], eps = k[4], decay = k[5], l2 = k[6];
+  const double omb1 = 1 - beta1, omb2 = 1 - beta2;
+  for (size_t i = 0; i < n; i++) {
+    const double p = (double)P[i] * decay;
+    const double g = (double)G[i] + l2 * p;
+    const float mf = (float)(beta1 * (double)M[i] + omb1 * g);
+    const float vf = (float)(beta2 * (double)V[i] + omb2 * g * g);
+    M[i] = mf;
+    V[i] = vf;
+    P[i] = (float)(p - (stepSize * (double)mf) / (__builtin_sqrt((double)vf) / bc2Sqrt + eps));
+  }
+}
+
 const rx_isa FN(rx_isa) = {
     .name = ISA_NAME,
     .gemv_rows = FN(rx_gemv_rows),
@@ -819,4 +840,5 @@ const rx_isa FN(rx_isa) = {
     .gruRzBackward = FN(rx_gruRzBackward),
     .step_rows = FN(rx_step_rows),
     .softmaxCE = FN(rx_softmaxCE),
+    .adam = FN(rx_adam),
 };

@@ -45,6 +45,8 @@ typedef struct {
                     const float *h, int H, int r0, int r1);
   double (*softmaxCE)(float *dLogits, float *lossPerRow, const float *logits, const int *targets, int rows,
                       int cols);
+  /** k: stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2 (see rx_adam in kernels-impl.h). */
+  void (*adam)(float *params, const float *grads, float *m, float *v, size_t n, const double *k);
 } rx_isa;
 
 extern const rx_isa rx_isa_portable;

@@ -1,5 +1,6 @@
 // Adam and AdamW as one rule that differs by a flag (where weight decay enters), PyTorch's
 // torch.optim.Adam / AdamW on one flat buffer. Params/grads [n] are the caller's; m, v [n] are ours.
+import { adamUpdate } from '@rxrnn/kernels';
 import {
   checkOption,
   checkStepArgs,
@@ -72,14 +73,7 @@ export class Adam implements Optimizer {
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     const decay = decoupled ? 1 - lr * wd : 1;
     const l2 = decoupled ? 0 : wd;
-    const { m, v } = this;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i]! * decay;
-      const g = grads[i]! + l2 * p;
-      m[i] = beta1 * m[i]! + (1 - beta1) * g;
-      v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
-      params[i] = p - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
-    }
+    adamUpdate(params, grads, this.m, this.v, stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2);
   }
 
   /** A snapshot of the step count, options and moment buffers (copies). */
