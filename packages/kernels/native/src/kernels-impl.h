@@ -379,14 +379,30 @@ static void bc_part(float *C, const float *A, const float *B, int i, int j, int 
   }
 }
 
-int FN(rx_gemmBc_tasks)(int M, int N) { return ((M + BC_MB - 1) / BC_MB) * ((N + BC_NB - 1) / BC_NB); }
+/**
+ * Columns per task: as many blocks as BC_NB-wide ones would need, of equal widths in whole
+ * vectors, so that the tasks of a product with one row block (a batch of 32: dh = dPre·W) share
+ * evenly between threads (N = 256 was one block of 192 columns and one of 64). The width changes
+ * which tile computes an element, never the order of its sum.
+ */
+AI int bc_width(int N) {
+  const int blocks = (N + BC_NB - 1) / BC_NB;
+  const int w = (N + blocks - 1) / blocks;
+  return (w + VW - 1) / VW * VW;
+}
+
+int FN(rx_gemmBc_tasks)(int M, int N) {
+  const int w = N > 0 ? bc_width(N) : 1;
+  return ((M + BC_MB - 1) / BC_MB) * ((N + w - 1) / w);
+}
 
 void FN(rx_gemmBc_task)(const rx_gemm_args *g, int t) {
   const int M = g->M, N = g->N, K = g->K;
   const size_t ars = g->transA ? 1 : (size_t)K, aks = g->transA ? (size_t)M : 1;
-  const int nbk = (N + BC_NB - 1) / BC_NB;
-  const int i0 = (t / nbk) * BC_MB, j0 = (t % nbk) * BC_NB;
-  const int i1 = i0 + BC_MB < M ? i0 + BC_MB : M, j1 = j0 + BC_NB < N ? j0 + BC_NB : N;
+  const int width = bc_width(N);
+  const int nbk = (N + width - 1) / width;
+  const int i0 = (t / nbk) * BC_MB, j0 = (t % nbk) * width;
+  const int i1 = i0 + BC_MB < M ? i0 + BC_MB : M, j1 = j0 + width < N ? j0 + width : N;
   const float *A = g->A, *B = g->B;
   float *C = g->C;
   if (K == 0) {
