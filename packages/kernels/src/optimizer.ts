@@ -4,20 +4,6 @@
 import { activeNative } from './backend.js';
 import { checkF32, checkFinite } from './internal/checks.js';
 
-type NativeAdam = (
-  params: Float32Array,
-  grads: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  stepSize: number,
-  bc2Sqrt: number,
-  beta1: number,
-  beta2: number,
-  eps: number,
-  decay: number,
-  l2: number,
-) => void;
-
 /**
  * One Adam step in place, per parameter i (in float64; m and v stored as float32):
  * p = params[i]·decay; g = grads[i] + l2·p; m[i] = β1·m[i] + (1 − β1)·g;
@@ -42,16 +28,16 @@ export function adamUpdate(
   l2: number,
 ): void {
   const k = 'adamUpdate';
-  checkF32(k, 'params', params, params?.length ?? 0, 'params.length');
-  const n = params.length;
+  const n = checkF32(k, 'params', params, (params as Float32Array | undefined)?.length ?? 0, 'its length').length;
   checkF32(k, 'grads', grads, n, 'params.length');
   checkF32(k, 'm', m, n, 'params.length');
   checkF32(k, 'v', v, n, 'params.length');
   const hyper = { stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2 };
   for (const [name, value] of Object.entries(hyper)) checkFinite(k, name, value);
-  const f = activeNative()?.adamUpdate as NativeAdam | undefined;
-  if (typeof f === 'function') {
-    f(params, grads, m, v, stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2);
+  // A binary built before this kernel existed lacks it: the loop then.
+  const native = activeNative();
+  if (typeof native?.adamUpdate === 'function') {
+    native.adamUpdate(params, grads, m, v, stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2);
     return;
   }
   for (let i = 0; i < n; i++) {

@@ -4,15 +4,6 @@
 import { activeNative } from './backend.js';
 import { softmaxCrossEntropyCheck, softmaxCrossEntropyCore } from './reference/softmax.js';
 
-type NativeSoftmaxCE = (
-  dLogits: Float32Array,
-  lossPerRow: Float32Array,
-  logits: Float32Array,
-  targets: Int32Array,
-  rows: number,
-  cols: number,
-) => number;
-
 /**
  * Fused softmax cross-entropy over `rows` rows of `cols` logits: `lossPerRow[r]` =
  * logsumexp(logits_r) − logits_r[targets[r]] (nats), `dLogits` = softmax(logits) − onehot(targets)
@@ -39,9 +30,10 @@ export function softmaxCrossEntropy(
   cols: number,
 ): number {
   softmaxCrossEntropyCheck(dLogits, lossPerRow, logits, targets, rows, cols);
-  const n = activeNative();
   // A binary built before this kernel existed lacks it: the twin then.
-  const f = n?.softmaxCrossEntropy as NativeSoftmaxCE | undefined;
-  if (typeof f === 'function') return f(dLogits, lossPerRow, logits, targets, rows, cols);
+  const native = activeNative();
+  if (typeof native?.softmaxCrossEntropy === 'function') {
+    return native.softmaxCrossEntropy(dLogits, lossPerRow, logits, targets, rows, cols);
+  }
   return softmaxCrossEntropyCore(dLogits, lossPerRow, logits, targets, rows, cols);
 }

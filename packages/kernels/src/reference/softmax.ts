@@ -63,15 +63,18 @@ export function softmaxCrossEntropy(
   return softmaxCrossEntropyCore(dLogits, lossPerRow, logits, targets, rows, cols);
 }
 
-/** The argument checks of softmaxCrossEntropy, shared by every backend (same messages). */
-export function softmaxCrossEntropyCheck(
+/** softmaxCrossEntropy's arguments, as the check and the computation below take them. */
+export type SoftmaxCEArgs = [
   dLogits: Float32Array,
   lossPerRow: Float32Array,
   logits: Float32Array,
   targets: Int32Array,
   rows: number,
   cols: number,
-): void {
+];
+
+/** The argument checks of softmaxCrossEntropy, shared by every backend (same messages). */
+export function softmaxCrossEntropyCheck(...[dLogits, lossPerRow, logits, targets, rows, cols]: SoftmaxCEArgs): void {
   const k = 'softmaxCrossEntropy';
   checkDim(k, 'rows', rows);
   checkDim(k, 'cols', cols);
@@ -86,14 +89,7 @@ export function softmaxCrossEntropyCheck(
 }
 
 /** softmaxCrossEntropy's computation on checked arguments. */
-export function softmaxCrossEntropyCore(
-  dLogits: Float32Array,
-  lossPerRow: Float32Array,
-  logits: Float32Array,
-  targets: Int32Array,
-  rows: number,
-  cols: number,
-): number {
+export function softmaxCrossEntropyCore(...[dLogits, lossPerRow, logits, targets, rows, cols]: SoftmaxCEArgs): number {
   let total = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
