@@ -34,6 +34,7 @@ export interface NativeKernels {
     decay: number,
     l2: number,
   ): void;
+  lstmSequence?(out: F, state: F, x: F, Wih: F, Whh: F, bias: F, T: number, B: number, nX: number, H: number): void;
   address64(a: F): number;
   bindStep(slot: number, ...arrays: F[]): number;
   stepBound(slot: number, token: number, kind: number, nX: number, H: number): boolean;

@@ -738,6 +738,94 @@ static napi_value js_adamUpdate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- lstmSequence: the LSTM forward over a window without a tape ----------------------------
+
+/** The calling thread's lstmSequence workspace (x_t, h twice and c, transposed), grown as needed. */
+static __thread float *seq_buf;
+static __thread size_t seq_cap;
+static float *seq_buffer(size_t floats) {
+  if (floats <= seq_cap) return seq_buf;
+  size_t bytes = (floats * 4 + 63) & ~(size_t)63;
+  float *p = aligned_alloc(64, bytes);
+  if (p == NULL) return NULL;
+  free(seq_buf);
+  seq_buf = p;
+  seq_cap = bytes / 4;
+  return p;
+}
+
+/** dst[k·BP + b] = src[b·n + k] for the B rows of src [B × n]; dst's padding lanes untouched. */
+static void to_lanes(float *dst, const float *src, int B, int n, int BP) {
+  for (int b = 0; b < B; b++) {
+    const float *r = src + (size_t)b * n;
+    for (int k = 0; k < n; k++) dst[(size_t)k * BP + b] = r[k];
+  }
+}
+
+/** dst[b·n + k] = src[k·BP + b]: the inverse of to_lanes for the real rows. */
+static void from_lanes(float *dst, const float *src, int B, int n, int BP) {
+  for (int b = 0; b < B; b++) {
+    float *r = dst + (size_t)b * n;
+    for (int k = 0; k < n; k++) r[k] = src[(size_t)k * BP + b];
+  }
+}
+
+static void seq_task(void *c, int t) { isa->lstmSeq_task((const rx_lstm_seq *)c, t); }
+
+/**
+ * lstmSequence(out, state, x, Wih, Whh, b, T, B, nX, H): T LSTM steps over B rows from state
+ * [B × 2H] ([h | c], advanced in place) on x [T·B × nX]; h_t of every step into out [T·B × H].
+ * The steps run in order; each step's tasks (units × row groups) may share the pool.
+ */
+static napi_value js_lstmSequence(napi_env env, napi_callback_info info) {
+  static const char *K = "lstmSequence";
+  ARGS(10);
+  ARR(0, out);
+  ARR(1, state);
+  ARR(2, x);
+  ARR(3, Wih);
+  ARR(4, Whh);
+  ARR(5, b);
+  INT(6, T);
+  INT(7, B);
+  INT(8, nX);
+  INT(9, H);
+  const double g = 4.0 * H;
+  NEED(out, (double)T * B * H);
+  NEED(state, 2.0 * B * H);
+  NEED(x, (double)T * B * nX);
+  NEED(Wih, g * nX);
+  NEED(Whh, g * H);
+  NEED(b, g);
+  if (T == 0 || B == 0 || H == 0) return NULL;
+  const int BP = (B + 15) / 16 * 16;
+  const size_t floats = ((size_t)nX + 3 * (size_t)H) * BP;
+  float *ws = seq_buffer(floats);
+  if (ws == NULL) {
+    napi_throw_range_error(env, NULL, "lstmSequence: out of memory for the workspace");
+    return NULL;
+  }
+  memset(ws, 0, floats * 4);
+  float *xT = ws, *hT = xT + (size_t)nX * BP, *hN = hT + (size_t)H * BP, *cT = hN + (size_t)H * BP;
+  const size_t bh = (size_t)B * H;
+  to_lanes(hT, state.p, B, H, BP);
+  to_lanes(cT, state.p + bh, B, H, BP);
+  rx_lstm_seq s = {Wih.p, Whh.p, b.p, xT, hT, hN, cT, NULL, nX, H, B, BP};
+  const int tasks = isa->lstmSeq_tasks(H, BP);
+  const int share = (double)B * g * ((double)nX + H) >= GEMM_SHARE_MACS;
+  for (int t = 0; t < T; t++) {
+    to_lanes(xT, x.p + (size_t)t * B * nX, B, nX, BP);
+    s.out = out.p + (size_t)t * bh;
+    parallel(seq_task, &s, tasks, share);
+    float *h = (float *)s.hT;
+    s.hT = s.hN;
+    s.hN = h;
+  }
+  from_lanes(state.p, s.hT, B, H, BP);
+  from_lanes(state.p + bh, cT, B, H, BP);
+  return NULL;
+}
+
 // ---- fused batch-1 steps ------------------------------------------------------------------------
 
 typedef struct {
@@ -1076,7 +1164,7 @@ NAPI_MODULE_INIT() {
       FNDEF(lstmStep),      FNDEF(gruStep),      FNDEF(rnnStep),      FNDEF(info),
       FNDEF(setIsa),        FNDEF(setThreads),   FNDEF(setStepSharing), FNDEF(address64),
       FNDEF(bindStep),      FNDEF(stepBound),    FNDEF(softmaxCrossEntropy),
-      FNDEF(adamUpdate),
+      FNDEF(adamUpdate),    FNDEF(lstmSequence),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -49,6 +49,15 @@ AI void stn(float *p, vf v, int n) {
 }
 #endif
 AI vf splat(float s) { return (vf){0} + s; }
+/** *p in every lane, loaded by one broadcast where the instruction set has it (splat adds 0 to
+ * the scalar first: −0 becomes +0, which changes no sum that starts from +0). */
+#if VW == 16 && defined(__AVX512F__)
+AI vf ldsplat(const float *p) { return (vf)_mm512_set1_ps(*p); }
+#elif VW == 8 && defined(__AVX2__)
+AI vf ldsplat(const float *p) { return (vf)_mm256_broadcast_ss(p); }
+#else
+AI vf ldsplat(const float *p) { return splat(*p); }
+#endif
 /** Lanes of a where m is set (all ones), else b. */
 AI vf sel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
 
@@ -833,6 +842,123 @@ __attribute__((optimize("fp-contract=off"))) void FN(rx_adam)(float *P, const fl
   }
 }
 
+// ---- lstmSequence: an LSTM forward over a window without a tape --------------------------------
+
+/** Vectors of batch rows per register tile: 4 gates × LS_NV accumulators (16 of AVX-512's 32
+ * registers; 8 of the 16 elsewhere). */
+#ifndef LS_NV
+#define LS_NV (VW == 16 ? 4 : 2)
+#endif
+/** Hidden units per task. */
+#define LS_UNITS 16
+
+/**
+ * v[g][q] += Σ_k W[g·gs + k]·A[k·BP + q·VW …] for k in [0, K): each KC-block's sum formed from
+ * zero by one multiply-add per k, then added to v once. That is the order in which gemmABt's
+ * packed tiles (bt_tile) form b + X·W_ihᵀ and then add H·W_hhᵀ, so for more than DOT_M rows the
+ * pre-activations, and everything after them, have the bits of the tape's forward.
+ */
+AI void ls_part(vf v[4][LS_NV], const float *A, int BP, const float *W, size_t gs, int K, const int nv) {
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    const int k1 = k0 + KC < K ? k0 + KC : K;
+    vf a[4][LS_NV];
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; g++)
+#pragma GCC unroll 4
+      for (int q = 0; q < LS_NV; q++) a[g][q] = splat(0.0f);
+    const float *w0 = W, *w1 = W + gs, *w2 = W + 2 * gs, *w3 = W + 3 * gs;
+    for (int k = k0; k < k1; k++) {
+      const float *ap = A + (size_t)k * BP;
+      vf x[LS_NV];
+#pragma GCC unroll 4
+      for (int q = 0; q < LS_NV; q++)
+        if (q < nv) x[q] = ld(ap + q * VW);
+      const vf s0 = ldsplat(w0 + k), s1 = ldsplat(w1 + k), s2 = ldsplat(w2 + k), s3 = ldsplat(w3 + k);
+#pragma GCC unroll 4
+      for (int q = 0; q < LS_NV; q++) {
+        if (q < nv) {
+          a[0][q] += s0 * x[q];
+          a[1][q] += s1 * x[q];
+          a[2][q] += s2 * x[q];
+          a[3][q] += s3 * x[q];
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; g++)
+#pragma GCC unroll 4
+      for (int q = 0; q < LS_NV; q++)
+        if (q < nv) v[g][q] += a[g][q];
+  }
+}
+
+/** Unit j for nv vectors of batch rows from vector q0: its four pre-activations, then the gates
+ * exactly as rx_lstmForward computes them; c in place, h_t into hN. */
+AI void ls_tile(const rx_lstm_seq *s, int j, int q0, const int nv) {
+  const int H = s->H, BP = s->BP, off = q0 * VW;
+  vf v[4][LS_NV];
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; g++) {
+    const vf bg = splat(s->b[(size_t)g * H + j]);
+#pragma GCC unroll 4
+    for (int q = 0; q < LS_NV; q++) v[g][q] = bg;
+  }
+  ls_part(v, s->xT + off, BP, s->Wih + (size_t)j * s->nX, (size_t)H * s->nX, s->nX, nv);
+  ls_part(v, s->hT + off, BP, s->Whh + (size_t)j * H, (size_t)H * H, H, nv);
+  float *cp = s->cT + (size_t)j * BP + off, *hp = s->hN + (size_t)j * BP + off;
+#pragma GCC unroll 4
+  for (int q = 0; q < LS_NV; q++) {
+    if (q < nv) {
+      vf ig = vsigmoid(v[0][q]);
+      vf fg = vsigmoid(v[1][q]);
+      vf gg = vtanh(v[2][q]);
+      vf og = vsigmoid(v[3][q]);
+      vf cv = fg * ld(cp + q * VW) + ig * gg;
+      st(cp + q * VW, cv);
+      st(hp + q * VW, og * vtanh(cv));
+    }
+  }
+}
+
+int FN(rx_lstmSeq_tasks)(int H, int BP) {
+  const int nvec = BP / VW;
+  return (H + LS_UNITS - 1) / LS_UNITS * ((nvec + LS_NV - 1) / LS_NV);
+}
+
+/** Task t of a step: LS_UNITS units × one group of LS_NV vectors of rows; then the group's real
+ * rows of those units into out (h_t back to row-major). */
+void FN(rx_lstmSeq_task)(const rx_lstm_seq *s, int t) {
+  const int H = s->H, BP = s->BP, nvec = BP / VW;
+  const int groups = (nvec + LS_NV - 1) / LS_NV;
+  const int u0 = (t / groups) * LS_UNITS, q0 = (t % groups) * LS_NV;
+  const int u1 = u0 + LS_UNITS < H ? u0 + LS_UNITS : H;
+  const int nv = nvec - q0 < LS_NV ? nvec - q0 : LS_NV;
+  for (int j = u0; j < u1; j++) {
+    switch (nv) {
+#if LS_NV > 2
+      case 4:
+        ls_tile(s, j, q0, 4);
+        break;
+      case 3:
+        ls_tile(s, j, q0, 3);
+        break;
+#endif
+      case 2:
+        ls_tile(s, j, q0, 2);
+        break;
+      default:
+        ls_tile(s, j, q0, 1);
+        break;
+    }
+  }
+  const int b0 = q0 * VW, b1 = b0 + nv * VW < s->B ? b0 + nv * VW : s->B;
+  for (int b = b0; b < b1; b++) {
+    float *o = s->out + (size_t)b * H;
+    const float *hb = s->hN + b;
+    for (int j = u0; j < u1; j++) o[j] = hb[(size_t)j * BP];
+  }
+}
+
 const rx_isa FN(rx_isa) = {
     .name = ISA_NAME,
     .gemv_rows = FN(rx_gemv_rows),
@@ -857,4 +983,6 @@ const rx_isa FN(rx_isa) = {
     .step_rows = FN(rx_step_rows),
     .softmaxCE = FN(rx_softmaxCE),
     .adam = FN(rx_adam),
+    .lstmSeq_tasks = FN(rx_lstmSeq_tasks),
+    .lstmSeq_task = FN(rx_lstmSeq_task),
 };

@@ -15,6 +15,22 @@ typedef struct {
   float *ws;  /* gemmABt: packed Aᵀ (rx_isa.gemmABt_packSize floats) */
 } rx_gemm_args;
 
+/**
+ * One step of lstmSequence (an LSTM forward over a window without a tape), shared by the threads
+ * that run its tasks. The batch runs across vector lanes: x_t, h and c are held transposed
+ * ([n × BP], BP = B rounded up to 16, padding lanes zero at the start), so h_t written by one
+ * step is the next step's operand as it stands.
+ */
+typedef struct {
+  const float *Wih, *Whh, *b; /* [4H × nX], [4H × H], [4H] (gate blocks i, f, g, o) */
+  const float *xT;            /* x_t transposed [nX × BP] */
+  const float *hT;            /* h_{t-1} transposed [H × BP] */
+  float *hN;                  /* h_t transposed [H × BP] (written) */
+  float *cT;                  /* c transposed [H × BP], c_{t-1} in, c_t out */
+  float *out;                 /* the step's output rows [B × H] */
+  int nX, H, B, BP;
+} rx_lstm_seq;
+
 typedef struct {
   const char *name;
   void (*gemv_rows)(float *y, const float *W, const float *x, int r0, int r1, int cols, int acc);
@@ -47,6 +63,9 @@ typedef struct {
                       int cols);
   /** k: stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2 (see rx_adam in kernels-impl.h). */
   void (*adam)(float *params, const float *grads, float *m, float *v, size_t n, const double *k);
+  /** Tasks of one lstmSequence step (blocks of units × groups of batch rows); any thread runs any. */
+  int (*lstmSeq_tasks)(int H, int BP);
+  void (*lstmSeq_task)(const rx_lstm_seq *s, int t);
 } rx_isa;
 
 extern const rx_isa rx_isa_portable;
