@@ -104,6 +104,14 @@ export interface Cell {
    * @throws RangeError/TypeError for a state or input of the wrong length or kind, or an id out of range
    */
   step(state: Float32Array, x: Float32Array | Int32Array, B: number): Float32Array;
+  /**
+   * Evaluation forward over a window without a tape (inference): x [T·B × n_x] time-major (or T·B
+   * ids), `state` [B × stateSize] advanced in place to the final state, every step's h written to
+   * `out` [T·B × H] (returned). The outputs equal forwardSequence's within float32 rounding
+   * (bit for bit where both run the same kernels); nothing is kept for backward.
+   * @throws RangeError/TypeError for arrays of the wrong length or kind, or an id out of range
+   */
+  infer(x: Float32Array | Int32Array, T: number, B: number, state: Float32Array, out: Float32Array): Float32Array;
   /** A fresh tape for a window of T steps over B rows. */
   createTape(T: number, B: number): CellTape;
   /** The cell's own tape for (T, B), reused while the dims stay the same. */
@@ -364,6 +372,48 @@ export abstract class RecurrentCell implements Cell {
     views.h.set(tape.hsT[1]!);
     if (lstm) views.c.set(tape.csT[1]!);
     return views.h;
+  }
+
+  /**
+   * Evaluation forward over a window without a tape: one streaming step per timestep on the
+   * step's small buffers, each step's h copied to `out` (LstmCell runs the whole window as one
+   * lstmSequence kernel instead). See Cell.infer.
+   */
+  infer(x: Float32Array | Int32Array, T: number, B: number, state: Float32Array, out: Float32Array): Float32Array {
+    const where = `${this.kind}.infer`;
+    this.checkInfer(where, x, T, B, state, out);
+    const n = B * this.hiddenSize;
+    const ids = x instanceof Int32Array;
+    const w = ids ? B : B * this.inputSize;
+    for (let t = 0; t < T; t++) out.set(this.step(state, x.subarray(t * w, (t + 1) * w), B), t * n);
+    return out;
+  }
+
+  /** The checks every infer() makes before touching anything (ids are range-checked too). */
+  protected checkInfer(
+    where: string,
+    x: Float32Array | Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+    out: Float32Array,
+  ): void {
+    checkPositiveInt(where, 'T', T);
+    checkPositiveInt(where, 'B', B);
+    checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
+    checkF32(where, 'out', out, T * B * this.hiddenSize, 'T*B*H');
+    if (x instanceof Int32Array) checkIds(where, 'x (one-hot ids)', x, T * B, this.inputSize);
+    else checkF32(where, 'x', x, T * B * this.inputSize, 'T*B*n_x');
+    for (const [name, a] of [
+      ['state', state],
+      ['x', x],
+    ] as const) {
+      const shared =
+        a.buffer === out.buffer &&
+        a.byteOffset < out.byteOffset + out.byteLength &&
+        out.byteOffset < a.byteOffset + a.byteLength;
+      if (shared) throw new RangeError(`${where}: out shares memory with ${name}; pass separate arrays`);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 // LstmCell: gate rows [i, f, g, o] (PyTorch), c' = f⊙c + i⊙g, h' = o⊙tanh(c'); G = 4.
 // State per batch row is [h | c]; the tape keeps activated gates and every c for backward.
-import { gemmAB, gemmAtB, lstmBackward, lstmForward, lstmStep } from '@rxrnn/kernels';
+import { gemmAB, gemmAtB, lstmBackward, lstmForward, lstmSequence, lstmStep } from '@rxrnn/kernels';
 import { type CellStorage, RecurrentCell, type StepOneBuffers } from './cell.js';
 import type { CellTape } from './cell-tape.js';
 import { maskInPlace } from './internal/dropout.js';
@@ -40,6 +40,25 @@ export class LstmCell extends RecurrentCell {
 
   protected override fusable(): boolean {
     return true;
+  }
+
+  /**
+   * Evaluation forward over a window without a tape: a dense input runs as one lstmSequence call
+   * (on the native backend one addon call for the window, the batch across vector lanes; for more
+   * than 12 rows the outputs have forwardSequence's bits); one-hot ids take the per-step path.
+   */
+  override infer(
+    x: Float32Array | Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+    out: Float32Array,
+  ): Float32Array {
+    if (x instanceof Int32Array) return super.infer(x, T, B, state, out);
+    this.checkInfer('lstm.infer', x, T, B, state, out);
+    const H = this.hiddenSize;
+    lstmSequence(out, state, x, this.wIh, this.wHh, this.b, T, B, this.inputSize, H);
+    return out;
   }
 
   protected override fusedStep(

@@ -136,6 +136,8 @@ export class RnnStack {
   private masks: { input: Float32Array; recurrent: Float32Array; output: Float32Array; dropped: Float32Array }[] = [];
   private maskT = 0;
   private maskB = 0;
+  /** infer()'s output buffers [T·B × H]: layers alternate between the two (the second only when L > 1). */
+  private inferOut: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
   /** True when the last forward drew masks (its backward applies them). */
   private masked = false;
 
@@ -332,6 +334,32 @@ export class RnnStack {
     this.winT = T;
     this.winB = B;
     this.masked = draw !== null;
+    return x as Float32Array;
+  }
+
+  /**
+   * Evaluation forward over a window without tapes (inference): input [T·B × n_x] (or T·B one-hot
+   * ids) from `state`, which is advanced in place to the final state. Returns the top layer's
+   * outputs [T·B × H] in a buffer of the stack's, valid until the next infer(). No dropout; the
+   * outputs equal forward()'s within float32 rounding (bit for bit where both run the same
+   * kernels, e.g. an LSTM on the native backend with more than 12 rows) and backward() still
+   * refers to the last forward(). Each layer runs Cell.infer: one lstmSequence call for an LSTM.
+   * @throws RangeError/TypeError for arrays of the wrong length or kind, or an id out of range
+   */
+  infer(input: Float32Array | Int32Array, T: number, B: number, state: Float32Array): Float32Array {
+    checkPositiveInt('RnnStack.infer', 'T', T);
+    checkPositiveInt('RnnStack.infer', 'B', B);
+    checkF32('RnnStack.infer', 'state', state, B * this.stateSize, 'B*stateSize');
+    const n = T * B * this.hiddenSize;
+    if (this.inferOut[0].length !== n) {
+      for (const a of this.inferOut) freeF32(a);
+      this.inferOut = [allocF32(n), this.layers > 1 ? allocF32(n) : new Float32Array(0)];
+    }
+    let x: Float32Array | Int32Array = input;
+    for (let k = 0; k < this.layers; k++) {
+      // Layer k writes the buffer layer k − 1 did not: the top layer's lands in inferOut[(L−1) % 2].
+      x = this.cells[k]!.infer(x, T, B, this.layerState(state, k, B), this.inferOut[k & 1]!);
+    }
     return x as Float32Array;
   }
 
