@@ -925,6 +925,52 @@ int FN(rx_lstmSeq_tasks)(int H, int BP) {
   return (H + LS_UNITS - 1) / LS_UNITS * ((nvec + LS_NV - 1) / LS_NV);
 }
 
+/** Rows [b0, b1) of out, units [u0, u1): h_t from hN's transposed layout back to rows. */
+static void ls_rows(const rx_lstm_seq *s, int u0, int u1, int b0, int b1) {
+  const int H = s->H, BP = s->BP;
+  int b = b0;
+#if VW == 16 && defined(RX_SHUFFLEVECTOR)
+  // Whole 16 × 16 blocks in registers: four rounds of exchanging half-blocks (8, 4, 2, 1 lanes)
+  // between vector pairs turn 16 units' lanes of 16 rows into 16 rows' lanes of those units.
+  if (u1 - u0 == 16) {
+    for (; b + 16 <= b1; b += 16) {
+      vf r[16];
+      for (int i = 0; i < 16; i++) r[i] = ld(s->hN + (size_t)(u0 + i) * BP + b);
+  for (int i = 0; i < 16; i++)
+    if (!(i & 8)) {
+      const vf a = r[i], b = r[i + 8];
+      r[i] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      r[i + 8] = __builtin_shufflevector(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    }
+  for (int i = 0; i < 16; i++)
+    if (!(i & 4)) {
+      const vf a = r[i], b = r[i + 4];
+      r[i] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+      r[i + 4] = __builtin_shufflevector(a, b, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+    }
+  for (int i = 0; i < 16; i++)
+    if (!(i & 2)) {
+      const vf a = r[i], b = r[i + 2];
+      r[i] = __builtin_shufflevector(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+      r[i + 2] = __builtin_shufflevector(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+    }
+  for (int i = 0; i < 16; i++)
+    if (!(i & 1)) {
+      const vf a = r[i], b = r[i + 1];
+      r[i] = __builtin_shufflevector(a, b, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+      r[i + 1] = __builtin_shufflevector(a, b, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    }
+      for (int i = 0; i < 16; i++) st(s->out + (size_t)(b + i) * H + u0, r[i]);
+    }
+  }
+#endif
+  for (; b < b1; b++) {
+    float *o = s->out + (size_t)b * H;
+    const float *hb = s->hN + b;
+    for (int j = u0; j < u1; j++) o[j] = hb[(size_t)j * BP];
+  }
+}
+
 /** Task t of a step: LS_UNITS units × one group of LS_NV vectors of rows; then the group's real
  * rows of those units into out (h_t back to row-major). */
 void FN(rx_lstmSeq_task)(const rx_lstm_seq *s, int t) {
@@ -952,11 +998,7 @@ void FN(rx_lstmSeq_task)(const rx_lstm_seq *s, int t) {
     }
   }
   const int b0 = q0 * VW, b1 = b0 + nv * VW < s->B ? b0 + nv * VW : s->B;
-  for (int b = b0; b < b1; b++) {
-    float *o = s->out + (size_t)b * H;
-    const float *hb = s->hN + b;
-    for (int j = u0; j < u1; j++) o[j] = hb[(size_t)j * BP];
-  }
+  ls_rows(s, u0, u1, b0, b1);
 }
 
 const rx_isa FN(rx_isa) = {
