@@ -1,5 +1,5 @@
 // rxrnn side of the peer benchmark, through the packages' public APIs only: createCell().step (A),
-// createOfflineTrainer(...).trainStep at 1 and 2 threads (B), RnnStack.forward over a window (C)
+// createOfflineTrainer(...).trainStep at 1 and 2 threads (B), RnnStack.forward and .infer over a window (C)
 // and the generate() operator (D); A, C and D also after setStepThreads(2). Buffers come from
 // allocF32, so they live in the kernels' WASM memory.
 
@@ -99,30 +99,39 @@ export const rxrnnRunner: RunWorkload = async (workload: Workload, quick: boolea
     }
   } else if (workload === 'C') {
     const { hidden: H, batch: Bn, T, n_x } = C;
+    // forward keeps the tape a backward pass needs (training); infer keeps nothing (inference, what
+    // the peers' forward passes are).
+    const runs = [
+      { form: 'stack', notes: 'RnnStack.forward over [T,B,n_x] (keeps its tape)', infer: false },
+      { form: 'infer', notes: 'RnnStack.infer over [T,B,n_x] (no tape: one lstmSequence call)', infer: true },
+    ] as const;
     for (const threads of [1, 2] as const) {
       await setStepThreads(threads);
       const how =
         threads === 1 ? 'one thread' : 'setStepThreads(2): a helper thread shares the rows of the batched products';
-      const base = {
-        workload,
-        cell: C.cell,
-        hidden: H,
-        inputSize: n_x,
-        batch: Bn,
-        T,
-        form: threads === 1 ? 'stack' : 'stack-2t',
-        notes: `RnnStack.forward over [T,B,n_x] (keeps its tape), ${how}; ${backend}`,
-      };
-      await guarded(emit, base, async () => {
-        const stack = new RnnStack({ kind: C.cell, inputSize: n_x, hiddenSize: H, layers: 1, seed: 1 });
-        const input = allocF32(T * Bn * n_x);
-        input.set(randomF32(T * Bn * n_x, 4));
-        const state = stack.createState(Bn);
-        const t = await timeRuns((n) => {
-          for (let k = 0; k < n; k++) stack.forward(input, T, Bn, state);
-        }, bud);
-        return { ...summarize(t, 'steps*batch/s', T * Bn), params: stack.paramCount() };
-      });
+      for (const run of runs) {
+        const base = {
+          workload,
+          cell: C.cell,
+          hidden: H,
+          inputSize: n_x,
+          batch: Bn,
+          T,
+          form: threads === 1 ? run.form : `${run.form}-2t`,
+          notes: `${run.notes}, ${how}; ${backend}`,
+        };
+        await guarded(emit, base, async () => {
+          const stack = new RnnStack({ kind: C.cell, inputSize: n_x, hiddenSize: H, layers: 1, seed: 1 });
+          const input = allocF32(T * Bn * n_x);
+          input.set(randomF32(T * Bn * n_x, 4));
+          const state = stack.createState(Bn);
+          const t = await timeRuns((n) => {
+            if (run.infer) for (let k = 0; k < n; k++) stack.infer(input, T, Bn, state);
+            else for (let k = 0; k < n; k++) stack.forward(input, T, Bn, state);
+          }, bud);
+          return { ...summarize(t, 'steps*batch/s', T * Bn), params: stack.paramCount() };
+        });
+      }
     }
     await setStepThreads(1);
   } else {
