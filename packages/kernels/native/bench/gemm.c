@@ -2,8 +2,9 @@
 // the FMA peak of one core, timed in thread CPU time so that other processes on a shared machine
 // do not count. Single thread. Prints GFLOP/s per form, three rounds:
 //   gcc -O2 -I packages/kernels/native/src -o /tmp/rx-gemm packages/kernels/native/bench/gemm.c
-//     packages/kernels/native/src/isa-*.c -ldl -pthread && /tmp/rx-gemm 1024 1024 1024 [avx512|avx2|portable]
-// `/tmp/rx-gemm peak2` runs the FMA peak loop alone and on two threads at once.
+//     packages/kernels/native/src/isa-*.c -ldl -lm -pthread && /tmp/rx-gemm 1024 1024 1024 [avx512|avx2|portable]
+// `/tmp/rx-gemm peak2` runs the FMA peak loop alone and on two threads at once; `/tmp/rx-gemm read`
+// times one core reading 0.3–4 MiB once (the memory floor of a batch-1 step).
 // (Debian: apt-get install libopenblas0-pthread for the OpenBLAS columns.)
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -94,12 +95,54 @@ static int small(const rx_isa *isa) {
   return 0;
 }
 
+#if defined(__x86_64__)
+/** One pass of 512-bit loads over n floats (8 independent sums), nothing else. */
+__attribute__((target("avx512f"))) static float read_pass(const float *p, size_t n) {
+  __m512 a[8];
+  for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+  for (size_t i = 0; i + 128 <= n; i += 128)
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) a[j] = _mm512_add_ps(a[j], _mm512_load_ps(p + i + 16 * j));
+  for (int j = 1; j < 8; j++) a[0] = _mm512_add_ps(a[0], a[j]);
+  return _mm512_reduce_add_ps(a[0]);
+}
+
+/**
+ * `rx-gemm read`: how long one core takes just to read a batch-1 step's weights once, as a floor
+ * for that step: 320 KiB (the 256×320 gemv of `bench kernels`, inside L2), 1 MiB, the 1.31 MB of
+ * LSTM-256 with n_x 64 (4·256·(64 + 256) floats: past this core's 1 MiB L2), 4 MiB. Best pass of
+ * 20 × 2000.
+ */
+static int read_floor(void) {
+  const size_t sizes[4] = {327680, 1048576, 1310720, 4194304};
+  for (int s = 0; s < 4; s++) {
+    const size_t n = sizes[s] / 4;
+    float *p = aligned_alloc(64, sizes[s]);
+    for (size_t i = 0; i < n; i++) p[i] = 1.0f;
+    volatile float sink = 0;
+    for (int w = 0; w < 200; w++) sink += read_pass(p, n);
+    double best = 1e9;
+    for (int r = 0; r < 20; r++) {
+      const int it = 2000;
+      const double t = cpu();
+      for (int i = 0; i < it; i++) sink += read_pass(p, n);
+      const double dt = (cpu() - t) / it;
+      if (dt < best) best = dt;
+    }
+    printf("%8zu bytes: %.2f us per pass, %.1f GB/s\n", sizes[s], best * 1e6, sizes[s] / best / 1e9);
+    free(p);
+  }
+  return 0;
+}
+#endif
+
 typedef void (*sgemm_t)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *,
                         int);
 
 int main(int argc, char **argv) {
 #if defined(__x86_64__)
   if (argc == 2 && strcmp(argv[1], "peak2") == 0) return peak2();
+  if (argc == 2 && strcmp(argv[1], "read") == 0) return read_floor();
 #endif
   if (argc >= 2 && strcmp(argv[1], "small") == 0) {
     const rx_isa *isa = &rx_isa_portable;
@@ -111,7 +154,7 @@ int main(int argc, char **argv) {
     return small(isa);
   }
   if (argc < 4) {
-    fprintf(stderr, "usage: %s M N K [avx512|avx2|portable] | peak2 | small [isa]\n", argv[0]);
+    fprintf(stderr, "usage: %s M N K [avx512|avx2|portable] | peak2 | small [isa] | read\n", argv[0]);
     return 2;
   }
   const int M = atoi(argv[1]), N = atoi(argv[2]), K = atoi(argv[3]);
