@@ -3,8 +3,8 @@
 // allocF32 (zero-copy for wasm). Median of several timed runs per case, samples alternating between
 // the forms. Also times the fused LSTM/GRU gate kernels at B=32, H=256 and the char-LM loss
 // (softmax cross-entropy over 2048 rows of 65 logits) and its Adam step over 349,569 parameters
-// (records with usPerCall instead of gflops),
-// and 1024³ GEMMs (not on js: a second per call).
+// (records with usPerCall instead of gflops), the tape-free LSTM and GRU windows (lstmSequence,
+// gruSequence at B 64, H 512) and 1024³ GEMMs (not on js: a second per call).
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '@rxrnn/kernels';
 import {
@@ -15,9 +15,11 @@ import {
   gemmAtB,
   gemv,
   gruForward,
+  gruSequence,
   initUniform,
   lstmBackward,
   lstmForward,
+  lstmSequence,
   Rng,
   setBackend,
   setNativeThreads,
@@ -129,6 +131,33 @@ function cases(rng: Rng, js: boolean): Case[] {
     flops: 0,
     run: () => softmaxCrossEntropy(dLogits, lossPerRow, logits, targets, rows, V),
   });
+  // Windows without a tape (RnnStack.infer's kernels), workload C's sizes over 8 steps: B 64, H 512,
+  // n_x 64; the flops are the products', 2·T·B·G·H·(n_x + H).
+  {
+    const [T, Bs, Hs, nX] = [8, 64, 512, 64];
+    const x = allocF32(T * Bs * nX);
+    const hs = allocF32(T * Bs * Hs);
+    initUniform(x, rng, -1, 1);
+    for (const [kernel, G] of [
+      ['lstmSequence', 4],
+      ['gruSequence', 3],
+    ] as const) {
+      const Wih = allocF32(G * Hs * nX);
+      const Whh = allocF32(G * Hs * Hs);
+      const bias = allocF32(G * Hs);
+      const bHn = allocF32(Hs);
+      const state = allocF32((G === 4 ? 2 : 1) * Bs * Hs);
+      initUniform(Wih, rng, -0.1, 0.1);
+      initUniform(Whh, rng, -0.05, 0.05);
+      const flops = 2 * T * Bs * G * Hs * (nX + Hs);
+      const seqShape = `${Bs}x${Hs} T${T}`;
+      const run =
+        G === 4
+          ? () => lstmSequence(hs, state, x, Wih, Whh, bias, T, Bs, nX, Hs)
+          : () => gruSequence(hs, state, x, Wih, Whh, bias, bHn, T, Bs, nX, Hs);
+      out.push({ kernel, shape: seqShape, flops, heavy: true, run });
+    }
+  }
   // 1024³ in the three forms (the issue's GEMM yardstick); a stand-in on js, which skips them.
   const S = js ? 1 : 1024;
   const A3 = allocF32(S * S);

@@ -48,7 +48,7 @@ export * as reference from './reference/index.js';
 export { dot, maxAbs, sumSquares } from './reference/reductions.js';
 export { logSoftmaxRows, softmaxRows } from './reference/softmax.js';
 export { RNG_STATE_LENGTH, Rng } from './rng.js';
-export { lstmSequence } from './sequence.js';
+export { gruSequence, lstmSequence } from './sequence.js';
 export { softmaxCrossEntropy } from './softmax.js';
 export type { StepThreadsInfo, StepThreadsOptions } from './step-threads.js';
 export { getStepThreads, setStepThreads } from './step-threads.js';

@@ -35,6 +35,19 @@ export interface NativeKernels {
     l2: number,
   ): void;
   lstmSequence?(out: F, state: F, x: F, Wih: F, Whh: F, bias: F, T: number, B: number, nX: number, H: number): void;
+  gruSequence?(
+    out: F,
+    state: F,
+    x: F,
+    Wih: F,
+    Whh: F,
+    bias: F,
+    bHn: F,
+    T: number,
+    B: number,
+    nX: number,
+    H: number,
+  ): void;
   address64(a: F): number;
   bindStep(slot: number, ...arrays: F[]): number;
   stepBound(slot: number, token: number, kind: number, nX: number, H: number): boolean;

@@ -1,14 +1,14 @@
-// An LSTM forward over a whole window without a tape (inference): the native addon runs it as one
+// A cell's forward over a whole window without a tape (inference): the native addon runs it as one
 // call (the batch across vector lanes, each step's gates computed from the products' registers),
 // every other backend as the per-step composition of the public kernels it replaces.
 import { activeNative, allocF32, freeF32 } from './backend.js';
-import { gemmABt, lstmForward } from './kernels.js';
-import { lstmSequenceCheck, lstmSequenceCore, type SequenceOps } from './reference/sequence.js';
+import { gemmABt, gruForward, lstmForward } from './kernels.js';
+import { checkSequence, type SequenceOps, type SequenceWindow, sequenceCore } from './reference/sequence.js';
 
 type F = Float32Array;
 
 /** The active backend's kernels, scratch in WASM memory when that backend is active. */
-const ACTIVE_OPS: SequenceOps = { gemmABt, lstmForward, alloc: allocF32, free: freeF32 };
+const ACTIVE_OPS: SequenceOps = { gemmABt, lstmForward, gruForward, alloc: allocF32, free: freeF32 };
 
 /**
  * T steps of an LSTM over B rows, keeping nothing for a backward pass: from `state [B × 2H]`
@@ -46,13 +46,46 @@ export function lstmSequence(
   nX: number,
   H: number,
 ): void {
-  lstmSequenceCheck(out, state, x, Wih, Whh, bias, T, B, nX, H);
+  const w: SequenceWindow = { out, state, x, Wih, Whh, bias, bHn: null, T, B, nX, H };
+  checkSequence('lstmSequence', w);
   if (T === 0 || B === 0 || H === 0) return;
   // A binary built before this kernel existed lacks it: the composition then.
   const native = activeNative();
-  if (typeof native?.lstmSequence === 'function') {
-    native.lstmSequence(out, state, x, Wih, Whh, bias, T, B, nX, H);
-    return;
-  }
-  lstmSequenceCore(ACTIVE_OPS, out, state, x, Wih, Whh, bias, T, B, nX, H);
+  if (typeof native?.lstmSequence === 'function') native.lstmSequence(out, state, x, Wih, Whh, bias, T, B, nX, H);
+  else sequenceCore(ACTIVE_OPS, w);
+}
+
+/**
+ * T steps of a reset-after GRU (PyTorch's) over B rows, keeping nothing for a backward pass: from
+ * `state [B × H]` (advanced in place) on `x [T·B × nX]`, writes every step's h into
+ * `out [T·B × H]`. Weights in PyTorch's layout and gate order (r, z, n): `Wih [3H × nX]`,
+ * `Whh [3H × H]`, `bias [3H]` (b_ih + b_hh for r and z, b_in for n) and `bHn [H]` (b_hn, inside
+ * r ⊙ (W_hn·h + b_hn)).
+ *
+ * Each step is xPre = bias + x_t·Wihᵀ and hPre = [0 | 0 | b_hn] + h·Whhᵀ, then the gates of
+ * `gruForward`; bits as for `lstmSequence` (the composition's on js and wasm; on native past the
+ * small-batch cut too, within float32 rounding below it).
+ *
+ * @throws RangeError/TypeError when a length does not match the dims, or when `out` or `state`
+ * shares memory with another argument (no array is touched).
+ */
+export function gruSequence(
+  out: F,
+  state: F,
+  x: F,
+  Wih: F,
+  Whh: F,
+  bias: F,
+  bHn: F,
+  T: number,
+  B: number,
+  nX: number,
+  H: number,
+): void {
+  const w: SequenceWindow = { out, state, x, Wih, Whh, bias, bHn, T, B, nX, H };
+  checkSequence('gruSequence', w);
+  if (T === 0 || B === 0 || H === 0) return;
+  const native = activeNative();
+  if (typeof native?.gruSequence === 'function') native.gruSequence(out, state, x, Wih, Whh, bias, bHn, T, B, nX, H);
+  else sequenceCore(ACTIVE_OPS, w);
 }

@@ -738,9 +738,9 @@ static napi_value js_adamUpdate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// ---- lstmSequence: the LSTM forward over a window without a tape ----------------------------
+// ---- lstmSequence, gruSequence: a cell's forward over a window without a tape ----------------
 
-/** The calling thread's lstmSequence workspace (x_t, h twice and c, transposed), grown as needed. */
+/** The calling thread's sequence workspace (x_t, h twice and c, transposed), grown as needed. */
 static __thread float *seq_buf;
 static __thread size_t seq_cap;
 static float *seq_buffer(size_t floats) {
@@ -770,61 +770,73 @@ static void from_lanes(float *dst, const float *src, int B, int n, int BP) {
   }
 }
 
-static void seq_task(void *c, int t) { isa->lstmSeq_task((const rx_lstm_seq *)c, t); }
+static void lstm_seq_task(void *c, int t) { isa->lstmSeq_task((const rx_seq *)c, t); }
+static void gru_seq_task(void *c, int t) { isa->gruSeq_task((const rx_seq *)c, t); }
 
 /**
- * lstmSequence(out, state, x, Wih, Whh, b, T, B, nX, H): T LSTM steps over B rows from state
- * [B × 2H] ([h | c], advanced in place) on x [T·B × nX]; h_t of every step into out [T·B × H].
- * The steps run in order; each step's tasks (units × row groups) may share the pool.
+ * lstmSequence(out, state, x, Wih, Whh, b, T, B, nX, H) and gruSequence(out, state, x, Wih, Whh,
+ * b, bHn, T, B, nX, H): T steps over B rows from state ([h | c] [B × 2H] for the LSTM, h [B × H]
+ * for the reset-after GRU, advanced in place) on x [T·B × nX]; h_t of every step into
+ * out [T·B × H]. The steps run in order; each step's tasks (units × row groups) may share the pool.
  */
-static napi_value js_lstmSequence(napi_env env, napi_callback_info info) {
-  static const char *K = "lstmSequence";
-  ARGS(10);
+static napi_value sequence(napi_env env, napi_callback_info info, int gru) {
+  const char *K = gru ? "gruSequence" : "lstmSequence";
+  const int G = gru ? 3 : 4;
+  ARGS(gru ? 11 : 10);
   ARR(0, out);
   ARR(1, state);
   ARR(2, x);
   ARR(3, Wih);
   ARR(4, Whh);
   ARR(5, b);
-  INT(6, T);
-  INT(7, B);
-  INT(8, nX);
-  INT(9, H);
-  const double g = 4.0 * H;
+  f32 bHn = {NULL, 0};
+  if (gru && !get_f32(env, K, "bHn", argv[6], &bHn)) return NULL;
+  const int o = gru ? 7 : 6;
+  INT(o, T);
+  INT(o + 1, B);
+  INT(o + 2, nX);
+  INT(o + 3, H);
+  const double g = (double)G * H;
   NEED(out, (double)T * B * H);
-  NEED(state, 2.0 * B * H);
+  NEED(state, (gru ? 1.0 : 2.0) * B * H);
   NEED(x, (double)T * B * nX);
   NEED(Wih, g * nX);
   NEED(Whh, g * H);
   NEED(b, g);
+  if (gru) NEED(bHn, H);
   if (T == 0 || B == 0 || H == 0) return NULL;
   const int BP = (B + 15) / 16 * 16;
   const size_t floats = ((size_t)nX + 3 * (size_t)H) * BP;
   float *ws = seq_buffer(floats);
   if (ws == NULL) {
-    napi_throw_range_error(env, NULL, "lstmSequence: out of memory for the workspace");
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: out of memory for the workspace", K);
+    napi_throw_range_error(env, NULL, msg);
     return NULL;
   }
   memset(ws, 0, floats * 4);
   float *xT = ws, *hT = xT + (size_t)nX * BP, *hN = hT + (size_t)H * BP, *cT = hN + (size_t)H * BP;
   const size_t bh = (size_t)B * H;
   to_lanes(hT, state.p, B, H, BP);
-  to_lanes(cT, state.p + bh, B, H, BP);
-  rx_lstm_seq s = {Wih.p, Whh.p, b.p, xT, hT, hN, cT, NULL, nX, H, B, BP};
-  const int tasks = isa->lstmSeq_tasks(H, BP);
+  if (!gru) to_lanes(cT, state.p + bh, B, H, BP);
+  rx_seq s = {Wih.p, Whh.p, b.p, bHn.p, xT, hT, hN, cT, NULL, nX, H, B, BP};
+  const int tasks = isa->seq_tasks(H, BP);
   const int share = (double)B * g * ((double)nX + H) >= GEMM_SHARE_MACS;
   for (int t = 0; t < T; t++) {
     to_lanes(xT, x.p + (size_t)t * B * nX, B, nX, BP);
     s.out = out.p + (size_t)t * bh;
-    parallel(seq_task, &s, tasks, share);
+    parallel(gru ? gru_seq_task : lstm_seq_task, &s, tasks, share);
     float *h = (float *)s.hT;
     s.hT = s.hN;
     s.hN = h;
   }
   from_lanes(state.p, s.hT, B, H, BP);
-  from_lanes(state.p + bh, cT, B, H, BP);
+  if (!gru) from_lanes(state.p + bh, cT, B, H, BP);
   return NULL;
 }
+
+static napi_value js_lstmSequence(napi_env env, napi_callback_info info) { return sequence(env, info, 0); }
+static napi_value js_gruSequence(napi_env env, napi_callback_info info) { return sequence(env, info, 1); }
 
 // ---- fused batch-1 steps ------------------------------------------------------------------------
 
@@ -1164,7 +1176,7 @@ NAPI_MODULE_INIT() {
       FNDEF(lstmStep),      FNDEF(gruStep),      FNDEF(rnnStep),      FNDEF(info),
       FNDEF(setIsa),        FNDEF(setThreads),   FNDEF(setStepSharing), FNDEF(address64),
       FNDEF(bindStep),      FNDEF(stepBound),    FNDEF(softmaxCrossEntropy),
-      FNDEF(adamUpdate),    FNDEF(lstmSequence),
+      FNDEF(adamUpdate),    FNDEF(lstmSequence),  FNDEF(gruSequence),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -842,69 +842,75 @@ __attribute__((optimize("fp-contract=off"))) void FN(rx_adam)(float *P, const fl
   }
 }
 
-// ---- lstmSequence: an LSTM forward over a window without a tape --------------------------------
+// ---- lstmSequence, gruSequence: a cell's forward over a window without a tape ------------------
 
-/** Vectors of batch rows per register tile: 4 gates × LS_NV accumulators (16 of AVX-512's 32
- * registers; 8 of the 16 elsewhere). */
+/** Vectors of batch rows per register tile: up to 4 gates × LS_NV accumulators (16 of AVX-512's
+ * 32 registers; 8 of the 16 elsewhere). */
 #ifndef LS_NV
 #define LS_NV (VW == 16 ? 4 : 2)
 #endif
 /** Hidden units per task. */
 #define LS_UNITS 16
 
+/** Weight rows per register tile at most: a GRU tile's 2 units × 3 gates (an LSTM's 1 × 4). */
+#define LS_ROWS 6
+
 /**
- * v[g][q] += Σ_k W[g·gs + k]·A[k·BP + q·VW …] for k in [0, K): each KC-block's sum formed from
- * zero by one multiply-add per k, then added to v once. That is the order in which gemmABt's
- * packed tiles (bt_tile) form b + X·W_ihᵀ and then add H·W_hhᵀ, so for more than DOT_M rows the
+ * v[r][q] += Σ_k Wr[k]·A[k·BP + q·VW …] for the tile's rows r = u·ng + g (gate g of its u-th
+ * unit, Wr = W + g·gs + u·us) and k in [0, K): each KC-block's sum formed from zero by one
+ * multiply-add per k, then added to v once. That is the order in which gemmABt's packed tiles
+ * (bt_tile) form b + X·W_ihᵀ and then add H·W_hhᵀ, so for more than DOT_M rows the
  * pre-activations, and everything after them, have the bits of the tape's forward.
  */
-AI void ls_part(vf v[4][LS_NV], const float *A, int BP, const float *W, size_t gs, int K, const int nv) {
+AI void ls_part(vf v[LS_ROWS][LS_NV], const float *A, int BP, const float *W, size_t gs, size_t us, int K,
+                const int ng, const int nu, const int nv) {
+  const int nr = ng * nu;
   for (int k0 = 0; k0 < K; k0 += KC) {
     const int k1 = k0 + KC < K ? k0 + KC : K;
-    vf a[4][LS_NV];
+    vf a[LS_ROWS][LS_NV];
+#pragma GCC unroll 6
+    for (int r = 0; r < LS_ROWS; r++)
 #pragma GCC unroll 4
-    for (int g = 0; g < 4; g++)
-#pragma GCC unroll 4
-      for (int q = 0; q < LS_NV; q++) a[g][q] = splat(0.0f);
-    const float *w0 = W, *w1 = W + gs, *w2 = W + 2 * gs, *w3 = W + 3 * gs;
+      for (int q = 0; q < LS_NV; q++) a[r][q] = splat(0.0f);
     for (int k = k0; k < k1; k++) {
       const float *ap = A + (size_t)k * BP;
       vf x[LS_NV];
 #pragma GCC unroll 4
       for (int q = 0; q < LS_NV; q++)
         if (q < nv) x[q] = ld(ap + q * VW);
-      const vf s0 = ldsplat(w0 + k), s1 = ldsplat(w1 + k), s2 = ldsplat(w2 + k), s3 = ldsplat(w3 + k);
+      // One weight row at a time: its broadcast is the only register beside the accumulators and x.
+#pragma GCC unroll 6
+      for (int r = 0; r < LS_ROWS; r++) {
+        if (r < nr) {
+          const vf w = ldsplat(W + (size_t)(r % ng) * gs + (size_t)(r / ng) * us + k);
 #pragma GCC unroll 4
-      for (int q = 0; q < LS_NV; q++) {
-        if (q < nv) {
-          a[0][q] += s0 * x[q];
-          a[1][q] += s1 * x[q];
-          a[2][q] += s2 * x[q];
-          a[3][q] += s3 * x[q];
+          for (int q = 0; q < LS_NV; q++)
+            if (q < nv) a[r][q] += w * x[q];
         }
       }
     }
-#pragma GCC unroll 4
-    for (int g = 0; g < 4; g++)
+#pragma GCC unroll 6
+    for (int r = 0; r < LS_ROWS; r++)
 #pragma GCC unroll 4
       for (int q = 0; q < LS_NV; q++)
-        if (q < nv) v[g][q] += a[g][q];
+        if (r < nr && q < nv) v[r][q] += a[r][q];
   }
 }
 
 /** Unit j for nv vectors of batch rows from vector q0: its four pre-activations, then the gates
  * exactly as rx_lstmForward computes them; c in place, h_t into hN. */
-AI void ls_tile(const rx_lstm_seq *s, int j, int q0, const int nv) {
+AI void ls_tile(const rx_seq *s, int j, int q0, const int nv) {
   const int H = s->H, BP = s->BP, off = q0 * VW;
-  vf v[4][LS_NV];
+  vf v[LS_ROWS][LS_NV];
 #pragma GCC unroll 4
   for (int g = 0; g < 4; g++) {
     const vf bg = splat(s->b[(size_t)g * H + j]);
 #pragma GCC unroll 4
     for (int q = 0; q < LS_NV; q++) v[g][q] = bg;
   }
-  ls_part(v, s->xT + off, BP, s->Wih + (size_t)j * s->nX, (size_t)H * s->nX, s->nX, nv);
-  ls_part(v, s->hT + off, BP, s->Whh + (size_t)j * H, (size_t)H * H, H, nv);
+  const int nX = s->nX;
+  ls_part(v, s->xT + off, BP, s->Wih + (size_t)j * nX, (size_t)H * nX, nX, nX, 4, 1, nv);
+  ls_part(v, s->hT + off, BP, s->Whh + (size_t)j * H, (size_t)H * H, H, H, 4, 1, nv);
   float *cp = s->cT + (size_t)j * BP + off, *hp = s->hN + (size_t)j * BP + off;
 #pragma GCC unroll 4
   for (int q = 0; q < LS_NV; q++) {
@@ -920,13 +926,54 @@ AI void ls_tile(const rx_lstm_seq *s, int j, int q0, const int nv) {
   }
 }
 
-int FN(rx_lstmSeq_tasks)(int H, int BP) {
+/** The reset-after GRU's units j … j + nu − 1 (nu ≤ 2: two units' 3 gates × LS_NV vectors fill the
+ * registers as an LSTM unit's 4 do): b_ih + W_ih·x and [0 | 0 | b_hn] + W_hh·h as two sums per
+ * gate, then the gates exactly as rx_gruForward computes them; h_t into hN. */
+AI void gs_tile(const rx_seq *s, int j, const int nu, int q0, const int nv) {
+  const int H = s->H, BP = s->BP, off = q0 * VW, nX = s->nX;
+  vf vx[LS_ROWS][LS_NV], vh[LS_ROWS][LS_NV];
+#pragma GCC unroll 2
+  for (int u = 0; u < 2; u++) {
+#pragma GCC unroll 3
+    for (int g = 0; g < 3; g++) {
+      if (u < nu) {
+        const vf bx = splat(s->b[(size_t)g * H + j + u]), bh = splat(g == 2 ? s->bHn[j + u] : 0.0f);
+#pragma GCC unroll 4
+        for (int q = 0; q < LS_NV; q++) {
+          vx[u * 3 + g][q] = bx;
+          vh[u * 3 + g][q] = bh;
+        }
+      }
+    }
+  }
+  ls_part(vx, s->xT + off, BP, s->Wih + (size_t)j * nX, (size_t)H * nX, nX, nX, 3, nu, nv);
+  ls_part(vh, s->hT + off, BP, s->Whh + (size_t)j * H, (size_t)H * H, H, H, 3, nu, nv);
+  const vf one = splat(1.0f);
+#pragma GCC unroll 2
+  for (int u = 0; u < 2; u++) {
+    if (u < nu) {
+      const float *hp = s->hT + (size_t)(j + u) * BP + off;
+      float *hn = s->hN + (size_t)(j + u) * BP + off;
+#pragma GCC unroll 4
+      for (int q = 0; q < LS_NV; q++) {
+        if (q < nv) {
+          vf r = vsigmoid(vx[u * 3][q] + vh[u * 3][q]);
+          vf z = vsigmoid(vx[u * 3 + 1][q] + vh[u * 3 + 1][q]);
+          vf n = vtanh(vx[u * 3 + 2][q] + r * vh[u * 3 + 2][q]);
+          st(hn + q * VW, (one - z) * n + z * ld(hp + q * VW));
+        }
+      }
+    }
+  }
+}
+
+int FN(rx_seq_tasks)(int H, int BP) {
   const int nvec = BP / VW;
   return (H + LS_UNITS - 1) / LS_UNITS * ((nvec + LS_NV - 1) / LS_NV);
 }
 
 /** Rows [b0, b1) of out, units [u0, u1): h_t from hN's transposed layout back to rows. */
-static void ls_rows(const rx_lstm_seq *s, int u0, int u1, int b0, int b1) {
+static void ls_rows(const rx_seq *s, int u0, int u1, int b0, int b1) {
   const int H = s->H, BP = s->BP;
   int b = b0;
 #if VW == 16 && defined(RX_SHUFFLEVECTOR)
@@ -971,35 +1018,43 @@ static void ls_rows(const rx_lstm_seq *s, int u0, int u1, int b0, int b1) {
   }
 }
 
-/** Task t of a step: LS_UNITS units × one group of LS_NV vectors of rows; then the group's real
- * rows of those units into out (h_t back to row-major). */
-void FN(rx_lstmSeq_task)(const rx_lstm_seq *s, int t) {
+/** Task t of a step: LS_UNITS units × one group of LS_NV vectors of rows (an LSTM's tiles, or a
+ * GRU's); then the group's real rows of those units into out (h_t back to row-major). */
+AI void seq_task(const rx_seq *s, int t, const int gru) {
   const int H = s->H, BP = s->BP, nvec = BP / VW;
   const int groups = (nvec + LS_NV - 1) / LS_NV;
   const int u0 = (t / groups) * LS_UNITS, q0 = (t % groups) * LS_NV;
   const int u1 = u0 + LS_UNITS < H ? u0 + LS_UNITS : H;
   const int nv = nvec - q0 < LS_NV ? nvec - q0 : LS_NV;
-  for (int j = u0; j < u1; j++) {
+#define SEQ_TILE(n)                   \
+  if (!gru)                           \
+    ls_tile(s, j, q0, (n));           \
+  else if (j + 1 < u1)                \
+    gs_tile(s, j, 2, q0, (n));        \
+  else                                \
+    gs_tile(s, j, 1, q0, (n));        \
+  break;
+  for (int j = u0; j < u1; j += gru ? 2 : 1) {
     switch (nv) {
 #if LS_NV > 2
       case 4:
-        ls_tile(s, j, q0, 4);
-        break;
+        SEQ_TILE(4)
       case 3:
-        ls_tile(s, j, q0, 3);
-        break;
+        SEQ_TILE(3)
 #endif
       case 2:
-        ls_tile(s, j, q0, 2);
-        break;
+        SEQ_TILE(2)
       default:
-        ls_tile(s, j, q0, 1);
-        break;
+        SEQ_TILE(1)
     }
   }
+#undef SEQ_TILE
   const int b0 = q0 * VW, b1 = b0 + nv * VW < s->B ? b0 + nv * VW : s->B;
   ls_rows(s, u0, u1, b0, b1);
 }
+
+void FN(rx_lstmSeq_task)(const rx_seq *s, int t) { seq_task(s, t, 0); }
+void FN(rx_gruSeq_task)(const rx_seq *s, int t) { seq_task(s, t, 1); }
 
 const rx_isa FN(rx_isa) = {
     .name = ISA_NAME,
@@ -1025,6 +1080,7 @@ const rx_isa FN(rx_isa) = {
     .step_rows = FN(rx_step_rows),
     .softmaxCE = FN(rx_softmaxCE),
     .adam = FN(rx_adam),
-    .lstmSeq_tasks = FN(rx_lstmSeq_tasks),
+    .seq_tasks = FN(rx_seq_tasks),
     .lstmSeq_task = FN(rx_lstmSeq_task),
+    .gruSeq_task = FN(rx_gruSeq_task),
 };

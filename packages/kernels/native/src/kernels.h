@@ -16,20 +16,21 @@ typedef struct {
 } rx_gemm_args;
 
 /**
- * One step of lstmSequence (an LSTM forward over a window without a tape), shared by the threads
- * that run its tasks. The batch runs across vector lanes: x_t, h and c are held transposed
- * ([n × BP], BP = B rounded up to 16, padding lanes zero at the start), so h_t written by one
- * step is the next step's operand as it stands.
+ * One step of lstmSequence or gruSequence (a cell's forward over a window without a tape), shared
+ * by the threads that run its tasks. The batch runs across vector lanes: x_t, h and c are held
+ * transposed ([n × BP], BP = B rounded up to 16, padding lanes zero at the start), so h_t written
+ * by one step is the next step's operand as it stands.
  */
 typedef struct {
-  const float *Wih, *Whh, *b; /* [4H × nX], [4H × H], [4H] (gate blocks i, f, g, o) */
+  const float *Wih, *Whh, *b; /* [G·H × nX], [G·H × H], [G·H] (LSTM gates i, f, g, o; GRU r, z, n) */
+  const float *bHn;           /* GRU: b_hn [H], inside r ⊙ (W_hn·h + b_hn); LSTM: unused */
   const float *xT;            /* x_t transposed [nX × BP] */
   const float *hT;            /* h_{t-1} transposed [H × BP] */
   float *hN;                  /* h_t transposed [H × BP] (written) */
-  float *cT;                  /* c transposed [H × BP], c_{t-1} in, c_t out */
+  float *cT;                  /* LSTM: c transposed [H × BP], c_{t-1} in, c_t out; GRU: unused */
   float *out;                 /* the step's output rows [B × H] */
   int nX, H, B, BP;
-} rx_lstm_seq;
+} rx_seq;
 
 typedef struct {
   const char *name;
@@ -63,9 +64,10 @@ typedef struct {
                       int cols);
   /** k: stepSize, bc2Sqrt, beta1, beta2, eps, decay, l2 (see rx_adam in kernels-impl.h). */
   void (*adam)(float *params, const float *grads, float *m, float *v, size_t n, const double *k);
-  /** Tasks of one lstmSequence step (blocks of units × groups of batch rows); any thread runs any. */
-  int (*lstmSeq_tasks)(int H, int BP);
-  void (*lstmSeq_task)(const rx_lstm_seq *s, int t);
+  /** Tasks of one lstmSequence/gruSequence step (units × groups of batch rows); any thread runs any. */
+  int (*seq_tasks)(int H, int BP);
+  void (*lstmSeq_task)(const rx_seq *s, int t);
+  void (*gruSeq_task)(const rx_seq *s, int t);
 } rx_isa;
 
 extern const rx_isa rx_isa_portable;

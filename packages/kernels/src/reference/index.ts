@@ -16,6 +16,6 @@ export {
 } from './gates.js';
 export { gemmAB, gemmABt, gemmAtB, gemv, gemvT, ger } from './linalg.js';
 export { dot, maxAbs, sumSquares } from './reductions.js';
-export { lstmSequence } from './sequence.js';
+export { gruSequence, lstmSequence } from './sequence.js';
 export { logSoftmaxRows, softmaxCrossEntropy, softmaxRows } from './softmax.js';
 export { gruStep, lstmStep, rnnStep } from './step.js';
