@@ -376,8 +376,8 @@ export abstract class RecurrentCell implements Cell {
 
   /**
    * Evaluation forward over a window without a tape: one streaming step per timestep on the
-   * step's small buffers, each step's h copied to `out` (LstmCell runs the whole window as one
-   * lstmSequence kernel instead). See Cell.infer.
+   * step's small buffers, each step's h copied to `out` (LstmCell and the reset-after GruCell run
+   * a dense window as one lstmSequence / gruSequence kernel instead). See Cell.infer.
    */
   infer(x: Float32Array | Int32Array, T: number, B: number, state: Float32Array, out: Float32Array): Float32Array {
     const where = `${this.kind}.infer`;

@@ -12,6 +12,7 @@ import {
   gruNForward,
   gruRzBackward,
   gruRzForward,
+  gruSequence,
   gruStep,
 } from '@rxrnn/kernels';
 import { type CellStorage, RecurrentCell, type StepOneBuffers } from './cell.js';
@@ -81,6 +82,25 @@ export class GruCell extends RecurrentCell {
 
   protected override fusable(): boolean {
     return this.after;
+  }
+
+  /**
+   * Evaluation forward over a window without a tape: a reset-after GRU with a dense input runs as
+   * one gruSequence call (on the native backend one addon call for the window; past the GEMM's
+   * small-batch cut the outputs have forwardSequence's bits); reset-before and one-hot ids take
+   * the per-step path.
+   */
+  override infer(
+    x: Float32Array | Int32Array,
+    T: number,
+    B: number,
+    state: Float32Array,
+    out: Float32Array,
+  ): Float32Array {
+    if (x instanceof Int32Array || !this.after) return super.infer(x, T, B, state, out);
+    this.checkInfer('gru.infer', x, T, B, state, out);
+    gruSequence(out, state, x, this.wIh, this.wHh, this.b, this.bHn, T, B, this.inputSize, this.hiddenSize);
+    return out;
   }
 
   protected override fusedStep(

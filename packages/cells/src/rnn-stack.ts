@@ -343,7 +343,8 @@ export class RnnStack {
    * outputs [T·B × H] in a buffer of the stack's, valid until the next infer(). No dropout; the
    * outputs equal forward()'s within float32 rounding (bit for bit where both run the same
    * kernels, e.g. an LSTM on the native backend with more than 12 rows) and backward() still
-   * refers to the last forward(). Each layer runs Cell.infer: one lstmSequence call for an LSTM.
+   * refers to the last forward(). Each layer runs Cell.infer: one lstmSequence / gruSequence call
+   * for an LSTM / reset-after GRU with a dense input.
    * @throws RangeError/TypeError for arrays of the wrong length or kind, or an id out of range
    */
   infer(input: Float32Array | Int32Array, T: number, B: number, state: Float32Array): Float32Array {
