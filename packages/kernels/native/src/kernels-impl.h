@@ -58,8 +58,12 @@ AI vf ldsplat(const float *p) { return (vf)_mm256_broadcast_ss(p); }
 #else
 AI vf ldsplat(const float *p) { return splat(*p); }
 #endif
-/** Lanes of a where m is set (all ones), else b. */
+/** Lanes of a where m is set (all ones), else b (AVX2: one blend on m's sign bits). */
+#if VW == 8 && defined(__AVX2__)
+AI vf sel(vi m, vf a, vf b) { return (vf)_mm256_blendv_ps((__m256)b, (__m256)a, (__m256)m); }
+#else
 AI vf sel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
+#endif
 
 /** Sum of the lanes, halves added pairwise (a fixed tree: lane i + lane i + w for w = VW/2, …, 1),
  * in registers. The halves come from __builtin_shufflevector (GCC 12+, Clang), else from memcpy
