@@ -1031,30 +1031,30 @@ static void ls_rows(const rx_seq *s, int u0, int u1, int b0, int b1) {
     for (; b + 16 <= b1; b += 16) {
       vf r[16];
       for (int i = 0; i < 16; i++) r[i] = ld(s->hN + (size_t)(u0 + i) * BP + b);
-  for (int i = 0; i < 16; i++)
-    if (!(i & 8)) {
-      const vf a = r[i], b = r[i + 8];
-      r[i] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-      r[i + 8] = __builtin_shufflevector(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-    }
-  for (int i = 0; i < 16; i++)
-    if (!(i & 4)) {
-      const vf a = r[i], b = r[i + 4];
-      r[i] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-      r[i + 4] = __builtin_shufflevector(a, b, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-    }
-  for (int i = 0; i < 16; i++)
-    if (!(i & 2)) {
-      const vf a = r[i], b = r[i + 2];
-      r[i] = __builtin_shufflevector(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
-      r[i + 2] = __builtin_shufflevector(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
-    }
-  for (int i = 0; i < 16; i++)
-    if (!(i & 1)) {
-      const vf a = r[i], b = r[i + 1];
-      r[i] = __builtin_shufflevector(a, b, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-      r[i + 1] = __builtin_shufflevector(a, b, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-    }
+      for (int i = 0; i < 16; i++)
+        if (!(i & 8)) {
+          const vf p = r[i], q = r[i + 8];
+          r[i] = __builtin_shufflevector(p, q, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+          r[i + 8] = __builtin_shufflevector(p, q, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+        }
+      for (int i = 0; i < 16; i++)
+        if (!(i & 4)) {
+          const vf p = r[i], q = r[i + 4];
+          r[i] = __builtin_shufflevector(p, q, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+          r[i + 4] = __builtin_shufflevector(p, q, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+        }
+      for (int i = 0; i < 16; i++)
+        if (!(i & 2)) {
+          const vf p = r[i], q = r[i + 2];
+          r[i] = __builtin_shufflevector(p, q, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+          r[i + 2] = __builtin_shufflevector(p, q, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+        }
+      for (int i = 0; i < 16; i++)
+        if (!(i & 1)) {
+          const vf p = r[i], q = r[i + 1];
+          r[i] = __builtin_shufflevector(p, q, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+          r[i + 1] = __builtin_shufflevector(p, q, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+        }
       for (int i = 0; i < 16; i++) st(s->out + (size_t)(b + i) * H + u0, r[i]);
     }
   }
