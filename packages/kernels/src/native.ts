@@ -3,6 +3,10 @@
 // process.getBuiltinModule so that bundlers and browsers never see a Node built-in, and keeps the
 // reason when it cannot be loaded. Kernels take the caller's Float32Arrays and run in place.
 
+import type { AdamArgs } from './optimizer.js';
+import type { GruSequenceArgs, LstmSequenceArgs } from './reference/sequence.js';
+import type { SoftmaxCEArgs } from './reference/softmax.js';
+
 type F = Float32Array;
 
 /** The addon's exports: the kernels with the wasm exports' argument order, arrays as Float32Arrays. */
@@ -20,34 +24,10 @@ export interface NativeKernels {
   setIsa(name: string): boolean;
   setThreads(n: number): number;
   setStepSharing(minWeights: number): void;
-  softmaxCrossEntropy?(dLogits: F, lossPerRow: F, logits: F, targets: Int32Array, rows: number, cols: number): number;
-  adamUpdate?(
-    params: F,
-    grads: F,
-    m: F,
-    v: F,
-    stepSize: number,
-    bc2Sqrt: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    decay: number,
-    l2: number,
-  ): void;
-  lstmSequence?(out: F, state: F, x: F, Wih: F, Whh: F, bias: F, T: number, B: number, nX: number, H: number): void;
-  gruSequence?(
-    out: F,
-    state: F,
-    x: F,
-    Wih: F,
-    Whh: F,
-    bias: F,
-    bHn: F,
-    T: number,
-    B: number,
-    nX: number,
-    H: number,
-  ): void;
+  softmaxCrossEntropy?(...args: SoftmaxCEArgs): number;
+  adamUpdate?(...args: AdamArgs): void;
+  lstmSequence?(...args: LstmSequenceArgs): void;
+  gruSequence?(...args: GruSequenceArgs): void;
   address64(a: F): number;
   bindStep(slot: number, ...arrays: F[]): number;
   stepBound(slot: number, token: number, kind: number, nX: number, H: number): boolean;

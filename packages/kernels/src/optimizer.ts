@@ -4,6 +4,21 @@
 import { activeNative } from './backend.js';
 import { checkF32, checkFinite } from './internal/checks.js';
 
+/** adamUpdate's arguments (the public kernel's and the addon's). */
+export type AdamArgs = [
+  params: Float32Array,
+  grads: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  stepSize: number,
+  bc2Sqrt: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  decay: number,
+  l2: number,
+];
+
 /**
  * One Adam step in place, per parameter i (in float64; m and v stored as float32):
  * p = params[i]·decay; g = grads[i] + l2·p; m[i] = β1·m[i] + (1 − β1)·g;

@@ -2,7 +2,7 @@
 // of exactly the length their dims imply), built on internal/checks.ts. O(1), no allocation.
 import { checkBoolean, checkDim, checkF32, checkFinite } from './internal/checks.js';
 
-export { checkDim, checkF32, checkFinite, checkI32 } from './internal/checks.js';
+export { checkDim, checkDisjoint, checkF32, checkFinite, checkI32 } from './internal/checks.js';
 
 // Per-kernel argument checks, used by both the reference twin and the wasm dispatch so the two
 // backends reject exactly the same inputs with the same messages.

@@ -353,21 +353,28 @@ static napi_value js_ger(napi_env env, napi_callback_info info) {
 #define GEMM_SHARE_MACS (1 << 20)
 
 /**
- * The calling thread's buffer for gemmABt's packed Aᵀ, grown to the largest size seen (64-byte
- * aligned). Helpers only read it during the call; each JS thread has its own.
+ * A calling thread's scratch buffer, grown to the largest size seen (64-byte aligned; NULL when
+ * out of memory, the old buffer kept). Helpers only read it during the call; each JS thread has
+ * its own of each kind.
  */
-static __thread float *pack_buf;
-static __thread size_t pack_cap;
-static float *pack_buffer(size_t floats) {
-  if (floats <= pack_cap) return pack_buf;
+typedef struct {
+  float *p;
+  size_t cap;
+} scratch;
+
+static float *grow(scratch *s, size_t floats) {
+  if (floats <= s->cap) return s->p;
   size_t bytes = (floats * 4 + 63) & ~(size_t)63;
   float *p = aligned_alloc(64, bytes);
   if (p == NULL) return NULL;
-  free(pack_buf);
-  pack_buf = p;
-  pack_cap = bytes / 4;
+  free(s->p);
+  s->p = p;
+  s->cap = bytes / 4;
   return p;
 }
+
+/** gemmABt's packed Aᵀ. */
+static __thread scratch pack_buf;
 
 static void abt_task(void *c, int t) { isa->gemmABt_task((const rx_gemm_args *)c, t); }
 static void bc_task(void *c, int t) { isa->gemmBc_task((const rx_gemm_args *)c, t); }
@@ -389,7 +396,7 @@ static napi_value gemm(napi_env env, napi_callback_info info, const char *K, int
   int share = (double)M * N * Kd >= GEMM_SHARE_MACS;
   if (kind == 0) {
     const size_t packed = isa->gemmABt_packSize(M, Kd);
-    g.ws = packed > 0 ? pack_buffer(packed) : NULL;
+    g.ws = packed > 0 ? grow(&pack_buf, packed) : NULL;
     if (packed > 0 && g.ws == NULL) {
       napi_throw_range_error(env, NULL, "gemmABt: out of memory for the packed operand");
       return NULL;
@@ -740,19 +747,8 @@ static napi_value js_adamUpdate(napi_env env, napi_callback_info info) {
 
 // ---- lstmSequence, gruSequence: a cell's forward over a window without a tape ----------------
 
-/** The calling thread's sequence workspace (x_t, h twice and c, transposed), grown as needed. */
-static __thread float *seq_buf;
-static __thread size_t seq_cap;
-static float *seq_buffer(size_t floats) {
-  if (floats <= seq_cap) return seq_buf;
-  size_t bytes = (floats * 4 + 63) & ~(size_t)63;
-  float *p = aligned_alloc(64, bytes);
-  if (p == NULL) return NULL;
-  free(seq_buf);
-  seq_buf = p;
-  seq_cap = bytes / 4;
-  return p;
-}
+/** The sequence kernels' workspace (x_t, h twice and c, transposed). */
+static __thread scratch seq_buf;
 
 /** dst[k·BP + b] = src[b·n + k] for the B rows of src [B × n]; dst's padding lanes untouched. */
 static void to_lanes(float *dst, const float *src, int B, int n, int BP) {
@@ -807,7 +803,7 @@ static napi_value sequence(napi_env env, napi_callback_info info, int gru) {
   if (T == 0 || B == 0 || H == 0) return NULL;
   const int BP = (B + 15) / 16 * 16;
   const size_t floats = ((size_t)nX + 3 * (size_t)H) * BP;
-  float *ws = seq_buffer(floats);
+  float *ws = grow(&seq_buf, floats);
   if (ws == NULL) {
     char msg[96];
     snprintf(msg, sizeof msg, "%s: out of memory for the workspace", K);

@@ -158,14 +158,8 @@ AI vf vexp(vf x) {
   return (vf)_mm512_mask_mov_ps(y, nan, xv);
 }
 
-AI vf vsigmoid(vf x) { return splat(1.0f) / (splat(1.0f) + vexp(-x)); }
-
-/** tanh: vtanh_small below |x| = TANH_SMALL, else 1 − 2/(e^{2|x|} + 1); sign restored. */
-AI vf vtanh(vf x) {
-  const vi signbit = (vi){0} + (int32_t)0x80000000;
-  vf ax = (vf)((vi)x & ~signbit);
-  vf big = splat(1.0f) - splat(2.0f) / (vexp(ax + ax) + splat(1.0f));
-  big = (vf)((vi)big | ((vi)x & signbit));
+/** tanh's lanes: vtanh_small(x) below |x| = TANH_SMALL, x where NaN, else big. */
+AI vf tanh_pick(vf x, vf ax, vf big) {
   const __mmask16 small = _mm512_cmp_ps_mask((__m512)ax, _mm512_set1_ps(TANH_SMALL), _CMP_LT_OQ),
                   nan = _mm512_cmp_ps_mask((__m512)x, (__m512)x, _CMP_UNORD_Q);
   __m512 y = _mm512_mask_mov_ps((__m512)big, nan, (__m512)x);
@@ -182,6 +176,10 @@ AI vf vexp(vf x) {
   return sel(x != x, x, y);
 }
 
+/** tanh's lanes: vtanh_small(x) below |x| = TANH_SMALL, x where NaN, else big. */
+AI vf tanh_pick(vf x, vf ax, vf big) { return sel(ax < splat(TANH_SMALL), vtanh_small(x), sel(x != x, x, big)); }
+#endif
+
 AI vf vsigmoid(vf x) { return splat(1.0f) / (splat(1.0f) + vexp(-x)); }
 
 /** tanh: vtanh_small below |x| = TANH_SMALL, else 1 − 2/(e^{2|x|} + 1); sign restored. */
@@ -190,9 +188,8 @@ AI vf vtanh(vf x) {
   vf ax = (vf)((vi)x & ~signbit);
   vf big = splat(1.0f) - splat(2.0f) / (vexp(ax + ax) + splat(1.0f));
   big = (vf)((vi)big | ((vi)x & signbit));
-  return sel(ax < splat(TANH_SMALL), vtanh_small(x), sel(x != x, x, big));
+  return tanh_pick(x, ax, big);
 }
-#endif
 
 // ---- elementwise loops: whole vectors, then one zero-padded tail vector ----------------------
 
@@ -1020,6 +1017,19 @@ int FN(rx_seq_tasks)(int H, int BP) {
   return (H + LS_UNITS - 1) / LS_UNITS * ((nvec + LS_NV - 1) / LS_NV);
 }
 
+#if VW == 16 && defined(RX_SHUFFLEVECTOR)
+#define LS_IDS(...) __VA_ARGS__
+/** One round of a 16 × 16 transpose in r[]: each pair (i, i + S) swaps its off-diagonal S-lane
+ * halves; LO and HI are the two shuffles' lane lists, in parentheses. */
+#define LS_ROUND(S, LO, HI)                                  \
+  for (int i = 0; i < 16; i++)                               \
+    if (!(i & (S))) {                                        \
+      const vf p = r[i], q = r[i + (S)];                     \
+      r[i] = __builtin_shufflevector(p, q, LS_IDS LO);       \
+      r[i + (S)] = __builtin_shufflevector(p, q, LS_IDS HI); \
+    }
+#endif
+
 /** Rows [b0, b1) of out, units [u0, u1): h_t from hN's transposed layout back to rows. */
 static void ls_rows(const rx_seq *s, int u0, int u1, int b0, int b1) {
   const int H = s->H, BP = s->BP;
@@ -1031,30 +1041,14 @@ static void ls_rows(const rx_seq *s, int u0, int u1, int b0, int b1) {
     for (; b + 16 <= b1; b += 16) {
       vf r[16];
       for (int i = 0; i < 16; i++) r[i] = ld(s->hN + (size_t)(u0 + i) * BP + b);
-      for (int i = 0; i < 16; i++)
-        if (!(i & 8)) {
-          const vf p = r[i], q = r[i + 8];
-          r[i] = __builtin_shufflevector(p, q, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-          r[i + 8] = __builtin_shufflevector(p, q, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-        }
-      for (int i = 0; i < 16; i++)
-        if (!(i & 4)) {
-          const vf p = r[i], q = r[i + 4];
-          r[i] = __builtin_shufflevector(p, q, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-          r[i + 4] = __builtin_shufflevector(p, q, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-        }
-      for (int i = 0; i < 16; i++)
-        if (!(i & 2)) {
-          const vf p = r[i], q = r[i + 2];
-          r[i] = __builtin_shufflevector(p, q, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
-          r[i + 2] = __builtin_shufflevector(p, q, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
-        }
-      for (int i = 0; i < 16; i++)
-        if (!(i & 1)) {
-          const vf p = r[i], q = r[i + 1];
-          r[i] = __builtin_shufflevector(p, q, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-          r[i + 1] = __builtin_shufflevector(p, q, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-        }
+      LS_ROUND(8, (0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+               (8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+      LS_ROUND(4, (0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+               (4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31));
+      LS_ROUND(2, (0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+               (2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31));
+      LS_ROUND(1, (0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),
+               (1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31));
       for (int i = 0; i < 16; i++) st(s->out + (size_t)(b + i) * H + u0, r[i]);
     }
   }

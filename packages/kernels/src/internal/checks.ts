@@ -79,6 +79,21 @@ export function checkF32(where: string, name: string, arr: unknown, expected: nu
   return arr;
 }
 
+/**
+ * Arrays `a` and `b` do not share memory (views of one buffer whose byte ranges intersect), else a
+ * RangeError `<where>: <name> shares memory with <other>; pass separate arrays`.
+ */
+export function checkDisjoint(
+  where: string,
+  name: string,
+  a: ArrayBufferView,
+  other: string,
+  b: ArrayBufferView,
+): void {
+  if (a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength)
+    throw new RangeError(`${where}: ${name} shares memory with ${other}; pass separate arrays`);
+}
+
 /** An Int32Array of exactly `expected` elements. */
 export function checkI32(where: string, name: string, arr: unknown, expected: number, expr: string): Int32Array {
   if (!(arr instanceof Int32Array)) {

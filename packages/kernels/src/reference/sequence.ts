@@ -1,7 +1,7 @@
 // A cell's forward over a window without a tape, as the twin computes it: per step bias copies,
 // the products and the gate pass, composed from whichever kernels the caller hands in (the
 // reference ones here, the active backend's in ../sequence.ts). Checks shared by both.
-import { checkDim, checkF32 } from '../validate.js';
+import { checkDim, checkDisjoint, checkF32 } from '../validate.js';
 import { gruForward as refGruForward, lstmForward as refLstmForward } from './gates.js';
 import { gemmABt as refGemmABt } from './linalg.js';
 
@@ -31,12 +31,34 @@ export interface SequenceWindow {
   H: number;
 }
 
-/** True when a and b share memory (views of one buffer whose byte ranges intersect). */
-function overlaps(a: F, b: F): boolean {
-  return (
-    a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength
-  );
-}
+/** lstmSequence's arguments (the public kernel's, the addon's and the twin's). */
+export type LstmSequenceArgs = [
+  out: F,
+  state: F,
+  x: F,
+  Wih: F,
+  Whh: F,
+  bias: F,
+  T: number,
+  B: number,
+  nX: number,
+  H: number,
+];
+
+/** gruSequence's arguments (the public kernel's, the addon's and the twin's). */
+export type GruSequenceArgs = [
+  out: F,
+  state: F,
+  x: F,
+  Wih: F,
+  Whh: F,
+  bias: F,
+  bHn: F,
+  T: number,
+  B: number,
+  nX: number,
+  H: number,
+];
 
 /** Every check lstmSequence / gruSequence makes before it touches anything. */
 export function checkSequence(k: 'lstmSequence' | 'gruSequence', w: SequenceWindow): void {
@@ -60,10 +82,8 @@ export function checkSequence(k: 'lstmSequence' | 'gruSequence', w: SequenceWind
     ['bias', w.bias],
   ];
   if (gru) inputs.push(['bHn', checkF32(k, 'bHn', w.bHn, H, 'H')]);
-  for (const [name, v] of [['state', w.state] as [string, F], ...inputs])
-    if (overlaps(w.out, v)) throw new RangeError(`${k}: out shares memory with ${name}; pass separate arrays`);
-  for (const [name, v] of inputs)
-    if (overlaps(w.state, v)) throw new RangeError(`${k}: state shares memory with ${name}; pass separate arrays`);
+  for (const [name, v] of [['state', w.state] as [string, F], ...inputs]) checkDisjoint(k, 'out', w.out, name, v);
+  for (const [name, v] of inputs) checkDisjoint(k, 'state', w.state, name, v);
 }
 
 /**
@@ -121,18 +141,7 @@ const REFERENCE_OPS: SequenceOps = {
  * T LSTM steps over B rows without a tape (see lstmSequence in the package root): state
  * [B × 2H] advanced in place, every step's h into out [T·B × H]; the reference kernels per step.
  */
-export function lstmSequence(
-  out: F,
-  state: F,
-  x: F,
-  Wih: F,
-  Whh: F,
-  bias: F,
-  T: number,
-  B: number,
-  nX: number,
-  H: number,
-): void {
+export function lstmSequence(...[out, state, x, Wih, Whh, bias, T, B, nX, H]: LstmSequenceArgs): void {
   const w: SequenceWindow = { out, state, x, Wih, Whh, bias, bHn: null, T, B, nX, H };
   checkSequence('lstmSequence', w);
   sequenceCore(REFERENCE_OPS, w);
@@ -142,19 +151,7 @@ export function lstmSequence(
  * T reset-after GRU steps over B rows without a tape (see gruSequence in the package root): state
  * h [B × H] advanced in place, every step's h into out [T·B × H]; the reference kernels per step.
  */
-export function gruSequence(
-  out: F,
-  state: F,
-  x: F,
-  Wih: F,
-  Whh: F,
-  bias: F,
-  bHn: F,
-  T: number,
-  B: number,
-  nX: number,
-  H: number,
-): void {
+export function gruSequence(...[out, state, x, Wih, Whh, bias, bHn, T, B, nX, H]: GruSequenceArgs): void {
   const w: SequenceWindow = { out, state, x, Wih, Whh, bias, bHn, T, B, nX, H };
   checkSequence('gruSequence', w);
   sequenceCore(REFERENCE_OPS, w);

@@ -51,16 +51,9 @@ export function logSoftmaxRows(out: Float32Array, x: Float32Array, rows: number,
  * Fused softmax cross-entropy: lossPerRow[r] = logsumexp(logits_r) − logits_r[target_r] (nats),
  * dLogits = softmax(logits) − onehot(targets) (unscaled). Returns the float64 sum of row losses.
  */
-export function softmaxCrossEntropy(
-  dLogits: Float32Array,
-  lossPerRow: Float32Array,
-  logits: Float32Array,
-  targets: Int32Array,
-  rows: number,
-  cols: number,
-): number {
-  softmaxCrossEntropyCheck(dLogits, lossPerRow, logits, targets, rows, cols);
-  return softmaxCrossEntropyCore(dLogits, lossPerRow, logits, targets, rows, cols);
+export function softmaxCrossEntropy(...args: SoftmaxCEArgs): number {
+  softmaxCrossEntropyCheck(...args);
+  return softmaxCrossEntropyCore(...args);
 }
 
 /** softmaxCrossEntropy's arguments, as the check and the computation below take them. */
