@@ -13,7 +13,7 @@ import {
   Rng,
 } from '@rxrnn/kernels';
 import { CellTape } from './cell-tape.js';
-import { checkF32, checkFinite, checkIds, checkPositiveInt } from './internal/checks.js';
+import { checkDisjoint, checkF32, checkFinite, checkIds, checkPositiveInt } from './internal/checks.js';
 import { maskInto, maskRowsInPlace, maskRowsInto } from './internal/dropout.js';
 import { LayoutBuilder, slice } from './internal/layout.js';
 import { makeTensor, readTensor } from './internal/torch-tensor.js';
@@ -375,45 +375,35 @@ export abstract class RecurrentCell implements Cell {
   }
 
   /**
-   * Evaluation forward over a window without a tape: one streaming step per timestep on the
-   * step's small buffers, each step's h copied to `out` (LstmCell and the reset-after GruCell run
-   * a dense window as one lstmSequence / gruSequence kernel instead). See Cell.infer.
+   * Evaluation forward over a window without a tape: a dense window in one kernel call where the
+   * kind has one (inferWindow: LstmCell's lstmSequence, the reset-after GruCell's gruSequence),
+   * else one streaming step per timestep on the step's small buffers, each step's h copied to
+   * `out`. See Cell.infer.
    */
   infer(x: Float32Array | Int32Array, T: number, B: number, state: Float32Array, out: Float32Array): Float32Array {
     const where = `${this.kind}.infer`;
-    this.checkInfer(where, x, T, B, state, out);
-    const n = B * this.hiddenSize;
+    checkPositiveInt(where, 'T', T);
+    checkPositiveInt(where, 'B', B);
+    checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
+    checkF32(where, 'out', out, T * B * this.hiddenSize, 'T*B*H');
     const ids = x instanceof Int32Array;
+    if (ids) checkIds(where, 'x (one-hot ids)', x, T * B, this.inputSize);
+    else checkF32(where, 'x', x, T * B * this.inputSize, 'T*B*n_x');
+    checkDisjoint(where, 'out', out, 'state', state);
+    checkDisjoint(where, 'out', out, 'x', x);
+    if (!ids && this.inferWindow(x, T, B, state, out)) return out;
+    const n = B * this.hiddenSize;
     const w = ids ? B : B * this.inputSize;
     for (let t = 0; t < T; t++) out.set(this.step(state, x.subarray(t * w, (t + 1) * w), B), t * n);
     return out;
   }
 
-  /** The checks every infer() makes before touching anything (ids are range-checked too). */
-  protected checkInfer(
-    where: string,
-    x: Float32Array | Int32Array,
-    T: number,
-    B: number,
-    state: Float32Array,
-    out: Float32Array,
-  ): void {
-    checkPositiveInt(where, 'T', T);
-    checkPositiveInt(where, 'B', B);
-    checkF32(where, 'state', state, B * this.stateSize, 'B*stateSize');
-    checkF32(where, 'out', out, T * B * this.hiddenSize, 'T*B*H');
-    if (x instanceof Int32Array) checkIds(where, 'x (one-hot ids)', x, T * B, this.inputSize);
-    else checkF32(where, 'x', x, T * B * this.inputSize, 'T*B*n_x');
-    for (const [name, a] of [
-      ['state', state],
-      ['x', x],
-    ] as const) {
-      const shared =
-        a.buffer === out.buffer &&
-        a.byteOffset < out.byteOffset + out.byteLength &&
-        out.byteOffset < a.byteOffset + a.byteLength;
-      if (shared) throw new RangeError(`${where}: out shares memory with ${name}; pass separate arrays`);
-    }
+  /**
+   * A dense window of infer() (arguments checked) as one kernel call; false where the kind has
+   * none (then infer steps through it).
+   */
+  protected inferWindow(_x: Float32Array, _T: number, _B: number, _state: Float32Array, _out: Float32Array): boolean {
+    return false;
   }
 
   /**

@@ -85,22 +85,20 @@ export class GruCell extends RecurrentCell {
   }
 
   /**
-   * Evaluation forward over a window without a tape: a reset-after GRU with a dense input runs as
-   * one gruSequence call (on the native backend one addon call for the window; past the GEMM's
-   * small-batch cut the outputs have forwardSequence's bits); reset-before and one-hot ids take
-   * the per-step path.
+   * infer()'s dense window as one gruSequence call (reset-after; reset-before steps through it):
+   * on the native backend one addon call, whose outputs have forwardSequence's bits past the GEMM's
+   * small-batch cut.
    */
-  override infer(
-    x: Float32Array | Int32Array,
+  protected override inferWindow(
+    x: Float32Array,
     T: number,
     B: number,
     state: Float32Array,
     out: Float32Array,
-  ): Float32Array {
-    if (x instanceof Int32Array || !this.after) return super.infer(x, T, B, state, out);
-    this.checkInfer('gru.infer', x, T, B, state, out);
+  ): boolean {
+    if (!this.after) return false;
     gruSequence(out, state, x, this.wIh, this.wHh, this.b, this.bHn, T, B, this.inputSize, this.hiddenSize);
-    return out;
+    return true;
   }
 
   protected override fusedStep(

@@ -43,22 +43,18 @@ export class LstmCell extends RecurrentCell {
   }
 
   /**
-   * Evaluation forward over a window without a tape: a dense input runs as one lstmSequence call
-   * (on the native backend one addon call for the window, the batch across vector lanes; for more
-   * than 12 rows the outputs have forwardSequence's bits); one-hot ids take the per-step path.
+   * infer()'s dense window as one lstmSequence call: on the native backend one addon call, whose
+   * outputs have forwardSequence's bits past the GEMM's small-batch cut.
    */
-  override infer(
-    x: Float32Array | Int32Array,
+  protected override inferWindow(
+    x: Float32Array,
     T: number,
     B: number,
     state: Float32Array,
     out: Float32Array,
-  ): Float32Array {
-    if (x instanceof Int32Array) return super.infer(x, T, B, state, out);
-    this.checkInfer('lstm.infer', x, T, B, state, out);
-    const H = this.hiddenSize;
-    lstmSequence(out, state, x, this.wIh, this.wHh, this.b, T, B, this.inputSize, H);
-    return out;
+  ): boolean {
+    lstmSequence(out, state, x, this.wIh, this.wHh, this.b, T, B, this.inputSize, this.hiddenSize);
+    return true;
   }
 
   protected override fusedStep(

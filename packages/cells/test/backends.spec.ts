@@ -4,6 +4,7 @@
 import { type Backend, getBackend, setBackend } from '@rxrnn/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CellKind, CharModel, type GruVariant } from '../src/index.js';
+import { BACKENDS } from './support/backends.js';
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
@@ -34,16 +35,7 @@ function run(backend: Backend, cell: CellKind, gruVariant: GruVariant, input: 'e
 }
 
 const initial = getBackend();
-const FAST = (['native', 'wasm'] as const).filter((b) => {
-  try {
-    setBackend(b);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    setBackend(initial);
-  }
-});
+const FAST = BACKENDS.filter((b) => b !== 'js');
 
 describe.each(FAST)('%s and js backends agree', (fast) => {
   afterAll(() => setBackend(initial));

@@ -6,19 +6,10 @@
 import { backendInfo, getBackend, setBackend } from '@rxrnn/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CellKind, createCell, type GruVariant, RnnStack } from '../src/index.js';
+import { BACKENDS } from './support/backends.js';
 
 const initial = getBackend();
 afterAll(() => setBackend(initial));
-const BACKENDS = (['js', 'wasm', 'native'] as const).filter((b) => {
-  try {
-    setBackend(b);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    setBackend(initial);
-  }
-});
 /** The native gemmABt forms dot products (another order) for this many rows or fewer. */
 const DOT_ROWS: Record<string, number> = { avx512: 12, avx2: 6, portable: 3 };
 

@@ -2,6 +2,7 @@
 // @rxrnn/kernels/internal (one message style across the packages).
 export {
   checkDim,
+  checkDisjoint,
   checkF32,
   checkFinite,
   checkIds,
